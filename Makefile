@@ -1,0 +1,51 @@
+# iGoUltra backend. `make run` and `make test` work on a fresh machine (Python 3.11 required).
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+WORKERS ?= 3
+
+.PHONY: install run dev test lint migrate demo bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py load_demo
+
+# Serves the API with demo data on http://127.0.0.1:$(PORT) (SQLite and no Redis unless
+# DATABASE_URL / REDIS_URL are set).
+run: demo
+	$(PY) manage.py collectstatic --noinput -v0
+	$(VENV)/bin/gunicorn ultrabackend.wsgi:application --bind 127.0.0.1:$(PORT) --workers $(WORKERS) \
+		--env DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-ultrabackend.settings.local} \
+		--env DJANGO_DEBUG=$${DJANGO_DEBUG:-False} --access-logfile -
+
+# Django's autoreloading development server with DEBUG on.
+dev: demo
+	DJANGO_DEBUG=True $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# The whole suite. On PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set (CI), otherwise
+# on SQLite, where the PostgreSQL-only tests are skipped with their reason.
+test: install
+	$(PY) -m pytest -n 2 -q -rs $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+
+bench: install
+	$(PY) bench/xp_add.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -1,0 +1,23 @@
+"""JSON answers for errors raised outside DRF views (unknown URLs, CSRF, crashes)."""
+
+from django.http import HttpRequest, JsonResponse
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"code": "server_error", "detail": "Something went wrong on our side."}, status=500)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse({"code": "bad_request", "detail": "Bad request."}, status=400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse({"code": "permission_denied", "detail": "Permission denied."}, status=403)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
+    return JsonResponse({"code": "csrf_failed", "detail": f"CSRF verification failed: {reason}"}, status=403)

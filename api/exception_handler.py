@@ -1,0 +1,78 @@
+"""One error shape for the whole API: {"code", "detail", ...} with a machine-readable code.
+
+Validation errors also carry ``errors``: [{"field", "code", "detail"}], and the top-level code
+is the first field error's code (for example ``max_decimal_places``)."""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from core.exceptions import DomainError
+
+DOMAIN_STATUS = {
+    "invalid": status.HTTP_400_BAD_REQUEST,
+    "not_found": status.HTTP_404_NOT_FOUND,
+    "forbidden": status.HTTP_403_FORBIDDEN,
+    "conflict": status.HTTP_409_CONFLICT,
+    "rule": status.HTTP_422_UNPROCESSABLE_ENTITY,
+}
+
+FIXED_CODES = {
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.ParseError: "parse_error",
+    exceptions.Throttled: "throttled",
+    exceptions.NotAcceptable: "not_acceptable",
+}
+
+
+def _flatten(detail: Any, field: str | None = None) -> list[dict[str, Any]]:
+    if isinstance(detail, dict):
+        out: list[dict[str, Any]] = []
+        for key, value in detail.items():
+            name = key if field is None or key == "non_field_errors" else f"{field}.{key}"
+            out += _flatten(value, None if key == "non_field_errors" and field is None else name)
+        return out
+    if isinstance(detail, list):
+        return [item for value in detail for item in _flatten(value, field)]
+    return [{"field": field, "code": getattr(detail, "code", "invalid"), "detail": str(detail)}]
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        body = {"code": exc.code, "detail": exc.message, **exc.details}
+        return Response(body, status=DOMAIN_STATUS.get(exc.kind, 400))
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _flatten(exc.detail)
+        first = errors[0] if errors else {"code": "invalid", "detail": "Invalid input."}
+        response.data = {"code": first["code"], "detail": first["detail"], "errors": errors}
+        response.status_code = status.HTTP_400_BAD_REQUEST
+        return response
+    code = next((c for cls, c in FIXED_CODES.items() if isinstance(exc, cls)), None)
+    if isinstance(exc, exceptions.APIException):
+        code = code or (exc.get_codes() if isinstance(exc.get_codes(), str) else None) or exc.default_code
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        body: dict[str, Any] = {"code": code, "detail": str(detail)}
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            body["retry_after"] = int(exc.wait) + (0 if exc.wait == int(exc.wait) else 1)
+        response.data = body
+    return response

@@ -1,0 +1,30 @@
+"""Serializer fields stricter than DRF's defaults."""
+
+from decimal import Decimal
+from typing import Any
+
+from rest_framework import serializers
+
+
+class JSONNumberDecimalField(serializers.DecimalField):
+    """A decimal that must arrive as a JSON number (not a string, boolean or object)."""
+
+    default_error_messages = {**serializers.DecimalField.default_error_messages, "not_a_number": "Must be a number."}
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if isinstance(data, bool) or not isinstance(data, int | float | Decimal):
+            self.fail("not_a_number")
+        return super().to_internal_value(data)
+
+
+class NoUnknownFieldsMixin:
+    """Refuse fields the endpoint does not know (a client cannot set xp, level or rank)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))  # type: ignore[attr-defined]
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: [serializers.ErrorDetail("This field is not accepted.", code="unknown_field")] for name in unknown}
+                )
+        return super().to_internal_value(data)  # type: ignore[misc]

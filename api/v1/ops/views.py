@@ -1,0 +1,33 @@
+"""Operational endpoints."""
+
+from django.db import connection
+from django.db.utils import Error as DatabaseError
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.utils.redis import redis_status
+
+
+class HealthView(APIView):
+    """200 while the database answers (Redis being down only degrades); 503 otherwise."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+
+    @extend_schema(responses={200: dict, 503: dict})
+    def get(self, request: Request) -> Response:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            database = "ok"
+        except DatabaseError:
+            database = "error"
+        redis = redis_status()
+        overall = "ok" if database == "ok" and redis != "degraded" else ("degraded" if database == "ok" else "error")
+        return Response(
+            {"status": overall, "database": database, "redis": redis, "database_vendor": connection.vendor},
+            status=200 if database == "ok" else 503,
+        )

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("seasons/", views.SeasonListView.as_view(), name="seasons"),
+    path("seasons/reality/", views.RealityLeaderboardView.as_view(), name="leaderboard-reality"),
+    path("seasons/cyber/", views.CyberLeaderboardView.as_view(), name="leaderboard-cyber"),
+]

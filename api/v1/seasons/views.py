@@ -1,0 +1,139 @@
+"""Seasons and the seasonal leaderboards (public; the signed-in player also gets ``me``)."""
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+from rest_framework.views import APIView
+
+from api.pagination import StandardPagePagination
+from core.constants.leagues import LEAGUES
+from core.exceptions import DomainError, InvalidSeasonId, UnknownLeague, UnknownSeason
+from core.selectors.leaderboard import Row, leaderboard, row_layer
+from core.services.season_service import season_for
+from core.utils.dates import SEASON_ID_RE
+from seasons.models import Season
+
+
+class InvalidPage(DomainError):
+    code, kind, message = "invalid_page", "invalid", "page and page_size must be positive integers."
+
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 50
+
+
+class SeasonSerializer(serializers.ModelSerializer[Season]):
+    class Meta:
+        model = Season
+        fields = ["id", "starts_at", "ends_at", "status", "closed_at"]
+
+
+class SeasonListView(generics.ListAPIView[Season]):
+    permission_classes = [AllowAny]
+    serializer_class = SeasonSerializer
+    pagination_class = StandardPagePagination
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        season_for()  # the current season exists without anyone creating it
+        return Season.objects.order_by("-id")
+
+
+def _positive_int(value: str | None, default: int, maximum: int | None = None) -> int:
+    if value is None:
+        return default
+    if not value.isdigit() or int(value) < 1 or len(value) > 9:
+        raise InvalidPage()
+    number = int(value)
+    return min(number, maximum) if maximum else number
+
+
+def _row(row: Row, mode: str) -> dict[str, Any]:
+    user = row.user
+    profile = getattr(user, "profile", None)
+    return {
+        "rank": row.rank,
+        "user": {
+            "id": row.user_id,
+            "username": user.username if user else None,
+            "display_name": user.public_name if user else None,
+            "avatar_url": (user.avatar_url or None) if user else None,
+        },
+        "xp": row.xp,
+        "level": profile.level if profile else 1,
+        "layer": row_layer(row, mode),
+        "league": row.league,
+    }
+
+
+class LeaderboardView(APIView):
+    permission_classes = [AllowAny]
+    mode = "reality"
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("season", str, description="YYYY-MM; the current season when omitted"),
+            OpenApiParameter("league", str, enum=list(LEAGUES)),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+        ],
+        responses={200: dict},
+    )
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        season_id = params.get("season")
+        if season_id is None:
+            season = season_for()
+        else:
+            if not SEASON_ID_RE.match(season_id):
+                raise InvalidSeasonId(season=season_id)
+            season = Season.objects.filter(id=season_id).first()
+            if season is None:
+                raise UnknownSeason(season=season_id)
+        league = params.get("league")
+        if league is not None and league not in LEAGUES:
+            raise UnknownLeague(league=league, leagues=list(LEAGUES))
+        page = _positive_int(params.get("page"), 1)
+        page_size = _positive_int(params.get("page_size"), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        me_id = request.user.pk if request.user.is_authenticated else None
+        board = leaderboard(
+            season_id=season.id, mode=self.mode, league=league, offset=(page - 1) * page_size, limit=page_size, me_id=me_id
+        )
+        url = request.build_absolute_uri()
+        me = None
+        if board.me is not None:
+            me = {
+                "rank": board.me.rank,
+                "xp": board.me.xp,
+                "league": board.me.league,
+                "around": [_row(row, self.mode) for row in board.around],
+            }
+        return Response(
+            {
+                "season": season.id,
+                "season_status": season.status,
+                "mode": self.mode,
+                "league": league,
+                "page": page,
+                "page_size": page_size,
+                "results": [_row(row, self.mode) for row in board.rows],
+                "me": me,
+                "next": replace_query_param(url, "page", page + 1) if board.has_next else None,
+                "previous": (
+                    None if page == 1 else
+                    remove_query_param(url, "page") if page == 2 else replace_query_param(url, "page", page - 1)
+                ),
+            }
+        )
+
+
+class RealityLeaderboardView(LeaderboardView):
+    mode = "reality"
+
+
+class CyberLeaderboardView(LeaderboardView):
+    mode = "cyber"

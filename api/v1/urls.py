@@ -1,0 +1,10 @@
+"""Version 1 of the API: every area mounts its own urls here."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("api.v1.ops.urls")),
+    path("", include("api.v1.xp.urls")),
+    path("", include("api.v1.users.urls")),
+    path("", include("api.v1.seasons.urls")),
+]

@@ -1,0 +1,122 @@
+"""XP endpoints: the activity catalogue, adding XP, and a player's ledger."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.pagination import HistoryCursorPagination, StandardPagePagination
+from api.v1.xp.serializers import ActivitySerializer, AddXPInputSerializer, EntrySerializer, HistoryEntrySerializer
+from core.constants.modes import MODES
+from core.exceptions import DomainError
+from core.selectors.profile import profile_summary
+from core.services import xp_service
+from xp.models import ActivityType, XPEntry
+
+
+class InvalidIdempotencyKey(DomainError):
+    code, kind, message = "invalid_idempotency_key", "invalid", "Idempotency-Key must be 1-255 printable ASCII characters."
+
+
+class InvalidFilter(DomainError):
+    code, kind, message = "invalid_filter", "invalid", "Unknown filter value."
+
+
+def idempotency_key_from(request: Request) -> str | None:
+    value = request.headers.get("Idempotency-Key")
+    if value is None:
+        return None
+    if not (0 < len(value) <= 255) or not all(32 < ord(c) < 127 for c in value):
+        raise InvalidIdempotencyKey()
+    return value
+
+
+def award_response(award: xp_service.Award, user: Any) -> dict[str, Any]:
+    entry = award.entry
+    return {
+        "entry": EntrySerializer(entry).data,
+        "awarded_xp": entry.xp,
+        "profile": profile_summary(user, totals=award.profile, season_id=entry.season_id, season_xp=award.season_xp),
+        "level_up": {"from": award.level_up.from_level, "to": award.level_up.to_level} if award.level_up else None,
+        "layer_up": (
+            {"mode": award.layer_up.mode, "from": award.layer_up.from_layer.code, "to": award.layer_up.to_layer.code}
+            if award.layer_up
+            else None
+        ),
+        "duplicate": award.duplicate,
+    }
+
+
+class ActivityListView(generics.ListAPIView[ActivityType]):
+    permission_classes = [AllowAny]
+    serializer_class = ActivitySerializer
+    pagination_class = StandardPagePagination
+    queryset = ActivityType.objects.filter(is_active=True).order_by("mode", "key")
+
+
+class AddXPView(APIView):
+    """A signed-in player adds XP for themself (an API key adds it for a Discord user)."""
+
+    @extend_schema(
+        request=AddXPInputSerializer,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+        responses={201: inline_serializer("AddXPResponse", {"entry": EntrySerializer(), "awarded_xp": serializers.IntegerField(), "duplicate": serializers.BooleanField()})},
+    )
+    def post(self, request: Request) -> Response:
+        key = idempotency_key_from(request)
+        data = AddXPInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        target, source, api_key = self.resolve_target(request, data.validated_data)
+        award = xp_service.award_xp(
+            user=target,
+            activity=data.validated_data["activity"],
+            units=data.validated_data["units"],
+            note=data.validated_data["note"],
+            mode=data.validated_data.get("mode"),
+            source=source,
+            submitted_by=request.user if request.user.is_authenticated else None,
+            api_key=api_key,
+            idempotency_key=key,
+        )
+        return Response(award_response(award, target), status=status.HTTP_201_CREATED)
+
+    def resolve_target(self, request: Request, data: dict[str, Any]) -> tuple[Any, str, Any]:
+        """Who gets the XP: a player only ever themself."""
+        if "discord_id" in data:
+            raise serializers.ValidationError(
+                {"discord_id": [serializers.ErrorDetail("Only a service key may award XP to another player.", code="not_allowed")]}
+            )
+        return request.user, "web", None
+
+
+class HistoryView(generics.ListAPIView[XPEntry]):
+    serializer_class = HistoryEntrySerializer
+    pagination_class = HistoryCursorPagination
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("mode", str, enum=list(MODES)),
+            OpenApiParameter("activity", str),
+        ]
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[XPEntry]:
+        qs = XPEntry.objects.filter(user_id=self.request.user.pk).select_related("activity")
+        mode = self.request.query_params.get("mode")
+        if mode is not None:
+            if mode not in MODES:
+                raise InvalidFilter(field="mode")
+            qs = qs.filter(mode=mode)
+        activity = self.request.query_params.get("activity")
+        if activity is not None:
+            if not ActivityType.objects.filter(key=activity).exists():
+                raise InvalidFilter(field="activity")
+            qs = qs.filter(activity__key=activity)
+        return qs

@@ -1,0 +1,31 @@
+"""The league ladder (per mode) and the season-end movement rules."""
+
+BRONZE, SILVER, GOLD, PLATINUM, DIAMOND, ULTRA = "bronze", "silver", "gold", "platinum", "diamond", "ultra"
+LEAGUES: tuple[str, ...] = (BRONZE, SILVER, GOLD, PLATINUM, DIAMOND, ULTRA)
+LEAGUE_CHOICES = [(league, league.capitalize()) for league in LEAGUES]
+DEFAULT_LEAGUE = BRONZE
+
+PROMOTE_FRACTION_NUM, PROMOTE_FRACTION_DEN = 10, 100  # top 10 % of players with XP move up
+DEMOTE_FRACTION_NUM, DEMOTE_FRACTION_DEN = 20, 100  # bottom 20 % move down
+
+
+def league_up(league: str) -> str:
+    i = LEAGUES.index(league)
+    return LEAGUES[min(i + 1, len(LEAGUES) - 1)]
+
+
+def league_down(league: str) -> str:
+    i = LEAGUES.index(league)
+    return LEAGUES[max(i - 1, 0)]
+
+
+def promotion_counts(players_with_xp: int) -> tuple[int, int]:
+    """How many of ``players_with_xp`` ranked players move up and down (floor of each share).
+
+    Floors, so a board of 9 promotes nobody (10 % of 9 is 0.9) and a board of 1 demotes nobody;
+    the two groups never overlap.
+    """
+    up = players_with_xp * PROMOTE_FRACTION_NUM // PROMOTE_FRACTION_DEN
+    down = players_with_xp * DEMOTE_FRACTION_NUM // DEMOTE_FRACTION_DEN
+    down = min(down, players_with_xp - up)
+    return up, down

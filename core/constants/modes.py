@@ -1,0 +1,6 @@
+"""The two modes every activity, score and layer belongs to."""
+
+REALITY = "reality"
+CYBER = "cyber"
+MODES: tuple[str, ...] = (REALITY, CYBER)
+MODE_CHOICES = [(REALITY, "Reality"), (CYBER, "Cyber")]

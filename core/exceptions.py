@@ -1,0 +1,102 @@
+"""Domain errors. Each has a stable machine-readable ``code``; the API edge maps kinds to statuses.
+
+Nothing here knows HTTP: ``kind`` says what class of refusal it is (api/exception_handler.py
+turns it into a status).
+"""
+
+from typing import Any
+
+
+class DomainError(Exception):
+    code = "domain_error"
+    kind = "invalid"  # invalid | not_found | forbidden | conflict | rule
+    message = "The request was refused."
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        self.message = message or self.message
+        self.details = details
+        super().__init__(self.message)
+
+
+class UnknownActivity(DomainError):
+    code, kind, message = "unknown_activity", "invalid", "No such activity."
+
+
+class InactiveActivity(DomainError):
+    code, kind, message = "inactive_activity", "invalid", "This activity is not active."
+
+
+class ModeMismatch(DomainError):
+    code, kind, message = "mode_mismatch", "invalid", "The activity does not belong to that mode."
+
+
+class UnitsNotPositive(DomainError):
+    code, kind, message = "units_not_positive", "invalid", "Units must be greater than zero."
+
+
+class UnitsOverEntryMaximum(DomainError):
+    code, kind, message = "units_over_entry_max", "rule", "Too many units for one entry."
+
+
+class DailyCapExceeded(DomainError):
+    code, kind, message = "daily_cap_exceeded", "rule", "This would exceed the daily cap for the activity."
+
+
+class IdempotencyKeyReused(DomainError):
+    code, kind, message = (
+        "idempotency_key_reused",
+        "conflict",
+        "This Idempotency-Key was already used for a different request.",
+    )
+
+
+class AlreadyCorrected(DomainError):
+    code, kind, message = "already_corrected", "conflict", "This entry was already corrected."
+
+
+class NotCorrectable(DomainError):
+    code, kind, message = "not_correctable", "invalid", "A correction cannot itself be corrected."
+
+
+class ReasonRequired(DomainError):
+    code, kind, message = "reason_required", "invalid", "A correction needs a reason."
+
+
+class InvalidDiscordId(DomainError):
+    code, kind, message = "invalid_discord_id", "invalid", "Not a Discord id (17 to 20 digits)."
+
+
+class UnknownSeason(DomainError):
+    code, kind, message = "unknown_season", "not_found", "No such season."
+
+
+class InvalidSeasonId(DomainError):
+    code, kind, message = "invalid_season", "invalid", "A season is identified as YYYY-MM."
+
+
+class UnknownLeague(DomainError):
+    code, kind, message = "unknown_league", "invalid", "No such league."
+
+
+class LayerTooLow(DomainError):
+    code, kind, message = "layer_too_low", "forbidden", "Your layer is too low for this event."
+
+
+class EventFull(DomainError):
+    code, kind, message = "event_full", "conflict", "This event is full."
+
+
+class AlreadyJoined(DomainError):
+    code, kind, message = "already_joined", "conflict", "You already joined this event."
+
+
+class NotJoined(DomainError):
+    code, kind, message = "not_joined", "conflict", "You have not joined this event."
+
+
+class EventNotOpen(DomainError):
+    code, kind, message = "event_not_open", "conflict", "This event is outside its time window."
+
+
+class UnknownEvent(DomainError):
+    code, kind, message = "unknown_event", "not_found", "No such event."

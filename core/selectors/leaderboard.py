@@ -1,0 +1,207 @@
+"""Leaderboard reads: from the Redis index when it is configured, ready and reachable; from the
+database otherwise. Both give the same answers: standard competition ranks (1, 2, 2, 4) over
+players with XP > 0, ordered by XP, then who reached it first, then user id."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+
+from core.constants.layers import layer_for_xp
+from core.services import season_service as ss
+from core.utils import redis as r
+from seasons.models import SeasonScore
+from users.models import CustomUser
+
+logger = logging.getLogger(__name__)
+
+AROUND = 2  # rows shown above and below the signed-in player
+
+
+@dataclass
+class Row:
+    rank: int
+    user_id: int
+    xp: int
+    league: str = ""
+    user: CustomUser | None = None
+
+
+@dataclass
+class Board:
+    season_id: str
+    mode: str
+    league: str | None
+    rows: list[Row]
+    has_next: bool
+    me: Row | None = None
+    around: list[Row] = field(default_factory=list)
+    source: str = "database"
+
+
+def _ranked(pairs: list[tuple[int, int]], first_rank: int, first_position: int) -> list[Row]:
+    """Rows for consecutive board positions: equal XP shares the rank of the first of its group."""
+    rows: list[Row] = []
+    for i, (user_id, xp) in enumerate(pairs):
+        if i == 0:
+            rank = first_rank
+        elif xp == rows[-1].xp:
+            rank = rows[-1].rank
+        else:
+            rank = first_position + i + 1
+        rows.append(Row(rank=rank, user_id=user_id, xp=xp))
+    return rows
+
+
+_PAGE_LUA = """
+if redis.call('EXISTS', KEYS[2]) == 0 then return false end
+local function ranked(key, start, stop)
+  local rows = redis.call('ZREVRANGE', key, start, stop, 'WITHSCORES')
+  local first = 0
+  if #rows > 0 then first = redis.call('ZCOUNT', key, '(' .. rows[2], '+inf') + 1 end
+  return {first, rows}
+end
+local page = ranked(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
+local me = false
+if ARGV[3] ~= '' then
+  local cur = redis.call('HGET', KEYS[3], ARGV[3])
+  if cur then
+    local member = string.sub(cur, string.find(cur, '|', 1, true) + 1)
+    local pos = redis.call('ZREVRANK', KEYS[1], member)
+    if pos then
+      local lo = pos - tonumber(ARGV[4])
+      if lo < 0 then lo = 0 end
+      local around = ranked(KEYS[1], lo, pos + tonumber(ARGV[4]))
+      me = {pos, lo, around[1], around[2]}
+    end
+  end
+end
+return {page[1], page[2], me}
+"""
+
+
+def _pairs(flat: list) -> list[tuple[int, int]]:  # type: ignore[type-arg]
+    return [(ss.decode_user_id(flat[i]), int(float(flat[i + 1]))) for i in range(0, len(flat), 2)]
+
+
+def _from_redis(season_id: str, mode: str, league: str | None, offset: int, limit: int, me_id: int | None) -> Board | None:
+    client = r.get_redis()
+    if client is None:
+        return None
+    try:
+        result = client.eval(
+            _PAGE_LUA,
+            3,
+            ss.board_key(season_id, mode, league),
+            ss.ready_key(season_id, mode),
+            ss.meta_key(season_id, mode),
+            offset,
+            offset + limit,  # one extra row tells whether there is a next page
+            me_id or "",
+            AROUND,
+        )
+    except r.REDIS_ERRORS:
+        logger.warning("rank index unreachable; serving the leaderboard from the database")
+        return None
+    if result is None:
+        return None  # not built yet (for example after a Redis restart): use the database
+    first_rank, flat, me = result
+    pairs = _pairs(flat)
+    rows = _ranked(pairs[:limit], int(first_rank), offset)
+    board = Board(season_id, mode, league, rows, has_next=len(pairs) > limit, source="redis")
+    if me:
+        pos, lo, around_first, around_flat = me
+        around = _ranked(_pairs(around_flat), int(around_first), int(lo))
+        board.around = around
+        board.me = next(row for row in around if row.user_id == me_id)
+    return board
+
+
+def _board_qs(season_id: str, mode: str, league: str | None) -> QuerySet[SeasonScore]:
+    qs = SeasonScore.objects.filter(season_id=season_id, mode=mode, xp__gt=0)
+    return qs.filter(league=league) if league else qs
+
+
+def _from_database(season_id: str, mode: str, league: str | None, offset: int, limit: int, me_id: int | None) -> Board:
+    qs = _board_qs(season_id, mode, league)
+    order = ("-xp", "reached_at", "user_id")
+    page = list(qs.order_by(*order).values_list("user_id", "xp")[offset : offset + limit + 1])
+    first_rank = qs.filter(xp__gt=page[0][1]).count() + 1 if page else 0
+    board = Board(season_id, mode, league, _ranked(page[:limit], first_rank, offset), has_next=len(page) > limit)
+    if me_id is None:
+        return board
+    mine = qs.filter(user_id=me_id).values_list("xp", "reached_at").first()
+    if mine is None:
+        return board
+    xp, reached_at = mine
+    ahead_of_me = Q(xp__gt=xp) | Q(xp=xp, reached_at__lt=reached_at) | Q(xp=xp, reached_at=reached_at, user_id__lt=me_id)
+    rank = qs.filter(xp__gt=xp).count() + 1
+    position = qs.filter(ahead_of_me).count()
+    # Nearest rows ahead of me: the board order reversed (a backward index scan from my XP).
+    above = list(
+        qs.filter(ahead_of_me, xp__gte=xp).order_by("xp", "-reached_at", "-user_id").values_list("user_id", "xp")[:AROUND]
+    )
+    above.reverse()
+    below = list(
+        qs.filter(xp__lte=xp).exclude(ahead_of_me).exclude(user_id=me_id).order_by(*order).values_list("user_id", "xp")[:AROUND]
+    )
+    lo = position - len(above)
+    first = qs.filter(xp__gt=above[0][1]).count() + 1 if above else rank
+    board.around = _ranked([*above, (me_id, xp), *below], first, lo)
+    board.me = next(row for row in board.around if row.user_id == me_id)
+    return board
+
+
+def leaderboard(*, season_id: str, mode: str, league: str | None, offset: int, limit: int, me_id: int | None) -> Board:
+    """One page of a season board, with the signed-in player's rank and neighbours."""
+    board = _from_redis(season_id, mode, league, offset, limit, me_id)
+    if board is None:
+        board = _from_database(season_id, mode, league, offset, limit, me_id)
+    _attach_users(board, season_id, mode)
+    return board
+
+
+def _attach_users(board: Board, season_id: str, mode: str) -> None:
+    rows = board.rows + board.around
+    ids = {row.user_id for row in rows}
+    if not ids:
+        return
+    users = {u.pk: u for u in CustomUser.objects.filter(pk__in=ids).select_related("profile")}
+    leagues = dict(
+        SeasonScore.objects.filter(season_id=season_id, mode=mode, user_id__in=ids).values_list("user_id", "league")
+    )
+    for row in rows:
+        row.user = users.get(row.user_id)
+        row.league = leagues.get(row.user_id, "")
+
+
+def row_layer(row: Row, mode: str) -> str | None:
+    profile = getattr(row.user, "profile", None)
+    return layer_for_xp(mode, profile.mode_xp(mode)).code if profile else None
+
+
+def ranks_for(user_id: int, season_id: str, season_xp: dict[str, int | None]) -> dict[str, int | None]:
+    """The player's rank per mode on the overall season boards (None without XP)."""
+    ranks: dict[str, int | None] = {mode: None for mode in season_xp}
+    wanted = {mode: xp for mode, xp in season_xp.items() if xp and xp > 0}
+    if not wanted:
+        return ranks
+    client = r.get_redis()
+    if client is not None:
+        try:
+            pipe = client.pipeline(transaction=False)
+            for mode, xp in wanted.items():
+                pipe.exists(ss.ready_key(season_id, mode))
+                pipe.zcount(ss.board_key(season_id, mode), f"({xp}", "+inf")
+            answers = pipe.execute()
+            for i, mode in enumerate(wanted):
+                if answers[2 * i]:
+                    ranks[mode] = int(answers[2 * i + 1]) + 1
+        except r.REDIS_ERRORS:
+            logger.warning("rank index unreachable; ranking from the database")
+    for mode, xp in wanted.items():
+        if ranks[mode] is None:
+            ranks[mode] = _board_qs(season_id, mode, None).filter(xp__gt=xp).count() + 1
+    return ranks

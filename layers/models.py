@@ -1,0 +1,92 @@
+"""Per-player layer status in each mode, its history, and the layer-gated events."""
+
+from django.conf import settings
+from django.db import models
+
+from core.constants.layers import BY_CODE, LADDERS
+from core.constants.modes import CYBER, MODE_CHOICES, REALITY
+
+
+class LayerStatus(models.Model):
+    """The player's current layer in one mode (order on the ladder); a missing row means layer 0."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    layer = models.SmallIntegerField(default=0)
+    reached_at = models.DateTimeField()
+
+    MODE: str
+
+    class Meta:
+        abstract = True
+
+    @property
+    def code(self) -> str:
+        return LADDERS[self.MODE][self.layer].code
+
+
+class RealityLayerStatus(LayerStatus):
+    MODE = REALITY
+
+    class Meta:
+        verbose_name = "reality layer status"
+        verbose_name_plural = "reality layer statuses"
+
+
+class CyberLayerStatus(LayerStatus):
+    MODE = CYBER
+
+    class Meta:
+        verbose_name = "cyber layer status"
+        verbose_name_plural = "cyber layer statuses"
+
+
+class LayerChange(models.Model):
+    """Every layer move: from, to, when, and the ledger entry that caused it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="layer_changes")
+    mode = models.CharField(max_length=10, choices=MODE_CHOICES)
+    from_layer = models.SmallIntegerField()
+    to_layer = models.SmallIntegerField()
+    entry = models.ForeignKey("xp.XPEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=30, default="xp")  # xp | correction | recompute
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "mode", "-created_at"], name="layer_change_user")]
+
+
+class Event(models.Model):
+    EVENT, DUNGEON = "event", "dungeon"
+    KIND_CHOICES = [(EVENT, "Event"), (DUNGEON, "Dungeon")]
+    LAYER_CHOICES = [(code, f"{code} {layer.name}") for code, layer in BY_CODE.items()]
+
+    name = models.CharField(max_length=150)
+    kind = models.CharField(max_length=10, choices=KIND_CHOICES, default=EVENT)
+    mode = models.CharField(max_length=10, choices=MODE_CHOICES)
+    required_layer = models.CharField(max_length=5, choices=LAYER_CHOICES)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    capacity = models.PositiveIntegerField(null=True, blank=True)
+    participant_count = models.PositiveIntegerField(default=0, editable=False)
+    description = models.TextField(blank=True)
+    is_published = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="event_window_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EventParticipation(models.Model):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="participations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="event_participations")
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event", "user"], name="event_participation_unique")]

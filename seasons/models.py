@@ -1,0 +1,64 @@
+"""Monthly seasons, per-season scores, and the standings kept when a season closes."""
+
+from django.conf import settings
+from django.db import models
+
+from core.constants.leagues import DEFAULT_LEAGUE, LEAGUE_CHOICES
+from core.constants.modes import MODE_CHOICES
+
+
+class Season(models.Model):
+    OPEN, CLOSED = "open", "closed"
+    STATUS_CHOICES = [(OPEN, "Open"), (CLOSED, "Closed")]
+
+    id = models.CharField(max_length=7, primary_key=True)  # "YYYY-MM", a UTC calendar month
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()  # exclusive
+    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=OPEN)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.id
+
+
+class SeasonScore(models.Model):
+    """A player's XP in one season and mode; changed in the same statement as the ledger."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="season_scores")
+    season = models.ForeignKey(Season, on_delete=models.CASCADE, related_name="scores")
+    mode = models.CharField(max_length=10, choices=MODE_CHOICES)
+    xp = models.BigIntegerField(default=0)
+    # The league the player competed in this season (their league when the season's first XP came).
+    league = models.CharField(max_length=10, choices=LEAGUE_CHOICES, default=DEFAULT_LEAGUE)
+    reached_at = models.DateTimeField()  # when the current xp was reached: the tie-breaker
+    version = models.BigIntegerField(default=1)  # bumps on every change; guards the Redis index
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["season", "mode", "user"], name="season_score_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["season", "mode", "-xp", "reached_at", "user"], name="season_board"),
+            models.Index(fields=["season", "mode", "league", "-xp", "reached_at", "user"], name="season_board_league"),
+        ]
+
+
+class SeasonResult(models.Model):
+    """A player's final standing in a closed season and mode, and the league move it caused."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="season_results")
+    season = models.ForeignKey(Season, on_delete=models.CASCADE, related_name="results")
+    mode = models.CharField(max_length=10, choices=MODE_CHOICES)
+    xp = models.BigIntegerField(default=0)
+    rank = models.IntegerField(null=True, blank=True)  # rank within the league board; None without XP
+    league = models.CharField(max_length=10, choices=LEAGUE_CHOICES)
+    new_league = models.CharField(max_length=10, choices=LEAGUE_CHOICES)
+    movement = models.CharField(max_length=10, choices=[("up", "up"), ("down", "down"), ("stay", "stay")])
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["season", "mode", "user"], name="season_result_unique"),
+        ]

@@ -1,0 +1,12 @@
+"""Test settings: the database and Redis come from DATABASE_URL / REDIS_URL when set (CI)."""
+
+from .base import *  # noqa: F403
+from .base import REST_FRAMEWORK
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tests get their own key space in Redis so a developer's running server is not disturbed.
+for _cache in CACHES.values():  # noqa: F405
+    if "KEY_PREFIX" in _cache:
+        _cache["KEY_PREFIX"] = "igo-test"
+REST_FRAMEWORK = {**REST_FRAMEWORK}

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class XpConfig(AppConfig):
+    name = "xp"
+    verbose_name = "XP"
