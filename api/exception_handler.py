@@ -75,4 +75,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
             body["retry_after"] = int(exc.wait) + (0 if exc.wait == int(exc.wait) else 1)
         response.data = body
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed) and response.status_code == 403:
+        # Not signed in is 401 whatever authentication classes a view has (API.md); a session is
+        # one of the ways to sign in, so say so.
+        response.status_code = status.HTTP_401_UNAUTHORIZED
+        response["WWW-Authenticate"] = 'Session realm="api"'
     return response
