@@ -19,6 +19,9 @@ class LayerStatus(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return f"{self.MODE} layer {self.layer} of user {self.user_id}"
+
     @property
     def code(self) -> str:
         return LADDERS[self.MODE][self.layer].code
@@ -55,6 +58,9 @@ class LayerChange(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "mode", "-created_at"], name="layer_change_user")]
 
+    def __str__(self) -> str:
+        return f"{self.mode} {self.from_layer} -> {self.to_layer} of user {self.user_id} ({self.reason})"
+
 
 class Event(models.Model):
     EVENT, DUNGEON = "event", "dungeon"
@@ -75,6 +81,8 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["starts_at", "id"]
+        # The public list: published events that have not ended yet.
+        indexes = [models.Index(fields=["is_published", "ends_at"], name="event_listing")]
         constraints = [
             models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="event_window_valid"),
         ]
@@ -90,3 +98,6 @@ class EventParticipation(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["event", "user"], name="event_participation_unique")]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} in event {self.event_id}"
