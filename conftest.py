@@ -1,5 +1,6 @@
 """Shared fixtures: API clients, players, and the real PostgreSQL / Redis when configured."""
 
+import importlib
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +16,25 @@ def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(pytest.mark.django_db(transaction=True))
+
+
+DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request: pytest.FixtureRequest) -> None:
+    """Transactional tests empty every table when they end; put back what the data migrations
+    install on every real database (the activity catalogue and the level table)."""
+    if request.node.get_closest_marker("django_db") is None and not DB_FIXTURES & set(request.fixturenames):
+        return
+    request.getfixturevalue("_django_db_helper")
+    from django.apps import apps
+
+    from xp.models import Level
+
+    if not Level.objects.exists():
+        migration = importlib.import_module("xp.migrations.0002_default_catalogue_and_levels")
+        migration.install(apps, None)
 
 
 @pytest.fixture
