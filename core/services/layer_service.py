@@ -32,7 +32,10 @@ from xp.models import UserProfile, XPEntry
 if TYPE_CHECKING:
     from users.models import CustomUser
 
-LAYER_STATUS_MODELS = {"reality": RealityLayerStatus, "cyber": CyberLayerStatus}
+LAYER_STATUS_MODELS: dict[str, type[RealityLayerStatus] | type[CyberLayerStatus]] = {
+    "reality": RealityLayerStatus,
+    "cyber": CyberLayerStatus,
+}
 _MAX_ID = 2**63 - 1  # BigAutoField: a larger number in a URL is simply an unknown event
 
 
@@ -54,13 +57,16 @@ class Gate:
 
 def mode_xp_of(user: CustomUser) -> dict[str, int]:
     """The player's lifetime XP per mode (0 for a player without a profile)."""
-    row = UserProfile.objects.filter(user_id=user.pk).values("reality_xp", "cyber_xp").first()
-    return {mode: int(row[f"{mode}_xp"]) if row else 0 for mode in MODES}
+    row = UserProfile.objects.filter(user_id=user.pk).values_list("reality_xp", "cyber_xp").first()
+    reality, cyber = row if row else (0, 0)
+    return {"reality": int(reality), "cyber": int(cyber)}
 
 
 def gate_for(event: Event, mode_xp: int) -> Gate:
     required = BY_CODE[event.required_layer]
-    return Gate(required=required, current=layer_for_xp(event.mode, mode_xp), missing_xp=max(required.min_xp - mode_xp, 0))
+    return Gate(
+        required=required, current=layer_for_xp(event.mode, mode_xp), missing_xp=max(required.min_xp - mode_xp, 0)
+    )
 
 
 def is_open(event: Event, now: datetime) -> bool:
@@ -84,9 +90,7 @@ def listed_events(*, user: CustomUser | None = None, now: datetime | None = None
     now = now or utc_now()
     qs = Event.objects.filter(is_published=True, ends_at__gt=now).order_by("starts_at", "id")
     if user is not None:
-        qs = qs.annotate(
-            joined=Exists(EventParticipation.objects.filter(event_id=OuterRef("pk"), user_id=user.pk))
-        )
+        qs = qs.annotate(joined=Exists(EventParticipation.objects.filter(event_id=OuterRef("pk"), user_id=user.pk)))
     return qs
 
 
@@ -229,11 +233,10 @@ def recompute_layers(
             expected = layer_for_xp(mode, xp).order
             if stored[mode].get(uid, 0) == expected:
                 continue
-            diff = LayerDiff(uid, names.get(uid, "?"), mode, stored[mode].get(uid, 0), expected, xp)
-            if not dry_run:
-                diff = _fix_layer(uid, mode, diff)
-            if diff is not None:
-                diffs.append(diff)
+            seen = LayerDiff(uid, names.get(uid, "?"), mode, stored[mode].get(uid, 0), expected, xp)
+            fixed = seen if dry_run else _fix_layer(uid, mode, seen)
+            if fixed is not None:
+                diffs.append(fixed)
     return diffs
 
 
@@ -251,6 +254,12 @@ def _fix_layer(user_id: int, mode: str, seen: LayerDiff) -> LayerDiff | None:
         now = utc_now()
         model.objects.update_or_create(user_id=user_id, defaults={"layer": expected, "reached_at": now})
         LayerChange.objects.create(
-            user_id=user_id, mode=mode, from_layer=current, to_layer=expected, entry=None, reason="recompute", created_at=now
+            user_id=user_id,
+            mode=mode,
+            from_layer=current,
+            to_layer=expected,
+            entry=None,
+            reason="recompute",
+            created_at=now,
         )
     return LayerDiff(user_id, seen.username, mode, current, expected, xp)

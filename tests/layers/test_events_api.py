@@ -104,8 +104,19 @@ def test_the_list_shows_upcoming_and_running_published_events_soonest_first(api_
     assert [row["id"] for row in body["results"]] == [running.pk, upcoming.pk]
     row = body["results"][0]
     assert set(row) == {
-        "id", "name", "kind", "mode", "required_layer", "starts_at", "ends_at", "capacity",
-        "participants", "description", "can_join", "missing_xp", "joined",
+        "id",
+        "name",
+        "kind",
+        "mode",
+        "required_layer",
+        "starts_at",
+        "ends_at",
+        "capacity",
+        "participants",
+        "description",
+        "can_join",
+        "missing_xp",
+        "joined",
     }
     assert row["can_join"] is None and row["missing_xp"] is None and row["joined"] is None
     assert row["required_layer"] == "RL1" and row["kind"] == "event" and row["participants"] == 0
@@ -162,7 +173,16 @@ def test_the_detail_shows_one_event_and_404s_for_drafts_and_nonsense_ids(client_
     assert api_client.get(f"/api/v1/events/{event.pk}/").json()["id"] == event.pk
     client = client_for()
     assert client.get(f"/api/v1/events/{event.pk}/").json()["missing_xp"] == 1118
-    for path in (f"{draft.pk}/", "abc/", "0/", "-1/", "1.5/", "99999999999999999999999/", "9223372036854775808/", "%C2%B2/"):
+    for path in (
+        f"{draft.pk}/",
+        "abc/",
+        "0/",
+        "-1/",
+        "1.5/",
+        "99999999999999999999999/",
+        "9223372036854775808/",
+        "%C2%B2/",
+    ):
         response = api_client.get(f"/api/v1/events/{path}")
         assert response.status_code == 404, path
         assert response.json()["code"] in {"unknown_event", "not_found"}, path

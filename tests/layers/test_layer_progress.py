@@ -38,7 +38,9 @@ def test_one_xp_below_the_threshold_stays_below_and_the_next_xp_moves_up(client_
     assert below["profile"]["layers"][mode]["code"] == previous.code
     assert below["profile"]["layers"][mode]["next_code"] == layer.code
     assert below["profile"]["layers"][mode]["xp_to_next"] == 1
-    assert below["layer_up"] == (None if previous.order == 0 else {"mode": mode, "from": ladder[0].code, "to": previous.code})
+    assert below["layer_up"] == (
+        None if previous.order == 0 else {"mode": mode, "from": ladder[0].code, "to": previous.code}
+    )
     assert stored_layer(client.user, mode) == previous.order
 
     at = add(client, activities[mode], 1)
@@ -89,14 +91,18 @@ def test_small_adds_below_the_first_threshold_never_say_layer_up(client_for, act
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("mode", ["reality", "cyber"])
-def test_a_correction_that_crosses_a_threshold_lowers_the_layer_and_records_it(client_for, activities, admin_user, mode):
+def test_a_correction_that_crosses_a_threshold_lowers_the_layer_and_records_it(
+    client_for, activities, admin_user, mode
+):
     client = client_for()
     rl2 = LADDERS[mode][2]
     add(client, activities[mode], rl2.min_xp - 10)
     top = add(client, activities[mode], 10)
     assert top["layer_up"]["to"] == rl2.code
 
-    correction = correct_entry(entry=XPEntry.objects.get(pk=top["entry"]["id"]), reason="duplicate log", corrected_by=admin_user)
+    correction = correct_entry(
+        entry=XPEntry.objects.get(pk=top["entry"]["id"]), reason="duplicate log", corrected_by=admin_user
+    )
 
     assert stored_layer(client.user, mode) == 1
     change = LayerChange.objects.filter(user=client.user, mode=mode).first()

@@ -36,7 +36,9 @@ def test_corrupted_statuses_are_rebuilt_recorded_and_reported(give_xp):
     give_xp(lost, "cyber", 2000)  # CL1
     CyberLayerStatus.objects.filter(user=lost).delete()
     ghost = PlayerFactory(username="ghost")  # no XP at all, yet a status row says CL3
-    CyberLayerStatus.objects.create(user=ghost, layer=3, reached_at=RealityLayerStatus.objects.get(user=raised).reached_at)
+    CyberLayerStatus.objects.create(
+        user=ghost, layer=3, reached_at=RealityLayerStatus.objects.get(user=raised).reached_at
+    )
     fine = PlayerFactory(username="fine")
     give_xp(fine, "reality", 1200)
 

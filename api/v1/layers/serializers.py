@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.services import layer_service
@@ -52,7 +53,9 @@ class EventSerializer(serializers.ModelSerializer[Event]):
         gate = self._gate(event)
         if gate is None:
             return None
-        return layer_service.can_join(event, gate, joined=bool(getattr(event, "joined", False)), now=self.context["now"])
+        return layer_service.can_join(
+            event, gate, joined=bool(getattr(event, "joined", False)), now=self.context["now"]
+        )
 
     def get_missing_xp(self, event: Event) -> int | None:
         gate = self._gate(event)
@@ -71,6 +74,7 @@ class ParticipationSerializer(serializers.ModelSerializer[EventParticipation]):
         model = EventParticipation
         fields = ["id", "joined_at", "event"]
 
+    @extend_schema_field(EventSerializer)
     def get_event(self, participation: EventParticipation) -> dict[str, Any]:
         return dict(EventSerializer(participation.event, context=self.context).data)
 

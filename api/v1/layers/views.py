@@ -68,7 +68,7 @@ class JoinEventView(APIView):
     @extend_schema(request=None, responses={201: ParticipationSerializer})
     def post(self, request: Request, event_id: str) -> Response:
         event = layer_service.get_event(event_id)
-        participation = layer_service.join_event(user=request.user, event=event)
+        participation = layer_service.join_event(user=request.user, event=event)  # type: ignore[arg-type]
         participation.event.joined = True  # type: ignore[attr-defined]
         body = ParticipationSerializer(participation, context=reader_context(request)).data
         return Response(body, status=status.HTTP_201_CREATED)
@@ -80,7 +80,7 @@ class LeaveEventView(APIView):
     @extend_schema(request=None, responses=EventSerializer)
     def post(self, request: Request, event_id: str) -> Response:
         event = layer_service.get_event(event_id)
-        layer_service.leave_event(user=request.user, event=event)
+        layer_service.leave_event(user=request.user, event=event)  # type: ignore[arg-type]
         event.joined = False  # type: ignore[attr-defined]
         return Response(EventSerializer(event, context=reader_context(request)).data)
 

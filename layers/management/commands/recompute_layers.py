@@ -33,7 +33,9 @@ class Command(BaseCommand):
         if not diffs:
             self.stdout.write(self.style.SUCCESS("All layer statuses match the ledger."))
         else:
-            self.stdout.write(self.style.WARNING(f"{len(diffs)} layer status(es) {verb}" + (" (dry run)." if dry_run else ".")))
+            self.stdout.write(
+                self.style.WARNING(f"{len(diffs)} layer status(es) {verb}" + (" (dry run)." if dry_run else "."))
+            )
 
 
 def _code(mode: str, order: int) -> str:
