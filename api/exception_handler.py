@@ -20,6 +20,8 @@ DOMAIN_STATUS = {
     "forbidden": status.HTTP_403_FORBIDDEN,
     "conflict": status.HTTP_409_CONFLICT,
     "rule": status.HTTP_422_UNPROCESSABLE_ENTITY,
+    "bad_gateway": status.HTTP_502_BAD_GATEWAY,  # an upstream (Discord) answered unusably
+    "unavailable": status.HTTP_503_SERVICE_UNAVAILABLE,  # an upstream is unreachable: retry
 }
 
 FIXED_CODES = {
@@ -69,11 +71,16 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return response
     code = next((c for cls, c in FIXED_CODES.items() if isinstance(exc, cls)), None)
     if isinstance(exc, exceptions.APIException):
-        code = code or (exc.get_codes() if isinstance(exc.get_codes(), str) else None) or exc.default_code
+        specific = exc.get_codes() if isinstance(exc.get_codes(), str) else None
+        if specific == exc.default_code:
+            specific = None
+        # A specific code (token_expired, invalid_api_key, missing_scope, csrf_failed) wins.
+        code = specific or code or exc.default_code
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         body: dict[str, Any] = {"code": code, "detail": str(detail)}
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
             body["retry_after"] = int(exc.wait) + (0 if exc.wait == int(exc.wait) else 1)
+            response["Retry-After"] = str(body["retry_after"])
         response.data = body
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed) and response.status_code == 403:
         # Not signed in is 401 whatever authentication classes a view has (API.md); a session is

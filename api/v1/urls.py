@@ -7,5 +7,6 @@ urlpatterns = [
     path("", include("api.v1.xp.urls")),
     path("", include("api.v1.users.urls")),
     path("", include("api.v1.seasons.urls")),
+    path("", include("api.v1.auth.urls")),
     path("", include("api.v1.layers.urls")),
 ]

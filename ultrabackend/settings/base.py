@@ -25,6 +25,10 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "rest_framework_api_key",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.discord",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "core",
@@ -43,6 +47,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -117,7 +122,38 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-FRONTEND_URL = env("FRONTEND_URL", default="http://localhost:3000")
+FRONTEND_URL = env("FRONTEND_URL", default="http://localhost:3000").rstrip("/")
+# Origins a sign-in may send the browser back to with ?next= (the frontend is always allowed).
+AUTH_ALLOWED_REDIRECT_ORIGINS = env.list("AUTH_ALLOWED_REDIRECT_ORIGINS", default=[FRONTEND_URL])
+
+# Discord OAuth2. Every Discord URL (authorize, token, users/@me) derives from DISCORD_API_URL,
+# so tests and staging can point it at a stand-in Discord.
+DISCORD_API_URL = env("DISCORD_API_URL", default="https://discord.com/api").rstrip("/")
+DISCORD_CLIENT_ID = env("DISCORD_CLIENT_ID", default="")
+DISCORD_CLIENT_SECRET = env("DISCORD_CLIENT_SECRET", default="")
+# The backend's own callback as registered at Discord; default: built from the request.
+DISCORD_REDIRECT_URI = env("DISCORD_REDIRECT_URI", default="")
+DISCORD_SCOPES = ["identify", "email"]
+DISCORD_TIMEOUT_SECONDS = env.float("DISCORD_TIMEOUT_SECONDS", default=5.0)
+
+# allauth: its Discord provider parses the identity and records the linked SocialAccount; our
+# own views (api/v1/auth/) run the flows, so allauth's account pages are not mounted.
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = DISCORD_TIMEOUT_SECONDS
+SOCIALACCOUNT_PROVIDERS = {
+    "discord": {
+        "SCOPE": DISCORD_SCOPES,
+        "APPS": [{"client_id": DISCORD_CLIENT_ID, "secret": DISCORD_CLIENT_SECRET, "key": ""}],
+    }
+}
+
+# App tokens (mobile): short-lived access JWT, rotating refresh JWT (HS256).
+JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", default=SECRET_KEY)
+JWT_ACCESS_TTL_SECONDS = env.int("JWT_ACCESS_TTL_SECONDS", default=15 * 60)
+JWT_REFRESH_TTL_SECONDS = env.int("JWT_REFRESH_TTL_SECONDS", default=30 * 24 * 3600)
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[FRONTEND_URL])
 CORS_ALLOW_CREDENTIALS = True
 CORS_ALLOW_HEADERS = (
@@ -151,7 +187,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(MAX_REQUEST_BODY_BYTES, 2_621_440)
 
 # --- DRF -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Bearer first: its WWW-Authenticate header makes "not signed in" a 401 rather than a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.BearerTokenAuthentication",
+        "api.authentication.ServiceKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -161,7 +200,13 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "api.exception_handler.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_THROTTLE_CLASSES": [],
-    "DEFAULT_THROTTLE_RATES": {},
+    # Shared through the cache (Redis when REDIS_URL is set). See api/throttling.py.
+    "DEFAULT_THROTTLE_RATES": {
+        "player_write": env("THROTTLE_PLAYER_WRITE", default="120/min"),
+        "key_write": env("THROTTLE_KEY_WRITE", default="1200/min"),
+        "key_read": env("THROTTLE_KEY_READ", default="1200/min"),
+        "auth": env("THROTTLE_AUTH", default="60/min"),
+    },
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")

@@ -1,7 +1,9 @@
 """XP endpoints: the activity catalogue, adding XP, and a player's ledger."""
 
+import contextlib
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -10,12 +12,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.authentication import is_app_token, is_service_key
 from api.pagination import HistoryCursorPagination, StandardPagePagination
+from api.permissions import IsPlayerOrScopedKey
+from api.throttling import PlayerWriteThrottle, ServiceKeyWriteThrottle
+from api.v1.auth.errors import DiscordIdNotAllowed, DiscordIdRequired
 from api.v1.xp.serializers import ActivitySerializer, AddXPInputSerializer, EntrySerializer, HistoryEntrySerializer
 from core.constants.modes import MODES
 from core.exceptions import DomainError
 from core.selectors.profile import profile_summary
-from core.services import xp_service
+from core.services import user_service, xp_service
 from xp.models import ActivityType, XPEntry
 
 
@@ -62,6 +68,10 @@ class ActivityListView(generics.ListAPIView[ActivityType]):
 class AddXPView(APIView):
     """A signed-in player adds XP for themself (an API key adds it for a Discord user)."""
 
+    permission_classes = [IsPlayerOrScopedKey]
+    required_scope = "xp:write"
+    throttle_classes = [PlayerWriteThrottle, ServiceKeyWriteThrottle]
+
     @extend_schema(
         request=AddXPInputSerializer,
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
@@ -71,27 +81,34 @@ class AddXPView(APIView):
         key = idempotency_key_from(request)
         data = AddXPInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        target, source, api_key = self.resolve_target(request, data.validated_data)
-        award = xp_service.award_xp(
-            user=target,
-            activity=data.validated_data["activity"],
-            units=data.validated_data["units"],
-            note=data.validated_data["note"],
-            mode=data.validated_data.get("mode"),
-            source=source,
-            submitted_by=request.user if request.user.is_authenticated else None,
-            api_key=api_key,
-            idempotency_key=key,
-        )
+        # A key may create the Discord user's account: a refused award must not leave it behind.
+        scope = transaction.atomic() if is_service_key(request) else contextlib.nullcontext()
+        with scope:
+            target, source, api_key = self.resolve_target(request, data.validated_data)
+            award = xp_service.award_xp(
+                user=target,
+                activity=data.validated_data["activity"],
+                units=data.validated_data["units"],
+                note=data.validated_data["note"],
+                mode=data.validated_data.get("mode"),
+                source=source,
+                submitted_by=request.user if request.user.is_authenticated else None,
+                api_key=api_key,
+                idempotency_key=key,
+            )
         return Response(award_response(award, target), status=status.HTTP_201_CREATED)
 
     def resolve_target(self, request: Request, data: dict[str, Any]) -> tuple[Any, str, Any]:
-        """Who gets the XP: a player only ever themself."""
+        """Who gets the XP: a service key names a Discord user (the account is created when
+        needed); a player only ever themself (discord_id from a player is 403)."""
+        if is_service_key(request):
+            if "discord_id" not in data:
+                raise DiscordIdRequired()
+            user, _ = user_service.get_or_create_discord_user(discord_id=data["discord_id"])
+            return user, "bot", request.auth
         if "discord_id" in data:
-            raise serializers.ValidationError(
-                {"discord_id": [serializers.ErrorDetail("Only a service key may award XP to another player.", code="not_allowed")]}
-            )
-        return request.user, "web", None
+            raise DiscordIdNotAllowed()
+        return request.user, "mobile" if is_app_token(request) else "web", None
 
 
 class HistoryView(generics.ListAPIView[XPEntry]):

@@ -1,0 +1,72 @@
+"""Who is calling: a player (session cookie or app Bearer token) or a service (API key).
+
+- ``Authorization: Bearer <access JWT>``: a player from a native app (request.auth: AppToken).
+- ``Authorization: Api-Key <key>``: a service such as the Discord bot. request.user stays
+  anonymous (a key is nobody's account) and request.auth is the ServiceAPIKey; endpoints that
+  accept keys say so with the permissions in api/permissions.py.
+- The session cookie (DRF's SessionAuthentication, CSRF enforced for unsafe methods).
+
+A malformed, expired, revoked or unknown credential is a 401 with a code, never a silent
+fallback to anonymous.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.request import Request
+
+from api.v1.auth import tokens
+from api.v1.auth.errors import TokenError
+from users.models import CustomUser, ServiceAPIKey
+
+
+def _credentials(request: Request, scheme: str) -> str | None:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    given, _, value = header.partition(" ")
+    if given.lower() != scheme.lower():
+        return None
+    return value.strip()
+
+
+class BearerTokenAuthentication(BaseAuthentication):
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        token = _credentials(request, "Bearer")
+        if token is None:
+            return None
+        claims = tokens.decode(token, typ="access")
+        user = CustomUser.objects.filter(pk=claims.user_id).first()
+        if user is None or not user.is_active:
+            raise TokenError("token_revoked", "This account cannot sign in.")
+        return user, claims
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'
+
+
+class ServiceKeyAuthentication(BaseAuthentication):
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        key = _credentials(request, "Api-Key")
+        if key is None:
+            return None
+        try:
+            api_key = ServiceAPIKey.objects.get_from_key(key) if key else None
+        except ServiceAPIKey.DoesNotExist:
+            api_key = None
+        if api_key is None or api_key.has_expired:
+            raise exceptions.AuthenticationFailed("Unknown, revoked or expired API key.", code="invalid_api_key")
+        return AnonymousUser(), api_key
+
+    def authenticate_header(self, request: Request) -> str:
+        return "Api-Key"
+
+
+def is_service_key(request: Request) -> bool:
+    return isinstance(request.auth, ServiceAPIKey)
+
+
+def is_app_token(request: Request) -> bool:
+    return isinstance(request.auth, tokens.AppToken)

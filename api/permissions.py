@@ -1,0 +1,48 @@
+"""What a caller may do. Views that accept service keys name the scope in ``required_scope``.
+
+Scopes: ``xp:write`` (award XP to a Discord user), ``profile:read`` (read a Discord user's
+profile). Anonymous callers get 401 (DRF: no successful authenticator); an authenticated caller
+that is not allowed gets 403 with a code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+from api.authentication import is_service_key
+
+SCOPES = ("xp:write", "profile:read")
+
+
+def _key_allowed(permission: Any, request: Request, view: Any) -> bool:
+    scope = getattr(view, "required_scope", None)
+    if scope and request.auth.has_scope(scope):
+        return True
+    permission.message = f"This API key lacks the scope {scope!r}."
+    permission.code = "missing_scope"
+    return False
+
+
+class IsPlayerOrScopedKey(BasePermission):
+    """A signed-in player (session or app token), or a service key with the view's scope."""
+
+    message, code = "Sign in as a player or use a service key.", "permission_denied"
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if is_service_key(request):
+            return _key_allowed(self, request, view)
+        return bool(request.user and request.user.is_authenticated)
+
+
+class IsScopedKey(BasePermission):
+    """Only a service key with the view's scope (players get 403 service_key_required)."""
+
+    message, code = "This endpoint is for service keys.", "service_key_required"
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if is_service_key(request):
+            return _key_allowed(self, request, view)
+        return False

@@ -1,0 +1,67 @@
+"""Rate limits per player, per service key and per client address (sign-in).
+
+Counters live in the default cache: Redis when REDIS_URL is set, so every worker shares them.
+Rates are read from settings on each request (REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], set from
+THROTTLE_* variables). A throttled request is a 429 with ``code`` "throttled", ``retry_after``
+and a Retry-After header. If the cache is unreachable the request is let through: losing the
+limit for a moment beats refusing every write.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from rest_framework.request import Request
+from rest_framework.throttling import SimpleRateThrottle
+
+from api.authentication import is_service_key
+
+logger = logging.getLogger(__name__)
+
+
+class _Throttle(SimpleRateThrottle):
+    def get_rate(self) -> str | None:
+        return settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get(self.scope)
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except Exception:  # the cache (Redis) is down
+            logger.warning("throttle cache unreachable; not limiting", exc_info=True)
+            return True
+
+    def key(self, ident: object) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class PlayerWriteThrottle(_Throttle):
+    """Writes per player, whatever the client (web session or app token)."""
+
+    scope = "player_write"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        if is_service_key(request) or not request.user.is_authenticated:
+            return None
+        return self.key(request.user.pk)
+
+
+class ServiceKeyWriteThrottle(_Throttle):
+    scope = "key_write"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        return self.key(request.auth.pk) if is_service_key(request) else None
+
+
+class ServiceKeyReadThrottle(ServiceKeyWriteThrottle):
+    scope = "key_read"
+
+
+class SignInThrottle(_Throttle):
+    """Sign-in and token refresh per client address (they call Discord or mint tokens)."""
+
+    scope = "auth"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        return self.key(self.get_ident(request))

@@ -1,0 +1,47 @@
+"""Shapes for the sign-in endpoints (validation only)."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from api.fields import NoUnknownFieldsMixin
+from users.models import CustomUser
+
+
+class UserSerializer(serializers.ModelSerializer[CustomUser]):
+    class Meta:
+        model = CustomUser
+        fields = ["id", "username", "display_name", "avatar_url", "discord_id"]
+
+
+class DiscordSignInSerializer(NoUnknownFieldsMixin, serializers.Serializer[Any]):
+    code = serializers.CharField(max_length=512, required=False)
+    redirect_uri = serializers.URLField(max_length=1000, required=False)
+    access_token = serializers.CharField(max_length=512, required=False)
+    client = serializers.ChoiceField(choices=["browser", "app"], default="browser")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        has_code, has_token = bool(attrs.get("code")), bool(attrs.get("access_token"))
+        if has_code == has_token:
+            raise serializers.ValidationError(
+                serializers.ErrorDetail("Send either code (with redirect_uri) or access_token.", code="code_or_token_required")
+            )
+        if has_code and not attrs.get("redirect_uri"):
+            raise serializers.ValidationError(
+                {"redirect_uri": [serializers.ErrorDetail("redirect_uri is required with code.", code="required")]}
+            )
+        return attrs
+
+
+class RefreshSerializer(NoUnknownFieldsMixin, serializers.Serializer[Any]):
+    refresh = serializers.CharField(max_length=2000)
+
+
+class TokenPairSerializer(serializers.Serializer[Any]):
+    user = UserSerializer()
+    method = serializers.CharField()
+    access = serializers.CharField(required=False)
+    refresh = serializers.CharField(required=False)
+    token_type = serializers.CharField(required=False)
+    expires_in = serializers.IntegerField(required=False)
+    refresh_expires_in = serializers.IntegerField(required=False)

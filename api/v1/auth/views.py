@@ -1,0 +1,224 @@
+"""Sign-in: Discord OAuth2 for browsers and apps, the session, app tokens, logout.
+
+See docs/auth.md for the flows with example requests.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.contrib.auth import login as django_login
+from django.contrib.auth import logout as django_logout
+from django.http import HttpRequest, HttpResponseRedirect
+from django.middleware.csrf import get_token
+from django.urls import reverse
+from django.utils.crypto import constant_time_compare
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.authentication import CSRFCheck
+from rest_framework.parsers import FormParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.authentication import is_app_token
+from api.parsers import StrictJSONParser
+from api.throttling import SignInThrottle
+from api.v1.auth import discord, tokens
+from api.v1.auth.errors import InvalidNext
+from api.v1.auth.serializers import DiscordSignInSerializer, RefreshSerializer, TokenPairSerializer, UserSerializer
+from core.exceptions import DomainError
+from core.services.user_service import sign_in_discord
+from users.models import CustomUser
+
+PENDING_KEY = "discord_oauth"  # session key of the browser flow in progress
+STATE_TTL_SECONDS = 600
+SESSION_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+class AccountDisabled(DomainError):
+    code, kind, message = "account_disabled", "forbidden", "This account is disabled."
+
+
+def user_document(user: CustomUser) -> dict[str, Any]:
+    return dict(UserSerializer(user).data)
+
+
+def enforce_csrf(request: HttpRequest) -> None:
+    """The check DRF's SessionAuthentication runs, for views a signed-out browser calls."""
+    check = CSRFCheck(lambda _request: None)  # type: ignore[arg-type,return-value]
+    check.process_request(request)
+    reason = check.process_view(request, None, (), {})  # type: ignore[arg-type]
+    if reason:
+        raise exceptions.PermissionDenied(f"CSRF Failed: {reason}", code="csrf_failed")
+
+
+def safe_next(value: str | None) -> str:
+    """Where to send the browser after sign-in: FRONTEND_URL, a path on it, or a URL on an
+    allowed origin. Raises InvalidNext."""
+    frontend = settings.FRONTEND_URL
+    if not value:
+        return frontend + "/"
+    if value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return frontend + value
+    parts = urlsplit(value)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    allowed = {o.rstrip("/") for o in [frontend, *settings.AUTH_ALLOWED_REDIRECT_ORIGINS]}
+    if parts.scheme in ("http", "https") and origin in allowed and "\\" not in value:
+        return value
+    raise InvalidNext()
+
+
+def callback_uri(request: HttpRequest) -> str:
+    return settings.DISCORD_REDIRECT_URI or request.build_absolute_uri(reverse("auth-discord-callback"))
+
+
+def frontend_error(code: str) -> HttpResponseRedirect:
+    return HttpResponseRedirect(f"{settings.FRONTEND_URL}/?{urlencode({'auth_error': code})}")
+
+
+class DiscordView(APIView):
+    """GET (or a form POST): start the browser flow. JSON POST: sign in with a code or token."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    parser_classes = [StrictJSONParser, FormParser]
+
+    def get_throttles(self) -> list[Any]:
+        return [SignInThrottle()] if self.request.method == "POST" else []
+
+    @extend_schema(
+        parameters=[OpenApiParameter("next", str, description="URL to land on after sign-in (allowed origins only)")],
+        responses={302: None},
+    )
+    def get(self, request: Request) -> HttpResponseRedirect:
+        return self.start(request, request.query_params.get("next"))
+
+    @extend_schema(request=DiscordSignInSerializer, responses={200: TokenPairSerializer})
+    def post(self, request: Request) -> Any:
+        if request.content_type.startswith("application/x-www-form-urlencoded"):
+            enforce_csrf(request._request)
+            return self.start(request, request.data.get("next"))
+        data = DiscordSignInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        browser = values["client"] == "browser"
+        if browser:
+            enforce_csrf(request._request)
+        if values.get("code"):
+            access_token = discord.exchange_code(code=values["code"], redirect_uri=values["redirect_uri"])
+        else:
+            access_token = values["access_token"]
+        user = sign_in_discord(identity=discord.identity_for(request._request, access_token=access_token))
+        if not user.is_active:
+            raise AccountDisabled()
+        if browser:
+            django_login(request._request, user, backend=SESSION_BACKEND)
+            return Response({"user": user_document(user), "method": "session"})
+        return Response({"user": user_document(user), "method": "token", **tokens.issue_pair(user)})
+
+    def start(self, request: Request, next_url: str | None) -> HttpResponseRedirect:
+        target = safe_next(next_url)
+        discord.ensure_configured()
+        state = secrets.token_urlsafe(32)
+        redirect_uri = callback_uri(request._request)
+        request.session[PENDING_KEY] = {
+            "state": state,
+            "next": target,
+            "redirect_uri": redirect_uri,
+            "created": int(time.time()),
+        }
+        return HttpResponseRedirect(discord.authorize_url(redirect_uri=redirect_uri, state=state))
+
+
+class DiscordCallbackView(APIView):
+    """Discord sends the browser here; it leaves signed in on the frontend, or on the frontend
+    with ``?auth_error=<code>`` (invalid_state, access_denied, discord_code_invalid, ...)."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={302: None})
+    def get(self, request: Request) -> HttpResponseRedirect:
+        pending = request.session.pop(PENDING_KEY, None)  # a state works once
+        state = request.query_params.get("state", "")
+        if (
+            not isinstance(pending, dict)
+            or not state
+            or not constant_time_compare(state, str(pending.get("state", "")))
+            or time.time() - pending.get("created", 0) > STATE_TTL_SECONDS
+        ):
+            return frontend_error("invalid_state")
+        if request.query_params.get("error"):
+            return frontend_error("access_denied")
+        code = request.query_params.get("code", "")
+        if not code:
+            return frontend_error("discord_code_invalid")
+        try:
+            access_token = discord.exchange_code(code=code, redirect_uri=pending["redirect_uri"])
+            user = sign_in_discord(identity=discord.identity_for(request._request, access_token=access_token))
+        except DomainError as exc:
+            return frontend_error(exc.code)
+        if not user.is_active:
+            return frontend_error(AccountDisabled.code)
+        django_login(request._request, user, backend=SESSION_BACKEND)
+        return HttpResponseRedirect(pending["next"])
+
+
+class CSRFView(APIView):
+    """Sets the CSRF cookie and returns the token (send it back as X-CSRFToken)."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request) -> Response:
+        # get_token marks the cookie as needed: CsrfViewMiddleware sets it on this response.
+        return Response({"csrf_token": get_token(request._request)})
+
+
+class SessionView(APIView):
+    """Who is signed in (session cookie or app token); 401 when nobody."""
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request) -> Response:
+        method = "token" if is_app_token(request) else "session"
+        return Response({"user": user_document(request.user), "method": method})
+
+
+class LogoutView(APIView):
+    """Ends the browser session; with {"refresh": ...} also uses up that app refresh token."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=RefreshSerializer, responses={204: None})
+    def post(self, request: Request) -> Response:
+        refresh = request.data.get("refresh") if isinstance(request.data, dict) else None
+        if isinstance(refresh, str) and refresh:
+            tokens.revoke(refresh)
+        if request.user.is_authenticated and not is_app_token(request):
+            django_logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RefreshView(APIView):
+    """A new access and refresh token for a refresh token (each refresh token works once)."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [SignInThrottle]
+
+    def get_authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'
+
+    @extend_schema(request=RefreshSerializer, responses={200: TokenPairSerializer})
+    def post(self, request: Request) -> Response:
+        data = RefreshSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user, pair = tokens.rotate(data.validated_data["refresh"])
+        return Response({"user": user_document(user), "method": "token", **pair})
