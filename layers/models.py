@@ -85,6 +85,18 @@ class Event(models.Model):
         indexes = [models.Index(fields=["is_published", "ends_at"], name="event_listing")]
         constraints = [
             models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="event_window_valid"),
+            # The required layer is on the event's own ladder (no "cyber event, RL2").
+            models.CheckConstraint(
+                condition=models.Q(mode=REALITY, required_layer__startswith="RL")
+                | models.Q(mode=CYBER, required_layer__startswith="CL"),
+                name="event_layer_matches_mode",
+                violation_error_message="The required layer must be on the ladder of the event's mode.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(capacity__isnull=True) | models.Q(capacity__gt=0),
+                name="event_capacity_positive",
+                violation_error_message="Capacity must be at least 1 (leave it empty for no limit).",
+            ),
         ]
 
     def __str__(self) -> str:

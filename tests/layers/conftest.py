@@ -42,6 +42,8 @@ def make_event(db):
             "description": "Ten kilometres under the stars.",
         }
         fields.update(overrides)
+        if fields["mode"] == "cyber" and "required_layer" not in overrides:
+            fields["required_layer"] = "CL1"
         return Event.objects.create(**fields)
 
     return make
