@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from rest_framework import authentication as rest_framework_authentication
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
@@ -70,3 +71,14 @@ def is_service_key(request: Request) -> bool:
 
 def is_app_token(request: Request) -> bool:
     return isinstance(request.auth, tokens.AppToken)
+
+
+class SessionAuthentication(rest_framework_authentication.SessionAuthentication):
+    """DRF's session authentication (CSRF enforced on unsafe methods), refusing with the same
+    code as Django's own CSRF failure view: csrf_failed."""
+
+    def enforce_csrf(self, request: Any) -> None:
+        try:
+            super().enforce_csrf(request)
+        except exceptions.PermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc.detail), code="csrf_failed") from None
