@@ -57,7 +57,18 @@ def redis_server() -> Iterator[object]:
 
 @pytest.fixture(autouse=True)
 def _isolated_redis_keys(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Every test starts with an empty rank index and throttle state."""
+    """Every test starts with an empty rank index and throttle state.
+
+    A test inside a never-committed transaction (plain ``django_db``) never runs on-commit
+    callbacks, so the rank index would not follow its writes: such tests read ranks from the
+    database. Tests of the index itself are transactional (``postgres``) and use ``redis_server``.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if not transactional and "redis_server" not in request.fixturenames:
+        request.getfixturevalue("settings").REDIS_URL = ""
     client = r.get_redis()
     if client is not None:
         try:

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from core.constants.leagues import DEFAULT_LEAGUE, LEAGUE_CHOICES
 from core.constants.modes import MODE_CHOICES
@@ -62,3 +63,29 @@ class SeasonResult(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["season", "mode", "user"], name="season_result_unique"),
         ]
+
+
+class SeasonCloseStep(models.Model):
+    """One finished unit of closing a season (a league board of a mode, or the players of a
+    mode without XP). Each unit commits with its results, so a killed run resumes where it was."""
+
+    season = models.ForeignKey(Season, on_delete=models.CASCADE, related_name="close_steps")
+    mode = models.CharField(max_length=10, choices=MODE_CHOICES)
+    step = models.CharField(max_length=20)  # a league, or "inactive"
+    players = models.IntegerField(default=0)
+    done_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["season", "mode", "step"], name="season_close_step_unique")]
+
+
+class RankIndexRepair(models.Model):
+    """A board whose Redis index missed a write (Redis was unreachable); until it is rebuilt the
+    board is served from the database."""
+
+    season_id = models.CharField(max_length=7)
+    mode = models.CharField(max_length=10, choices=MODE_CHOICES)
+    created_at = models.DateTimeField(default=timezone.now)  # the latest missed write
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["season_id", "mode"], name="rank_index_repair_unique")]

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from core.constants.layers import layer_for_xp
 from core.services import season_service as ss
@@ -68,7 +70,8 @@ local me = false
 if ARGV[3] ~= '' then
   local cur = redis.call('HGET', KEYS[3], ARGV[3])
   if cur then
-    local member = string.sub(cur, string.find(cur, '|', 1, true) + 1)
+    local a = string.find(cur, '|', 1, true)
+    local member = string.sub(cur, a + 1, string.find(cur, '|', a + 1, true) - 1)
     local pos = redis.call('ZREVRANK', KEYS[1], member)
     if pos then
       local lo = pos - tonumber(ARGV[4])
@@ -86,27 +89,38 @@ def _pairs(flat: list) -> list[tuple[int, int]]:  # type: ignore[type-arg]
     return [(ss.decode_user_id(flat[i]), int(float(flat[i + 1]))) for i in range(0, len(flat), 2)]
 
 
+def _run_page_script(client, season_id: str, mode: str, league: str | None, offset: int, limit: int, me_id: int | None):  # type: ignore[no-untyped-def]
+    return client.eval(
+        _PAGE_LUA,
+        3,
+        ss.board_key(season_id, mode, league),
+        ss.ready_key(season_id, mode),
+        ss.meta_key(season_id, mode),
+        offset,
+        offset + limit,  # one extra row tells whether there is a next page
+        me_id or "",
+        AROUND,
+    )
+
+
 def _from_redis(season_id: str, mode: str, league: str | None, offset: int, limit: int, me_id: int | None) -> Board | None:
     client = r.get_redis()
     if client is None:
         return None
     try:
-        result = client.eval(
-            _PAGE_LUA,
-            3,
-            ss.board_key(season_id, mode, league),
-            ss.ready_key(season_id, mode),
-            ss.meta_key(season_id, mode),
-            offset,
-            offset + limit,  # one extra row tells whether there is a next page
-            me_id or "",
-            AROUND,
-        )
+        if mode in ss.boards_needing_repair(season_id) and not ss.repair_board(
+            season_id, mode, max_rows=settings.LEADERBOARD_INLINE_REBUILD_MAX
+        ):
+            return None
+        result = _run_page_script(client, season_id, mode, league, offset, limit, me_id)
+        if result is None and ss.repair_board(season_id, mode, max_rows=settings.LEADERBOARD_INLINE_REBUILD_MAX):
+            # Not built yet (a new season, or Redis restarted empty) and small: built it just now.
+            result = _run_page_script(client, season_id, mode, league, offset, limit, me_id)
     except r.REDIS_ERRORS:
         logger.warning("rank index unreachable; serving the leaderboard from the database")
         return None
     if result is None:
-        return None  # not built yet (for example after a Redis restart): use the database
+        return None  # a large board not rebuilt yet: the database answers until rebuild_leaderboards runs
     first_rank, flat, me = result
     pairs = _pairs(flat)
     rows = _ranked(pairs[:limit], int(first_rank), offset)
@@ -125,32 +139,43 @@ def _board_qs(season_id: str, mode: str, league: str | None) -> QuerySet[SeasonS
 
 
 def _from_database(season_id: str, mode: str, league: str | None, offset: int, limit: int, me_id: int | None) -> Board:
+    """The same answers as the index, from PostgreSQL: one page query, my row and neighbours by
+    keyset scans, and every rank from one aggregate over the rows at or above the lowest XP
+    needed (all ranks are "1 + players with more XP")."""
     qs = _board_qs(season_id, mode, league)
     order = ("-xp", "reached_at", "user_id")
     page = list(qs.order_by(*order).values_list("user_id", "xp")[offset : offset + limit + 1])
-    first_rank = qs.filter(xp__gt=page[0][1]).count() + 1 if page else 0
+    mine = qs.filter(user_id=me_id).values_list("xp", "reached_at").first() if me_id is not None else None
+    counts: dict[str, Any] = {}
+    above: list[tuple[int, int]] = []
+    below: list[tuple[int, int]] = []
+    ahead_of_me = Q()
+    if mine is not None:
+        xp, reached_at = mine
+        ahead_of_me = Q(xp__gt=xp) | Q(xp=xp, reached_at__lt=reached_at) | Q(xp=xp, reached_at=reached_at, user_id__lt=me_id)
+        # Nearest rows ahead of me: the board order reversed (a backward index scan from my XP).
+        above = list(
+            qs.filter(ahead_of_me, xp__gte=xp).order_by("xp", "-reached_at", "-user_id").values_list("user_id", "xp")[:AROUND]
+        )
+        above.reverse()
+        below = list(
+            qs.filter(xp__lte=xp).exclude(ahead_of_me).exclude(user_id=me_id).order_by(*order).values_list("user_id", "xp")[:AROUND]
+        )
+        counts["me_rank"] = Count("pk", filter=Q(xp__gt=xp))
+        counts["me_position"] = Count("pk", filter=ahead_of_me)
+        if above:
+            counts["around_rank"] = Count("pk", filter=Q(xp__gt=above[0][1]))
+    if page:
+        counts["page_rank"] = Count("pk", filter=Q(xp__gt=page[0][1]))
+    floor = [xp for xp in (page[0][1] if page else None, mine[0] if mine else None) if xp is not None]
+    totals = qs.filter(xp__gte=min(floor)).aggregate(**counts) if counts else {}
+    first_rank = totals["page_rank"] + 1 if page else 0
     board = Board(season_id, mode, league, _ranked(page[:limit], first_rank, offset), has_next=len(page) > limit)
-    if me_id is None:
-        return board
-    mine = qs.filter(user_id=me_id).values_list("xp", "reached_at").first()
-    if mine is None:
-        return board
-    xp, reached_at = mine
-    ahead_of_me = Q(xp__gt=xp) | Q(xp=xp, reached_at__lt=reached_at) | Q(xp=xp, reached_at=reached_at, user_id__lt=me_id)
-    rank = qs.filter(xp__gt=xp).count() + 1
-    position = qs.filter(ahead_of_me).count()
-    # Nearest rows ahead of me: the board order reversed (a backward index scan from my XP).
-    above = list(
-        qs.filter(ahead_of_me, xp__gte=xp).order_by("xp", "-reached_at", "-user_id").values_list("user_id", "xp")[:AROUND]
-    )
-    above.reverse()
-    below = list(
-        qs.filter(xp__lte=xp).exclude(ahead_of_me).exclude(user_id=me_id).order_by(*order).values_list("user_id", "xp")[:AROUND]
-    )
-    lo = position - len(above)
-    first = qs.filter(xp__gt=above[0][1]).count() + 1 if above else rank
-    board.around = _ranked([*above, (me_id, xp), *below], first, lo)
-    board.me = next(row for row in board.around if row.user_id == me_id)
+    if mine is not None:
+        rank = totals["me_rank"] + 1
+        first = totals["around_rank"] + 1 if above else rank
+        board.around = _ranked([*above, (me_id, mine[0]), *below], first, totals["me_position"] - len(above))  # type: ignore[list-item]
+        board.me = next(row for row in board.around if row.user_id == me_id)
     return board
 
 
@@ -168,13 +193,14 @@ def _attach_users(board: Board, season_id: str, mode: str) -> None:
     ids = {row.user_id for row in rows}
     if not ids:
         return
-    users = {u.pk: u for u in CustomUser.objects.filter(pk__in=ids).select_related("profile")}
-    leagues = dict(
-        SeasonScore.objects.filter(season_id=season_id, mode=mode, user_id__in=ids).values_list("user_id", "league")
-    )
+    league = SeasonScore.objects.filter(season_id=season_id, mode=mode, user_id=OuterRef("pk")).values("league")[:1]
+    users = {
+        u.pk: u
+        for u in CustomUser.objects.filter(pk__in=ids).select_related("profile").annotate(season_league=Subquery(league))
+    }
     for row in rows:
         row.user = users.get(row.user_id)
-        row.league = leagues.get(row.user_id, "")
+        row.league = getattr(row.user, "season_league", "") or ""
 
 
 def row_layer(row: Row, mode: str) -> str | None:
@@ -189,7 +215,7 @@ def ranks_for(user_id: int, season_id: str, season_xp: dict[str, int | None]) ->
     if not wanted:
         return ranks
     client = r.get_redis()
-    if client is not None:
+    if client is not None and not ss.boards_needing_repair(season_id) & wanted.keys():
         try:
             pipe = client.pipeline(transaction=False)
             for mode, xp in wanted.items():

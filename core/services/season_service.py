@@ -16,15 +16,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import F
 
-from core.constants.leagues import LEAGUES
+from core.constants.leagues import LEAGUES, league_down, league_up, promotion_counts
 from core.constants.modes import MODES
 from core.utils import redis as r
 from core.utils.dates import month_bounds, season_id_for, utc_now
-from seasons.models import Season, SeasonScore
+from seasons.models import RankIndexRepair, Season, SeasonCloseStep, SeasonResult, SeasonScore
+from xp.models import UserProfile
 
 logger = logging.getLogger(__name__)
 
@@ -81,17 +83,18 @@ def decode_user_id(member: str | bytes) -> int:
 _UPSERT_LUA = """
 local cur = redis.call('HGET', KEYS[3], ARGV[1])
 if cur then
-  local sep = string.find(cur, '|', 1, true)
-  if tonumber(string.sub(cur, 1, sep - 1)) >= tonumber(ARGV[2]) then return 0 end
-  local old = string.sub(cur, sep + 1)
+  local a = string.find(cur, '|', 1, true)
+  local b = string.find(cur, '|', a + 1, true)
+  if tonumber(string.sub(cur, 1, a - 1)) >= tonumber(ARGV[2]) then return 0 end
+  local old = string.sub(cur, a + 1, b - 1)
   redis.call('ZREM', KEYS[1], old)
-  redis.call('ZREM', KEYS[2], old)
+  redis.call('ZREM', ARGV[5] .. string.sub(cur, b + 1), old)
 end
 if tonumber(ARGV[3]) > 0 then
   redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
   redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
 end
-redis.call('HSET', KEYS[3], ARGV[1], ARGV[2] .. '|' .. ARGV[4])
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[2] .. '|' .. ARGV[4] .. '|' .. ARGV[6])
 return 1
 """
 
@@ -103,7 +106,8 @@ def _upsert_args(state: ScoreState) -> tuple[list[str], list[object]]:
         meta_key(state.season_id, state.mode),
     ]
     member = encode_member(state.season_id, state.user_id, state.reached_at)
-    return keys, [state.user_id, state.version, state.xp, member]
+    league_prefix = board_key(state.season_id, state.mode) + ":"
+    return keys, [state.user_id, state.version, state.xp, member, league_prefix, state.league]
 
 
 def index_scores(states: Iterable[ScoreState]) -> None:
@@ -129,7 +133,10 @@ def index_on_commit(state: ScoreState | None) -> None:
         try:
             index_scores([state])
         except r.REDIS_ERRORS:
-            logger.warning("rank index write failed for %s; the database stays the truth", state)
+            logger.warning("rank index write failed for %s; board served from the database until rebuilt", state)
+            RankIndexRepair.objects.update_or_create(
+                season_id=state.season_id, mode=state.mode, defaults={"created_at": utc_now()}
+            )
 
     transaction.on_commit(write)
 
@@ -179,6 +186,36 @@ def rebuild_board(season_id: str, mode: str, *, batch_size: int = 5000, progress
     return written
 
 
+def boards_needing_repair(season_id: str) -> set[str]:
+    """Modes of ``season_id`` whose index missed a write (one small query)."""
+    return set(RankIndexRepair.objects.filter(season_id=season_id).values_list("mode", flat=True))
+
+
+def repair_board(season_id: str, mode: str, *, max_rows: int | None = None) -> bool:
+    """Rebuild one board now if nobody else is and it is small enough (``max_rows``); True when
+    the board is ready afterwards. Used to heal the index on the request path after a Redis
+    restart or a missed write; large boards are left to ``rebuild_leaderboards``."""
+    client = r.get_redis()
+    if client is None:
+        return False
+    lock = client.lock(r.key("lb", season_id, mode, "rebuilding"), timeout=600, blocking=False)
+    if not lock.acquire(blocking=False):
+        return False
+    try:
+        if max_rows is not None and SeasonScore.objects.filter(season_id=season_id, mode=mode).count() > max_rows:
+            return False
+        started = utc_now()
+        client.delete(ready_key(season_id, mode))
+        rebuild_board(season_id, mode)
+        RankIndexRepair.objects.filter(season_id=season_id, mode=mode, created_at__lte=started).delete()
+        return not RankIndexRepair.objects.filter(season_id=season_id, mode=mode).exists()
+    finally:
+        try:
+            lock.release()
+        except r.REDIS_ERRORS:
+            pass
+
+
 def drop_board(season_id: str, mode: str) -> None:
     """Remove one board from the index entirely (the next rebuild starts from nothing)."""
     client = r.get_redis()
@@ -202,7 +239,7 @@ def check_board(season_id: str, mode: str) -> list[str]:
         .iterator(chunk_size=5000)
     ):
         expected[user_id] = (float(xp), encode_member(season_id, user_id, reached_at), league)
-    if not client.exists(ready_key(season_id, mode)):
+    if expected and not client.exists(ready_key(season_id, mode)):
         problems.append(f"{season_id} {mode}: index not marked ready")
     actual = {
         (m.decode() if isinstance(m, bytes) else m): s
@@ -226,3 +263,143 @@ def check_board(season_id: str, mode: str) -> list[str]:
 
 def boards_in_database() -> list[tuple[str, str]]:
     return [(season.id, mode) for season in Season.objects.order_by("id") for mode in MODES]
+
+
+# --- closing seasons -------------------------------------------------------------------------
+
+CLOSE_GRACE = timedelta(minutes=5)  # let requests that started before midnight finish first
+INACTIVE_STEP = "inactive"
+
+
+@dataclass(frozen=True)
+class CloseReport:
+    season_id: str
+    steps_run: int
+    steps_skipped: int
+    moved_up: int
+    moved_down: int
+
+
+def seasons_to_close(now: datetime | None = None) -> list[Season]:
+    """Ended seasons (past the grace period) that are not closed yet, oldest first."""
+    now = now or utc_now()
+    return list(Season.objects.filter(status=Season.OPEN, ends_at__lte=now - CLOSE_GRACE).order_by("id"))
+
+
+def close_season(season: Season, *, on_step=None) -> CloseReport:  # type: ignore[no-untyped-def]
+    """Close ``season``: store every player's final rank and league and move leagues.
+
+    Safe to run any number of times and to resume after a crash: each unit (one league board of
+    one mode, or one mode's players without XP) commits together with a SeasonCloseStep row,
+    and a unit that has its row is never run again. Units do not depend on each other: a board
+    is read from SeasonScore.league (the league played in that season), never from the profile.
+    """
+    run = skipped = up_total = down_total = 0
+    for mode in MODES:
+        for step in (*LEAGUES, INACTIVE_STEP):
+            if SeasonCloseStep.objects.filter(season=season, mode=mode, step=step).exists():
+                skipped += 1
+                continue
+            with transaction.atomic():
+                if step == INACTIVE_STEP:
+                    up, down, changed = 0, *_close_inactive(season, mode)
+                else:
+                    up, down, changed = _close_league_board(season, mode, step)
+                SeasonCloseStep.objects.create(season=season, mode=mode, step=step, players=up + down, done_at=utc_now())
+                _reindex_on_commit(changed)
+            run += 1
+            up_total += up
+            down_total += down
+            if on_step:
+                on_step(mode, step)
+    Season.objects.filter(pk=season.pk, status=Season.OPEN).update(status=Season.CLOSED, closed_at=utc_now())
+    return CloseReport(season.id, run, skipped, up_total, down_total)
+
+
+def _move_players(season: Season, mode: str, moves: dict[str, list[int]]) -> list[ScoreState]:
+    """Set the new league on the profiles and on the player's scores of later seasons (which
+    started in the old league), and return those scores for the index."""
+    changed: list[ScoreState] = []
+    league_field = f"{mode}_league"
+    for new_league, user_ids in moves.items():
+        for chunk_start in range(0, len(user_ids), 5000):
+            chunk = user_ids[chunk_start : chunk_start + 5000]
+            UserProfile.objects.filter(user_id__in=chunk).update(**{league_field: new_league})
+            later = SeasonScore.objects.filter(user_id__in=chunk, mode=mode, season_id__gt=season.id)
+            later.update(league=new_league, version=F("version") + 1)
+            changed += [score_state(s) for s in later]
+    return changed
+
+
+def _close_league_board(season: Season, mode: str, league: str) -> tuple[int, int, list[ScoreState]]:
+    rows = list(
+        SeasonScore.objects.filter(season=season, mode=mode, league=league, xp__gt=0)
+        .order_by("-xp", "reached_at", "user_id")
+        .values_list("user_id", "xp")
+    )
+    up_count, down_count = promotion_counts(len(rows))
+    results: list[SeasonResult] = []
+    moves: dict[str, list[int]] = {}
+    rank = 0
+    for position, (user_id, xp) in enumerate(rows):
+        if position == 0 or xp != rows[position - 1][1]:
+            rank = position + 1
+        if position < up_count:
+            new_league, movement = league_up(league), "up"
+        elif position >= len(rows) - down_count:
+            new_league, movement = league_down(league), "down"
+        else:
+            new_league, movement = league, "stay"
+        if new_league == league:
+            movement = "stay"  # already at the top or bottom of the ladder
+        else:
+            moves.setdefault(new_league, []).append(user_id)
+        results.append(
+            SeasonResult(
+                user_id=user_id, season=season, mode=mode, xp=xp, rank=rank, league=league,
+                new_league=new_league, movement=movement,
+            )
+        )
+    SeasonResult.objects.bulk_create(results, batch_size=5000)
+    ups = sum(r.movement == "up" for r in results)
+    downs = sum(r.movement == "down" for r in results)
+    return ups, downs, _move_players(season, mode, moves)
+
+
+def _close_inactive(season: Season, mode: str) -> tuple[int, list[ScoreState]]:
+    """Players with no XP in the season move down one league (Bronze stays Bronze)."""
+    league_field = f"{mode}_league"
+    active = SeasonScore.objects.filter(season=season, mode=mode, xp__gt=0).values("user_id")
+    inactive = (
+        UserProfile.objects.exclude(**{league_field: LEAGUES[0]})
+        .exclude(user_id__in=active)
+        .filter(user__date_joined__lt=season.ends_at)
+        .values_list("user_id", league_field)
+    )
+    results: list[SeasonResult] = []
+    moves: dict[str, list[int]] = {}
+    for user_id, league in inactive.iterator(chunk_size=5000):
+        new_league = league_down(league)
+        moves.setdefault(new_league, []).append(user_id)
+        results.append(
+            SeasonResult(
+                user_id=user_id, season=season, mode=mode, xp=0, rank=None, league=league,
+                new_league=new_league, movement="down",
+            )
+        )
+    SeasonResult.objects.bulk_create(results, batch_size=5000)
+    return len(results), _move_players(season, mode, moves)
+
+
+def _reindex_on_commit(states: list[ScoreState]) -> None:
+    if not states or r.get_redis() is None:
+        return
+
+    def write() -> None:
+        try:
+            index_scores(states)
+        except r.REDIS_ERRORS:
+            for season_id, mode in {(s.season_id, s.mode) for s in states}:
+                RankIndexRepair.objects.update_or_create(season_id=season_id, mode=mode, defaults={"created_at": utc_now()})
+
+    transaction.on_commit(write)

@@ -232,3 +232,4 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
 }
 CSRF_FAILURE_VIEW = "api.errors.csrf_failure"
+LEADERBOARD_INLINE_REBUILD_MAX = env.int("LEADERBOARD_INLINE_REBUILD_MAX", default=50_000)

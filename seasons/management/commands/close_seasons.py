@@ -1,0 +1,31 @@
+"""Close every ended season that is not closed yet (safe to run any number of times)."""
+
+from django.core.management.base import BaseCommand
+from tqdm import tqdm
+
+from core.constants.leagues import LEAGUES
+from core.constants.modes import MODES
+from core.services import season_service
+
+
+class Command(BaseCommand):
+    help = "Close ended seasons: store final ranks and leagues, promote and demote. Idempotent and resumable."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar (for schedulers' logs)")
+
+    def handle(self, *args: object, **options: object) -> None:
+        seasons = season_service.seasons_to_close()
+        if not seasons:
+            self.stdout.write("no season to close")
+            return
+        for season in seasons:
+            steps = len(MODES) * (len(LEAGUES) + 1)
+            with tqdm(total=steps, desc=f"closing {season.id}", disable=bool(options["no_progress"]), file=self.stderr) as bar:
+                report = season_service.close_season(season, on_step=lambda mode, step: bar.update(1))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"closed {report.season_id}: {report.steps_run} steps run, {report.steps_skipped} already done, "
+                    f"{report.moved_up} promoted, {report.moved_down} demoted"
+                )
+            )
