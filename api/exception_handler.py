@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -50,6 +51,10 @@ def _flatten(detail: Any, field: str | None = None) -> list[dict[str, Any]]:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    request = context.get("request")
+    if request is not None:
+        # Errors are JSON whatever the view renders otherwise (Swagger UI, OpenAPI YAML).
+        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
     if isinstance(exc, DomainError):
         body = {"code": exc.code, "detail": exc.message, **exc.details}
         return Response(body, status=DOMAIN_STATUS.get(exc.kind, 400))

@@ -4,9 +4,11 @@ the time window, capacity, participants for admins, and errors that never change
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from api.throttling import PlayerWriteThrottle
 from core.constants.layers import BY_CODE
 from core.services import layer_service
 from layers.models import Event, EventParticipation
@@ -327,3 +329,19 @@ def test_admins_see_the_participants_in_join_order_and_players_get_403(client_fo
     assert (response.status_code, response.json()["code"]) == (403, "permission_denied")
     assert admin.get("/api/v1/events/abc/participants/").status_code == 404
     assert admin.get("/api/v1/events/999999999/participants/").json()["code"] == "unknown_event"
+
+
+def test_joining_and_leaving_count_against_the_players_write_limit(client_for, make_event, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "player_write": "2/min"},
+    }
+    event = make_event(required_layer="RL0")
+    client = client_for()
+    # The local-memory cache outlives tests and SQLite reuses user ids: start from a clean count.
+    cache.delete(PlayerWriteThrottle().key(client.user.pk))
+    assert join(client, event).status_code == 201
+    assert leave(client, event).status_code == 200
+    response = join(client, event)
+    assert (response.status_code, response.json()["code"]) == (429, "throttled")
+    assert seats(event) == (0, 0)

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.pagination import StandardPagePagination
+from api.throttling import PlayerWriteThrottle
 from api.v1.layers.serializers import EventSerializer, LayerSerializer, ParticipantSerializer, ParticipationSerializer
 from core.constants.layers import LADDERS
 from core.exceptions import UnknownEvent
@@ -65,6 +66,8 @@ class EventDetailView(APIView):
 class JoinEventView(APIView):
     """A signed-in player takes a seat (201); 403 layer_too_low, 409 full/joined/not open."""
 
+    throttle_classes = [PlayerWriteThrottle]
+
     @extend_schema(request=None, responses={201: ParticipationSerializer})
     def post(self, request: Request, event_id: str) -> Response:
         event = layer_service.get_event(event_id)
@@ -76,6 +79,8 @@ class JoinEventView(APIView):
 
 class LeaveEventView(APIView):
     """A signed-in player gives the seat back (200 with the event card); 409 not_joined."""
+
+    throttle_classes = [PlayerWriteThrottle]
 
     @extend_schema(request=None, responses=EventSerializer)
     def post(self, request: Request, event_id: str) -> Response:

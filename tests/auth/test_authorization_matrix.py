@@ -1,0 +1,161 @@
+"""Every endpoint against every caller, generated from the URL configuration.
+
+A new endpoint without a rule in RULES fails ``test_every_endpoint_has_a_rule``; a rule that no
+longer matches an endpoint fails too. Outcomes: an exact status, or "ok" (past authorization:
+any answer that is not 401 or 403, such as 200, 201, 302, 204, or a 400/404/409 about the input).
+"""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from layers.models import Event
+from users.models import ServiceAPIKey
+from users.tests.factories import PlayerFactory
+
+CALLERS = ("anonymous", "player", "other_player", "key", "key_without_scope", "revoked_key", "admin")
+OK = "ok"
+
+
+def everyone(outcome: Any) -> dict[str, Any]:
+    return dict.fromkeys(CALLERS, outcome)
+
+
+def rule(**outcomes: Any) -> dict[str, Any]:
+    assert set(outcomes) == set(CALLERS), set(CALLERS) ^ set(outcomes)
+    return outcomes
+
+
+PUBLIC = everyone(OK) | {"revoked_key": 401}  # anyone may read; a bad credential is still 401
+PUBLIC_NO_AUTH = everyone(OK)  # the view reads no credential at all
+PLAYER_ONLY = rule(anonymous=401, player=OK, other_player=OK, key=403, key_without_scope=403, revoked_key=401, admin=OK)
+ADMIN_ONLY = rule(anonymous=401, player=403, other_player=403, key=403, key_without_scope=403, revoked_key=401, admin=OK)
+
+# (route, method) -> outcome per caller.
+RULES: dict[tuple[str, str], dict[str, Any]] = {
+    ("api/v1/health/", "GET"): PUBLIC_NO_AUTH,
+    ("api/v1/schema/", "GET"): PUBLIC,
+    ("api/v1/docs/", "GET"): PUBLIC,
+    ("api/v1/activities/", "GET"): PUBLIC,
+    # other_player sends the player's discord_id: a session cannot award XP to anyone else.
+    ("api/v1/xp/add/", "POST"): rule(
+        anonymous=401, player=201, other_player=403, key=201, key_without_scope=403, revoked_key=401, admin=201
+    ),
+    ("api/v1/xp/history/", "GET"): PLAYER_ONLY,
+    ("api/v1/user/profile/", "GET"): PLAYER_ONLY,
+    ("api/v1/users/discord/<str:discord_id>/profile/", "GET"): rule(
+        anonymous=401, player=403, other_player=403, key=200, key_without_scope=403, revoked_key=401, admin=403
+    ),
+    ("api/v1/seasons/", "GET"): PUBLIC,
+    ("api/v1/seasons/reality/", "GET"): PUBLIC,
+    ("api/v1/seasons/cyber/", "GET"): PUBLIC,
+    ("api/v1/auth/csrf/", "GET"): everyone(200),
+    ("api/v1/auth/session/", "GET"): PLAYER_ONLY,
+    ("api/v1/auth/logout/", "POST"): everyone(204) | {"revoked_key": 401},
+    ("api/v1/auth/discord/", "GET"): everyone(302),
+    ("api/v1/auth/discord/", "POST"): everyone(400),  # empty body: the input is refused, not the caller
+    ("api/v1/auth/discord/callback/", "GET"): everyone(302),
+    ("api/v1/auth/token/refresh/", "POST"): everyone(400),
+    ("api/v1/layers/", "GET"): PUBLIC,
+    ("api/v1/events/", "GET"): PUBLIC,
+    ("api/v1/events/<str:event_id>/", "GET"): PUBLIC,
+    ("api/v1/events/<str:event_id>/join/", "POST"): PLAYER_ONLY,
+    ("api/v1/events/<str:event_id>/leave/", "POST"): PLAYER_ONLY,
+    ("api/v1/events/<str:event_id>/participants/", "GET"): ADMIN_ONLY,
+}
+
+
+def api_endpoints() -> list[tuple[str, str]]:
+    """(route, method) for every API view method in the URL configuration."""
+
+    def walk(patterns: list[Any], prefix: str = "") -> list[tuple[str, Any]]:
+        found = []
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                found += walk(p.url_patterns, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern):
+                found.append((prefix + str(p.pattern), p.callback))
+        return found
+
+    endpoints = []
+    for route, callback in walk(get_resolver().url_patterns):
+        if not route.startswith("api/"):
+            continue
+        view = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+        methods = [m for m in ("get", "post", "put", "patch", "delete") if view is not None and hasattr(view, m)]
+        assert methods, f"{route}: no view class with HTTP methods"
+        endpoints += [(route, m.upper()) for m in methods]
+    return endpoints
+
+
+def test_every_endpoint_has_a_rule():
+    endpoints = set(api_endpoints())
+    missing = sorted(endpoints - set(RULES))
+    stale = sorted(set(RULES) - endpoints)
+    assert not missing, f"endpoints without an authorization rule in {__file__}: {missing}"
+    assert not stale, f"rules for endpoints that no longer exist: {stale}"
+
+
+@pytest.fixture
+def world(db, settings):  # type: ignore[no-untyped-def]
+    settings.DISCORD_CLIENT_ID, settings.DISCORD_CLIENT_SECRET = "123456789012345678", "s"
+    player = PlayerFactory(discord_id="300000000000000001")
+    other = PlayerFactory(discord_id="300000000000000002")
+    admin = PlayerFactory(is_staff=True, is_superuser=True)
+    now = timezone.now()
+    event = Event.objects.create(
+        name="Open run", mode="reality", required_layer="RL0", starts_at=now - timedelta(hours=1), ends_at=now + timedelta(days=1)
+    )
+    _, key = ServiceAPIKey.objects.create_key(name="bot", scopes=["xp:write", "profile:read"])
+    _, unscoped = ServiceAPIKey.objects.create_key(name="reader", scopes=[])
+    revoked_obj, revoked = ServiceAPIKey.objects.create_key(name="old", scopes=["xp:write", "profile:read"])
+    revoked_obj.revoked = True
+    revoked_obj.save(update_fields=["revoked"])
+    return {"player": player, "other": other, "admin": admin, "event": event, "key": key, "unscoped": unscoped,
+            "revoked": revoked}
+
+
+def client_for(caller: str, world: dict[str, Any]) -> APIClient:
+    client = APIClient()
+    logins = {"player": "player", "other_player": "other", "admin": "admin"}
+    keys = {"key": "key", "key_without_scope": "unscoped", "revoked_key": "revoked"}
+    if caller in logins:
+        client.force_login(world[logins[caller]])
+    elif caller in keys:
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {world[keys[caller]]}")
+    return client
+
+
+def request_for(route: str, method: str, caller: str, world: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    path = "/" + route.replace("<str:discord_id>", world["player"].discord_id).replace(
+        "<str:event_id>", str(world["event"].pk)
+    )
+    body: dict[str, Any] = {}
+    if route == "api/v1/xp/add/":
+        body = {"activity": "pushups", "units": 1}
+        if caller in ("key", "key_without_scope", "revoked_key", "other_player"):
+            body["discord_id"] = world["player"].discord_id
+    return path, body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize(("route", "method"), sorted(RULES))
+def test_authorization_matrix(world, route, method, caller):
+    expected = RULES[(route, method)][caller]
+    path, body = request_for(route, method, caller, world)
+    client = client_for(caller, world)
+    response = client.generic(method, path, data=__import__("json").dumps(body) if method == "POST" else "",
+                              content_type="application/json")
+    status = response.status_code
+    assert status < 500, response.content
+    if status >= 400:
+        assert response.json().get("code"), response.content  # every refusal carries a code
+    if expected == OK:
+        assert status not in (401, 403), (status, response.content)
+    else:
+        assert status == expected, (status, response.content[:300])
