@@ -24,6 +24,13 @@ pytestmark = pytest.mark.postgres
 THREADS = 20
 
 
+@pytest.fixture(autouse=True)
+def _no_write_limits(settings):
+    """These tests measure integrity under load, not the per-player rate limit (tested apart)."""
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "player_write": "100000/min"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+
+
 def run_at_once(worker, count=THREADS):
     """Run ``worker(i)`` in ``count`` threads released together; re-raise the first failure."""
     barrier = threading.Barrier(count)
