@@ -1,5 +1,6 @@
 """Shared fixtures: API clients, players, and the real PostgreSQL / Redis when configured."""
 
+import contextlib
 import importlib
 from collections.abc import Iterator
 
@@ -71,17 +72,14 @@ def _isolated_redis_keys(request: pytest.FixtureRequest) -> Iterator[None]:
         request.getfixturevalue("settings").REDIS_URL = ""
     client = r.get_redis()
     if client is not None:
-        try:
+        with contextlib.suppress(*r.REDIS_ERRORS):
             _flush_test_keys(client)
-        except r.REDIS_ERRORS:
-            pass
     yield
 
 
 def _flush_test_keys(client) -> None:  # type: ignore[no-untyped-def]
-    prefix = settings.CACHES["default"].get("KEY_PREFIX", "igo-test")
-    worker = ""
-    for key in client.scan_iter(match=f"{prefix}{worker}*", count=1000):
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]  # one per xdist worker (settings/test.py)
+    for key in client.scan_iter(match=f"{prefix}:*", count=1000):
         client.delete(key)
 
 

@@ -46,6 +46,9 @@ class SeasonScore(models.Model):
             models.Index(fields=["season", "mode", "league", "-xp", "reached_at", "user"], name="season_board_league"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.season_id} {self.mode}: {self.xp}"
+
 
 class SeasonResult(models.Model):
     """A player's final standing in a closed season and mode, and the league move it caused."""
@@ -64,6 +67,9 @@ class SeasonResult(models.Model):
             models.UniqueConstraint(fields=["season", "mode", "user"], name="season_result_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.season_id} {self.mode}: {self.league} -> {self.new_league}"
+
 
 class SeasonCloseStep(models.Model):
     """One finished unit of closing a season (a league board of a mode, or the players of a
@@ -78,6 +84,9 @@ class SeasonCloseStep(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["season", "mode", "step"], name="season_close_step_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.season_id} {self.mode} {self.step}"
+
 
 class RankIndexRepair(models.Model):
     """A board whose Redis index missed a write (Redis was unreachable); until it is rebuilt the
@@ -89,3 +98,6 @@ class RankIndexRepair(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["season_id", "mode"], name="rank_index_repair_unique")]
+
+    def __str__(self) -> str:
+        return f"repair {self.season_id} {self.mode}"

@@ -122,6 +122,9 @@ class DailyUsage(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.units} of {self.activity_id} on {self.day} by {self.user_id}"
+
 
 class Level(models.Model):
     """The level curve as a table, so the database computes a level inside the write statement.
@@ -134,3 +137,6 @@ class Level(models.Model):
 
     class Meta:
         ordering = ["level"]
+
+    def __str__(self) -> str:
+        return f"level {self.level} at {self.min_xp} XP"

@@ -13,6 +13,7 @@ orders equal scores by member, so in descending order the player who reached the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -210,10 +211,8 @@ def repair_board(season_id: str, mode: str, *, max_rows: int | None = None) -> b
         RankIndexRepair.objects.filter(season_id=season_id, mode=mode, created_at__lte=started).delete()
         return not RankIndexRepair.objects.filter(season_id=season_id, mode=mode).exists()
     finally:
-        try:
+        with contextlib.suppress(*r.REDIS_ERRORS):  # expired meanwhile: nothing to release
             lock.release()
-        except r.REDIS_ERRORS:
-            pass
 
 
 def drop_board(season_id: str, mode: str) -> None:

@@ -163,10 +163,7 @@ def award_xp(
     )
     try:
         with _statement_scope():
-            if connection.vendor == "postgresql":
-                award = _award_postgresql(write)
-            else:
-                award = _award_orm(write)
+            award = _award_postgresql(write) if connection.vendor == "postgresql" else _award_orm(write)
     except IntegrityError as exc:
         # A retry may trip the daily cap (the first request used it up) before the unique index:
         # whatever rule fired, an existing entry for this key means "answer as the first time".
