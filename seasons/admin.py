@@ -6,7 +6,7 @@ from .models import Season, SeasonResult, SeasonScore
 class StandingsInline(admin.TabularInline):
     model = SeasonScore
     fields = ["user", "mode", "xp", "league", "reached_at"]
-    readonly_fields = fields
+    readonly_fields = ["user", "mode", "xp", "league", "reached_at"]
     ordering = ["mode", "-xp", "reached_at"]
     extra = 0
     max_num = 0

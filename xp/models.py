@@ -11,8 +11,6 @@ from core.constants.activities import SOURCE_CHOICES
 from core.constants.leagues import DEFAULT_LEAGUE, LEAGUE_CHOICES
 from core.constants.modes import MODE_CHOICES
 
-UNITS_FIELD = {"max_digits": 12, "decimal_places": 2}
-
 
 class ActivityType(models.Model):
     key = models.SlugField(max_length=50, unique=True)
@@ -20,9 +18,9 @@ class ActivityType(models.Model):
     mode = models.CharField(max_length=10, choices=MODE_CHOICES)
     unit = models.CharField(max_length=30)
     xp_per_unit = models.DecimalField(max_digits=10, decimal_places=4, validators=[MinValueValidator(Decimal("0"))])
-    max_units_per_entry = models.DecimalField(**UNITS_FIELD, validators=[MinValueValidator(Decimal("0.01"))])
+    max_units_per_entry = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
     daily_unit_cap = models.DecimalField(
-        **UNITS_FIELD, null=True, blank=True, validators=[MinValueValidator(Decimal("0.01"))]
+        max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0.01"))]
     )
     is_active = models.BooleanField(default=True)
     description = models.TextField(blank=True)
@@ -62,7 +60,7 @@ class XPEntry(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="xp_entries")
     activity = models.ForeignKey(ActivityType, on_delete=models.PROTECT, related_name="entries")
     mode = models.CharField(max_length=10, choices=MODE_CHOICES)
-    units = models.DecimalField(**UNITS_FIELD)
+    units = models.DecimalField(max_digits=12, decimal_places=2)
     xp = models.BigIntegerField()
     source = models.CharField(max_length=10, choices=SOURCE_CHOICES)
     submitted_by = models.ForeignKey(
@@ -111,8 +109,8 @@ class DailyUsage(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     activity = models.ForeignKey(ActivityType, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
-    units = models.DecimalField(**UNITS_FIELD, default=Decimal("0"))
-    cap = models.DecimalField(**UNITS_FIELD, null=True, blank=True)
+    units = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    cap = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
 
     class Meta:
         constraints = [

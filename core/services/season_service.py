@@ -100,7 +100,7 @@ return 1
 """
 
 
-def _upsert_args(state: ScoreState) -> tuple[list[str], list[object]]:
+def _upsert_args(state: ScoreState) -> tuple[list[str], list[str | int]]:
     keys = [
         board_key(state.season_id, state.mode),
         board_key(state.season_id, state.mode, state.league),
@@ -244,19 +244,19 @@ def check_board(season_id: str, mode: str) -> list[str]:
         (m.decode() if isinstance(m, bytes) else m): s
         for m, s in client.zscan_iter(board_key(season_id, mode))
     }
-    expected_members = {member: xp for xp, member, _ in expected.values()}
-    for member, xp in expected_members.items():
-        if actual.get(member) != xp:
-            problems.append(f"{season_id} {mode}: user {decode_user_id(member)} expected {xp}, index has {actual.get(member)}")
+    expected_members: dict[str, float] = {member: xp for xp, member, _ in expected.values()}
+    for member, want in expected_members.items():
+        if actual.get(member) != want:
+            problems.append(f"{season_id} {mode}: user {decode_user_id(member)} expected {want}, index has {actual.get(member)}")
     for member in actual.keys() - expected_members.keys():
         problems.append(f"{season_id} {mode}: user {decode_user_id(member)} is in the index but not the database")
     for league in LEAGUES:
-        want = {member for _, member, lg in expected.values() if lg == league}
-        have = {
+        wanted = {member for _, member, lg in expected.values() if lg == league}
+        present = {
             (m.decode() if isinstance(m, bytes) else m) for m, _ in client.zscan_iter(board_key(season_id, mode, league))
         }
-        if want != have:
-            problems.append(f"{season_id} {mode} {league}: {len(want ^ have)} members differ")
+        if wanted != present:
+            problems.append(f"{season_id} {mode} {league}: {len(wanted ^ present)} members differ")
     return problems
 
 

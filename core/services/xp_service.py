@@ -51,7 +51,10 @@ if TYPE_CHECKING:
 
 CAP_CONSTRAINT = "xp_daily_usage_within_cap"
 IDEMPOTENCY_CONSTRAINT = "xp_entry_unique_idempotency_key"
-LAYER_STATUS_MODELS = {"reality": RealityLayerStatus, "cyber": CyberLayerStatus}
+LAYER_STATUS_MODELS: dict[str, type[RealityLayerStatus] | type[CyberLayerStatus]] = {
+    "reality": RealityLayerStatus,
+    "cyber": CyberLayerStatus,
+}
 
 
 @dataclass(frozen=True)

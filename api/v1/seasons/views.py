@@ -91,9 +91,10 @@ class LeaderboardView(APIView):
         else:
             if not SEASON_ID_RE.match(season_id):
                 raise InvalidSeasonId(season=season_id)
-            season = Season.objects.filter(id=season_id).first()
-            if season is None:
+            found = Season.objects.filter(id=season_id).first()
+            if found is None:
                 raise UnknownSeason(season=season_id)
+            season = found
         league = params.get("league")
         if league is not None and league not in LEAGUES:
             raise UnknownLeague(league=league, leagues=list(LEAGUES))
