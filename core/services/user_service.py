@@ -42,6 +42,11 @@ def validate_discord_id(value: object) -> str:
     return text
 
 
+def find_discord_user(*, discord_id: str) -> CustomUser | None:
+    """The account of ``discord_id`` or None; raises InvalidDiscordId."""
+    return CustomUser.objects.filter(discord_id=validate_discord_id(discord_id)).first()
+
+
 def get_or_create_discord_user(*, discord_id: str) -> tuple[CustomUser, bool]:
     """The account of ``discord_id``, created (no usable password, with a profile) if none exists.
 

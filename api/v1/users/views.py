@@ -9,8 +9,7 @@ from api.permissions import IsScopedKey
 from api.throttling import ServiceKeyReadThrottle
 from core.exceptions import DomainError
 from core.selectors.profile import profile_summary
-from core.services.user_service import validate_discord_id
-from users.models import CustomUser
+from core.services.user_service import find_discord_user
 
 
 class UnknownDiscordUser(DomainError):
@@ -33,7 +32,7 @@ class DiscordProfileView(APIView):
 
     @extend_schema(responses={200: dict})
     def get(self, request: Request, discord_id: str) -> Response:
-        user = CustomUser.objects.filter(discord_id=validate_discord_id(discord_id)).first()
+        user = find_discord_user(discord_id=discord_id)
         if user is None:
             raise UnknownDiscordUser(discord_id=discord_id)
         return Response(profile_summary(user))

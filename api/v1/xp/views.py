@@ -1,6 +1,5 @@
 """XP endpoints: the activity catalogue, adding XP, and a player's ledger."""
 
-import contextlib
 from typing import Any
 
 from django.db import transaction
@@ -81,31 +80,39 @@ class AddXPView(APIView):
         key = idempotency_key_from(request)
         data = AddXPInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        # A key may create the Discord user's account: a refused award must not leave it behind.
-        scope = transaction.atomic() if is_service_key(request) else contextlib.nullcontext()
-        with scope:
-            target, source, api_key = self.resolve_target(request, data.validated_data)
-            award = xp_service.award_xp(
-                user=target,
-                activity=data.validated_data["activity"],
-                units=data.validated_data["units"],
-                note=data.validated_data["note"],
-                mode=data.validated_data.get("mode"),
+        values = data.validated_data
+        target, source, api_key = self.resolve_target(request, values)
+
+        def award(user: Any) -> xp_service.Award:
+            return xp_service.award_xp(
+                user=user,
+                activity=values["activity"],
+                units=values["units"],
+                note=values["note"],
+                mode=values.get("mode"),
                 source=source,
                 submitted_by=request.user if request.user.is_authenticated else None,
                 api_key=api_key,
                 idempotency_key=key,
             )
-        return Response(award_response(award, target), status=status.HTTP_201_CREATED)
+
+        if target is None:
+            # First XP for this Discord user: the account is created with it, so a refused award
+            # leaves no account behind.
+            with transaction.atomic():
+                target, _ = user_service.get_or_create_discord_user(discord_id=values["discord_id"])
+                result = award(target)
+        else:
+            result = award(target)
+        return Response(award_response(result, target), status=status.HTTP_201_CREATED)
 
     def resolve_target(self, request: Request, data: dict[str, Any]) -> tuple[Any, str, Any]:
-        """Who gets the XP: a service key names a Discord user (the account is created when
-        needed); a player only ever themself (discord_id from a player is 403)."""
+        """Who gets the XP: a service key names a Discord user (None: that Discord user has no
+        account yet); a player only ever themself (discord_id from a player is 403)."""
         if is_service_key(request):
             if "discord_id" not in data:
                 raise DiscordIdRequired()
-            user, _ = user_service.get_or_create_discord_user(discord_id=data["discord_id"])
-            return user, "bot", request.auth
+            return user_service.find_discord_user(discord_id=data["discord_id"]), "bot", request.auth
         if "discord_id" in data:
             raise DiscordIdNotAllowed()
         return request.user, "mobile" if is_app_token(request) else "web", None
