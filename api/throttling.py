@@ -51,7 +51,7 @@ class ServiceKeyWriteThrottle(_Throttle):
     scope = "key_write"
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
-        return self.key(request.auth.pk) if is_service_key(request) else None
+        return self.key(request.auth.prefix) if is_service_key(request) else None
 
 
 class ServiceKeyReadThrottle(ServiceKeyWriteThrottle):
