@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication as rest_framework_authentication
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
@@ -82,3 +83,29 @@ class SessionAuthentication(rest_framework_authentication.SessionAuthentication)
             super().enforce_csrf(request)
         except exceptions.PermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc.detail), code="csrf_failed") from None
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    target_class = BearerTokenAuthentication
+    name = "appToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                "description": "Access token from POST /api/v1/auth/discord/ with client=app."}
+
+
+class ServiceKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    target_class = ServiceKeyAuthentication
+    name = "serviceKey"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "Authorization: Api-Key <key> (scoped service keys, e.g. the Discord bot)."}
+
+
+class SessionScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    target_class = SessionAuthentication
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {"type": "apiKey", "in": "cookie", "name": "sessionid"}

@@ -14,8 +14,6 @@ from rest_framework.request import Request
 
 from api.authentication import is_service_key
 
-SCOPES = ("xp:write", "profile:read")
-
 
 def _key_allowed(permission: Any, request: Request, view: Any) -> bool:
     scope = getattr(view, "required_scope", None)

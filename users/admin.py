@@ -1,10 +1,11 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
 from xp.models import UserProfile
 
-from .models import CustomUser, ServiceAPIKey
+from .models import SCOPES, CustomUser, ServiceAPIKey
 
 
 class ProfileInline(admin.StackedInline):
@@ -22,6 +23,20 @@ class CustomUserAdmin(UserAdmin):
     fieldsets = (*UserAdmin.fieldsets, ("Discord", {"fields": ["discord_id", "display_name", "avatar_url"]}))  # type: ignore[misc]
 
 
+class ServiceAPIKeyForm(forms.ModelForm):  # type: ignore[type-arg]
+    scopes = forms.MultipleChoiceField(
+        choices=[(s, s) for s in SCOPES], widget=forms.CheckboxSelectMultiple, required=False,
+        help_text="xp:write awards XP to Discord users; profile:read reads their profiles.",
+    )
+
+    class Meta:
+        model = ServiceAPIKey
+        fields = ["name", "scopes", "expiry_date", "revoked"]
+
+
 @admin.register(ServiceAPIKey)
 class ServiceAPIKeyAdmin(APIKeyModelAdmin):
+    """Creating a key here shows it once in the confirmation message; revoking is permanent."""
+
+    form = ServiceAPIKeyForm
     list_display = [*APIKeyModelAdmin.list_display, "scopes"]

@@ -37,6 +37,10 @@ class CustomUser(AbstractUser):
         return self.display_name or self.username
 
 
+# What a service key may be allowed to do (api/permissions.py checks them per endpoint).
+SCOPES = ("xp:write", "profile:read")
+
+
 class ServiceAPIKey(AbstractAPIKey):
     """A revocable, hashed key for a service (the Discord bot) with explicit scopes."""
 

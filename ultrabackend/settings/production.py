@@ -1,5 +1,7 @@
 """Production (Heroku-style): secrets and hosts only from the environment."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -22,3 +24,10 @@ SESSION_COOKIE_DOMAIN = env("SESSION_COOKIE_DOMAIN", default=None)
 CSRF_COOKIE_DOMAIN = env("CSRF_COOKIE_DOMAIN", default=None)
 SESSION_COOKIE_SAMESITE = env("SESSION_COOKIE_SAMESITE", default="Lax")
 CSRF_COOKIE_SAMESITE = env("CSRF_COOKIE_SAMESITE", default="Lax")
+# The session cookie is never readable by scripts; the CSRF cookie is (the web app sends it back as
+# X-CSRFToken; GET /api/v1/auth/csrf/ also returns it in the body).
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+# Discord must be reached over HTTPS in production (a stand-in is for tests and staging only).
+if not DISCORD_API_URL.startswith("https://"):  # noqa: F405
+    raise ImproperlyConfigured("DISCORD_API_URL must be an https:// URL in production.")

@@ -52,3 +52,21 @@ def test_revoke_api_key_makes_it_401():
     assert response.status_code == 401 and response.json()["code"] == "invalid_api_key"
     with pytest.raises(CommandError):
         call_command("revoke_api_key", "unknown-prefix", stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_admin_creates_a_scoped_key_and_shows_it_once(client):
+    from users.tests.factories import PlayerFactory
+
+    admin_user = PlayerFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin_user)
+    assert client.get("/admin/users/serviceapikey/add/").status_code == 200
+    response = client.post(
+        "/admin/users/serviceapikey/add/", {"name": "bot", "scopes": ["xp:write"], "expiry_date": ""}, follow=True
+    )
+    assert response.status_code == 200
+    api_key = ServiceAPIKey.objects.get(name="bot")
+    assert api_key.scopes == ["xp:write"]
+    shown = [str(m) for m in response.context["messages"]]
+    assert any(api_key.prefix in m for m in shown)  # the one time the full key is displayed
+    assert client.get("/admin/users/serviceapikey/").status_code == 200

@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import CSRFCheck
 from rest_framework.parsers import FormParser
@@ -176,7 +176,7 @@ class CSRFView(APIView):
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: serializers.DictField()})
+    @extend_schema(responses={200: inline_serializer("CSRFToken", {"csrf_token": serializers.CharField()})})
     def get(self, request: Request) -> Response:
         # get_token marks the cookie as needed: CsrfViewMiddleware sets it on this response.
         return Response({"csrf_token": get_token(request._request)})
@@ -185,7 +185,7 @@ class CSRFView(APIView):
 class SessionView(APIView):
     """Who is signed in (session cookie or app token); 401 when nobody."""
 
-    @extend_schema(responses={200: serializers.DictField()})
+    @extend_schema(responses={200: TokenPairSerializer})
     def get(self, request: Request) -> Response:
         method = "token" if is_app_token(request) else "session"
         return Response({"user": user_document(request.user), "method": method})

@@ -9,8 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from api.permissions import SCOPES
-from users.models import ServiceAPIKey
+from users.models import SCOPES, ServiceAPIKey
 
 
 class Command(BaseCommand):
