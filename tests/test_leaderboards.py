@@ -254,3 +254,19 @@ def test_rebuild_and_check_commands(postgres, redis_server, march):
     with pytest.raises(SystemExit):
         call_command("check_leaderboards", "--no-progress", stdout=StringIO())
     assert r.get_redis() is not None
+
+
+@pytest.mark.postgres
+def test_everything_keeps_answering_when_redis_dies_mid_run(postgres, redis_server, settings, march):
+    """Sessions, throttles, the rank index and health all lose Redis at once: no 5xx, same ranks."""
+    client = APIClient()
+    client.force_login(march["cat"])
+    before = board(client, season="2026-03")
+    dead = "redis://127.0.0.1:1/0"
+    settings.REDIS_URL = dead
+    settings.CACHES = {**settings.CACHES, "default": {**settings.CACHES["default"], "LOCATION": dead}}
+    assert board(client, season="2026-03") == before
+    added = client.post("/api/v1/xp/add/", {"activity": "pushups", "units": 3}, format="json")
+    assert added.status_code == 201 and added.json()["profile"]["season"]["reality"]["xp"] == 30
+    assert client.get("/api/v1/user/profile/").status_code == 200
+    assert APIClient().get("/api/v1/health/").json()["redis"] == "degraded"
