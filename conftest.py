@@ -68,12 +68,12 @@ def _isolated_redis_keys(request: pytest.FixtureRequest) -> Iterator[None]:
     transactional = (marker is not None and marker.kwargs.get("transaction")) or bool(
         {"transactional_db", "live_server"} & set(request.fixturenames)
     )
-    if not transactional and "redis_server" not in request.fixturenames:
-        request.getfixturevalue("settings").REDIS_URL = ""
     client = r.get_redis()
     if client is not None:
         with contextlib.suppress(*r.REDIS_ERRORS):
             _flush_test_keys(client)
+    if not transactional and "redis_server" not in request.fixturenames:
+        request.getfixturevalue("settings").REDIS_URL = ""
     yield
 
 
