@@ -1,6 +1,8 @@
 """Rate limits per player and per key: 429 with a code, retry_after and a Retry-After header,
 shared across workers through Redis."""
 
+import secrets
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -58,9 +60,13 @@ def test_key_writes_and_reads_are_limited_per_key(low_rates, make_key):
 
 @pytest.mark.django_db
 def test_sign_in_and_refresh_are_limited_per_address(low_rates):
+    address = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250)}"
+    client = APIClient(REMOTE_ADDR=address)
     for _ in range(2):
-        assert APIClient().post("/api/v1/auth/token/refresh/", {}, format="json").status_code == 400
-    assert_throttled(APIClient().post("/api/v1/auth/token/refresh/", {}, format="json"))
+        assert client.post("/api/v1/auth/token/refresh/", {}, format="json").status_code == 400
+    assert_throttled(client.post("/api/v1/auth/token/refresh/", {}, format="json"))
+    assert_throttled(client.post("/api/v1/auth/discord/", {}, format="json"))
+    assert APIClient(REMOTE_ADDR="10.255.255.1").post("/api/v1/auth/token/refresh/", {}, format="json").status_code == 400
 
 
 @pytest.mark.redis

@@ -200,6 +200,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "api.exception_handler.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_THROTTLE_CLASSES": [],
+    # Proxies in front of the app (Heroku's router: 1), so a client address is not spoofable
+    # through X-Forwarded-For for the per-address sign-in limit.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
     # Shared through the cache (Redis when REDIS_URL is set). See api/throttling.py.
     "DEFAULT_THROTTLE_RATES": {
         "player_write": env("THROTTLE_PLAYER_WRITE", default="120/min"),
