@@ -165,3 +165,11 @@ def test_disabled_account_cannot_sign_in(discord, alice):
     CustomUser.objects.filter(discord_id=ALICE).update(is_active=False)
     response = app_client().post(URL, {"access_token": discord.issue_token(ALICE), "client": "app"}, format="json")
     assert response.status_code == 403 and response.json()["code"] == "account_disabled"
+
+
+@pytest.mark.django_db
+def test_native_app_redirect_uri_with_a_custom_scheme(discord, alice):
+    code = discord.issue_code(ALICE, "igoultra://auth/discord")
+    body = {"code": code, "redirect_uri": "igoultra://auth/discord", "client": "app"}
+    response = app_client().post(URL, body, format="json")
+    assert response.status_code == 200, response.content

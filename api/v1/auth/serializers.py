@@ -16,7 +16,8 @@ class UserSerializer(serializers.ModelSerializer[CustomUser]):
 
 class DiscordSignInSerializer(NoUnknownFieldsMixin, serializers.Serializer[Any]):
     code = serializers.CharField(max_length=512, required=False)
-    redirect_uri = serializers.URLField(max_length=1000, required=False)
+    # Any scheme: native apps register custom ones (igoultra://auth); Discord checks it exactly.
+    redirect_uri = serializers.CharField(max_length=1000, required=False)
     access_token = serializers.CharField(max_length=512, required=False)
     client = serializers.ChoiceField(choices=["browser", "app"], default="browser")
 
