@@ -56,8 +56,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         # Errors are JSON whatever the view renders otherwise (Swagger UI, OpenAPI YAML).
         request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
     if isinstance(exc, DomainError):
-        body = {"code": exc.code, "detail": exc.message, **exc.details}
-        return Response(body, status=DOMAIN_STATUS.get(exc.kind, 400))
+        return Response({"code": exc.code, "detail": exc.message, **exc.details}, status=DOMAIN_STATUS.get(exc.kind, 400))
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, Http404):
@@ -76,15 +75,15 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return response
     code = next((c for cls, c in FIXED_CODES.items() if isinstance(exc, cls)), None)
     if isinstance(exc, exceptions.APIException):
-        specific = exc.get_codes() if isinstance(exc.get_codes(), str) else None
-        if specific == exc.default_code:
-            specific = None
+        codes = exc.get_codes()
+        specific = codes if isinstance(codes, str) and codes != exc.default_code else None
         # A specific code (token_expired, invalid_api_key, missing_scope, csrf_failed) wins.
         code = specific or code or exc.default_code
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         body: dict[str, Any] = {"code": code, "detail": str(detail)}
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            body["retry_after"] = int(exc.wait) + (0 if exc.wait == int(exc.wait) else 1)
+        wait = getattr(exc, "wait", None) if isinstance(exc, exceptions.Throttled) else None
+        if wait is not None:
+            body["retry_after"] = int(wait) + (0 if wait == int(wait) else 1)
             response["Retry-After"] = str(body["retry_after"])
         response.data = body
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed) and response.status_code == 403:

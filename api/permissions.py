@@ -17,7 +17,7 @@ from api.authentication import is_service_key
 
 def _key_allowed(permission: Any, request: Request, view: Any) -> bool:
     scope = getattr(view, "required_scope", None)
-    if scope and request.auth.has_scope(scope):
+    if scope and request.auth.has_scope(scope):  # type: ignore[union-attr]
         return True
     permission.message = f"This API key lacks the scope {scope!r}."
     permission.code = "missing_scope"

@@ -32,7 +32,7 @@ class _Throttle(SimpleRateThrottle):
             logger.warning("throttle cache unreachable; not limiting", exc_info=True)
             return True
 
-    def key(self, ident: object) -> str:
+    def ident_key(self, ident: object) -> str:
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
@@ -44,14 +44,14 @@ class PlayerWriteThrottle(_Throttle):
     def get_cache_key(self, request: Request, view: Any) -> str | None:
         if is_service_key(request) or not request.user.is_authenticated:
             return None
-        return self.key(request.user.pk)
+        return self.ident_key(request.user.pk)
 
 
 class ServiceKeyWriteThrottle(_Throttle):
     scope = "key_write"
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
-        return self.key(request.auth.prefix) if is_service_key(request) else None
+        return self.ident_key(request.auth.prefix) if is_service_key(request) else None  # type: ignore[union-attr]
 
 
 class ServiceKeyReadThrottle(ServiceKeyWriteThrottle):
@@ -64,4 +64,4 @@ class SignInThrottle(_Throttle):
     scope = "auth"
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
-        return self.key(self.get_ident(request))
+        return self.ident_key(self.get_ident(request))

@@ -39,4 +39,4 @@ class ServiceAPIKeyAdmin(APIKeyModelAdmin):
     """Creating a key here shows it once in the confirmation message; revoking is permanent."""
 
     form = ServiceAPIKeyForm
-    list_display = [*APIKeyModelAdmin.list_display, "scopes"]
+    list_display = (*APIKeyModelAdmin.list_display, "scopes")  # type: ignore[assignment]

@@ -103,7 +103,7 @@ class DiscordView(APIView):
     def post(self, request: Request) -> Any:
         if request.content_type.startswith("application/x-www-form-urlencoded"):
             enforce_csrf(request._request)
-            return self.start(request, request.data.get("next"))
+            return self.start(request, request.data.get("next") if isinstance(request.data, dict) else None)
         data = DiscordSignInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -188,7 +188,7 @@ class SessionView(APIView):
     @extend_schema(responses={200: TokenPairSerializer})
     def get(self, request: Request) -> Response:
         method = "token" if is_app_token(request) else "session"
-        return Response({"user": user_document(request.user), "method": method})
+        return Response({"user": user_document(request.user), "method": method})  # type: ignore[arg-type]
 
 
 class LogoutView(APIView):
