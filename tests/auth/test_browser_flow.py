@@ -150,3 +150,14 @@ def test_real_browser_signs_in_and_ends_on_the_frontend_signed_in(site, frontend
             assert page.text_content("#who") == "signed in as Bob B."
         finally:
             browser.close()
+
+
+@pytest.mark.parametrize(("failure", "code"), [("5xx", "discord_bad_gateway"), ("429", "discord_unavailable")])
+def test_discord_failing_during_the_callback_lands_on_frontend_with_the_code(site, discord, frontend, failure, code):
+    session = browser_session(frontend)
+    start = session.get(f"{site}/api/v1/auth/discord/", allow_redirects=False)
+    callback = session.get(start.headers["Location"], allow_redirects=False).headers["Location"]
+    discord.failure = failure
+    landed = session.get(callback, allow_redirects=False)
+    assert landed.status_code == 302 and landed.headers["Location"] == f"{frontend}/?auth_error={code}"
+    assert session.get(f"{site}/api/v1/auth/session/").status_code == 401
