@@ -35,6 +35,10 @@ class _Throttle(SimpleRateThrottle):
     def ident_key(self, ident: object) -> str:
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
+    # The counter's cache key for an ident, e.g. PlayerWriteThrottle().key(user.pk) (tests reset
+    # it). DRF later stores the request's key under the same name on the instance.
+    key = ident_key  # type: ignore[assignment]
+
 
 class PlayerWriteThrottle(_Throttle):
     """Writes per player, whatever the client (web session or app token)."""
@@ -42,9 +46,12 @@ class PlayerWriteThrottle(_Throttle):
     scope = "player_write"
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
-        if is_service_key(request) or not request.user.is_authenticated:
+        user = request.user
+        if is_service_key(request) or not user.is_authenticated:
             return None
-        return self.ident_key(request.user.pk)
+        # The id plus the join time: an id can come back after a rollback (SQLite development
+        # and test databases), and a counter must never be inherited by another account.
+        return self.ident_key(f"{user.pk}-{int(user.date_joined.timestamp() * 1_000_000)}")
 
 
 class ServiceKeyWriteThrottle(_Throttle):
