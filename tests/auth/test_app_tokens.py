@@ -107,3 +107,29 @@ def test_session_endpoint_says_who_is_signed_in(player_client, player):
 def test_session_logout_ends_the_session(player_client):
     assert player_client.post("/api/v1/auth/logout/").status_code == 204
     assert player_client.get("/api/v1/auth/session/").status_code == 401
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_racing_refreshes_of_one_token_only_one_wins(redis_server, player):
+    import threading
+
+    from django.db import connection
+
+    refresh = tokens.issue_pair(player)["refresh"]
+    statuses: list[int] = []
+    barrier = threading.Barrier(6)
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            statuses.append(APIClient().post(REFRESH, {"refresh": refresh}, format="json").status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [200] + [401] * 5
