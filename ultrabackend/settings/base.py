@@ -110,7 +110,9 @@ if REDIS_URL:
     # the database, so a logout or an admin revoking a session takes effect at once.
     SESSION_ENGINE = "core.sessions"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # No Redis: the cache (throttle counters, used refresh tokens) lives in the database, so
+    # every worker process shares it; nothing depends on one process's memory.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "igo_cache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Auth ----------------------------------------------------------------------------------
