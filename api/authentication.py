@@ -90,8 +90,12 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-unty
     name = "appToken"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
-        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                "description": "Access token from POST /api/v1/auth/discord/ with client=app."}
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "Access token from POST /api/v1/auth/discord/ with client=app.",
+        }
 
 
 class ServiceKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
@@ -99,8 +103,12 @@ class ServiceKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyp
     name = "serviceKey"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
-        return {"type": "apiKey", "in": "header", "name": "Authorization",
-                "description": "Authorization: Api-Key <key> (scoped service keys, e.g. the Discord bot)."}
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "Authorization: Api-Key <key> (scoped service keys, e.g. the Discord bot).",
+        }
 
 
 class SessionScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]

@@ -56,7 +56,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         # Errors are JSON whatever the view renders otherwise (Swagger UI, OpenAPI YAML).
         request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
     if isinstance(exc, DomainError):
-        return Response({"code": exc.code, "detail": exc.message, **exc.details}, status=DOMAIN_STATUS.get(exc.kind, 400))
+        return Response(
+            {"code": exc.code, "detail": exc.message, **exc.details}, status=DOMAIN_STATUS.get(exc.kind, 400)
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, Http404):

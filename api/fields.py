@@ -25,6 +25,9 @@ class NoUnknownFieldsMixin:
             unknown = sorted(set(data) - set(self.fields))  # type: ignore[attr-defined]
             if unknown:
                 raise serializers.ValidationError(
-                    {name: [serializers.ErrorDetail("This field is not accepted.", code="unknown_field")] for name in unknown}
+                    {
+                        name: [serializers.ErrorDetail("This field is not accepted.", code="unknown_field")]
+                        for name in unknown
+                    }
                 )
         return super().to_internal_value(data)  # type: ignore[misc]

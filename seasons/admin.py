@@ -22,7 +22,12 @@ class SeasonAdmin(admin.ModelAdmin):
             '<a href="{}?season__id__exact={}&mode__exact=reality">reality</a> · '
             '<a href="{}?season__id__exact={}&mode__exact=cyber">cyber</a> · '
             '<a href="{}?season__id__exact={}">final results</a>',
-            scores, obj.id, scores, obj.id, results, obj.id,
+            scores,
+            obj.id,
+            scores,
+            obj.id,
+            results,
+            obj.id,
         )
 
 

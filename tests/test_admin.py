@@ -46,8 +46,15 @@ def test_admin_edits_activity_rates(admin_client_):
     page = client.get(f"/admin/xp/activitytype/{pushups.pk}/change/")
     assert page.status_code == 200
     form = {
-        "key": "pushups", "name": "Push-ups", "mode": "reality", "unit": "repetition", "xp_per_unit": "12",
-        "max_units_per_entry": "500", "daily_unit_cap": "2000", "is_active": "on", "description": "",
+        "key": "pushups",
+        "name": "Push-ups",
+        "mode": "reality",
+        "unit": "repetition",
+        "xp_per_unit": "12",
+        "max_units_per_entry": "500",
+        "daily_unit_cap": "2000",
+        "is_active": "on",
+        "description": "",
     }
     assert client.post(f"/admin/xp/activitytype/{pushups.pk}/change/", form).status_code == 302
     pushups.refresh_from_db()
@@ -82,7 +89,12 @@ def test_correction_action_requires_a_reason_and_records_who_and_why(admin_clien
     assert XPEntry.objects.count() == 1  # no reason, no correction
     client.post("/admin/xp/xpentry/", {**action, "apply": "1", "reason": "GPS glitch"})
     correction = XPEntry.objects.get(corrects=entry)
-    assert (correction.xp, correction.reason, correction.submitted_by, correction.source) == (-600, "GPS glitch", admin, "admin")
+    assert (correction.xp, correction.reason, correction.submitted_by, correction.source) == (
+        -600,
+        "GPS glitch",
+        admin,
+        "admin",
+    )
     assert UserProfile.objects.get(user=player).total_xp == 0
     client.post("/admin/xp/xpentry/", {**action, "apply": "1", "reason": "again"})
     assert XPEntry.objects.filter(corrects=entry).count() == 1  # one correction per entry

@@ -72,7 +72,13 @@ def test_players_without_xp_move_down_one_and_bronze_stays_bronze():
     assert league_of(idle_gold) == "silver" and league_of(idle_gold, "cyber") == "platinum"
     assert league_of(idle_bronze) == "bronze"
     result = SeasonResult.objects.get(user=idle_gold, season_id=JAN, mode="reality")
-    assert (result.xp, result.rank, result.league, result.new_league, result.movement) == (0, None, "gold", "silver", "down")
+    assert (result.xp, result.rank, result.league, result.new_league, result.movement) == (
+        0,
+        None,
+        "gold",
+        "silver",
+        "down",
+    )
 
 
 def test_top_and_bottom_leagues_do_not_move_past_the_ends():
@@ -102,7 +108,9 @@ def test_a_second_run_changes_nothing():
 
 def final_state():
     return (
-        sorted(SeasonResult.objects.values_list("user__username", "mode", "xp", "rank", "league", "new_league", "movement")),
+        sorted(
+            SeasonResult.objects.values_list("user__username", "mode", "xp", "rank", "league", "new_league", "movement")
+        ),
         sorted(UserProfile.objects.values_list("user__username", "reality_league", "cyber_league")),
         sorted(SeasonScore.objects.values_list("user__username", "season_id", "mode", "league")),
         sorted(Season.objects.values_list("id", "status")),
@@ -119,7 +127,9 @@ def build_mixed_world():
     CustomUser.objects.update(date_joined=at("2025-12-01T00:00:00"))
     award_at(PlayerFactory(username="coder"), 77, at("2026-01-20T00:00:00"), mode="cyber")
     award_at(UserProfile.objects.get(user__username="w11bronze0").user, 5, at("2026-02-01T00:00:01"))
-    return {u: (r, c) for u, r, c in UserProfile.objects.values_list("user__username", "reality_league", "cyber_league")}
+    return {
+        u: (r, c) for u, r, c in UserProfile.objects.values_list("user__username", "reality_league", "cyber_league")
+    }
 
 
 def reopen(original_leagues):

@@ -46,7 +46,13 @@ def test_standard_competition_ranks_with_ties_ordered_by_who_reached_first(api_c
     body = board(api_client, season="2026-03")
     assert body["season"] == "2026-03" and body["mode"] == "reality"
     assert names(body) == [
-        (1, "bob", 100), (1, "ann", 100), (1, "dan", 100), (4, "cat", 50), (5, "fay", 30), (5, "eve", 30), (7, "gus", 10),
+        (1, "bob", 100),
+        (1, "ann", 100),
+        (1, "dan", 100),
+        (4, "cat", 50),
+        (5, "fay", 30),
+        (5, "eve", 30),
+        (7, "gus", 10),
     ]
     row = body["results"][0]
     assert set(row) >= {"rank", "user", "xp", "level", "layer", "league"}
@@ -73,7 +79,10 @@ def test_me_is_shown_even_when_outside_the_page_with_the_rows_around(march):
     body = board(client, season="2026-03", page_size=2)
     assert body["me"]["rank"] == 5 and body["me"]["xp"] == 30 and body["me"]["league"] == "bronze"
     assert [(r["rank"], r["user"]["username"]) for r in body["me"]["around"]] == [
-        (4, "cat"), (5, "fay"), (5, "eve"), (7, "gus"),
+        (4, "cat"),
+        (5, "fay"),
+        (5, "eve"),
+        (7, "gus"),
     ]
     top = APIClient()
     top.force_login(march["bob"])
@@ -169,7 +178,14 @@ def all_answers(march):
     client = APIClient()
     client.force_login(march["eve"])
     views = []
-    for params in [{}, {"page_size": 2}, {"page_size": 2, "page": 2}, {"page_size": 3, "page": 3}, {"league": "bronze"}, {"league": "gold"}]:
+    for params in [
+        {},
+        {"page_size": 2},
+        {"page_size": 2, "page": 2},
+        {"page_size": 3, "page": 3},
+        {"league": "bronze"},
+        {"league": "gold"},
+    ]:
         views.append(board(client, season="2026-03", **params))
         views.append(board(APIClient(), season="2026-03", **params))
     for view in views:

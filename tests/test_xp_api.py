@@ -39,7 +39,13 @@ def test_add_xp_computes_exact_decimal_xp_and_answers_with_the_contract(player_c
     assert profile["level"]["current"] == 6
     assert profile["season"]["reality"] == {"xp": 1590, "rank": 1}
     entry = XPEntry.objects.get()
-    assert (entry.user_id, entry.xp, entry.source, entry.note, entry.submitted_by_id) == (player.pk, 1590, "web", "morning run", player.pk)
+    assert (entry.user_id, entry.xp, entry.source, entry.note, entry.submitted_by_id) == (
+        player.pk,
+        1590,
+        "web",
+        "morning run",
+        player.pk,
+    )
 
 
 def test_steps_at_a_fifth_of_an_xp_floor_to_whole_xp(player_client):
@@ -198,7 +204,11 @@ def test_oversized_body_is_413_and_changes_nothing(player_client, player):
 @pytest.mark.parametrize("key", ["", "x" * 256, "has space", "ünïcode"])
 def test_invalid_idempotency_key_header_is_refused(player_client, player, key):
     _bad(
-        player_client, player, body={"activity": "running", "units": 1}, status=400, code="invalid_idempotency_key",
+        player_client,
+        player,
+        body={"activity": "running", "units": 1},
+        status=400,
+        code="invalid_idempotency_key",
         HTTP_IDEMPOTENCY_KEY=key,
     )
 
@@ -263,7 +273,13 @@ def test_profile_shows_level_layers_leagues_and_season(player_client, player):
     assert body["level"]["current"] == 2
     assert body["level"]["xp_into_level"] == 500 - 282
     assert body["level"]["xp_for_next_level"] == 519 - 500
-    assert body["layers"]["cyber"] == {"code": "CL0", "name": "Surface-Web", "order": 0, "next_code": "CL1", "xp_to_next": 1118 - 500}
+    assert body["layers"]["cyber"] == {
+        "code": "CL0",
+        "name": "Surface-Web",
+        "order": 0,
+        "next_code": "CL1",
+        "xp_to_next": 1118 - 500,
+    }
     assert body["leagues"] == {"reality": "bronze", "cyber": "bronze"}
     assert body["season"]["cyber"] == {"xp": 500, "rank": 1}
     assert body["season"]["reality"] == {"xp": 0, "rank": None}

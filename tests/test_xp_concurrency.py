@@ -64,7 +64,10 @@ def assert_derived_state_matches_ledger(user):
     for score in SeasonScore.objects.filter(user=user):
         assert score.xp == entries.filter(season_id=score.season_id, mode=score.mode).aggregate(t=Sum("xp"))["t"]
     for usage in DailyUsage.objects.filter(user=user):
-        assert usage.units == entries.filter(activity_id=usage.activity_id, corrects__isnull=True).aggregate(u=Sum("units"))["u"]
+        assert (
+            usage.units
+            == entries.filter(activity_id=usage.activity_id, corrects__isnull=True).aggregate(u=Sum("units"))["u"]
+        )
     return profile
 
 
@@ -96,7 +99,10 @@ def test_concurrent_adds_for_many_players_in_both_modes_end_exactly_at_their_led
     reality = ActivityTypeFactory(mode="reality", xp_per_unit=Decimal("1.5"))
     cyber = ActivityTypeFactory(mode="cyber", xp_per_unit=Decimal("7"))
     expected: Counter[int] = Counter()
-    plan = [[(players[(t + k) % len(players)], (reality, cyber)[k % 2], k % 5 + 1) for k in range(30)] for t in range(THREADS)]
+    plan = [
+        [(players[(t + k) % len(players)], (reality, cyber)[k % 2], k % 5 + 1) for k in range(30)]
+        for t in range(THREADS)
+    ]
     for items in plan:
         for user, activity, units in items:
             expected[user.pk] += int(activity.xp_per_unit * units)
@@ -158,7 +164,9 @@ def test_two_racing_requests_with_the_same_idempotency_key_add_one_entry(postgre
 def test_corrections_racing_with_adds_keep_the_totals_exact(postgres):
     player = PlayerFactory()
     activity = ActivityTypeFactory(xp_per_unit=Decimal("1"))
-    originals = [award_xp(user=player, activity=activity, units=Decimal(10), source="web").entry for _ in range(THREADS)]
+    originals = [
+        award_xp(user=player, activity=activity, units=Decimal(10), source="web").entry for _ in range(THREADS)
+    ]
 
     def worker(i):
         if i % 2:

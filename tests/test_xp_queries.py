@@ -14,7 +14,9 @@ from xp.tests.factories import ActivityTypeFactory
 
 
 @pytest.mark.postgres
-def test_xp_add_takes_at_most_6_queries_session_and_user_included(postgres, django_assert_max_num_queries, player_client):
+def test_xp_add_takes_at_most_6_queries_session_and_user_included(
+    postgres, django_assert_max_num_queries, player_client
+):
     player_client.post("/api/v1/xp/add/", {"activity": "pushups", "units": 1}, format="json")  # warm the session
     with django_assert_max_num_queries(6) as captured:
         response = player_client.post("/api/v1/xp/add/", {"activity": "pushups", "units": 10}, format="json")
@@ -47,11 +49,17 @@ def snapshot(user):
             .order_by("id")
             .values_list("mode", "units", "xp", "total_xp_after", "mode_xp_after", "season_id", "idempotency_key")
         ),
-        "profile": UserProfile.objects.filter(user=user).values_list("total_xp", "reality_xp", "cyber_xp", "level").get(),
-        "scores": list(SeasonScore.objects.filter(user=user).order_by("mode").values_list("mode", "xp", "version", "league")),
+        "profile": UserProfile.objects.filter(user=user)
+        .values_list("total_xp", "reality_xp", "cyber_xp", "level")
+        .get(),
+        "scores": list(
+            SeasonScore.objects.filter(user=user).order_by("mode").values_list("mode", "xp", "version", "league")
+        ),
         "usage": list(DailyUsage.objects.filter(user=user).order_by("activity_id").values_list("units", "cap")),
         "layer": list(RealityLayerStatus.objects.filter(user=user).values_list("layer", flat=True)),
-        "changes": list(LayerChange.objects.filter(user=user).order_by("id").values_list("mode", "from_layer", "to_layer", "reason")),
+        "changes": list(
+            LayerChange.objects.filter(user=user).order_by("id").values_list("mode", "from_layer", "to_layer", "reason")
+        ),
     }
 
 
@@ -64,7 +72,9 @@ def test_the_single_statement_and_the_portable_write_leave_identical_state(postg
 
     def play(user):
         for i, (activity, units) in enumerate(steps):
-            xp_service.award_xp(user=user, activity=activity, units=Decimal(units), source="web", idempotency_key=f"k{i}")
+            xp_service.award_xp(
+                user=user, activity=activity, units=Decimal(units), source="web", idempotency_key=f"k{i}"
+            )
 
     fast, portable = PlayerFactory(), PlayerFactory()
     play(fast)

@@ -25,7 +25,9 @@ class CustomUserAdmin(UserAdmin):
 
 class ServiceAPIKeyForm(forms.ModelForm):  # type: ignore[type-arg]
     scopes = forms.MultipleChoiceField(
-        choices=[(s, s) for s in SCOPES], widget=forms.CheckboxSelectMultiple, required=False,
+        choices=[(s, s) for s in SCOPES],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
         help_text="xp:write awards XP to Discord users; profile:read reads their profiles.",
     )
 

@@ -71,5 +71,10 @@ class XPEntryAdmin(admin.ModelAdmin):
         return render(
             request,
             "admin/xp/correct_entries.html",
-            {**self.admin_site.each_context(request), "entries": queryset, "action_name": "correct_entries", "title": "Correct XP entries"},
+            {
+                **self.admin_site.each_context(request),
+                "entries": queryset,
+                "action_name": "correct_entries",
+                "title": "Correct XP entries",
+            },
         )

@@ -18,7 +18,9 @@ class ActivityType(models.Model):
     mode = models.CharField(max_length=10, choices=MODE_CHOICES)
     unit = models.CharField(max_length=30)
     xp_per_unit = models.DecimalField(max_digits=10, decimal_places=4, validators=[MinValueValidator(Decimal("0"))])
-    max_units_per_entry = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
+    max_units_per_entry = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
     daily_unit_cap = models.DecimalField(
         max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0.01"))]
     )
@@ -35,7 +37,9 @@ class ActivityType(models.Model):
 class UserProfile(models.Model):
     """Totals derived from the ledger; always equal to its sums (kept in the ledger's statement)."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="profile")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="profile"
+    )
     total_xp = models.BigIntegerField(default=0)
     reality_xp = models.BigIntegerField(default=0)
     cyber_xp = models.BigIntegerField(default=0)
@@ -71,9 +75,7 @@ class XPEntry(models.Model):
     )
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
     note = models.CharField(max_length=500, blank=True)
-    corrects = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="correction"
-    )
+    corrects = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="correction")
     reason = models.TextField(blank=True)
     # The season the XP counts toward (a correction counts toward the corrected entry's season).
     season = models.ForeignKey("seasons.Season", on_delete=models.PROTECT, related_name="+")

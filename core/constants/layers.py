@@ -50,7 +50,9 @@ LADDERS: dict[str, tuple[Layer, ...]] = {
     ),
 }
 
-_MIN_XP: dict[str, tuple[int, ...]] = {mode: tuple(layer.min_xp for layer in ladder) for mode, ladder in LADDERS.items()}
+_MIN_XP: dict[str, tuple[int, ...]] = {
+    mode: tuple(layer.min_xp for layer in ladder) for mode, ladder in LADDERS.items()
+}
 BY_CODE: dict[str, Layer] = {layer.code: layer for ladder in LADDERS.values() for layer in ladder}
 
 
@@ -66,7 +68,5 @@ def next_layer(layer: Layer) -> Layer | None:
 
 def layer_order_sql(mode: str, xp_expr: str) -> str:
     """A SQL CASE expression giving the layer order for ``xp_expr`` (built from the constants)."""
-    whens = " ".join(
-        f"WHEN {xp_expr} >= {layer.min_xp} THEN {layer.order}" for layer in reversed(LADDERS[mode][1:])
-    )
+    whens = " ".join(f"WHEN {xp_expr} >= {layer.min_xp} THEN {layer.order}" for layer in reversed(LADDERS[mode][1:]))
     return f"(CASE {whens} ELSE 0 END)"

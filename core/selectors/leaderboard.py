@@ -103,7 +103,9 @@ def _run_page_script(client, season_id: str, mode: str, league: str | None, offs
     )
 
 
-def _from_redis(season_id: str, mode: str, league: str | None, offset: int, limit: int, me_id: int | None) -> Board | None:
+def _from_redis(
+    season_id: str, mode: str, league: str | None, offset: int, limit: int, me_id: int | None
+) -> Board | None:
     client = r.get_redis()
     if client is None:
         return None
@@ -152,14 +154,22 @@ def _from_database(season_id: str, mode: str, league: str | None, offset: int, l
     ahead_of_me = Q()
     if mine is not None:
         xp, reached_at = mine
-        ahead_of_me = Q(xp__gt=xp) | Q(xp=xp, reached_at__lt=reached_at) | Q(xp=xp, reached_at=reached_at, user_id__lt=me_id)
+        ahead_of_me = (
+            Q(xp__gt=xp) | Q(xp=xp, reached_at__lt=reached_at) | Q(xp=xp, reached_at=reached_at, user_id__lt=me_id)
+        )
         # Nearest rows ahead of me: the board order reversed (a backward index scan from my XP).
         above = list(
-            qs.filter(ahead_of_me, xp__gte=xp).order_by("xp", "-reached_at", "-user_id").values_list("user_id", "xp")[:AROUND]
+            qs.filter(ahead_of_me, xp__gte=xp)
+            .order_by("xp", "-reached_at", "-user_id")
+            .values_list("user_id", "xp")[:AROUND]
         )
         above.reverse()
         below = list(
-            qs.filter(xp__lte=xp).exclude(ahead_of_me).exclude(user_id=me_id).order_by(*order).values_list("user_id", "xp")[:AROUND]
+            qs.filter(xp__lte=xp)
+            .exclude(ahead_of_me)
+            .exclude(user_id=me_id)
+            .order_by(*order)
+            .values_list("user_id", "xp")[:AROUND]
         )
         counts["me_rank"] = Count("pk", filter=Q(xp__gt=xp))
         counts["me_position"] = Count("pk", filter=ahead_of_me)
@@ -196,7 +206,9 @@ def _attach_users(board: Board, season_id: str, mode: str) -> None:
     league = SeasonScore.objects.filter(season_id=season_id, mode=mode, user_id=OuterRef("pk")).values("league")[:1]
     users = {
         u.pk: u
-        for u in CustomUser.objects.filter(pk__in=ids).select_related("profile").annotate(season_league=Subquery(league))
+        for u in CustomUser.objects.filter(pk__in=ids)
+        .select_related("profile")
+        .annotate(season_league=Subquery(league))
     }
     for row in rows:
         row.user = users.get(row.user_id)

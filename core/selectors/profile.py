@@ -46,9 +46,7 @@ def profile_summary(
     season_id = season_id or season_id_for(utc_now())
     known = dict(season_xp or {})
     if any(known.get(mode) is None for mode in MODES):
-        stored = dict(
-            SeasonScore.objects.filter(user_id=user.pk, season_id=season_id).values_list("mode", "xp")
-        )
+        stored = dict(SeasonScore.objects.filter(user_id=user.pk, season_id=season_id).values_list("mode", "xp"))
         known = {mode: known.get(mode) if known.get(mode) is not None else stored.get(mode, 0) for mode in MODES}
     ranks = ranks_for(user.pk, season_id, known)
     level = level_progress(totals.total_xp)

@@ -240,20 +240,20 @@ def check_board(season_id: str, mode: str) -> list[str]:
         expected[user_id] = (float(xp), encode_member(season_id, user_id, reached_at), league)
     if expected and not client.exists(ready_key(season_id, mode)):
         problems.append(f"{season_id} {mode}: index not marked ready")
-    actual = {
-        (m.decode() if isinstance(m, bytes) else m): s
-        for m, s in client.zscan_iter(board_key(season_id, mode))
-    }
+    actual = {(m.decode() if isinstance(m, bytes) else m): s for m, s in client.zscan_iter(board_key(season_id, mode))}
     expected_members: dict[str, float] = {member: xp for xp, member, _ in expected.values()}
     for member, want in expected_members.items():
         if actual.get(member) != want:
-            problems.append(f"{season_id} {mode}: user {decode_user_id(member)} expected {want}, index has {actual.get(member)}")
+            problems.append(
+                f"{season_id} {mode}: user {decode_user_id(member)} expected {want}, index has {actual.get(member)}"
+            )
     for member in actual.keys() - expected_members.keys():
         problems.append(f"{season_id} {mode}: user {decode_user_id(member)} is in the index but not the database")
     for league in LEAGUES:
         wanted = {member for _, member, lg in expected.values() if lg == league}
         present = {
-            (m.decode() if isinstance(m, bytes) else m) for m, _ in client.zscan_iter(board_key(season_id, mode, league))
+            (m.decode() if isinstance(m, bytes) else m)
+            for m, _ in client.zscan_iter(board_key(season_id, mode, league))
         }
         if wanted != present:
             problems.append(f"{season_id} {mode} {league}: {len(wanted ^ present)} members differ")
@@ -304,7 +304,9 @@ def close_season(season: Season, *, on_step=None) -> CloseReport:  # type: ignor
                     up, down, changed = 0, *_close_inactive(season, mode)
                 else:
                     up, down, changed = _close_league_board(season, mode, step)
-                SeasonCloseStep.objects.create(season=season, mode=mode, step=step, players=up + down, done_at=utc_now())
+                SeasonCloseStep.objects.create(
+                    season=season, mode=mode, step=step, players=up + down, done_at=utc_now()
+                )
                 _reindex_on_commit(changed)
             run += 1
             up_total += up
@@ -355,8 +357,14 @@ def _close_league_board(season: Season, mode: str, league: str) -> tuple[int, in
             moves.setdefault(new_league, []).append(user_id)
         results.append(
             SeasonResult(
-                user_id=user_id, season=season, mode=mode, xp=xp, rank=rank, league=league,
-                new_league=new_league, movement=movement,
+                user_id=user_id,
+                season=season,
+                mode=mode,
+                xp=xp,
+                rank=rank,
+                league=league,
+                new_league=new_league,
+                movement=movement,
             )
         )
     SeasonResult.objects.bulk_create(results, batch_size=5000)
@@ -382,8 +390,14 @@ def _close_inactive(season: Season, mode: str) -> tuple[int, list[ScoreState]]:
         moves.setdefault(new_league, []).append(user_id)
         results.append(
             SeasonResult(
-                user_id=user_id, season=season, mode=mode, xp=0, rank=None, league=league,
-                new_league=new_league, movement="down",
+                user_id=user_id,
+                season=season,
+                mode=mode,
+                xp=0,
+                rank=None,
+                league=league,
+                new_league=new_league,
+                movement="down",
             )
         )
     SeasonResult.objects.bulk_create(results, batch_size=5000)
@@ -399,6 +413,8 @@ def _reindex_on_commit(states: list[ScoreState]) -> None:
             index_scores(states)
         except r.REDIS_ERRORS:
             for season_id, mode in {(s.season_id, s.mode) for s in states}:
-                RankIndexRepair.objects.update_or_create(season_id=season_id, mode=mode, defaults={"created_at": utc_now()})
+                RankIndexRepair.objects.update_or_create(
+                    season_id=season_id, mode=mode, defaults={"created_at": utc_now()}
+                )
 
     transaction.on_commit(write)

@@ -59,7 +59,9 @@ def get_or_create_discord_user(*, discord_id: str) -> tuple[CustomUser, bool]:
     try:
         with transaction.atomic():
             # create_user makes the profile in the same transaction; password=None is unusable.
-            user = CustomUser.objects.create_user(username=f"discord_{discord_id}", password=None, discord_id=discord_id)
+            user = CustomUser.objects.create_user(
+                username=f"discord_{discord_id}", password=None, discord_id=discord_id
+            )
         return user, True
     except IntegrityError:
         # Another request created it between our read and our insert: use theirs.

@@ -170,9 +170,10 @@ def award_xp(
     except IntegrityError as exc:
         # A retry may trip the daily cap (the first request used it up) before the unique index:
         # whatever rule fired, an existing entry for this key means "answer as the first time".
-        if write.idempotency_key and XPEntry.objects.filter(
-            user_id=write.user_id, idempotency_key=write.idempotency_key
-        ).exists():
+        if (
+            write.idempotency_key
+            and XPEntry.objects.filter(user_id=write.user_id, idempotency_key=write.idempotency_key).exists()
+        ):
             return _replay(user_id=write.user_id, key=write.idempotency_key, activity=activity, units=units)
         if _violated_constraint(exc) == CAP_CONSTRAINT:
             raise DailyCapExceeded(daily_unit_cap=str(activity.daily_unit_cap)) from None

@@ -47,7 +47,13 @@ def test_default_catalogue_is_installed_with_the_database():
 
 def test_layers_line_up_with_levels():
     for ladder in LADDERS.values():
-        assert [layer.min_xp for layer in ladder] == [0, xp_for_level(5), xp_for_level(15), xp_for_level(30), xp_for_level(50)]
+        assert [layer.min_xp for layer in ladder] == [
+            0,
+            xp_for_level(5),
+            xp_for_level(15),
+            xp_for_level(30),
+            xp_for_level(50),
+        ]
     assert layer_for_xp("reality", xp_for_level(5) - 1).code == "RL0"
     assert layer_for_xp("reality", xp_for_level(5)).code == "RL1"
     assert layer_for_xp("cyber", 10**9).code == "CLX"
@@ -60,7 +66,9 @@ def test_league_ladder_moves_one_step_and_stops_at_the_ends():
     assert LEAGUES[0] == "bronze"
 
 
-@pytest.mark.parametrize(("players", "up", "down"), [(1, 0, 0), (2, 0, 0), (9, 0, 1), (10, 1, 2), (11, 1, 2), (100, 10, 20)])
+@pytest.mark.parametrize(
+    ("players", "up", "down"), [(1, 0, 0), (2, 0, 0), (9, 0, 1), (10, 1, 2), (11, 1, 2), (100, 10, 20)]
+)
 def test_promotion_counts_floor_each_share(players, up, down):
     assert promotion_counts(players) == (up, down)
 

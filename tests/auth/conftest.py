@@ -38,11 +38,23 @@ class FakeDiscord:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def add_user(self, discord_id: str, username: str, *, global_name: str | None = None, avatar: str | None = None,
-                 email: str | None = None) -> dict[str, Any]:
+    def add_user(
+        self,
+        discord_id: str,
+        username: str,
+        *,
+        global_name: str | None = None,
+        avatar: str | None = None,
+        email: str | None = None,
+    ) -> dict[str, Any]:
         self.users[discord_id] = {
-            "id": discord_id, "username": username, "global_name": global_name, "avatar": avatar,
-            "discriminator": "0", "email": email, "verified": email is not None,
+            "id": discord_id,
+            "username": username,
+            "global_name": global_name,
+            "avatar": avatar,
+            "discriminator": "0",
+            "email": email,
+            "verified": email is not None,
         }
         return self.users[discord_id]
 
@@ -131,11 +143,23 @@ def _handler(fake: FakeDiscord) -> type[BaseHTTPRequestHandler]:
             if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
                 return self._json(401, {"error": "invalid_client"})
             issued = fake.codes.pop(form.get("code", ""), None)
-            if form.get("grant_type") != "authorization_code" or issued is None or issued[1] != form.get("redirect_uri"):
+            if (
+                form.get("grant_type") != "authorization_code"
+                or issued is None
+                or issued[1] != form.get("redirect_uri")
+            ):
                 return self._json(400, {"error": "invalid_grant", "error_description": 'Invalid "code" in request.'})
             token = fake.issue_token(issued[0])
-            return self._json(200, {"access_token": token, "token_type": "Bearer", "expires_in": 604800,
-                                    "refresh_token": secrets.token_urlsafe(16), "scope": "identify email"})
+            return self._json(
+                200,
+                {
+                    "access_token": token,
+                    "token_type": "Bearer",
+                    "expires_in": 604800,
+                    "refresh_token": secrets.token_urlsafe(16),
+                    "scope": "identify email",
+                },
+            )
 
     return Handler
 
@@ -149,7 +173,10 @@ def discord(settings: Any) -> Iterator[FakeDiscord]:
     settings.DISCORD_CLIENT_ID = CLIENT_ID
     settings.DISCORD_CLIENT_SECRET = CLIENT_SECRET
     settings.SOCIALACCOUNT_PROVIDERS = {
-        "discord": {"SCOPE": ["identify", "email"], "APPS": [{"client_id": CLIENT_ID, "secret": CLIENT_SECRET, "key": ""}]}
+        "discord": {
+            "SCOPE": ["identify", "email"],
+            "APPS": [{"client_id": CLIENT_ID, "secret": CLIENT_SECRET, "key": ""}],
+        }
     }
     yield fake
     fake.server.shutdown()

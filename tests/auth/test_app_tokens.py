@@ -26,7 +26,9 @@ def test_refresh_rotates_and_the_old_refresh_token_is_used_up(pair, player):
     response = APIClient().post(REFRESH, {"refresh": pair["refresh"]}, format="json")
     assert response.status_code == 200, response.content
     fresh = response.json()
-    assert fresh["user"]["id"] == player.pk and fresh["access"] != pair["access"] and fresh["refresh"] != pair["refresh"]
+    assert (
+        fresh["user"]["id"] == player.pk and fresh["access"] != pair["access"] and fresh["refresh"] != pair["refresh"]
+    )
     assert bearer(fresh["access"]).get("/api/v1/auth/session/").status_code == 200
     again = APIClient().post(REFRESH, {"refresh": pair["refresh"]}, format="json")
     assert again.status_code == 401 and again.json()["code"] == "token_revoked"
@@ -49,7 +51,9 @@ def test_an_access_token_is_not_a_refresh_token_and_vice_versa(pair):
     assert response.status_code == 401 and response.json()["code"] == "token_invalid"
 
 
-def forge(player_id: int, *, key: str | None = None, exp_delta: int = 60, typ: str = "access", alg: str = "HS256") -> str:
+def forge(
+    player_id: int, *, key: str | None = None, exp_delta: int = 60, typ: str = "access", alg: str = "HS256"
+) -> str:
     now = int(time.time())
     payload = {"sub": str(player_id), "typ": typ, "jti": "x", "iat": now, "exp": now + exp_delta, "iss": "igoultra"}
     return jwt.encode(payload, key or django_settings.JWT_SIGNING_KEY, algorithm=alg)
@@ -97,8 +101,13 @@ def test_session_endpoint_says_who_is_signed_in(player_client, player):
     assert APIClient().get("/api/v1/auth/session/").json()["code"] == "not_authenticated"
     body = player_client.get("/api/v1/auth/session/").json()
     assert body == {
-        "user": {"id": player.pk, "username": player.username, "display_name": player.display_name,
-                 "avatar_url": "", "discord_id": None},
+        "user": {
+            "id": player.pk,
+            "username": player.username,
+            "display_name": player.display_name,
+            "avatar_url": "",
+            "discord_id": None,
+        },
         "method": "session",
     }
 

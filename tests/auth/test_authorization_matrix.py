@@ -33,7 +33,9 @@ def rule(**outcomes: Any) -> dict[str, Any]:
 PUBLIC = everyone(OK) | {"revoked_key": 401}  # anyone may read; a bad credential is still 401
 PUBLIC_NO_AUTH = everyone(OK)  # the view reads no credential at all
 PLAYER_ONLY = rule(anonymous=401, player=OK, other_player=OK, key=403, key_without_scope=403, revoked_key=401, admin=OK)
-ADMIN_ONLY = rule(anonymous=401, player=403, other_player=403, key=403, key_without_scope=403, revoked_key=401, admin=OK)
+ADMIN_ONLY = rule(
+    anonymous=401, player=403, other_player=403, key=403, key_without_scope=403, revoked_key=401, admin=OK
+)
 
 # (route, method) -> outcome per caller.
 RULES: dict[tuple[str, str], dict[str, Any]] = {
@@ -108,15 +110,26 @@ def world(db, settings):  # type: ignore[no-untyped-def]
     admin = PlayerFactory(is_staff=True, is_superuser=True)
     now = timezone.now()
     event = Event.objects.create(
-        name="Open run", mode="reality", required_layer="RL0", starts_at=now - timedelta(hours=1), ends_at=now + timedelta(days=1)
+        name="Open run",
+        mode="reality",
+        required_layer="RL0",
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(days=1),
     )
     _, key = ServiceAPIKey.objects.create_key(name="bot", scopes=["xp:write", "profile:read"])
     _, unscoped = ServiceAPIKey.objects.create_key(name="reader", scopes=[])
     revoked_obj, revoked = ServiceAPIKey.objects.create_key(name="old", scopes=["xp:write", "profile:read"])
     revoked_obj.revoked = True
     revoked_obj.save(update_fields=["revoked"])
-    return {"player": player, "other": other, "admin": admin, "event": event, "key": key, "unscoped": unscoped,
-            "revoked": revoked}
+    return {
+        "player": player,
+        "other": other,
+        "admin": admin,
+        "event": event,
+        "key": key,
+        "unscoped": unscoped,
+        "revoked": revoked,
+    }
 
 
 def client_for(caller: str, world: dict[str, Any]) -> APIClient:
@@ -149,8 +162,9 @@ def test_authorization_matrix(world, route, method, caller):
     expected = RULES[(route, method)][caller]
     path, body = request_for(route, method, caller, world)
     client = client_for(caller, world)
-    response = client.generic(method, path, data=__import__("json").dumps(body) if method == "POST" else "",
-                              content_type="application/json")
+    response = client.generic(
+        method, path, data=__import__("json").dumps(body) if method == "POST" else "", content_type="application/json"
+    )
     status = response.status_code
     assert status < 500, response.content
     if status >= 400:

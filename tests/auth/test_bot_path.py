@@ -34,7 +34,9 @@ def test_key_awards_new_discord_id_then_sign_in_shows_same_account_and_xp(discor
 
     # Carol signs in with Discord for the first time: the same account, with her XP.
     discord.add_user(CAROL, "carol", global_name="Carol C.", avatar="f00d")
-    signed = APIClient().post("/api/v1/auth/discord/", {"access_token": discord.issue_token(CAROL), "client": "app"}, format="json")
+    signed = APIClient().post(
+        "/api/v1/auth/discord/", {"access_token": discord.issue_token(CAROL), "client": "app"}, format="json"
+    )
     assert signed.status_code == 200, signed.content
     assert signed.json()["user"]["id"] == created.pk
     me = APIClient(HTTP_AUTHORIZATION=f"Bearer {signed.json()['access']}").get("/api/v1/user/profile/")
@@ -43,7 +45,9 @@ def test_key_awards_new_discord_id_then_sign_in_shows_same_account_and_xp(discor
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("bad", ["123", "abcdefghijklmnopqr", "1" * 21, "-12345678901234567", 12345678901234567.0, None, ""])
+@pytest.mark.parametrize(
+    "bad", ["123", "abcdefghijklmnopqr", "1" * 21, "-12345678901234567", 12345678901234567.0, None, ""]
+)
 def test_malformed_discord_id_is_400_and_creates_nothing(bot_headers, bad):
     bot = APIClient(**bot_headers)
     response = bot.post("/api/v1/xp/add/", {"activity": "pushups", "units": 1, "discord_id": bad}, format="json")
@@ -83,7 +87,9 @@ def test_key_must_name_a_discord_id(bot_headers):
 def test_player_cannot_award_xp_to_anyone_else(player_client, player):
     other = CustomUser.objects.create_user(username="victim", discord_id=CAROL)
     for target in (CAROL, "512345678901234567"):
-        response = player_client.post("/api/v1/xp/add/", {"activity": "pushups", "units": 1, "discord_id": target}, format="json")
+        response = player_client.post(
+            "/api/v1/xp/add/", {"activity": "pushups", "units": 1, "discord_id": target}, format="json"
+        )
         assert response.status_code == 403 and response.json()["code"] == "discord_id_not_allowed"
     assert not XPEntry.objects.filter(user=other).exists()
     assert not CustomUser.objects.filter(discord_id="512345678901234567").exists()
@@ -116,10 +122,14 @@ def test_expired_key_is_401(make_key):
 
 
 @pytest.mark.postgres
-def test_xp_add_stays_within_6_queries_for_a_session_and_for_a_key(postgres, player_client, bot_headers, django_assert_max_num_queries):
+def test_xp_add_stays_within_6_queries_for_a_session_and_for_a_key(
+    postgres, player_client, bot_headers, django_assert_max_num_queries
+):
     player_client.post("/api/v1/xp/add/", {"activity": "pushups", "units": 1}, format="json")
     with django_assert_max_num_queries(6):
-        assert player_client.post("/api/v1/xp/add/", {"activity": "pushups", "units": 2}, format="json").status_code == 201
+        assert (
+            player_client.post("/api/v1/xp/add/", {"activity": "pushups", "units": 2}, format="json").status_code == 201
+        )
     bot = APIClient(**bot_headers)
     bot.post("/api/v1/xp/add/", {"activity": "pushups", "units": 1, "discord_id": CAROL}, format="json")
     with django_assert_max_num_queries(6):  # key lookup, account read, then as for a session

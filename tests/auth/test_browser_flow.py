@@ -45,7 +45,9 @@ def browser_session(frontend: str) -> requests.Session:
 
 def test_browser_flow_signs_in_and_lands_on_next(site, discord, frontend):
     session = browser_session(frontend)
-    start = session.get(f"{site}/api/v1/auth/discord/", params={"next": f"{frontend}/welcome?x=1"}, allow_redirects=False)
+    start = session.get(
+        f"{site}/api/v1/auth/discord/", params={"next": f"{frontend}/welcome?x=1"}, allow_redirects=False
+    )
     assert start.status_code == 302
     authorize = urlsplit(start.headers["Location"])
     query = {k: v[0] for k, v in parse_qs(authorize.query).items()}
@@ -108,10 +110,14 @@ def test_user_cancelling_at_discord_lands_on_frontend_with_error(site, discord, 
 
 
 def test_next_on_a_foreign_origin_is_refused(site, frontend):
-    response = requests.get(f"{site}/api/v1/auth/discord/", params={"next": "https://evil.test/x"}, allow_redirects=False)
+    response = requests.get(
+        f"{site}/api/v1/auth/discord/", params={"next": "https://evil.test/x"}, allow_redirects=False
+    )
     assert response.status_code == 400 and response.json()["code"] == "invalid_next"
     for bad in ("//evil.test/x", "javascript:alert(1)", f"{frontend}.evil.test/"):
-        assert requests.get(f"{site}/api/v1/auth/discord/", params={"next": bad}, allow_redirects=False).status_code == 400
+        assert (
+            requests.get(f"{site}/api/v1/auth/discord/", params={"next": bad}, allow_redirects=False).status_code == 400
+        )
 
 
 def test_form_post_starts_the_flow_with_csrf(site, frontend):
@@ -120,8 +126,10 @@ def test_form_post_starts_the_flow_with_csrf(site, frontend):
     assert refused.status_code == 403 and refused.json()["code"] == "csrf_failed"
     token = session.get(f"{site}/api/v1/auth/csrf/").json()["csrf_token"]
     started = session.post(
-        f"{site}/api/v1/auth/discord/", data={"next": "/home", "csrfmiddlewaretoken": token},
-        headers={"Referer": site + "/"}, allow_redirects=False,
+        f"{site}/api/v1/auth/discord/",
+        data={"next": "/home", "csrfmiddlewaretoken": token},
+        headers={"Referer": site + "/"},
+        allow_redirects=False,
     )
     assert started.status_code == 302 and "/oauth2/authorize?" in started.headers["Location"]
     hops = follow(session, started.headers["Location"])
@@ -138,8 +146,16 @@ def test_real_browser_signs_in_and_ends_on_the_frontend_signed_in(site, frontend
     if not executable:
         pytest.skip("needs Debian's chromium (apt-get install chromium; .ci/run installs it)")
     sync_api = pytest.importorskip("playwright.sync_api")
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable, args=args, headless=True)
         try:

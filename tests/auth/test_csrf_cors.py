@@ -32,8 +32,13 @@ def test_unsafe_request_with_the_csrf_token_passes(browser, settings):
     token = browser.get("/api/v1/auth/csrf/").json()["csrf_token"]
     assert browser.cookies["csrftoken"].value
     response = browser.post(
-        "/api/v1/xp/add/", {"activity": "pushups", "units": 1}, format="json",
-        HTTP_X_CSRFTOKEN=token, HTTP_ORIGIN=FRONTEND, HTTP_HOST="api.igoultra.test", secure=True,
+        "/api/v1/xp/add/",
+        {"activity": "pushups", "units": 1},
+        format="json",
+        HTTP_X_CSRFTOKEN=token,
+        HTTP_ORIGIN=FRONTEND,
+        HTTP_HOST="api.igoultra.test",
+        secure=True,
     )
     assert response.status_code == 201, response.content
 
@@ -43,8 +48,13 @@ def test_csrf_token_from_another_origin_is_refused(browser, settings):
     settings.ALLOWED_HOSTS = ["api.igoultra.test"]
     token = browser.get("/api/v1/auth/csrf/", HTTP_HOST="api.igoultra.test").json()["csrf_token"]
     response = browser.post(
-        "/api/v1/xp/add/", {"activity": "pushups", "units": 1}, format="json",
-        HTTP_X_CSRFTOKEN=token, HTTP_ORIGIN="https://evil.test", HTTP_HOST="api.igoultra.test", secure=True,
+        "/api/v1/xp/add/",
+        {"activity": "pushups", "units": 1},
+        format="json",
+        HTTP_X_CSRFTOKEN=token,
+        HTTP_ORIGIN="https://evil.test",
+        HTTP_HOST="api.igoultra.test",
+        secure=True,
     )
     assert response.status_code == 403 and response.json()["code"] == "csrf_failed"
 

@@ -126,7 +126,10 @@ def test_code_works_once(discord, alice):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("failure", "status", "code"), [("5xx", 502, "discord_bad_gateway"), ("429", 503, "discord_unavailable"), ("garbage", 502, "discord_bad_gateway")])
+@pytest.mark.parametrize(
+    ("failure", "status", "code"),
+    [("5xx", 502, "discord_bad_gateway"), ("429", 503, "discord_unavailable"), ("garbage", 502, "discord_bad_gateway")],
+)
 def test_discord_failing_is_502_or_503_with_a_code(discord, alice, failure, status, code):
     token = discord.issue_token(ALICE)
     discord.failure = failure

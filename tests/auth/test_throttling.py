@@ -52,7 +52,10 @@ def test_key_writes_and_reads_are_limited_per_key(low_rates, make_key):
     for _ in range(2):
         assert bot.post("/api/v1/xp/add/", body, format="json").status_code == 201
     assert_throttled(bot.post("/api/v1/xp/add/", body, format="json"))
-    assert APIClient(HTTP_AUTHORIZATION=f"Api-Key {second}").post("/api/v1/xp/add/", body, format="json").status_code == 201
+    assert (
+        APIClient(HTTP_AUTHORIZATION=f"Api-Key {second}").post("/api/v1/xp/add/", body, format="json").status_code
+        == 201
+    )
     for _ in range(2):
         assert bot.get("/api/v1/users/discord/600000000000000001/profile/").status_code == 200
     assert_throttled(bot.get("/api/v1/users/discord/600000000000000001/profile/"))
@@ -66,7 +69,9 @@ def test_sign_in_and_refresh_are_limited_per_address(low_rates):
         assert client.post("/api/v1/auth/token/refresh/", {}, format="json").status_code == 400
     assert_throttled(client.post("/api/v1/auth/token/refresh/", {}, format="json"))
     assert_throttled(client.post("/api/v1/auth/discord/", {}, format="json"))
-    assert APIClient(REMOTE_ADDR="10.255.255.1").post("/api/v1/auth/token/refresh/", {}, format="json").status_code == 400
+    assert (
+        APIClient(REMOTE_ADDR="10.255.255.1").post("/api/v1/auth/token/refresh/", {}, format="json").status_code == 400
+    )
 
 
 @pytest.mark.redis

@@ -18,8 +18,21 @@ def test_snowflakes_are_17_to_20_digits(good):
     assert user_service.validate_discord_id(good) == str(good)
 
 
-@pytest.mark.parametrize("bad", ["1234567890123456", "123456789012345678901", "12345678901234567a", " 12345678901234567",
-                                 "１２３４５６７８９０１２３４５６７", None, True, 1.5e17, [], ""])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "1234567890123456",
+        "123456789012345678901",
+        "12345678901234567a",
+        " 12345678901234567",
+        "１２３４５６７８９０１２３４５６７",
+        None,
+        True,
+        1.5e17,
+        [],
+        "",
+    ],
+)
 def test_anything_else_is_invalid(bad):
     with pytest.raises(InvalidDiscordId):
         user_service.validate_discord_id(bad)
@@ -75,8 +88,12 @@ def test_concurrent_bot_awards_to_a_new_discord_id_make_one_account_and_count_ev
         try:
             barrier.wait()
             client = APIClient(HTTP_AUTHORIZATION=f"Api-Key {key}")
-            response = client.post("/api/v1/xp/add/", {"activity": "pushups", "units": 1, "discord_id": DAVE}, format="json",
-                                   HTTP_IDEMPOTENCY_KEY=f"m{i}")
+            response = client.post(
+                "/api/v1/xp/add/",
+                {"activity": "pushups", "units": 1, "discord_id": DAVE},
+                format="json",
+                HTTP_IDEMPOTENCY_KEY=f"m{i}",
+            )
             statuses.append(response.status_code)
         finally:
             connection.close()

@@ -59,7 +59,9 @@ class SettingsDiscordAdapter(DiscordOAuth2Adapter):
         return api_url("/users/@me")
 
     def complete_login(self, request: HttpRequest, app: Any, token: SocialToken, **kwargs: Any) -> Any:
-        data = _call("GET", self.profile_url, refused=DiscordTokenInvalid, headers={"Authorization": f"Bearer {token.token}"})
+        data = _call(
+            "GET", self.profile_url, refused=DiscordTokenInvalid, headers={"Authorization": f"Bearer {token.token}"}
+        )
         if not isinstance(data, dict) or "id" not in data:
             raise DiscordBadGateway()
         return self.get_provider().sociallogin_from_response(request, data)
@@ -141,7 +143,11 @@ def avatar_url(discord_id: str, avatar: object) -> str:
 def _call(method: str, url: str, *, refused: type[Exception], **kwargs: Any) -> Any:
     try:
         response = requests.request(
-            method, url, timeout=settings.DISCORD_TIMEOUT_SECONDS, headers={"Accept": "application/json", **kwargs.pop("headers", {})}, **kwargs
+            method,
+            url,
+            timeout=settings.DISCORD_TIMEOUT_SECONDS,
+            headers={"Accept": "application/json", **kwargs.pop("headers", {})},
+            **kwargs,
         )
     except requests.RequestException:
         logger.warning("Discord unreachable: %s %s", method, url, exc_info=True)

@@ -14,7 +14,11 @@ class DiscordCodeInvalid(DomainError):
 
 
 class DiscordTokenInvalid(DomainError):
-    code, kind, message = "discord_token_invalid", "invalid", "Discord refused the access token (invalid, expired or revoked)."
+    code, kind, message = (
+        "discord_token_invalid",
+        "invalid",
+        "Discord refused the access token (invalid, expired or revoked).",
+    )
 
 
 class DiscordUnavailable(DomainError):
@@ -38,7 +42,11 @@ class DiscordIdRequired(DomainError):
 
 
 class DiscordIdNotAllowed(DomainError):
-    code, kind, message = "discord_id_not_allowed", "forbidden", "A player adds XP only for themself; discord_id needs a service key."
+    code, kind, message = (
+        "discord_id_not_allowed",
+        "forbidden",
+        "A player adds XP only for themself; discord_id needs a service key.",
+    )
 
 
 class TokenError(exceptions.AuthenticationFailed):

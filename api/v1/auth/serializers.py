@@ -25,7 +25,9 @@ class DiscordSignInSerializer(NoUnknownFieldsMixin, serializers.Serializer[Any])
         has_code, has_token = bool(attrs.get("code")), bool(attrs.get("access_token"))
         if has_code == has_token:
             raise serializers.ValidationError(
-                serializers.ErrorDetail("Send either code (with redirect_uri) or access_token.", code="code_or_token_required")
+                serializers.ErrorDetail(
+                    "Send either code (with redirect_uri) or access_token.", code="code_or_token_required"
+                )
             )
         if has_code and not attrs.get("redirect_uri"):
             raise serializers.ValidationError(

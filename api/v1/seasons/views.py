@@ -102,7 +102,12 @@ class LeaderboardView(APIView):
         page_size = _positive_int(params.get("page_size"), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         me_id = request.user.pk if request.user.is_authenticated else None
         board = leaderboard(
-            season_id=season.id, mode=self.mode, league=league, offset=(page - 1) * page_size, limit=page_size, me_id=me_id
+            season_id=season.id,
+            mode=self.mode,
+            league=league,
+            offset=(page - 1) * page_size,
+            limit=page_size,
+            me_id=me_id,
         )
         url = request.build_absolute_uri()
         me = None
@@ -125,8 +130,11 @@ class LeaderboardView(APIView):
                 "me": me,
                 "next": replace_query_param(url, "page", page + 1) if board.has_next else None,
                 "previous": (
-                    None if page == 1 else
-                    remove_query_param(url, "page") if page == 2 else replace_query_param(url, "page", page - 1)
+                    None
+                    if page == 1
+                    else remove_query_param(url, "page")
+                    if page == 2
+                    else replace_query_param(url, "page", page - 1)
                 ),
             }
         )

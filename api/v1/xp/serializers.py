@@ -40,6 +40,16 @@ class HistoryEntrySerializer(serializers.ModelSerializer[XPEntry]):
     class Meta:
         model = XPEntry
         fields = [
-            "id", "activity", "activity_name", "mode", "units", "xp", "source", "note",
-            "season", "corrects", "reason", "created_at",
+            "id",
+            "activity",
+            "activity_name",
+            "mode",
+            "units",
+            "xp",
+            "source",
+            "note",
+            "season",
+            "corrects",
+            "reason",
+            "created_at",
         ]

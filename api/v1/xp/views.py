@@ -25,7 +25,11 @@ from xp.models import ActivityType, XPEntry
 
 
 class InvalidIdempotencyKey(DomainError):
-    code, kind, message = "invalid_idempotency_key", "invalid", "Idempotency-Key must be 1-255 printable ASCII characters."
+    code, kind, message = (
+        "invalid_idempotency_key",
+        "invalid",
+        "Idempotency-Key must be 1-255 printable ASCII characters.",
+    )
 
 
 class InvalidFilter(DomainError):
@@ -74,7 +78,16 @@ class AddXPView(APIView):
     @extend_schema(
         request=AddXPInputSerializer,
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
-        responses={201: inline_serializer("AddXPResponse", {"entry": EntrySerializer(), "awarded_xp": serializers.IntegerField(), "duplicate": serializers.BooleanField()})},
+        responses={
+            201: inline_serializer(
+                "AddXPResponse",
+                {
+                    "entry": EntrySerializer(),
+                    "awarded_xp": serializers.IntegerField(),
+                    "duplicate": serializers.BooleanField(),
+                },
+            )
+        },
     )
     def post(self, request: Request) -> Response:
         key = idempotency_key_from(request)

@@ -21,7 +21,9 @@ class Command(BaseCommand):
             return
         for season in seasons:
             steps = len(MODES) * (len(LEAGUES) + 1)
-            with tqdm(total=steps, desc=f"closing {season.id}", disable=bool(options["no_progress"]), file=self.stderr) as bar:
+            with tqdm(
+                total=steps, desc=f"closing {season.id}", disable=bool(options["no_progress"]), file=self.stderr
+            ) as bar:
                 report = season_service.close_season(season, on_step=lambda mode, step: bar.update(1))
             self.stdout.write(
                 self.style.SUCCESS(

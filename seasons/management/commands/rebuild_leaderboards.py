@@ -30,11 +30,15 @@ class Command(BaseCommand):
             boards = [(season_id_for(utc_now()), m) for m in MODES]
         if options["missing"]:
             repairs = set(RankIndexRepair.objects.values_list("season_id", "mode"))
-            boards = [(s, m) for s, m in boards if (s, m) in repairs or not client.exists(season_service.ready_key(s, m))]
+            boards = [
+                (s, m) for s, m in boards if (s, m) in repairs or not client.exists(season_service.ready_key(s, m))
+            ]
         for season_id, mode in boards:
             started = utc_now()
             total = SeasonScore.objects.filter(season_id=season_id, mode=mode).count()
-            with tqdm(total=total, desc=f"{season_id} {mode}", disable=bool(options["no_progress"]), file=self.stderr) as bar:
+            with tqdm(
+                total=total, desc=f"{season_id} {mode}", disable=bool(options["no_progress"]), file=self.stderr
+            ) as bar:
                 client.delete(season_service.ready_key(season_id, mode))
                 written = season_service.rebuild_board(season_id, mode, progress=bar.update)
             RankIndexRepair.objects.filter(season_id=season_id, mode=mode, created_at__lte=started).delete()
