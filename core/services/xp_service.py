@@ -397,12 +397,14 @@ WITH prof AS (
     INSERT INTO xp_userprofile AS p
         (user_id, total_xp, reality_xp, cyber_xp, level, reality_league, cyber_league, updated_at)
     VALUES (%(uid)s, %(xp)s, %(reality_xp)s, %(cyber_xp)s,
-            (SELECT COALESCE(max(level), 1) FROM xp_level WHERE min_xp <= %(xp)s),
+            COALESCE((SELECT level FROM xp_level WHERE min_xp <= %(xp)s ORDER BY min_xp DESC LIMIT 1), 1),
             %(league)s, %(league)s, %(now)s)
     ON CONFLICT (user_id) DO UPDATE SET
         total_xp = p.total_xp + EXCLUDED.total_xp,
         {mode}_xp = p.{mode}_xp + EXCLUDED.{mode}_xp,
-        level = (SELECT COALESCE(max(level), 1) FROM xp_level WHERE min_xp <= p.total_xp + EXCLUDED.total_xp),
+        level = COALESCE(
+            (SELECT level FROM xp_level WHERE min_xp <= p.total_xp + EXCLUDED.total_xp ORDER BY min_xp DESC LIMIT 1), 1
+        ),
         updated_at = EXCLUDED.updated_at
     RETURNING p.total_xp, p.reality_xp, p.cyber_xp, p.level, p.reality_league, p.cyber_league,
               p.{mode}_xp AS mode_xp, p.{mode}_league AS league
