@@ -1,0 +1,192 @@
+"""Regressions found by black-box QA over real HTTP (gunicorn, PostgreSQL, Redis, DEBUG off).
+
+API.md: "No request, however malformed, gets a 500", every error carries a JSON ``code``, and an
+oversized body is 413. Tests marked ``xfail(strict=True)`` reproduce bugs that are still open:
+when one is fixed the test XPASSes, fails, and the marker must be removed.
+"""
+
+import json
+
+import pytest
+from rest_framework.test import APIClient
+
+from users.models import ServiceAPIKey
+
+pytestmark = pytest.mark.django_db
+
+ADD = "/api/v1/xp/add/"
+NESTED = "[" * 5000 + "]" * 5000  # 10 KB: well under MAX_REQUEST_BODY_BYTES (16 KiB)
+
+
+def no_raise(client: APIClient) -> APIClient:
+    """Answer a crash with the project's 500 response instead of raising inside the test."""
+    client.raise_request_exception = False
+    return client
+
+
+def assert_error(response, status: int, code: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    assert response.status_code == status, (response.status_code, response.content[:300])
+    body = response.json()
+    assert isinstance(body.get("code"), str) and body["code"], body
+    if code is not None:
+        assert body["code"] == code, body
+
+
+@pytest.fixture
+def key_client(db: None) -> APIClient:
+    _, raw = ServiceAPIKey.objects.create_key(name="qa-bot", scopes=["xp:write", "profile:read"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    return client
+
+
+# --- open bugs -------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: deeply nested JSON raises RecursionError in StrictJSONParser (only ValueError is caught) -> 500",
+)
+def test_deeply_nested_json_body_is_a_400_for_a_player(player_client):
+    response = no_raise(player_client).post(ADD, data=NESTED, content_type="application/json")
+    assert_error(response, 400, "parse_error")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: deeply nested JSON raises RecursionError in StrictJSONParser -> 500, even signed out",
+)
+@pytest.mark.parametrize("path", ["/api/v1/auth/token/refresh/", "/api/v1/auth/discord/", "/api/v1/auth/logout/"])
+def test_deeply_nested_json_body_is_a_400_for_anyone(api_client, path):
+    response = no_raise(api_client).post(path, data=NESTED, content_type="application/json")
+    assert_error(response, 400, "parse_error")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: NUL in ?activity= reaches PostgreSQL (ActivityType lookup) -> DataError -> 500",
+)
+@pytest.mark.parametrize("value", ["\x00", "push\x00ups", "pushups\x00"])
+def test_history_activity_filter_with_nul_is_a_400(postgres, player_client, value):
+    response = no_raise(player_client).get("/api/v1/xp/history/", {"activity": value})
+    assert_error(response, 400, "invalid_filter")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: OPTIONS /api/v1/docs/ renders the metadata with TemplateHTMLRenderer (no template) -> 500",
+)
+def test_options_on_swagger_ui_is_not_a_500(api_client):
+    response = no_raise(api_client).options("/api/v1/docs/")
+    assert response.status_code < 500, response.content[:300]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a body over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) is read by DRF before StrictJSONParser "
+    "and Django answers 400 bad_request instead of 413 payload_too_large",
+)
+def test_multi_megabyte_body_is_413_for_a_player(player_client):
+    body = json.dumps({"activity": "pushups", "units": 1, "note": "x" * 3_000_000})
+    response = no_raise(player_client).post(ADD, data=body, content_type="application/json")
+    assert_error(response, 413, "payload_too_large")
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: a body over 2.5 MB is 400 bad_request instead of 413 (service key)")
+def test_multi_megabyte_body_is_413_for_a_service_key(key_client):
+    body = json.dumps({"activity": "pushups", "units": 1, "discord_id": "123456789012345678", "note": "x" * 3_000_000})
+    response = no_raise(key_client).post(ADD, data=body, content_type="application/json")
+    assert_error(response, 413, "payload_too_large")
+
+
+# --- guards: malformed input that is handled today and must stay a coded 4xx ----------------------
+
+
+def test_body_just_over_the_limit_is_413(player_client):
+    body = json.dumps({"activity": "pushups", "units": 1, "note": "x" * 20_000})
+    assert_error(player_client.post(ADD, data=body, content_type="application/json"), 413, "payload_too_large")
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("{", "parse_error"),
+        ('{"activity": "pushups", "units": NaN}', "parse_error"),
+        ('{"activity": "pushups", "units": 1e400}', None),
+        ("\ufeff{}", "parse_error"),
+        ("[]", None),
+        ("null", None),
+    ],
+)
+def test_malformed_json_is_a_coded_400(player_client, raw, code):
+    assert_error(player_client.post(ADD, data=raw, content_type="application/json"), 400, code)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/events/%00/join/",
+        "/api/v1/events/abc/join/",
+        "/api/v1/events/-1/join/",
+        "/api/v1/events/99999999999999999999/join/",
+        "/api/v1/events/%F0%9F%98%80/join/",
+    ],
+)
+def test_weird_event_ids_are_unknown_event(player_client, path):
+    assert_error(player_client.post(path), 404, "unknown_event")
+
+
+@pytest.mark.parametrize(
+    ("discord_id", "status", "code"),
+    [
+        ("abc", 400, "invalid_discord_id"),
+        ("\x00", 400, "invalid_discord_id"),
+        ("１２３４５６７８９０１２３４５６７８", 400, "invalid_discord_id"),  # full-width digits
+        ("123456789012345678", 404, "unknown_discord_user"),
+    ],
+)
+def test_discord_profile_path_edge_values(key_client, discord_id, status, code):
+    assert_error(key_client.get(f"/api/v1/users/discord/{discord_id}/profile/"), status, code)
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "code"),
+    [
+        ({"season": "2026-13"}, 400, "invalid_season"),
+        ({"season": "\x00"}, 400, "invalid_season"),
+        ({"season": "２０２６-１１"}, 400, "invalid_season"),
+        ({"season": "1999-01"}, 404, "unknown_season"),
+        ({"page": "0"}, 400, "invalid_page"),
+        ({"page": "99999999999999999999999"}, 400, "invalid_page"),
+        ({"page_size": "abc"}, 400, "invalid_page"),
+        ({"league": "\x00"}, 400, "unknown_league"),
+    ],
+)
+def test_leaderboard_query_edge_values(api_client, query, status, code):
+    assert_error(api_client.get("/api/v1/seasons/reality/", query), status, code)
+
+
+@pytest.mark.parametrize(
+    ("header", "code"),
+    [
+        ("Bearer", "token_invalid"),
+        ("Bearer x.y.z", "token_invalid"),
+        ("Api-Key", "invalid_api_key"),
+        ("Api-Key ...", "invalid_api_key"),
+        ("Api-Key abc.def", "invalid_api_key"),
+    ],
+)
+def test_garbage_authorization_is_a_coded_401(api_client, header, code):
+    response = api_client.get("/api/v1/user/profile/", HTTP_AUTHORIZATION=header)
+    assert_error(response, 401, code)
+
+
+def test_post_without_trailing_slash_is_a_redirect_not_a_500(player_client):
+    response = no_raise(player_client).post(ADD[:-1], data="{}", content_type="application/json")
+    assert response.status_code == 301
+
+
+@pytest.mark.parametrize("value", ["", "a" * 256, "x y"])
+def test_bad_idempotency_keys_are_refused(player_client, value):
+    response = player_client.post(ADD, {"activity": "pushups", "units": 1}, format="json", HTTP_IDEMPOTENCY_KEY=value)
+    assert_error(response, 400, "invalid_idempotency_key")
