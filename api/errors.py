@@ -1,5 +1,6 @@
 """JSON answers for errors raised outside DRF views (unknown URLs, CSRF, crashes)."""
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 
 
@@ -12,6 +13,8 @@ def server_error(request: HttpRequest) -> JsonResponse:
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    if isinstance(exception, RequestDataTooBig):
+        return JsonResponse({"code": "payload_too_large", "detail": "The request body is too large."}, status=413)
     return JsonResponse({"code": "bad_request", "detail": "Bad request."}, status=400)
 
 

@@ -5,7 +5,7 @@ is the first field error's code (for example ``max_decimal_places``)."""
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -13,6 +13,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from api.parsers import PayloadTooLarge
 from core.exceptions import DomainError
 
 DOMAIN_STATUS = {
@@ -59,6 +60,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return Response(
             {"code": exc.code, "detail": exc.message, **exc.details}, status=DOMAIN_STATUS.get(exc.kind, 400)
         )
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, Http404):

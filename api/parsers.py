@@ -39,3 +39,5 @@ class StrictJSONParser(JSONParser):
             return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ParseError(f"JSON parse error - {exc}") from None
+        except RecursionError:  # absurdly deep nesting: refuse it like any other malformed body
+            raise ParseError("JSON parse error - nested too deeply.") from None

@@ -1,5 +1,6 @@
 """XP endpoints: the activity catalogue, adding XP, and a player's ledger."""
 
+import re
 from typing import Any
 
 from django.db import transaction
@@ -22,6 +23,8 @@ from core.exceptions import DomainError
 from core.selectors.profile import profile_summary
 from core.services import user_service, xp_service
 from xp.models import ActivityType, XPEntry
+
+SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]{1,50}$")
 
 
 class InvalidIdempotencyKey(DomainError):
@@ -153,7 +156,7 @@ class HistoryView(generics.ListAPIView[XPEntry]):
             qs = qs.filter(mode=mode)
         activity = self.request.query_params.get("activity")
         if activity is not None:
-            if not ActivityType.objects.filter(key=activity).exists():
+            if not SLUG_RE.match(activity) or not ActivityType.objects.filter(key=activity).exists():
                 raise InvalidFilter(field="activity")
             qs = qs.filter(activity__key=activity)
         return qs
