@@ -286,3 +286,26 @@ def test_everything_keeps_answering_when_redis_dies_mid_run(postgres, redis_serv
     assert added.status_code == 201 and added.json()["profile"]["season"]["reality"]["xp"] == 30
     assert client.get("/api/v1/user/profile/").status_code == 200
     assert APIClient().get("/api/v1/health/").json()["redis"] == "degraded"
+
+
+@pytest.mark.postgres
+def test_a_new_season_is_served_from_redis_from_its_first_write(postgres, redis_server):
+    first = PlayerFactory(username="first")
+    award_at(first, 10, at("2026-10-01T00:00:00"))  # makes the season: its boards start complete
+    assert redis_server.exists(season_service.ready_key("2026-10", "reality"))
+    assert redis_server.exists(season_service.ready_key("2026-10", "cyber"))
+    award_at(PlayerFactory(username="second"), 20, at("2026-10-02T00:00:00"))
+    assert names(board(APIClient(), season="2026-10")) == [(1, "second", 20), (2, "first", 10)]
+    assert season_service.check_board("2026-10", "reality") == []
+
+
+@pytest.mark.postgres
+def test_a_write_that_finds_a_lost_index_write_stops_trusting_the_board(postgres, redis_server, settings, march):
+    all_answers(march)
+    real = settings.REDIS_URL
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    award_at(march["gus"], 1000, at("2026-03-09T00:00:00"))  # lost by the index
+    settings.REDIS_URL = real
+    award_at(march["fay"], 1, at("2026-03-09T01:00:00"))  # sees the pending repair
+    assert not redis_server.exists(season_service.ready_key("2026-03", "reality"))
+    assert names(board(APIClient(), season="2026-03"))[0] == (1, "gus", 1010)  # repaired, then served

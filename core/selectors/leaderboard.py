@@ -227,7 +227,9 @@ def ranks_for(user_id: int, season_id: str, season_xp: dict[str, int | None]) ->
     if not wanted:
         return ranks
     client = r.get_redis()
-    if client is not None and not ss.boards_needing_repair(season_id) & wanted.keys():
+    # No repair look-up here (this runs on every xp/add): a board that missed a write loses its
+    # ready mark at the next write to it, and the ZCOUNT below is then skipped.
+    if client is not None:
         try:
             pipe = client.pipeline(transaction=False)
             for mode, xp in wanted.items():

@@ -124,15 +124,32 @@ def index_scores(states: Iterable[ScoreState]) -> None:
     pipe.execute()
 
 
-def index_on_commit(state: ScoreState | None) -> None:
+@dataclass(frozen=True)
+class IndexHint:
+    season_created: bool = False  # the write made the season: its boards were empty, so complete
+    needs_repair: bool = False  # an earlier index write for this board failed
+
+
+def index_on_commit(state: ScoreState | None, hint: IndexHint | None = None) -> None:
     """After the current transaction commits, mirror ``state`` into the index (best effort:
-    a failure leaves the database right and is repaired by check/rebuild_leaderboards)."""
+    a failure leaves the database right, records the board for repair, and the database serves
+    it until it is rebuilt).
+
+    A board is trusted ("ready") from the moment its season is made (every score after that
+    is written by its own writer) or from a rebuild. A write that learns an earlier write was
+    lost takes the ready mark away, so readers fall back to the database until a rebuild."""
     if state is None or r.get_redis() is None:
         return
 
     def write() -> None:
         try:
             index_scores([state])
+            client = r.get_redis()
+            if client is not None and hint is not None and hint.season_created:
+                for mode in MODES:
+                    client.set(ready_key(state.season_id, mode), "1", nx=True)
+            if client is not None and hint is not None and hint.needs_repair:
+                client.delete(ready_key(state.season_id, state.mode))
         except r.REDIS_ERRORS:
             logger.warning("rank index write failed for %s; board served from the database until rebuilt", state)
             RankIndexRepair.objects.update_or_create(

@@ -104,6 +104,7 @@ class Award:
     layer_up: LayerUp | None
     duplicate: bool
     score: season_service.ScoreState | None = None  # the season score row after this entry
+    index: season_service.IndexHint | None = None  # what the write learnt about the rank index
 
 
 def xp_for_units(activity: ActivityType, units: Decimal) -> int:
@@ -178,7 +179,7 @@ def award_xp(
         if _violated_constraint(exc) == CAP_CONSTRAINT:
             raise DailyCapExceeded(daily_unit_cap=str(activity.daily_unit_cap)) from None
         raise
-    season_service.index_on_commit(award.score)
+    season_service.index_on_commit(award.score, award.index)
     return award
 
 
@@ -292,11 +293,13 @@ def _replay(*, user_id: int, key: str, activity: ActivityType, units: Decimal) -
     )
 
 
-def _ensure_season(season_id: str) -> None:
+def _ensure_season(season_id: str) -> bool:
+    """Make the season's row if missing; True when this call made it (its boards start empty)."""
     from seasons.models import Season
 
     starts_at, ends_at = month_bounds(season_id)
-    Season.objects.get_or_create(id=season_id, defaults={"starts_at": starts_at, "ends_at": ends_at})
+    _, created = Season.objects.get_or_create(id=season_id, defaults={"starts_at": starts_at, "ends_at": ends_at})
+    return created
 
 
 def _award_orm(w: _Write) -> Award:
@@ -304,7 +307,7 @@ def _award_orm(w: _Write) -> Award:
     transaction. The profile row is locked first, so every other row of this player is only
     changed under that lock (the same order as the PostgreSQL statement: no deadlock)."""
     assert w.season_id is not None
-    _ensure_season(w.season_id)
+    season_created = _ensure_season(w.season_id)
     profile, _ = UserProfile.objects.select_for_update().get_or_create(user_id=w.user_id)
     before = ProfileTotals.of(profile)
     mode_field = f"{w.mode}_xp"
@@ -382,6 +385,7 @@ def _award_orm(w: _Write) -> Award:
         layer_up=layer_up,
         duplicate=False,
         score=season_service.score_state(score),
+        index=season_service.IndexHint(season_created=season_created, needs_repair=False),
     )
 
 
@@ -412,6 +416,7 @@ WITH prof AS (
     INSERT INTO seasons_season (id, starts_at, ends_at, status)
     VALUES (%(sid)s, %(sstart)s, %(send)s, 'open')
     ON CONFLICT (id) DO NOTHING
+    RETURNING id
 ), ins AS (
     INSERT INTO xp_xpentry
         (user_id, activity_id, mode, units, xp, source, submitted_by_id, api_key_id,
@@ -442,7 +447,10 @@ WITH prof AS (
 SELECT ins.id, prof.total_xp, prof.reality_xp, prof.cyber_xp, prof.level,
        prof.reality_league, prof.cyber_league, prof.mode_xp, score.xp, score.league, score.version,
        (SELECT o.xp FROM seasons_seasonscore o
-        WHERE o.season_id = %(sid)s AND o.mode = '{other}' AND o.user_id = %(uid)s)
+        WHERE o.season_id = %(sid)s AND o.mode = '{other}' AND o.user_id = %(uid)s),
+       EXISTS (SELECT 1 FROM season) AS season_created,
+       EXISTS (SELECT 1 FROM seasons_rankindexrepair r WHERE r.season_id = %(sid)s AND r.mode = %(mode)s)
+           AS index_needs_repair
 FROM prof, ins, score
 """
 
@@ -477,7 +485,10 @@ def _award_postgresql(w: _Write) -> Award:
     with connection.cursor() as cursor:
         cursor.execute(_AWARD_SQL[w.mode], params)
         row = cursor.fetchone()
-    (entry_id, total, reality, cyber, level, r_league, c_league, mode_after, season_xp, league, version, other_xp) = row
+    (entry_id, total, reality, cyber, level, r_league, c_league, mode_after, season_xp, league, version, other_xp) = (
+        row[:12]
+    )
+    season_created, index_needs_repair = row[12:]
     profile = ProfileTotals(total, reality, cyber, level, r_league, c_league)
     entry = XPEntry(
         id=entry_id,
@@ -507,4 +518,5 @@ def _award_postgresql(w: _Write) -> Award:
         layer_up=_layer_up(w.mode, mode_after, w.xp),
         duplicate=False,
         score=season_service.ScoreState(w.user_id, w.season_id, w.mode, season_xp, league, w.now, version),
+        index=season_service.IndexHint(season_created=season_created, needs_repair=index_needs_repair),
     )
