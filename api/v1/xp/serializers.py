@@ -23,7 +23,25 @@ class AddXPInputSerializer(NoUnknownFieldsMixin, serializers.Serializer[Any]):
     discord_id = serializers.CharField(max_length=32, required=False)
 
 
+_UNITS = serializers.DecimalField(max_digits=12, decimal_places=2)
+_TIME = serializers.DateTimeField()
+
+
+def entry_data(entry: XPEntry) -> dict[str, Any]:
+    """What EntrySerializer renders, without building a ModelSerializer on the hot path."""
+    return {
+        "id": entry.pk,
+        "activity": entry.activity.key,
+        "mode": entry.mode,
+        "units": _UNITS.to_representation(entry.units),
+        "xp": entry.xp,
+        "created_at": _TIME.to_representation(entry.created_at),
+    }
+
+
 class EntrySerializer(serializers.ModelSerializer[XPEntry]):
+    """The schema of an entry in the xp/add answer (rendered by ``entry_data``)."""
+
     activity = serializers.CharField(source="activity.key")
 
     class Meta:

@@ -17,7 +17,13 @@ from api.pagination import HistoryCursorPagination, StandardPagePagination
 from api.permissions import IsPlayerOrScopedKey
 from api.throttling import PlayerWriteThrottle, ServiceKeyWriteThrottle
 from api.v1.auth.errors import DiscordIdNotAllowed, DiscordIdRequired
-from api.v1.xp.serializers import ActivitySerializer, AddXPInputSerializer, EntrySerializer, HistoryEntrySerializer
+from api.v1.xp.serializers import (
+    ActivitySerializer,
+    AddXPInputSerializer,
+    EntrySerializer,
+    HistoryEntrySerializer,
+    entry_data,
+)
 from core.constants.modes import MODES
 from core.exceptions import DomainError
 from core.selectors.profile import profile_summary
@@ -51,7 +57,7 @@ def idempotency_key_from(request: Request) -> str | None:
 def award_response(award: xp_service.Award, user: Any) -> dict[str, Any]:
     entry = award.entry
     return {
-        "entry": EntrySerializer(entry).data,
+        "entry": entry_data(entry),
         "awarded_xp": entry.xp,
         "profile": profile_summary(user, totals=award.profile, season_id=entry.season_id, season_xp=award.season_xp),
         "level_up": {"from": award.level_up.from_level, "to": award.level_up.to_level} if award.level_up else None,
