@@ -46,7 +46,7 @@ lint: install
 	$(VENV)/bin/mypy .
 
 bench: install
-	$(PY) bench/xp_add.py
+	$(PY) bench/xp_add.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
