@@ -116,7 +116,14 @@ def index_scores(states: Iterable[ScoreState]) -> None:
     client = r.get_redis()
     if client is None:
         return
-    script = client.register_script(_UPSERT_LUA)
+    script = r.script(client, _UPSERT_LUA)
+    states = list(states)
+    if len(states) == 1:
+        # The after-commit write of one score: a plain EVALSHA (redis-py loads the script on a
+        # NOSCRIPT answer); a pipelined Script would add a SCRIPT EXISTS round trip.
+        keys, args = _upsert_args(states[0])
+        script(keys=keys, args=args)
+        return
     pipe = client.pipeline(transaction=False)
     for state in states:
         keys, args = _upsert_args(state)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -23,6 +24,12 @@ def _client(url: str) -> redis.Redis:
 def get_redis() -> redis.Redis | None:
     url = getattr(settings, "REDIS_URL", "")
     return _client(url) if url else None
+
+
+@functools.cache
+def script(client: redis.Redis, source: str) -> Any:
+    """A registered Lua script (called by EVALSHA; loaded on first NOSCRIPT), one per client."""
+    return client.register_script(source)
 
 
 def key(*parts: object) -> str:

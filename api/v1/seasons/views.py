@@ -13,9 +13,9 @@ from rest_framework.views import APIView
 from api.pagination import StandardPagePagination
 from core.constants.leagues import LEAGUES
 from core.exceptions import DomainError, InvalidSeasonId, UnknownLeague, UnknownSeason
-from core.selectors.leaderboard import Row, leaderboard, row_layer
+from core.selectors.leaderboard import Row, leaderboard
 from core.services.season_service import season_for
-from core.utils.dates import SEASON_ID_RE
+from core.utils.dates import SEASON_ID_RE, season_id_for, utc_now
 from seasons.models import Season
 
 
@@ -52,20 +52,18 @@ def _positive_int(value: str | None, default: int, maximum: int | None = None) -
     return min(number, maximum) if maximum else number
 
 
-def _row(row: Row, mode: str) -> dict[str, Any]:
-    user = row.user
-    profile = getattr(user, "profile", None)
+def _row(row: Row) -> dict[str, Any]:
     return {
         "rank": row.rank,
         "user": {
             "id": row.user_id,
-            "username": user.username if user else None,
-            "display_name": user.public_name if user else None,
-            "avatar_url": (user.avatar_url or None) if user else None,
+            "username": row.username,
+            "display_name": row.display_name,
+            "avatar_url": row.avatar_url,
         },
         "xp": row.xp,
-        "level": profile.level if profile else 1,
-        "layer": row_layer(row, mode),
+        "level": row.level,
+        "layer": row.layer,
         "league": row.league,
     }
 
@@ -87,14 +85,16 @@ class LeaderboardView(APIView):
         params = request.query_params
         season_id = params.get("season")
         if season_id is None:
-            season = season_for()
+            # The current month: open by definition (seasons close only after they end), and a
+            # month without a row yet simply has an empty board; no query needed.
+            season_id, status = season_id_for(utc_now()), Season.OPEN
         else:
             if not SEASON_ID_RE.match(season_id):
                 raise InvalidSeasonId(season=season_id)
-            found = Season.objects.filter(id=season_id).first()
+            found = Season.objects.filter(id=season_id).values_list("status", flat=True).first()
             if found is None:
                 raise UnknownSeason(season=season_id)
-            season = found
+            status = found
         league = params.get("league")
         if league is not None and league not in LEAGUES:
             raise UnknownLeague(league=league, leagues=list(LEAGUES))
@@ -102,7 +102,7 @@ class LeaderboardView(APIView):
         page_size = _positive_int(params.get("page_size"), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         me_id = request.user.pk if request.user.is_authenticated else None
         board = leaderboard(
-            season_id=season.id,
+            season_id=season_id,
             mode=self.mode,
             league=league,
             offset=(page - 1) * page_size,
@@ -116,17 +116,17 @@ class LeaderboardView(APIView):
                 "rank": board.me.rank,
                 "xp": board.me.xp,
                 "league": board.me.league,
-                "around": [_row(row, self.mode) for row in board.around],
+                "around": [_row(row) for row in board.around],
             }
         return Response(
             {
-                "season": season.id,
-                "season_status": season.status,
+                "season": season_id,
+                "season_status": status,
                 "mode": self.mode,
                 "league": league,
                 "page": page,
                 "page_size": page_size,
-                "results": [_row(row, self.mode) for row in board.rows],
+                "results": [_row(row) for row in board.rows],
                 "me": me,
                 "next": replace_query_param(url, "page", page + 1) if board.has_next else None,
                 "previous": (
