@@ -44,6 +44,10 @@ class SeasonScore(models.Model):
         indexes = [
             models.Index(fields=["season", "mode", "-xp", "reached_at", "user"], name="season_board"),
             models.Index(fields=["season", "mode", "league", "-xp", "reached_at", "user"], name="season_board_league"),
+            # Narrow indexes for "how many players have more XP than X" (ranks on the database
+            # path): index-only range scans half the size of the board indexes.
+            models.Index(fields=["season", "mode", "xp"], name="season_board_xp"),
+            models.Index(fields=["season", "mode", "league", "xp"], name="season_board_league_xp"),
         ]
 
     def __str__(self) -> str:

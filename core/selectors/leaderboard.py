@@ -169,20 +169,29 @@ def _from_database(season_id: str, mode: str, league: str | None, offset: int, l
             .order_by(*order)
             .values_list("user_id", "xp")[:AROUND]
         )
-        counts["me_rank"] = Count("pk", filter=Q(xp__gt=xp))
-        counts["me_position"] = Count("pk", filter=ahead_of_me)
+        counts["me_rank"] = Count("xp", filter=Q(xp__gt=xp))
         if above:
-            counts["around_rank"] = Count("pk", filter=Q(xp__gt=above[0][1]))
+            counts["around_rank"] = Count("xp", filter=Q(xp__gt=above[0][1]))
     if page:
-        counts["page_rank"] = Count("pk", filter=Q(xp__gt=page[0][1]))
+        counts["page_rank"] = Count("xp", filter=Q(xp__gt=page[0][1]))
     floor = [xp for xp in (page[0][1] if page else None, mine[0] if mine else None) if xp is not None]
-    totals = qs.filter(xp__gte=min(floor)).aggregate(**counts) if counts else {}
+    # Every count is "players with more XP than X": one index-only range scan of the narrow
+    # (season, mode[, league], xp) index from the lowest X (the wide board index is not chosen
+    # for it at a million rows).
+    totals = qs.filter(xp__gt=min(floor)).aggregate(**counts) if counts else {}
     first_rank = totals["page_rank"] + 1 if page else 0
     board = Board(season_id, mode, league, _ranked(page[:limit], first_rank, offset), has_next=len(page) > limit)
     if mine is not None:
         rank = totals["me_rank"] + 1
         first = totals["around_rank"] + 1 if above else rank
-        board.around = _ranked([*above, (me_id, mine[0]), *below], first, totals["me_position"] - len(above))  # type: ignore[list-item]
+        # My position: everyone with more XP, plus those with my XP who reached it before me
+        # (an equality range on the board index).
+        xp, reached_at = mine
+        ties_ahead = (
+            qs.filter(xp=xp).filter(Q(reached_at__lt=reached_at) | Q(reached_at=reached_at, user_id__lt=me_id)).count()
+        )
+        position = totals["me_rank"] + ties_ahead
+        board.around = _ranked([*above, (me_id, xp), *below], first, position - len(above))
         board.me = next(row for row in board.around if row.user_id == me_id)
     return board
 
