@@ -25,7 +25,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 from core.constants.layers import BY_CODE, Layer, layer_for_xp
 from core.constants.modes import MODES
 from core.exceptions import AlreadyJoined, EventFull, EventNotOpen, LayerTooLow, NotJoined, UnknownEvent
-from core.utils.dates import utc_now
+from core.utils.dates import iso_utc, utc_now
 from layers.models import CyberLayerStatus, Event, EventParticipation, LayerChange, RealityLayerStatus
 from xp.models import UserProfile, XPEntry
 
@@ -126,7 +126,7 @@ def join_event(*, user: CustomUser, event: Event) -> EventParticipation:
         raise UnknownEvent()
     now = utc_now()
     if not is_open(event, now):
-        raise EventNotOpen(starts_at=event.starts_at.isoformat(), ends_at=event.ends_at.isoformat())
+        raise EventNotOpen(starts_at=iso_utc(event.starts_at), ends_at=iso_utc(event.ends_at))
     gate = gate_for(event, mode_xp_of(user)[event.mode])
     if not gate.passed:
         raise LayerTooLow(
@@ -163,7 +163,7 @@ def leave_event(*, user: CustomUser, event: Event) -> None:
         raise UnknownEvent()
     now = utc_now()
     if not is_open(event, now):
-        raise EventNotOpen(starts_at=event.starts_at.isoformat(), ends_at=event.ends_at.isoformat())
+        raise EventNotOpen(starts_at=iso_utc(event.starts_at), ends_at=iso_utc(event.ends_at))
     with transaction.atomic():
         deleted, _ = EventParticipation.objects.filter(event_id=event.pk, user_id=user.pk).delete()
         if not deleted:
@@ -178,7 +178,7 @@ def _refuse_seat(event_id: int, now: datetime) -> None:
     if current is None or not current.is_published:
         raise UnknownEvent()
     if not is_open(current, now):
-        raise EventNotOpen(starts_at=current.starts_at.isoformat(), ends_at=current.ends_at.isoformat())
+        raise EventNotOpen(starts_at=iso_utc(current.starts_at), ends_at=iso_utc(current.ends_at))
     raise EventFull(capacity=current.capacity)
 
 

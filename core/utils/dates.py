@@ -26,5 +26,11 @@ def month_bounds(season_id: str) -> tuple[datetime, datetime]:
     return start, end
 
 
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z``, as the API renders every time."""
+    text = moment.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 def utc_day(moment: datetime) -> date:
     return moment.astimezone(UTC).date()

@@ -105,7 +105,7 @@ def test_session_endpoint_says_who_is_signed_in(player_client, player):
             "id": player.pk,
             "username": player.username,
             "display_name": player.display_name,
-            "avatar_url": "",
+            "avatar_url": None,
             "discord_id": None,
         },
         "method": "session",

@@ -9,9 +9,16 @@ from users.models import CustomUser
 
 
 class UserSerializer(serializers.ModelSerializer[CustomUser]):
+    # The same shape as the profile: the public name, and null (not "") without an avatar.
+    display_name = serializers.CharField(source="public_name", read_only=True)
+    avatar_url = serializers.SerializerMethodField()
+
     class Meta:
         model = CustomUser
         fields = ["id", "username", "display_name", "avatar_url", "discord_id"]
+
+    def get_avatar_url(self, user: CustomUser) -> str | None:
+        return user.avatar_url or None
 
 
 class DiscordSignInSerializer(NoUnknownFieldsMixin, serializers.Serializer[Any]):
