@@ -9,13 +9,13 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.db.models import Sum
 from rest_framework.test import APIClient
 
 from core.exceptions import DailyCapExceeded
 from core.services.xp_service import award_xp, correct_entry
 from seasons.models import SeasonScore
+from tests.concurrency import run_at_once
 from users.tests.factories import PlayerFactory
 from xp.models import DailyUsage, UserProfile, XPEntry
 from xp.tests.factories import ActivityTypeFactory
@@ -29,29 +29,6 @@ def _no_write_limits(settings):
     """These tests measure integrity under load, not the per-player rate limit (tested apart)."""
     rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "player_write": "100000/min"}
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
-
-
-def run_at_once(worker, count=THREADS):
-    """Run ``worker(i)`` in ``count`` threads released together; re-raise the first failure."""
-    barrier = threading.Barrier(count)
-    errors: list[BaseException] = []
-
-    def target(i):
-        try:
-            barrier.wait()
-            worker(i)
-        except BaseException as exc:  # collected and re-raised in the test thread
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
 
 
 def assert_derived_state_matches_ledger(user):
@@ -83,7 +60,7 @@ def test_500_concurrent_adds_for_one_player_through_the_api_lose_nothing(postgre
             response = client.post("/api/v1/xp/add/", {"activity": activity.key, "units": 2}, format="json")
             assert response.status_code == 201, response.content
 
-    run_at_once(worker)
+    run_at_once(worker, THREADS)
     adds = THREADS * per_thread
     profile = assert_derived_state_matches_ledger(player)
     assert profile.total_xp == adds * 6
@@ -111,7 +88,7 @@ def test_concurrent_adds_for_many_players_in_both_modes_end_exactly_at_their_led
         for user, activity, units in plan[i]:
             award_xp(user=user, activity=activity, units=Decimal(units), source="web")
 
-    run_at_once(worker)
+    run_at_once(worker, THREADS)
     assert XPEntry.objects.count() == THREADS * 30
     for user in players:
         profile = assert_derived_state_matches_ledger(user)
@@ -132,7 +109,7 @@ def test_daily_cap_holds_under_the_same_race(postgres):
             with lock:
                 outcomes[f"{response.status_code} {response.json().get('code', '')}"] += 1
 
-    run_at_once(worker)
+    run_at_once(worker, THREADS)
     assert outcomes == Counter({"201 ": 100, "422 daily_cap_exceeded": 100})
     profile = assert_derived_state_matches_ledger(player)
     assert profile.total_xp == 1000
@@ -174,7 +151,7 @@ def test_corrections_racing_with_adds_keep_the_totals_exact(postgres):
         else:
             award_xp(user=player, activity=activity, units=Decimal(5), source="web")
 
-    run_at_once(worker)
+    run_at_once(worker, THREADS)
     profile = assert_derived_state_matches_ledger(player)
     assert profile.total_xp == THREADS * 10 - (THREADS // 2) * 10 + (THREADS // 2) * 5
 

@@ -8,6 +8,7 @@ from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
 from api.v1.auth import tokens
+from tests.concurrency import run_at_once
 
 REFRESH = "/api/v1/auth/token/refresh/"
 
@@ -121,24 +122,6 @@ def test_session_logout_ends_the_session(player_client):
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_racing_refreshes_of_one_token_only_one_wins(redis_server, player):
-    import threading
-
-    from django.db import connection
-
     refresh = tokens.issue_pair(player)["refresh"]
-    statuses: list[int] = []
-    barrier = threading.Barrier(6)
-
-    def worker() -> None:
-        try:
-            barrier.wait()
-            statuses.append(APIClient().post(REFRESH, {"refresh": refresh}, format="json").status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    statuses = run_at_once(lambda i: APIClient().post(REFRESH, {"refresh": refresh}, format="json").status_code, 6)
     assert sorted(statuses) == [200] + [401] * 5

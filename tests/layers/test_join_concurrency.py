@@ -1,13 +1,12 @@
 """Joining under real concurrency on PostgreSQL: threads with their own connections, released at once."""
 
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from layers.models import Event, EventParticipation
+from tests.concurrency import run_at_once
 from users.tests.factories import PlayerFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -15,28 +14,12 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 def at_once(clients, path):
     """POST ``path`` from every client at the same moment; the status and code of each answer."""
-    barrier = threading.Barrier(len(clients))
-    results: list[tuple[int, str | None]] = [(0, None)] * len(clients)
-    errors: list[BaseException] = []
 
-    def target(i):
-        try:
-            barrier.wait()
-            response = clients[i].post(path)
-            results[i] = (response.status_code, response.json().get("code"))
-        except BaseException as exc:  # re-raised in the test thread
-            errors.append(exc)
-        finally:
-            connection.close()
+    def post(i):
+        response = clients[i].post(path)
+        return response.status_code, response.json().get("code")
 
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(len(clients))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-    return results
+    return run_at_once(post, len(clients))
 
 
 def signed_in(user):
@@ -81,26 +64,13 @@ def test_leaves_and_joins_racing_keep_the_count_equal_to_the_rows(postgres, make
         assert signed_in(player).post(f"/api/v1/events/{event.pk}/join/").status_code == 201
     joiners = [PlayerFactory() for _ in range(10)]
     clients = [signed_in(p) for p in leavers] + [signed_in(p) for p in joiners]
-    barrier = threading.Barrier(len(clients))
-    errors: list[BaseException] = []
 
-    def target(i):
-        try:
-            barrier.wait()
-            action = "leave" if i < len(leavers) else "join"
-            response = clients[i].post(f"/api/v1/events/{event.pk}/{action}/")
-            assert response.status_code in (200, 201, 409), response.content
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+    def act(i):
+        action = "leave" if i < len(leavers) else "join"
+        response = clients[i].post(f"/api/v1/events/{event.pk}/{action}/")
+        assert response.status_code in (200, 201, 409), response.content
 
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(len(clients))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
+    run_at_once(act, len(clients))
     event.refresh_from_db()
     rows = EventParticipation.objects.filter(event=event).count()
     assert event.participant_count == rows <= 6

@@ -1,12 +1,10 @@
 """Accounts by Discord id: validation, and one account per Discord id under concurrency."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from core.exceptions import InvalidDiscordId
 from core.services import user_service
+from tests.concurrency import run_at_once
 from users.models import CustomUser
 from xp.models import UserProfile
 
@@ -48,26 +46,7 @@ def test_get_or_create_makes_one_account_with_a_profile_and_no_password():
 
 @pytest.mark.postgres
 def test_concurrent_creation_of_one_discord_id_makes_one_account(postgres):
-    results: list[int] = []
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(8)
-
-    def worker() -> None:
-        try:
-            barrier.wait()
-            user, _ = user_service.get_or_create_discord_user(discord_id=DAVE)
-            results.append(user.pk)
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    results = run_at_once(lambda i: user_service.get_or_create_discord_user(discord_id=DAVE)[0].pk, 8)
     assert len(set(results)) == 1 and len(results) == 8
     assert CustomUser.objects.filter(discord_id=DAVE).count() == 1
     assert UserProfile.objects.filter(user__discord_id=DAVE).count() == 1
@@ -81,28 +60,18 @@ def test_concurrent_bot_awards_to_a_new_discord_id_make_one_account_and_count_ev
     from xp.models import XPEntry
 
     _, key = ServiceAPIKey.objects.create_key(name="bot", scopes=["xp:write"])
-    statuses: list[int] = []
-    barrier = threading.Barrier(6)
 
-    def worker(i: int) -> None:
-        try:
-            barrier.wait()
-            client = APIClient(HTTP_AUTHORIZATION=f"Api-Key {key}")
-            response = client.post(
-                "/api/v1/xp/add/",
-                {"activity": "pushups", "units": 1, "discord_id": DAVE},
-                format="json",
-                HTTP_IDEMPOTENCY_KEY=f"m{i}",
-            )
-            statuses.append(response.status_code)
-        finally:
-            connection.close()
+    def award(i: int) -> int:
+        client = APIClient(HTTP_AUTHORIZATION=f"Api-Key {key}")
+        response = client.post(
+            "/api/v1/xp/add/",
+            {"activity": "pushups", "units": 1, "discord_id": DAVE},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=f"m{i}",
+        )
+        return response.status_code
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    statuses = run_at_once(award, 6)
     assert statuses == [201] * 6
     user = CustomUser.objects.get(discord_id=DAVE)
     assert XPEntry.objects.filter(user=user).count() == 6
