@@ -139,17 +139,19 @@ def _board_qs(season_id: str, mode: str, league: str | None) -> QuerySet[SeasonS
 
 
 def _from_database(season_id: str, mode: str, league: str | None, offset: int, limit: int, me_id: int | None) -> Board:
-    """The same answers as the index, from PostgreSQL: one page query, my row and neighbours by
-    keyset scans, and every rank from one aggregate over the rows at or above the lowest XP
-    needed (all ranks are "1 + players with more XP")."""
+    """The same answers as the index, from PostgreSQL.
+
+    Every rank is "1 + players with more XP than X": one aggregate of index-only range counts
+    on the narrow (season, mode[, league], xp) index. A page past the first starts from the XP
+    at its offset (found on the narrow index, cheaper to skip than the wide board index), and
+    then only skips inside that XP's tie group. My row and neighbours are keyset scans."""
     qs = _board_qs(season_id, mode, league)
     order = ("-xp", "reached_at", "user_id")
-    page = list(qs.order_by(*order).values_list("user_id", "xp")[offset : offset + limit + 1])
     mine = qs.filter(user_id=me_id).values_list("xp", "reached_at").first() if me_id is not None else None
     counts: dict[str, Any] = {}
+    floor: list[int] = []
     above: list[tuple[int, int]] = []
     below: list[tuple[int, int]] = []
-    ahead_of_me = Q()
     if mine is not None:
         xp, reached_at = mine
         ahead_of_me = (
@@ -170,23 +172,32 @@ def _from_database(season_id: str, mode: str, league: str | None, offset: int, l
             .values_list("user_id", "xp")[:AROUND]
         )
         counts["me_rank"] = Count("xp", filter=Q(xp__gt=xp))
+        floor.append(xp)
         if above:
             counts["around_rank"] = Count("xp", filter=Q(xp__gt=above[0][1]))
-    if page:
-        counts["page_rank"] = Count("xp", filter=Q(xp__gt=page[0][1]))
-    floor = [xp for xp in (page[0][1] if page else None, mine[0] if mine else None) if xp is not None]
-    # Every count is "players with more XP than X": one index-only range scan of the narrow
-    # (season, mode[, league], xp) index from the lowest X (the wide board index is not chosen
-    # for it at a million rows).
+    page_xp = None
+    if offset:
+        page_xp = next(iter(qs.order_by("-xp").values_list("xp", flat=True)[offset : offset + 1]), None)
+        if page_xp is not None:
+            counts["page_rank"] = Count("xp", filter=Q(xp__gt=page_xp))
+            floor.append(page_xp)
     totals = qs.filter(xp__gt=min(floor)).aggregate(**counts) if counts else {}
-    first_rank = totals["page_rank"] + 1 if page else 0
+    if not offset:
+        page = list(qs.order_by(*order).values_list("user_id", "xp")[: limit + 1])
+        first_rank = 1
+    elif page_xp is None:
+        page, first_rank = [], 0  # past the end of the board
+    else:
+        skip = offset - totals["page_rank"]  # rows with page_xp before the page
+        page = list(qs.filter(xp__lte=page_xp).order_by(*order).values_list("user_id", "xp")[skip : skip + limit + 1])
+        first_rank = totals["page_rank"] + 1
     board = Board(season_id, mode, league, _ranked(page[:limit], first_rank, offset), has_next=len(page) > limit)
     if mine is not None:
+        xp, reached_at = mine
         rank = totals["me_rank"] + 1
         first = totals["around_rank"] + 1 if above else rank
         # My position: everyone with more XP, plus those with my XP who reached it before me
         # (an equality range on the board index).
-        xp, reached_at = mine
         ties_ahead = (
             qs.filter(xp=xp).filter(Q(reached_at__lt=reached_at) | Q(reached_at=reached_at, user_id__lt=me_id)).count()
         )
