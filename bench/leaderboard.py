@@ -149,6 +149,9 @@ def main() -> None:
                 f"me rank {a['me']['rank']}"
             )
         phases = [("trivial", srv_redis, "/api/v1/health/")]
+        # The same authentication as the board (session from Redis + the user row), nothing else:
+        # what a signed-in page costs before it does any work of its own.
+        phases += [("signed-in trivial", srv_redis, "/api/v1/auth/session/")]
         phases += [(f"redis {n}", srv_redis, f"/api/v1/seasons/reality/?page={p}") for n, p in pages.items()]
         phases += [(f"database {n}", srv_db, f"/api/v1/seasons/reality/?page={p}") for n, p in pages.items()]
         phases += [("trivial (db server)", srv_db, "/api/v1/health/")]
@@ -181,7 +184,7 @@ def main() -> None:
     print("| path | page | p50 ms | p99 ms | req/s | p50 / trivial p50 (same round, median) |")
     print("|---|---|---|---|---|---|")
     for name in results:
-        if name.startswith("trivial"):
+        if name.startswith(("trivial", "signed-in")):
             ratio = ""
         else:
             base = "trivial" if name.startswith("redis") else "trivial (db server)"
@@ -198,6 +201,15 @@ def main() -> None:
             f"| {path} | {page or '/api/v1/health/'} | {med[name]['p50']:.2f} | {med[name]['p99']:.2f} | {med[name]['rps']:.0f} | {ratio} |"
         )
     print(f"Redis path p50 / trivial p50, all pages and rounds: median {c.median(ratios):.2f}, max {max(ratios):.2f}")
+    signed = [
+        float(results[f"redis {n}"][i]["p50"]) / float(results["signed-in trivial"][i]["p50"])  # type: ignore[arg-type]
+        for n in pages
+        for i in range(args.rounds)
+    ]
+    print(
+        "Redis path p50 / signed-in trivial p50 (GET /api/v1/auth/session/, same authentication): "
+        f"median {c.median(signed):.2f}, max {max(signed):.2f}"
+    )
     out = Path(__file__).resolve().parent / "results"
     out.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
