@@ -104,3 +104,24 @@ def test_players_cannot_reach_the_admin():
     client = Client()
     client.force_login(PlayerFactory())
     assert client.get("/admin/xp/xpentry/").status_code == 302
+
+
+def test_a_user_added_in_the_admin_has_a_profile(admin_client_):
+    client, _ = admin_client_
+    response = client.post(
+        "/admin/users/customuser/add/",
+        {
+            "username": "newcomer",
+            "password1": "a-Long-pass-2026",
+            "password2": "a-Long-pass-2026",
+            "usable_password": "true",
+            "profile-TOTAL_FORMS": "1",
+            "profile-INITIAL_FORMS": "0",
+            "profile-MIN_NUM_FORMS": "0",
+            "profile-MAX_NUM_FORMS": "1",
+            "profile-0-reality_league": "bronze",  # the inline's defaults, untouched
+            "profile-0-cyber_league": "bronze",
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    assert UserProfile.objects.filter(user__username="newcomer").exists()
