@@ -20,13 +20,13 @@ class CustomUserAdmin(UserAdmin):
     inlines = [ProfileInline]
     list_display = ["username", "display_name", "discord_id", "email", "is_active", "is_staff", "date_joined"]
     search_fields = ["username", "display_name", "discord_id", "email"]
-    fieldsets = (*UserAdmin.fieldsets, ("Discord", {"fields": ["discord_id", "display_name", "avatar_url"]}))
+    fieldsets = (*UserAdmin.fieldsets, ("Discord", {"fields": ["discord_id", "display_name", "avatar_url"]}))  # type: ignore[misc]
 
     def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]
         super().save_related(request, form, formsets, change)
         # Every account has a profile, also one an admin adds by hand (the profile inline is
         # only saved when its form was touched).
-        UserProfile.objects.get_or_create(user=form.instance)  # type: ignore[misc]
+        UserProfile.objects.get_or_create(user=form.instance)
 
 
 class ServiceAPIKeyForm(forms.ModelForm):  # type: ignore[type-arg]

@@ -202,6 +202,7 @@ def _from_database(season_id: str, mode: str, league: str | None, offset: int, l
             qs.filter(xp=xp).filter(Q(reached_at__lt=reached_at) | Q(reached_at=reached_at, user_id__lt=me_id)).count()
         )
         position = totals["me_rank"] + ties_ahead
+        assert me_id is not None  # mine exists only for a signed-in player
         board.around = _ranked([*above, (me_id, xp), *below], first, position - len(above))
         board.me = next(row for row in board.around if row.user_id == me_id)
     return board
