@@ -66,6 +66,10 @@ class InvalidDiscordId(DomainError):
     code, kind, message = "invalid_discord_id", "invalid", "Not a Discord id (17 to 20 digits)."
 
 
+class AccountInactive(DomainError):
+    code, kind, message = "account_inactive", "forbidden", "This account is deactivated."
+
+
 class UnknownSeason(DomainError):
     code, kind, message = "unknown_season", "not_found", "No such season."
 

@@ -309,3 +309,21 @@ def test_a_write_that_finds_a_lost_index_write_stops_trusting_the_board(postgres
     award_at(march["fay"], 1, at("2026-03-09T01:00:00"))  # sees the pending repair
     assert not redis_server.exists(season_service.ready_key("2026-03", "reality"))
     assert names(board(APIClient(), season="2026-03"))[0] == (1, "gus", 1010)  # repaired, then served
+
+
+@pytest.mark.postgres
+def test_ties_one_microsecond_apart_are_ordered_the_same_by_redis_and_the_database(postgres, redis_server):
+    from datetime import timedelta
+
+    from core.selectors import leaderboard as lb
+    from core.utils.dates import month_bounds
+
+    start, _ = month_bounds("2026-11")
+    moment = start + timedelta(microseconds=2167780273270)  # a value a float round trip gets wrong
+    later, earlier = PlayerFactory(username="later"), PlayerFactory(username="earlier")  # later has the lower id
+    award_at(later, 100, moment)
+    award_at(earlier, 100, moment - timedelta(microseconds=1))
+    database = lb._from_database("2026-11", "reality", None, 0, 10, None)
+    redis = lb._from_redis("2026-11", "reality", None, 0, 10, None)
+    assert [row.user_id for row in database.rows] == [earlier.pk, later.pk]
+    assert redis is not None and [row.user_id for row in redis.rows] == [earlier.pk, later.pk]

@@ -168,3 +168,61 @@ def test_post_without_trailing_slash_is_a_redirect_not_a_500(player_client):
 def test_bad_idempotency_keys_are_refused(player_client, value):
     response = player_client.post(ADD, {"activity": "pushups", "units": 1}, format="json", HTTP_IDEMPOTENCY_KEY=value)
     assert_error(response, 400, "invalid_idempotency_key")
+
+
+# --- found by code review ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", ["\u00b2", "1" * 5000, "٣"])
+def test_leaderboard_page_with_non_ascii_or_huge_digits_is_a_400(api_client, page):
+    assert_error(no_raise(api_client).get("/api/v1/seasons/reality/", {"page": page}), 400, "invalid_page")
+
+
+def test_a_taken_discord_username_does_not_block_that_discord_id(key_client):
+    from users.tests.factories import PlayerFactory
+
+    PlayerFactory(username="discord_11111111111111111")
+    response = no_raise(key_client).post(
+        ADD, {"activity": "pushups", "units": 1, "discord_id": "11111111111111111"}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    from users.models import CustomUser
+
+    assert CustomUser.objects.get(discord_id="11111111111111111").username.startswith("discord_11111111111111111_")
+
+
+def test_sign_in_limit_cannot_be_dodged_with_forged_forwarded_for(settings):
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth": "2/min"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    client = APIClient()
+    codes = [
+        client.post(
+            "/api/v1/auth/token/refresh/", {"refresh": "x"}, format="json", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}"
+        ).status_code
+        for i in range(5)
+    ]
+    assert 429 in codes
+
+
+def test_a_retry_after_the_activity_was_deactivated_still_gets_the_first_answer(player_client):
+    from xp.models import ActivityType
+
+    first = player_client.post(ADD, {"activity": "squats", "units": 10}, format="json", HTTP_IDEMPOTENCY_KEY="r1")
+    ActivityType.objects.filter(key="squats").update(is_active=False)
+    retry = player_client.post(ADD, {"activity": "squats", "units": 10}, format="json", HTTP_IDEMPOTENCY_KEY="r1")
+    assert retry.status_code == 201 and retry.json()["duplicate"] is True
+    assert retry.json()["entry"] == first.json()["entry"]
+    fresh = player_client.post(ADD, {"activity": "squats", "units": 10}, format="json", HTTP_IDEMPOTENCY_KEY="r2")
+    assert_error(fresh, 400, "inactive_activity")
+
+
+def test_a_service_key_cannot_award_xp_to_a_deactivated_account(key_client):
+    from users.tests.factories import PlayerFactory
+    from xp.models import XPEntry
+
+    PlayerFactory(username="gone", discord_id="22222222222222222", is_active=False)
+    response = no_raise(key_client).post(
+        ADD, {"activity": "pushups", "units": 1, "discord_id": "22222222222222222"}, format="json"
+    )
+    assert_error(response, 403, "account_inactive")
+    assert XPEntry.objects.count() == 0

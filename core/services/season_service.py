@@ -6,7 +6,7 @@ the score row's ``version`` and a Lua script drops any write older than what it 
 so out-of-order after-commit writes cannot leave a stale score.
 
 Score and member encoding: the sorted-set score is the season XP (an exact integer); the member
-is ``<inverted microseconds since season start, 13 digits><inverted user id, 12 digits>``. Redis
+is ``<inverted microseconds since season start, 14 digits><inverted user id, 12 digits>``. Redis
 orders equal scores by member, so in descending order the player who reached the score first
 (and then the lower user id) comes first: exactly ``ORDER BY xp DESC, reached_at, user_id``.
 """
@@ -31,8 +31,9 @@ from xp.models import UserProfile
 
 logger = logging.getLogger(__name__)
 
-_TIME_SPAN = 10**13  # microseconds; a month is < 2.7e12
-_UID_SPAN = 10**12
+_TIME_DIGITS, _UID_DIGITS = 14, 12
+_TIME_SPAN = 10**_TIME_DIGITS  # microseconds since the season start: ~3 years (late corrections)
+_UID_SPAN = 10**_UID_DIGITS
 
 
 @dataclass(frozen=True)
@@ -71,14 +72,14 @@ def ready_key(season_id: str, mode: str) -> str:
 
 def encode_member(season_id: str, user_id: int, reached_at: datetime) -> str:
     start, _ = month_bounds(season_id)
-    micros = int((reached_at - start).total_seconds() * 1_000_000)
+    micros = (reached_at - start) // timedelta(microseconds=1)  # exact: no float on the way
     micros = min(max(micros, 0), _TIME_SPAN - 1)
-    return f"{_TIME_SPAN - 1 - micros:013d}{_UID_SPAN - 1 - user_id:012d}"
+    return f"{_TIME_SPAN - 1 - micros:0{_TIME_DIGITS}d}{_UID_SPAN - 1 - user_id:0{_UID_DIGITS}d}"
 
 
 def decode_user_id(member: str | bytes) -> int:
     text = member.decode() if isinstance(member, bytes) else member
-    return _UID_SPAN - 1 - int(text[13:])
+    return _UID_SPAN - 1 - int(text[_TIME_DIGITS:])
 
 
 _UPSERT_LUA = """

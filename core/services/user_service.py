@@ -9,6 +9,7 @@ concurrent insert re-reads the winner's row.
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,16 +57,21 @@ def get_or_create_discord_user(*, discord_id: str) -> tuple[CustomUser, bool]:
     user = CustomUser.objects.filter(discord_id=discord_id).first()
     if user is not None:
         return user, False
-    try:
-        with transaction.atomic():
-            # create_user makes the profile in the same transaction; password=None is unusable.
-            user = CustomUser.objects.create_user(
-                username=f"discord_{discord_id}", password=None, discord_id=discord_id
-            )
-        return user, True
-    except IntegrityError:
-        # Another request created it between our read and our insert: use theirs.
-        return CustomUser.objects.get(discord_id=discord_id), False
+    username = f"discord_{discord_id}"
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                # create_user makes the profile in the same transaction; password=None is unusable.
+                user = CustomUser.objects.create_user(username=username, password=None, discord_id=discord_id)
+            return user, True
+        except IntegrityError:
+            # Another request created this Discord id between our read and our insert: use theirs.
+            existing = CustomUser.objects.filter(discord_id=discord_id).first()
+            if existing is not None:
+                return existing, False
+            # The username is someone else's: take a free variant and try again.
+            username = f"discord_{discord_id}_{secrets.token_hex(3)}"
+    raise RuntimeError("could not create an account for a Discord id")  # three clashes in a row
 
 
 def sign_in_discord(*, identity: DiscordIdentity) -> CustomUser:

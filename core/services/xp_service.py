@@ -31,6 +31,7 @@ from core.constants.modes import MODES
 from core.exceptions import (
     AlreadyCorrected,
     DailyCapExceeded,
+    DomainError,
     IdempotencyKeyReused,
     InactiveActivity,
     ModeMismatch,
@@ -138,6 +139,38 @@ def award_xp(
     UnitsOverEntryMaximum, DailyCapExceeded, IdempotencyKeyReused. A retry with the same
     ``idempotency_key`` returns the first award with ``duplicate=True`` and changes nothing.
     """
+    try:
+        return _validated_award(
+            user=user,
+            activity=activity,
+            units=units,
+            source=source,
+            submitted_by=submitted_by,
+            api_key=api_key,
+            idempotency_key=idempotency_key,
+            note=note,
+            mode=mode,
+        )
+    except DomainError:
+        # A retry whose first request succeeded gets the first answer even if the rules changed
+        # since (an admin deactivated the activity or lowered a limit). Only looked up on refusal.
+        if idempotency_key and XPEntry.objects.filter(user_id=user.pk, idempotency_key=idempotency_key).exists():
+            return _replay(user_id=user.pk, key=idempotency_key, activity=activity, units=Decimal(units))
+        raise
+
+
+def _validated_award(
+    *,
+    user: CustomUser,
+    activity: ActivityType | str,
+    units: Decimal,
+    source: str,
+    submitted_by: CustomUser | None,
+    api_key: ServiceAPIKey | None,
+    idempotency_key: str | None,
+    note: str,
+    mode: str | None,
+) -> Award:
     if isinstance(activity, str):
         activity = get_activity(activity)
     if not activity.is_active:
@@ -277,10 +310,11 @@ def _layer_up(mode: str, mode_after: int, xp: int) -> LayerUp | None:
     return LayerUp(mode, before, after) if before != after else None
 
 
-def _replay(*, user_id: int, key: str, activity: ActivityType, units: Decimal) -> Award:
+def _replay(*, user_id: int, key: str, activity: ActivityType | str, units: Decimal) -> Award:
     """The first answer for an Idempotency-Key, rebuilt from the ledger's running balance."""
     entry = XPEntry.objects.select_related("activity").get(user_id=user_id, idempotency_key=key)
-    if entry.activity_id != activity.pk or entry.units != units:
+    activity_key = activity if isinstance(activity, str) else activity.key
+    if entry.activity.key != activity_key or entry.units != units:
         raise IdempotencyKeyReused()
     profile = UserProfile.objects.get(user_id=user_id)
     return Award(

@@ -202,7 +202,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": [],
     # Proxies in front of the app (Heroku's router: 1), so a client address is not spoofable
     # through X-Forwarded-For for the per-address sign-in limit.
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
+    # 0: the client address is REMOTE_ADDR; a forged X-Forwarded-For cannot pick a fresh
+    # counter. Behind Heroku's router set NUM_PROXIES=1.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     # Shared through the cache (Redis when REDIS_URL is set). See api/throttling.py.
     "DEFAULT_THROTTLE_RATES": {
         "player_write": env("THROTTLE_PLAYER_WRITE", default="120/min"),

@@ -46,7 +46,8 @@ class SeasonListView(generics.ListAPIView[Season]):
 def _positive_int(value: str | None, default: int, maximum: int | None = None) -> int:
     if value is None:
         return default
-    if not value.isdigit() or int(value) < 1 or len(value) > 9:
+    # ASCII digits only ("²".isdigit() is true) and the length checked before int().
+    if not value.isascii() or not value.isdigit() or len(value) > 9 or int(value) < 1:
         raise InvalidPage()
     number = int(value)
     return min(number, maximum) if maximum else number

@@ -25,7 +25,7 @@ from api.v1.xp.serializers import (
     entry_data,
 )
 from core.constants.modes import MODES
-from core.exceptions import DomainError
+from core.exceptions import AccountInactive, DomainError
 from core.selectors.profile import profile_summary
 from core.services import user_service, xp_service
 from xp.models import ActivityType, XPEntry
@@ -134,7 +134,10 @@ class AddXPView(APIView):
         if is_service_key(request):
             if "discord_id" not in data:
                 raise DiscordIdRequired()
-            return user_service.find_discord_user(discord_id=data["discord_id"]), "bot", request.auth
+            target = user_service.find_discord_user(discord_id=data["discord_id"])
+            if target is not None and not target.is_active:
+                raise AccountInactive(discord_id=data["discord_id"])
+            return target, "bot", request.auth
         if "discord_id" in data:
             raise DiscordIdNotAllowed()
         return request.user, "mobile" if is_app_token(request) else "web", None
