@@ -31,6 +31,7 @@ class FakeDiscord:
         self.users: dict[str, dict[str, Any]] = {}
         self.codes: dict[str, tuple[str, str]] = {}  # code -> (discord_id, redirect_uri)
         self.tokens: dict[str, str] = {}  # access token -> discord_id
+        self.token_apps: dict[str, str] = {}  # access token -> the application it was issued to
         self.current_user: str | None = None  # who "is logged in at Discord" for authorize
         self.failure: str | None = None  # "5xx", "429", "garbage": how Discord misbehaves
         self.authorize_requests: list[dict[str, str]] = []
@@ -63,9 +64,10 @@ class FakeDiscord:
         self.codes[code] = (discord_id, redirect_uri)
         return code
 
-    def issue_token(self, discord_id: str) -> str:
+    def issue_token(self, discord_id: str, *, application_id: str = CLIENT_ID) -> str:
         token = secrets.token_urlsafe(24)
         self.tokens[token] = discord_id
+        self.token_apps[token] = application_id
         return token
 
 
@@ -131,6 +133,21 @@ def _handler(fake: FakeDiscord) -> type[BaseHTTPRequestHandler]:
                 if not auth.startswith("Bearer ") or discord_id is None:
                     return self._json(401, {"message": "401: Unauthorized", "code": 0})
                 return self._json(200, fake.users[discord_id])
+            if parts.path == "/api/oauth2/@me":  # the current authorization: which app, which user
+                if self._misbehave():
+                    return None
+                token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+                if token not in fake.tokens:
+                    return self._json(401, {"message": "401: Unauthorized", "code": 0})
+                return self._json(
+                    200,
+                    {
+                        "application": {"id": fake.token_apps[token], "name": "an app"},
+                        "scopes": ["identify", "email"],
+                        "expires": "2030-01-01T00:00:00+00:00",
+                        "user": fake.users[fake.tokens[token]],
+                    },
+                )
             return self._json(404, {"message": "404: Not Found", "code": 0})
 
         def do_POST(self) -> None:  # noqa: N802

@@ -176,3 +176,11 @@ def test_native_app_redirect_uri_with_a_custom_scheme(discord, alice):
     body = {"code": code, "redirect_uri": "igoultra://auth/discord", "client": "app"}
     response = app_client().post(URL, body, format="json")
     assert response.status_code == 200, response.content
+
+
+@pytest.mark.django_db
+def test_a_token_discord_issued_to_another_application_does_not_sign_in(discord, alice):
+    token = discord.issue_token(ALICE, application_id="999999999999999999")
+    response = app_client().post(URL, {"access_token": token, "client": "app"}, format="json")
+    assert response.status_code == 400 and response.json()["code"] == "discord_token_invalid"
+    assert not CustomUser.objects.filter(discord_id=ALICE).exists()

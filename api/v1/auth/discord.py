@@ -109,6 +109,21 @@ def exchange_code(*, code: str, redirect_uri: str) -> str:
     return token
 
 
+def ensure_token_is_ours(*, access_token: str) -> None:
+    """Refuse a token Discord issued to another application (token substitution: a token a
+    player gave some other Discord app must not sign them in here). Only tokens a client sends
+    need this; a token from our own code exchange is ours by construction."""
+    ensure_configured()
+    data = _call(
+        "GET", api_url("/oauth2/@me"), refused=DiscordTokenInvalid, headers={"Authorization": f"Bearer {access_token}"}
+    )
+    application = data.get("application") if isinstance(data, dict) else None
+    if not isinstance(application, dict):
+        raise DiscordBadGateway()
+    if str(application.get("id")) != str(settings.DISCORD_CLIENT_ID):
+        raise DiscordTokenInvalid()
+
+
 def identity_for(request: HttpRequest, *, access_token: str) -> DiscordIdentity:
     """Who ``access_token`` belongs to, read from users/@me through allauth's provider."""
     ensure_configured()

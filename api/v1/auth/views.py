@@ -114,6 +114,7 @@ class DiscordView(APIView):
             access_token = discord.exchange_code(code=values["code"], redirect_uri=values["redirect_uri"])
         else:
             access_token = values["access_token"]
+            discord.ensure_token_is_ours(access_token=access_token)
         user = sign_in_discord(identity=discord.identity_for(request._request, access_token=access_token))
         if not user.is_active:
             raise AccountDisabled()
