@@ -240,16 +240,6 @@ def repair_board(season_id: str, mode: str, *, max_rows: int | None = None) -> b
             lock.release()
 
 
-def drop_board(season_id: str, mode: str) -> None:
-    """Remove one board from the index entirely (the next rebuild starts from nothing)."""
-    client = r.get_redis()
-    if client is None:
-        return
-    keys = [board_key(season_id, mode), meta_key(season_id, mode), ready_key(season_id, mode)]
-    keys += [board_key(season_id, mode, league) for league in LEAGUES]
-    client.delete(*keys)
-
-
 def check_board(season_id: str, mode: str) -> list[str]:
     """Differences between the index and the database for one board (empty when in step)."""
     client = r.get_redis()
