@@ -202,3 +202,21 @@ def test_later_scores_move_to_the_new_league_and_the_board_follows(api_client):
     assert [row["user"]["username"] for row in body["results"]] == [players[0].username]
     past = api_client.get("/api/v1/seasons/reality/", {"season": JAN, "league": "silver"}).json()
     assert len(past["results"]) == 10  # the closed season still shows who played in silver
+
+
+@pytest.mark.postgres
+def test_two_runs_at_the_same_moment_end_exactly_as_one(postgres):
+    from tests.concurrency import run_at_once
+
+    original = build_mixed_world()
+    close()
+    clean = final_state()
+    reopen(original)
+
+    def close_all(i):
+        return [season_service.close_season(season) for season in season_service.seasons_to_close()]
+
+    reports = [report for run in run_at_once(close_all, 2) for report in run]
+    assert final_state() == clean
+    steps_per_season = len(season_service.MODES) * (len(season_service.LEAGUES) + 1)
+    assert sum(r.steps_run for r in reports) == steps_per_season * 2  # January and February, each step once

@@ -311,10 +311,14 @@ def close_season(season: Season, *, on_step=None) -> CloseReport:  # type: ignor
     run = skipped = up_total = down_total = 0
     for mode in MODES:
         for step in (*LEAGUES, INACTIVE_STEP):
-            if SeasonCloseStep.objects.filter(season=season, mode=mode, step=step).exists():
-                skipped += 1
-                continue
             with transaction.atomic():
+                # Two runs at once (two schedulers) take turns on the season row and the second
+                # finds the step done. NO KEY UPDATE: awards' foreign-key checks on the row
+                # (FOR KEY SHARE) are not blocked, so this lock cannot deadlock with them.
+                Season.objects.select_for_update(no_key=True).filter(pk=season.pk).first()
+                if SeasonCloseStep.objects.filter(season=season, mode=mode, step=step).exists():
+                    skipped += 1
+                    continue
                 if step == INACTIVE_STEP:
                     up, down, changed = 0, *_close_inactive(season, mode)
                 else:
