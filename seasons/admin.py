@@ -5,6 +5,19 @@ from django.utils.html import format_html
 from .models import Season, SeasonResult, SeasonScore
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the game writes (scores, final results): admins look, never edit."""
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
 @admin.register(Season)
 class SeasonAdmin(admin.ModelAdmin):
     list_display = ["id", "starts_at", "ends_at", "status", "closed_at", "standings"]
@@ -32,7 +45,7 @@ class SeasonAdmin(admin.ModelAdmin):
 
 
 @admin.register(SeasonScore)
-class SeasonScoreAdmin(admin.ModelAdmin):
+class SeasonScoreAdmin(ReadOnlyAdmin):
     """Standings: ordered like the leaderboard (XP, then who reached it first)."""
 
     list_display = ["season", "mode", "user", "xp", "league", "reached_at"]
@@ -40,33 +53,14 @@ class SeasonScoreAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__display_name", "user__discord_id"]
     ordering = ["season", "mode", "-xp", "reached_at", "user_id"]
     list_select_related = ["user"]
-    readonly_fields = ["user", "season", "mode", "xp", "league", "reached_at", "version"]
     show_full_result_count = False  # no COUNT(*) over a million rows per page view
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
 
 @admin.register(SeasonResult)
-class SeasonResultAdmin(admin.ModelAdmin):
+class SeasonResultAdmin(ReadOnlyAdmin):
     list_display = ["season", "mode", "user", "xp", "rank", "league", "new_league", "movement"]
     list_filter = ["season", "mode", "league", "movement"]
     search_fields = ["user__username"]
     ordering = ["season", "mode", "league", "rank"]
     list_select_related = ["user"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
