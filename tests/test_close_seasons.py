@@ -220,3 +220,15 @@ def test_two_runs_at_the_same_moment_end_exactly_as_one(postgres):
     assert final_state() == clean
     steps_per_season = len(season_service.MODES) * (len(season_service.LEAGUES) + 1)
     assert sum(r.steps_run for r in reports) == steps_per_season * 2  # January and February, each step once
+
+
+@pytest.mark.django_db(transaction=True)
+def test_close_seasons_job_closes_ended_seasons_through_the_worker():
+    from core.tasks import close_seasons
+    from tests.jobs import run_pending_jobs
+
+    make_board(3, prefix="job")
+    close_seasons.defer(timestamp=0)
+    run_pending_jobs(queues=["maintenance"])
+    assert Season.objects.get(id=JAN).status == Season.CLOSED
+    assert SeasonResult.objects.filter(season_id=JAN).count() == 3

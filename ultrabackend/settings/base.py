@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.discord",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "procrastinate.contrib.django",
     "core",
     "users",
     "xp",
@@ -236,5 +237,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
 }
+# --- Background jobs (procrastinate: jobs live in PostgreSQL; `manage.py procrastinate worker`) ---
+# Tasks are found in every app's tasks.py. A job deferred inside a transaction commits with it.
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
+
 CSRF_FAILURE_VIEW = "api.errors.csrf_failure"
 LEADERBOARD_INLINE_REBUILD_MAX = env.int("LEADERBOARD_INLINE_REBUILD_MAX", default=50_000)
