@@ -37,10 +37,12 @@ INSTALLED_APPS = [
     "xp",
     "seasons",
     "layers",
+    "apptokens",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "api.outage.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -82,6 +84,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("server_side_binding", env.bool("DB_SERVER_SIDE_BINDING", default=True))
     DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", env.int("DB_PREPARE_THRESHOLD", default=2))
+    # A hung database must not hold a worker: give up connecting after this many seconds (the
+    # request is then a 503 database_unavailable, docs/reliability.md).
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=3))
 
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Development only: WAL and IMMEDIATE transactions let a few workers write without
@@ -96,13 +101,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, sessions, rank index, shared throttling ----------------------------------
 REDIS_URL = env("REDIS_URL", default="")
+# Redis only ever speeds requests up (docs/reliability.md): every client (cache, sessions,
+# throttles, rank index) waits at most these seconds to connect and for an answer, and after a
+# failure or timeout a per-process circuit breaker skips Redis for REDIS_BREAKER_RESET_SECONDS
+# (answers then come from PostgreSQL).
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=0.05)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.05)
+REDIS_BREAKER_RESET_SECONDS = env.float("REDIS_BREAKER_RESET_SECONDS", default=5.0)
+REDIS_BREAKER_FAIL_MAX = env.int("REDIS_BREAKER_FAIL_MAX", default=1)
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "core.cache.PooledRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="igo"),
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            "OPTIONS": {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, "socket_timeout": REDIS_SOCKET_TIMEOUT},
         }
     }
     # Sessions are read from Redis (no database round trip per request) and written through to
@@ -242,4 +255,6 @@ LOGGING = {
 PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
 
 CSRF_FAILURE_VIEW = "api.errors.csrf_failure"
+# Seconds a client is told to wait (Retry-After) when the database is unavailable (503).
+DATABASE_RETRY_AFTER_SECONDS = env.int("DATABASE_RETRY_AFTER_SECONDS", default=5)
 LEADERBOARD_INLINE_REBUILD_MAX = env.int("LEADERBOARD_INLINE_REBUILD_MAX", default=50_000)

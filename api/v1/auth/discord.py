@@ -155,15 +155,18 @@ def avatar_url(discord_id: str, avatar: object) -> str:
     return f"{CDN_URL}/embed/avatars/{(int(discord_id) >> 22) % 6}.png"
 
 
+def _header_safe(value: str) -> bool:
+    """Printable ASCII only: a header cannot carry other characters (a non-Latin-1 one fails to
+    encode, a control character would split the header)."""
+    return all(" " <= char <= "~" for char in value)
+
+
 def _call(method: str, url: str, *, refused: type[Exception], **kwargs: Any) -> Any:
+    headers = {"Accept": "application/json", **kwargs.pop("headers", {})}
+    if not all(_header_safe(value) for value in headers.values()):
+        raise refused()  # no such token can be valid: refused as Discord would
     try:
-        response = requests.request(
-            method,
-            url,
-            timeout=settings.DISCORD_TIMEOUT_SECONDS,
-            headers={"Accept": "application/json", **kwargs.pop("headers", {})},
-            **kwargs,
-        )
+        response = requests.request(method, url, timeout=settings.DISCORD_TIMEOUT_SECONDS, headers=headers, **kwargs)
     except requests.RequestException:
         logger.warning("Discord unreachable: %s %s", method, url, exc_info=True)
         raise DiscordUnavailable() from None

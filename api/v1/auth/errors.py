@@ -54,7 +54,3 @@ class TokenError(exceptions.AuthenticationFailed):
 
     def __init__(self, code: str = "token_invalid", detail: str = "The token is invalid.") -> None:
         super().__init__(detail=detail, code=code)
-
-
-class TokenStoreUnavailable(DomainError):
-    code, kind, message = "token_store_unavailable", "unavailable", "Tokens cannot be refreshed right now; try again."

@@ -10,18 +10,13 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from api.pagination import StandardPagePagination
+from api.pagination import InvalidPage, StandardPagePagination
 from core.constants.leagues import LEAGUES
-from core.exceptions import DomainError, InvalidSeasonId, UnknownLeague, UnknownSeason
+from core.exceptions import InvalidSeasonId, UnknownLeague, UnknownSeason
 from core.selectors.leaderboard import Row, leaderboard
 from core.services.season_service import season_for
 from core.utils.dates import SEASON_ID_RE, season_id_for, utc_now
 from seasons.models import Season
-
-
-class InvalidPage(DomainError):
-    code, kind, message = "invalid_page", "invalid", "page and page_size must be positive integers."
-
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50
@@ -90,7 +85,7 @@ class LeaderboardView(APIView):
             # month without a row yet simply has an empty board; no query needed.
             season_id, status = season_id_for(utc_now()), Season.OPEN
         else:
-            if not SEASON_ID_RE.match(season_id):
+            if not SEASON_ID_RE.fullmatch(season_id):
                 raise InvalidSeasonId(season=season_id)
             found = Season.objects.filter(id=season_id).values_list("status", flat=True).first()
             if found is None:

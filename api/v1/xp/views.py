@@ -30,7 +30,7 @@ from core.selectors.profile import profile_summary
 from core.services import user_service, xp_service
 from xp.models import ActivityType, XPEntry
 
-SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]{1,50}$")
+SLUG_RE = re.compile(r"[-a-zA-Z0-9_]{1,50}")  # with fullmatch: no trailing newline
 
 
 class InvalidIdempotencyKey(DomainError):
@@ -165,7 +165,7 @@ class HistoryView(generics.ListAPIView[XPEntry]):
             qs = qs.filter(mode=mode)
         activity = self.request.query_params.get("activity")
         if activity is not None:
-            if not SLUG_RE.match(activity) or not ActivityType.objects.filter(key=activity).exists():
+            if not SLUG_RE.fullmatch(activity) or not ActivityType.objects.filter(key=activity).exists():
                 raise InvalidFilter(field="activity")
             qs = qs.filter(activity__key=activity)
         return qs
