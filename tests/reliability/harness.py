@@ -58,6 +58,10 @@ class FaultProxy:
         with self._lock:
             self.state = "cut"
             if self._listener is not None:
+                # shutdown() stops listening at once (and wakes the accept loop); close() alone
+                # waits for the blocked accept to return.
+                with contextlib.suppress(OSError):
+                    self._listener.shutdown(socket.SHUT_RDWR)
                 self._listener.close()
                 self._listener = None
             for conn in list(self._conns):
@@ -87,7 +91,14 @@ class FaultProxy:
     def _listen(self, port: int) -> None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((HOST, port))
+        for attempt in range(50):  # the old listener may take a moment to go away
+            try:
+                sock.bind((HOST, port))
+                break
+            except OSError:
+                if attempt == 49:
+                    raise
+                time.sleep(0.02)
         sock.listen(128)
         sock.settimeout(0.1)
         self._listener = sock
