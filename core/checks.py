@@ -27,7 +27,10 @@ def jwt_key_problem(key: object) -> str | None:
 def check_jwt_signing_key(app_configs: Any, **kwargs: Any) -> list[Error]:
     """Like Django's SECRET_KEY check, but an error: anyone who knows a weak key can forge an
     access token for any player."""
-    problem = jwt_key_problem(getattr(settings, "JWT_SIGNING_KEY", None))
+    if not getattr(settings, "JWT_SIGNING_KEY_SET", True):  # production: the variable is missing
+        problem: str | None = "JWT_SIGNING_KEY is not set (app tokens are signed with the secret key)."
+    else:
+        problem = jwt_key_problem(getattr(settings, "JWT_SIGNING_KEY", None))
     if problem is None:
         return []
     return [

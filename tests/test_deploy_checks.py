@@ -48,3 +48,10 @@ def test_check_deploy_fails_with_production_settings(key: str | None) -> None:
 def test_check_deploy_passes_with_a_real_key() -> None:
     result = _check_deploy(secrets.token_urlsafe(48))
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_a_missing_variable_is_an_error_even_though_tokens_fall_back(settings: Any) -> None:
+    settings.JWT_SIGNING_KEY = secrets.token_urlsafe(48)  # the production fallback: the secret key
+    settings.JWT_SIGNING_KEY_SET = False
+    problems = check_jwt_signing_key(None)
+    assert [p.id for p in problems] == ["igoultra.E001"] and "not set" in problems[0].msg
