@@ -34,6 +34,8 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
     db_utils.InterfaceError,
     psycopg.OperationalError,
     psycopg.InterfaceError,
+    # a write reaching a standby during a failover ("cannot execute ... in a read-only transaction")
+    psycopg.errors.ReadOnlySqlTransaction,
 )
 
 

@@ -56,8 +56,9 @@ class SessionStore(CachedDBStore):
         try:
             self._cache.set(self.cache_key, self._session, self.get_expiry_age())
         except Exception:
-            logger.warning("session cache unreachable; its copy is removed when Redis is back")
-            _forget_later(self.cache_key)
+            if not must_create:  # a new key has no older copy in Redis to go stale
+                logger.warning("session cache unreachable; its copy is removed when Redis is back")
+                _forget_later(self.cache_key)
 
     def delete(self, session_key=None):  # type: ignore[no-untyped-def]
         DBStore.delete(self, session_key)  # the revocation itself

@@ -34,6 +34,8 @@ OUTAGES = [
     _wrapped(psycopg.OperationalError("connection timeout expired")),
     _wrapped(psycopg.InterfaceError("the connection is closed"), InterfaceError),
     psycopg.OperationalError("server closed the connection unexpectedly"),
+    _wrapped(psycopg.errors.ReadOnlySqlTransaction("cannot execute INSERT in a read-only transaction")),
+    _wrapped(psycopg.errors.TooManyConnections("sorry, too many clients already")),
 ]
 
 
