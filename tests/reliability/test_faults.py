@@ -13,6 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from django.contrib.sessions.backends.cached_db import KEY_PREFIX
+from django.core.cache import caches
 
 from tests.jobs import run_pending_jobs
 from tests.reliability import harness
@@ -231,7 +233,10 @@ def test_sign_in_refresh_and_logout_with_redis_unreachable(faults: Faults) -> No
     )
     assert status == 204, body
     faults.redis.restore()
+    # the copy the logout could not remove (the test process reads the real Redis directly)
+    assert caches["default"].get(KEY_PREFIX + session) is not None
     run_pending_jobs()
+    assert caches["default"].get(KEY_PREFIX + session) is None
     time.sleep(2.5)
     for _ in range(2):
         status, _, body = faults.get("/api/v1/auth/session/", headers={"Cookie": f"sessionid={session}"})
