@@ -101,27 +101,21 @@ class BreakerRedis(redis.Redis):
         return pipe
 
 
-def connection_options() -> dict[str, Any]:
-    """Pool options for every Redis client of the project (also the cache's, in settings)."""
-    return {
-        "socket_connect_timeout": settings.REDIS_CONNECT_TIMEOUT,
-        "socket_timeout": settings.REDIS_SOCKET_TIMEOUT,
-        # redis-py retries 10 times with backoff by default: the breaker decides instead.
-        "retry": Retry(NoBackoff(), 0),
-        "retry_on_timeout": False,
-    }
-
-
-def guarded_client(url: str, **pool_options: Any) -> BreakerRedis:
-    client = BreakerRedis(connection_pool=redis.ConnectionPool.from_url(url, **pool_options))
-    client.breaker = breaker_for(url)
-    return client
-
-
 @functools.cache
 def _client(url: str, connect_timeout: float, socket_timeout: float) -> BreakerRedis:
-    # One connection pool per process and URL; the pool holds connections, not request state.
-    return guarded_client(url, **connection_options())
+    # One connection pool per process, URL and timeouts; the pool holds connections, not request
+    # state. The cache backend (core/cache.py) builds its own pool with the same settings.
+    pool = redis.ConnectionPool.from_url(
+        url,
+        socket_connect_timeout=connect_timeout,
+        socket_timeout=socket_timeout,
+        # redis-py retries 10 times with backoff by default: the breaker decides instead.
+        retry=Retry(NoBackoff(), 0),
+        retry_on_timeout=False,
+    )
+    client = BreakerRedis(connection_pool=pool)
+    client.breaker = breaker_for(url)
+    return client
 
 
 def get_redis() -> redis.Redis | None:

@@ -34,6 +34,7 @@ from api.v1.auth.errors import (
 )
 from core.exceptions import InvalidDiscordId
 from core.services.user_service import DiscordIdentity, validate_discord_id
+from core.utils.headers import is_header_safe
 
 logger = logging.getLogger(__name__)
 CDN_URL = "https://cdn.discordapp.com"
@@ -155,15 +156,9 @@ def avatar_url(discord_id: str, avatar: object) -> str:
     return f"{CDN_URL}/embed/avatars/{(int(discord_id) >> 22) % 6}.png"
 
 
-def _header_safe(value: str) -> bool:
-    """Printable ASCII only: a header cannot carry other characters (a non-Latin-1 one fails to
-    encode, a control character would split the header)."""
-    return all(" " <= char <= "~" for char in value)
-
-
 def _call(method: str, url: str, *, refused: type[Exception], **kwargs: Any) -> Any:
     headers = {"Accept": "application/json", **kwargs.pop("headers", {})}
-    if not all(_header_safe(value) for value in headers.values()):
+    if not all(is_header_safe(value) for value in headers.values()):
         raise refused()  # no such token can be valid: refused as Discord would
     try:
         response = requests.request(method, url, timeout=settings.DISCORD_TIMEOUT_SECONDS, headers=headers, **kwargs)
