@@ -4,6 +4,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 
@@ -41,7 +42,7 @@ class StrictSlugField(serializers.CharField):
     uses fullmatch (pass ``trim_whitespace=False`` so "steps " is not quietly "steps")."""
 
     default_error_messages = {
-        "invalid": 'Enter a valid "slug" consisting of letters, numbers, underscores or hyphens.',
+        "invalid": _('Enter a valid "slug" consisting of letters, numbers, underscores or hyphens.'),
     }
     SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 
@@ -50,3 +51,19 @@ class StrictSlugField(serializers.CharField):
         if not self.SLUG.fullmatch(value):
             self.fail("invalid")
         return value
+
+
+class StrictCharField(serializers.CharField):
+    """A string exactly as sent: not trimmed, and a number or a list is refused rather than
+    turned into text."""
+
+    default_error_messages = {"not_a_string": "A string is required."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return str(super().to_internal_value(data))

@@ -23,6 +23,7 @@ import psycopg
 from django.conf import settings
 from django.db import utils as db_utils
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +54,8 @@ def retry_after() -> int:
 
 
 def unavailable_body() -> dict[str, str]:
-    return {
-        "code": "database_unavailable",
-        "detail": f"The database is unavailable right now; retry in {retry_after()} seconds.",
-    }
+    text = gettext("The database is unavailable right now; retry in %(seconds)d seconds.")
+    return {"code": "database_unavailable", "detail": text % {"seconds": retry_after()}}
 
 
 def unavailable_response(exc: BaseException) -> JsonResponse:

@@ -12,11 +12,7 @@ from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from core.exceptions import DomainError
-
-
-class InvalidPage(DomainError):
-    code, kind, message = "invalid_page", "invalid", "page and page_size must be positive integers."
+from core.exceptions import InvalidPage
 
 
 def positive_int(value: str | None) -> int | None:

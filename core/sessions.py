@@ -30,18 +30,18 @@ class SessionStore(CachedDBStore):
 
     def load(self):  # type: ignore[no-untyped-def]
         try:
-            data = self._cache.get(self.cache_key)
+            data = self._cache.get(self.cache_key)  # type: ignore[attr-defined]
         except Exception:  # Redis down: read the database instead.
             logger.warning("session cache unreachable; reading the database")
             data = None
         if data is not None:
             return data
-        s = self._get_session_from_db()
+        s = self._get_session_from_db()  # type: ignore[attr-defined]
         if not s:
             return {}
         data = self.decode(s.session_data)
         try:
-            self._cache.set(self.cache_key, data, self.get_expiry_age(expiry=s.expire_date))
+            self._cache.set(self.cache_key, data, self.get_expiry_age(expiry=s.expire_date))  # type: ignore[attr-defined]
         except Exception:
             logger.warning("session cache unreachable; not caching")
         return data
@@ -54,7 +54,7 @@ class SessionStore(CachedDBStore):
     def save(self, must_create=False):  # type: ignore[no-untyped-def]
         DBStore.save(self, must_create)
         try:
-            self._cache.set(self.cache_key, self._session, self.get_expiry_age())
+            self._cache.set(self.cache_key, self._session, self.get_expiry_age())  # type: ignore[attr-defined]
         except Exception:
             if not must_create:  # a new key has no older copy in Redis to go stale
                 logger.warning("session cache unreachable; its copy is removed when Redis is back")
@@ -68,7 +68,7 @@ class SessionStore(CachedDBStore):
             session_key = self.session_key
         cache_key = self.cache_key_prefix + session_key
         try:
-            self._cache.delete(cache_key)
+            self._cache.delete(cache_key)  # type: ignore[attr-defined]
         except Exception:
             logger.warning("session cache unreachable; its copy is removed when Redis is back")
             _forget_later(cache_key)

@@ -73,9 +73,7 @@ def test_app_sign_in_refresh_and_logout_without_redis(redis_down, alice) -> None
 
 
 @pytest.mark.django_db
-def test_a_logout_without_redis_revokes_in_the_database_and_queues_the_cache_removal(
-    postgres, redis_down, alice
-) -> None:  # type: ignore[no-untyped-def]
+def test_a_logout_without_redis_revokes_in_the_database_and_queues_the_cache_removal(redis_down, alice) -> None:  # type: ignore[no-untyped-def]
     client = APIClient()
     start = client.get("/api/v1/auth/discord/")
     query = parse_qs(urlsplit(start["Location"]).query)

@@ -36,7 +36,7 @@ class Faults:
 
 
 @pytest.fixture
-def faults(postgres: None, redis_server: Any, transactional_db: None, tmp_path: Path) -> Iterator[Faults]:
+def faults(redis_server: Any, transactional_db: None, tmp_path: Path) -> Iterator[Faults]:
     db = connection.settings_dict  # the pytest-django test database (its name has test_ / _gwN)
     pg_proxy = harness.FaultProxy((db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432)))
     redis_url = urlsplit(settings.REDIS_URL)

@@ -87,7 +87,7 @@ def test_script_errors_do_not_open_the_breaker(proxied_redis: FaultProxy) -> Non
     assert r.breaker_state() == "closed"
 
 
-@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
 def test_xp_add_profile_and_boards_answer_from_postgres_while_redis_hangs(proxied_redis: FaultProxy, player) -> None:  # type: ignore[no-untyped-def]
     client = APIClient()
     client.force_login(player)  # the session is written through to the database

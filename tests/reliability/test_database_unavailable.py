@@ -87,7 +87,7 @@ def test_errors_outside_views_answer_503_not_500(settings: Any) -> None:
         assert server_error(request).status_code == 500
 
 
-def test_the_database_gives_up_connecting_after_a_few_seconds(postgres: None) -> None:
+def test_the_database_gives_up_connecting_after_a_few_seconds() -> None:
     from django.conf import settings
 
     timeout = settings.DATABASES["default"]["OPTIONS"]["connect_timeout"]

@@ -22,7 +22,7 @@ from tests.reliability.conftest import Faults, assert_totals_equal_ledger
 from users.models import ServiceAPIKey
 from xp.models import XPEntry
 
-pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.faults, pytest.mark.redis]
 
 PLAYERS = [str(80351110224678900 + n) for n in range(12)]
 CLIENT_TIMEOUT = 20.0  # seconds: the generous sanity bound

@@ -1,0 +1,302 @@
+"""The Redis rank index that mirrors SeasonScore (PostgreSQL is the truth).
+
+One sorted set per (season, mode) plus one per league, written after commit from the database's
+values, never by blind increments: each write carries the score row's ``version`` and a Lua
+script drops any write older than what it already holds, so out-of-order after-commit writes
+cannot leave a stale score.
+
+Score and member encoding: the sorted-set score is the season XP (an exact integer); the member
+is ``<inverted microseconds since season start, 14 digits><inverted user id, 12 digits>``. Redis
+orders equal scores by member, so in descending order the player who reached the score first
+(and then the lower user id) comes first: exactly ``ORDER BY xp DESC, reached_at, user_id``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+
+from core.constants.leagues import LEAGUES
+from core.constants.modes import MODES
+from core.services.seasons.lifecycle import ScoreState
+from core.utils import redis as r
+from core.utils.dates import month_bounds, utc_now
+from seasons.models import RankIndexRepair, Season, SeasonScore
+
+logger = logging.getLogger(__name__)
+
+_TIME_DIGITS, _UID_DIGITS = 14, 12
+_TIME_SPAN = 10**_TIME_DIGITS  # microseconds since the season start: ~3 years (late corrections)
+_UID_SPAN = 10**_UID_DIGITS
+BATCH_SIZE = 5000  # rows per database chunk and per Redis pipeline
+
+
+def board_key(season_id: str, mode: str, league: str | None = None) -> str:
+    return r.key("lb", season_id, mode, league) if league else r.key("lb", season_id, mode)
+
+
+def meta_key(season_id: str, mode: str) -> str:
+    return r.key("lb", season_id, mode, "meta")
+
+
+def ready_key(season_id: str, mode: str) -> str:
+    return r.key("lb", season_id, mode, "ready")
+
+
+def encode_member(season_id: str, user_id: int, reached_at: datetime) -> str:
+    start, _ = month_bounds(season_id)
+    micros = (reached_at - start) // timedelta(microseconds=1)  # exact: no float on the way
+    micros = min(max(micros, 0), _TIME_SPAN - 1)
+    return f"{_TIME_SPAN - 1 - micros:0{_TIME_DIGITS}d}{_UID_SPAN - 1 - user_id:0{_UID_DIGITS}d}"
+
+
+def decode_user_id(member: str | bytes) -> int:
+    text = member.decode() if isinstance(member, bytes) else member
+    return _UID_SPAN - 1 - int(text[_TIME_DIGITS:])
+
+
+_UPSERT_LUA = """
+local cur = redis.call('HGET', KEYS[3], ARGV[1])
+if cur then
+  local a = string.find(cur, '|', 1, true)
+  local b = string.find(cur, '|', a + 1, true)
+  if tonumber(string.sub(cur, 1, a - 1)) >= tonumber(ARGV[2]) then return 0 end
+  local old = string.sub(cur, a + 1, b - 1)
+  redis.call('ZREM', KEYS[1], old)
+  redis.call('ZREM', ARGV[5] .. string.sub(cur, b + 1), old)
+end
+if tonumber(ARGV[3]) > 0 then
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+end
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[2] .. '|' .. ARGV[4] .. '|' .. ARGV[6])
+return 1
+"""
+
+
+def _upsert_args(state: ScoreState) -> tuple[list[str], list[str | int]]:
+    keys = [
+        board_key(state.season_id, state.mode),
+        board_key(state.season_id, state.mode, state.league),
+        meta_key(state.season_id, state.mode),
+    ]
+    member = encode_member(state.season_id, state.user_id, state.reached_at)
+    league_prefix = board_key(state.season_id, state.mode) + ":"
+    return keys, [state.user_id, state.version, state.xp, member, league_prefix, state.league]
+
+
+def index_scores(states: Iterable[ScoreState]) -> None:
+    """Write score states to the index (older versions are ignored). Raises on Redis errors."""
+    client = r.get_redis()
+    if client is None:
+        return
+    script = r.script(client, _UPSERT_LUA)
+    states = list(states)
+    if len(states) == 1:
+        # The after-commit write of one score: a plain EVALSHA (redis-py loads the script on a
+        # NOSCRIPT answer); a pipelined Script would add a SCRIPT EXISTS round trip.
+        keys, args = _upsert_args(states[0])
+        script(keys=keys, args=args)
+        return
+    pipe = client.pipeline(transaction=False)
+    for state in states:
+        keys, args = _upsert_args(state)
+        script(keys=keys, args=args, client=pipe)
+    pipe.execute()
+
+
+@dataclass(frozen=True)
+class IndexHint:
+    season_created: bool = False  # the write made the season: its boards were empty, so complete
+    needs_repair: bool = False  # an earlier index write for this board failed
+
+
+def index_on_commit(state: ScoreState | None, hint: IndexHint | None = None) -> None:
+    """After the current transaction commits, mirror ``state`` into the index (best effort:
+    a failure leaves the database right, records the board for repair, and the database serves
+    it until it is rebuilt).
+
+    A board is trusted ("ready") from the moment its season is made (every score after that
+    is written by its own writer) or from a rebuild. A write that learns an earlier write was
+    lost takes the ready mark away, so readers fall back to the database until a rebuild."""
+    if state is None or r.get_redis() is None:
+        return
+
+    def write() -> None:
+        try:
+            index_scores([state])
+            client = r.get_redis()
+            if client is not None and hint is not None and hint.season_created:
+                for mode in MODES:
+                    client.set(ready_key(state.season_id, mode), "1", nx=True)
+            if client is not None and hint is not None and hint.needs_repair:
+                client.delete(ready_key(state.season_id, state.mode))
+        except r.REDIS_ERRORS:
+            logger.warning("rank index write failed for %s; board served from the database until rebuilt", state)
+            RankIndexRepair.objects.update_or_create(
+                season_id=state.season_id, mode=state.mode, defaults={"created_at": utc_now()}
+            )
+
+    transaction.on_commit(write)
+
+
+def rebuild_board(
+    season_id: str, mode: str, *, batch_size: int = BATCH_SIZE, progress: Callable[[int], object] | None = None
+) -> int:
+    """Rewrite the index of one season and mode from the database; returns rows written.
+
+    Safe while writes go on: every write is version-guarded. Marks the board ready at the end.
+    """
+    client = r.get_redis()
+    if client is None:
+        return 0
+    written = 0
+    batch: list[ScoreState] = []
+    rows = (
+        SeasonScore.objects.filter(season_id=season_id, mode=mode)
+        .values_list("user_id", "xp", "league", "reached_at", "version")
+        .order_by()
+        .iterator(chunk_size=batch_size)
+    )
+    for user_id, xp, league, reached_at, version in rows:
+        batch.append(ScoreState(user_id, season_id, mode, xp, league, reached_at, version))
+        if len(batch) >= batch_size:
+            index_scores(batch)
+            written += len(batch)
+            if progress:
+                progress(len(batch))
+            batch = []
+    if batch:
+        index_scores(batch)
+        written += len(batch)
+        if progress:
+            progress(len(batch))
+    client.set(ready_key(season_id, mode), "1")
+    return written
+
+
+def boards_needing_repair(season_id: str) -> set[str]:
+    """Modes of ``season_id`` whose index missed a write (one small query)."""
+    return set(RankIndexRepair.objects.filter(season_id=season_id).values_list("mode", flat=True))
+
+
+def repair_board(season_id: str, mode: str) -> bool:
+    """Rebuild one board from scratch (its keys dropped first, so stale or foreign members go
+    too) unless another process is rebuilding it; True when it is ready afterwards. Readers are
+    served from the database while it runs; writes meanwhile are version-guarded."""
+    client = r.get_redis()
+    if client is None:
+        return False
+    lock = client.lock(r.key("lb", season_id, mode, "rebuilding"), timeout=3600, blocking=False)
+    if not lock.acquire(blocking=False):
+        return False
+    try:
+        started = utc_now()
+        client.delete(
+            ready_key(season_id, mode),
+            board_key(season_id, mode),
+            meta_key(season_id, mode),
+            *(board_key(season_id, mode, league) for league in LEAGUES),
+        )
+        rebuild_board(season_id, mode)
+        RankIndexRepair.objects.filter(season_id=season_id, mode=mode, created_at__lte=started).delete()
+        return not RankIndexRepair.objects.filter(season_id=season_id, mode=mode).exists()
+    finally:
+        with contextlib.suppress(*r.REDIS_ERRORS):  # expired meanwhile: nothing to release
+            lock.release()
+
+
+@dataclass(frozen=True)
+class BoardRepair:
+    season_id: str
+    mode: str
+    problems: list[str]  # what the check found before the repair
+    repaired: bool
+
+
+def repair_boards(boards: Iterable[tuple[str, str]] | None = None) -> list[BoardRepair]:
+    """Check every board (or ``boards``) against the database and rebuild each one that
+    differs, is not ready or missed a write. Returns what was found and done."""
+    client = r.get_redis()
+    if client is None:
+        return []
+    marked = set(RankIndexRepair.objects.values_list("season_id", "mode"))
+    done: list[BoardRepair] = []
+    for season_id, mode in boards if boards is not None else boards_in_database():
+        problems = check_board(season_id, mode)
+        if (season_id, mode) in marked:
+            problems.append(f"{season_id} {mode}: an index write failed")
+        if problems:
+            done.append(BoardRepair(season_id, mode, problems, repair_board(season_id, mode)))
+    return done
+
+
+def boards_not_ready() -> list[tuple[str, str]]:
+    """Boards that missed a write or whose ready mark is gone (Redis restarted empty), newest first."""
+    client = r.get_redis()
+    if client is None:
+        return []
+    marked = set(RankIndexRepair.objects.values_list("season_id", "mode"))
+    boards = [b for b in boards_in_database() if b in marked or not client.exists(ready_key(*b))]
+    return sorted(boards, reverse=True)
+
+
+def check_board(season_id: str, mode: str) -> list[str]:
+    """Differences between the index and the database for one board (empty when in step)."""
+    client = r.get_redis()
+    if client is None:
+        return ["redis not configured"]
+    problems: list[str] = []
+    expected: dict[int, tuple[float, str, str]] = {}
+    for user_id, xp, league, reached_at in (
+        SeasonScore.objects.filter(season_id=season_id, mode=mode, xp__gt=0)
+        .values_list("user_id", "xp", "league", "reached_at")
+        .iterator(chunk_size=BATCH_SIZE)
+    ):
+        expected[user_id] = (float(xp), encode_member(season_id, user_id, reached_at), league)
+    if expected and not client.exists(ready_key(season_id, mode)):
+        problems.append(f"{season_id} {mode}: index not marked ready")
+    actual = {(m.decode() if isinstance(m, bytes) else m): s for m, s in client.zscan_iter(board_key(season_id, mode))}
+    expected_members: dict[str, float] = {member: xp for xp, member, _ in expected.values()}
+    for member, want in expected_members.items():
+        if actual.get(member) != want:
+            problems.append(
+                f"{season_id} {mode}: user {decode_user_id(member)} expected {want}, index has {actual.get(member)}"
+            )
+    for member in actual.keys() - expected_members.keys():
+        problems.append(f"{season_id} {mode}: user {decode_user_id(member)} is in the index but not the database")
+    for league in LEAGUES:
+        wanted = {member for _, member, lg in expected.values() if lg == league}
+        present = {
+            (m.decode() if isinstance(m, bytes) else m)
+            for m, _ in client.zscan_iter(board_key(season_id, mode, league))
+        }
+        if wanted != present:
+            problems.append(f"{season_id} {mode} {league}: {len(wanted ^ present)} members differ")
+    return problems
+
+
+def boards_in_database() -> list[tuple[str, str]]:
+    return [(season.id, mode) for season in Season.objects.order_by("id") for mode in MODES]
+
+
+def reindex_on_commit(states: list[ScoreState]) -> None:
+    """After commit, mirror many changed scores into the index (failures mark boards for repair)."""
+    if not states or r.get_redis() is None:
+        return
+
+    def write() -> None:
+        try:
+            index_scores(states)
+        except r.REDIS_ERRORS:
+            for season_id, mode in {(s.season_id, s.mode) for s in states}:
+                RankIndexRepair.objects.update_or_create(
+                    season_id=season_id, mode=mode, defaults={"created_at": utc_now()}
+                )
+
+    transaction.on_commit(write)
