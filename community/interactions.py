@@ -25,10 +25,12 @@ from community import embeds, services
 from community.discord_api import application_id
 from core.constants.leagues import LEAGUES
 from core.constants.modes import MODES
-from core.exceptions import AccountInactive, DomainError
+from core.exceptions import AccountDisabled, DomainError
 from core.selectors.leaderboard import leaderboard as leaderboard_page
 from core.selectors.profile import profile_summary
-from core.services import layer_service, season_service, xp_service
+from core.services import layer_service
+from core.services.seasons import rank_index
+from core.services.xp.for_discord_user import award_xp_to_discord_user
 from core.utils import redis as r
 from core.utils.dates import SEASON_ID_RE, season_id_for, utc_now
 from users.models import CustomUser
@@ -128,24 +130,16 @@ def log(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
     note = options.get("note") or ""
     if not isinstance(note, str) or len(note) > 500:
         raise Refused("A note can be at most 500 characters.")
-    idempotency_key = f"discord:{ctx.id}"  # Discord's interaction id: a replay adds nothing
-
-    def award(user: CustomUser) -> xp_service.Award:
-        if not user.is_active:
-            raise AccountInactive()
-        return xp_service.award_xp(
-            user=user, activity=key, units=units, note=note, source="discord", idempotency_key=idempotency_key
-        )
-
-    user = ctx.account()
-    if user is None:
-        # The first XP of this Discord user: the account is made with it (a refused award leaves none).
-        with transaction.atomic():
-            user = ctx.account(create=True)
-            assert user is not None
-            result = award(user)
-    else:
-        result = award(user)
+    user, result = award_xp_to_discord_user(
+        discord_id=str(ctx.discord_user["id"]),
+        activity=key,
+        units=units,
+        note=note,
+        source="discord",
+        idempotency_key=f"discord:{ctx.id}",  # Discord's interaction id: a replay adds nothing
+    )
+    services.name_account(user, ctx.discord_user)
+    services.remember_member(ctx.guild_id, user)
     activity = result.entry.activity
     summary_level = profile_summary(
         user, totals=result.profile, season_id=result.entry.season_id, season_xp=result.season_xp
@@ -263,10 +257,10 @@ def index_ready(season_id: str, mode: str) -> bool:
     if client is None:
         return False
     try:
-        ready = bool(client.exists(season_service.ready_key(season_id, mode)))
+        ready = bool(client.exists(rank_index.ready_key(season_id, mode)))
     except r.REDIS_ERRORS:
         return False
-    return ready and mode not in season_service.boards_needing_repair(season_id)
+    return ready and mode not in rank_index.boards_needing_repair(season_id)
 
 
 # --- /events, /join ---------------------------------------------------------------------------
@@ -289,7 +283,7 @@ def join(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
         user = ctx.account(create=True)
         assert user is not None
         if not user.is_active:
-            raise AccountInactive()
+            raise AccountDisabled()
         participation = layer_service.join_event(user=user, event=event)
     return reply(embeds.joined(participation.event))
 
@@ -341,7 +335,7 @@ def refusal(exc: DomainError) -> str:
         "daily_cap_exceeded": f"That would go over today's limit for this activity ({d.get('daily_unit_cap')} a day). "
         "Try again tomorrow.",
         "idempotency_key_reused": "This interaction was already used for a different log.",
-        "account_inactive": "Your iGoUltra account is deactivated.",
+        "account_disabled": "Your iGoUltra account is disabled.",
         "invalid_discord_id": "Discord sent an id I cannot read.",
         "unknown_event": "I can't find that event. /events lists the open ones.",
         "event_full": "This event is full.",

@@ -24,17 +24,23 @@ def discord_name(discord_user: dict[str, Any]) -> str:
 
 def account_for(discord_user: dict[str, Any], *, create: bool) -> CustomUser | None:
     """The account of the Discord user who sent an interaction; with ``create``, made as the bot
-    path makes it (``get_or_create_discord_user``), named after their Discord display name.
-    Raises InvalidDiscordId."""
+    path makes it (``get_or_create_discord_user``; call it inside the transaction of the write it
+    is made for), named after their Discord display name. Raises InvalidDiscordId."""
     discord_id = str(discord_user.get("id", ""))
     if not create:
         return user_service.find_discord_user(discord_id=discord_id)
-    user, created = user_service.get_or_create_discord_user(discord_id=discord_id)
-    name = discord_name(discord_user)
-    if created and name and not user.display_name:
-        user.display_name = name
-        user.save(update_fields=["display_name"])
+    user, _ = user_service.get_or_create_discord_user(discord_id=discord_id)
+    name_account(user, discord_user)
     return user
+
+
+def name_account(user: CustomUser, discord_user: dict[str, Any]) -> None:
+    """An account without a display name (made by a command) takes the Discord display name;
+    a name the player chose or got at sign-in is never overwritten."""
+    name = discord_name(discord_user)
+    if name and not user.display_name:
+        user.display_name = name
+        type(user).objects.filter(pk=user.pk, display_name="").update(display_name=name)
 
 
 def remember_member(guild_id: str | None, user: CustomUser | None) -> None:

@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 
 from community import discord_api, interactions, linked_roles
 from community.signature import SignatureRefused, verify
+from core.clients.discord import avatar_url
 from core.exceptions import DomainError
 from core.services.user_service import DiscordIdentity, sign_in_discord, validate_discord_id
 
@@ -153,6 +154,4 @@ class LinkedRolesCallbackView(APIView):
 
 
 def _avatar(discord_id: str, avatar: object) -> str:
-    from api.v1.auth.discord import avatar_url
-
     return avatar_url(discord_id, avatar)
