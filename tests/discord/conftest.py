@@ -267,3 +267,16 @@ class Interactions:
 @pytest.fixture
 def interactions(signing_key: SigningKey) -> Interactions:
     return Interactions(signing_key)
+
+
+@pytest.fixture(autouse=True)
+def _empty_job_queue(request: pytest.FixtureRequest) -> None:
+    """Transactional tests flush Django's tables but not the task queue's: start each with none."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE procrastinate_jobs CASCADE")
