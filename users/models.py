@@ -12,7 +12,7 @@ class PlayerManager(UserManager["CustomUser"]):
         from xp.models import UserProfile
 
         with transaction.atomic():
-            user = super()._create_user(username, email, password, **extra_fields)
+            user = super()._create_user(username, email, password, **extra_fields)  # type: ignore[misc]
             UserProfile.objects.get_or_create(user=user)
         return user
 

@@ -9,7 +9,7 @@ from core.services.xp import correct_entry
 from core.tasks import repair_rank_index
 from core.utils import redis as r
 from seasons.models import RankIndexRepair
-from seasons.tests.helpers import at, award_at
+from tests.seasons.helpers import at, award_at
 from users.tests.factories import PlayerFactory
 from xp.models import UserProfile
 
@@ -229,7 +229,12 @@ def test_index_survives_redis_losing_everything(redis_server, settings, march):
     before = all_answers(march)
     prefix = settings.CACHES["default"]["KEY_PREFIX"]
     redis_server.delete(*redis_server.keys(f"{prefix}:*"))  # only this test run's keys
-    assert all_answers(march) == before
+    assert all_answers(march) == before  # served by the database: the board is not ready
+    assert not redis_server.exists(rank_index.ready_key("2026-03", "reality"))
+    assert repair_rank_index(timestamp=0) >= 2  # the every-minute job rebuilds both modes
+    assert redis_server.exists(rank_index.ready_key("2026-03", "reality"))
+    assert rank_index.check_board("2026-03", "reality") == []
+    assert all_answers(march) == before  # and Redis serves the same answers again
 
 
 @pytest.mark.django_db(transaction=True)

@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from core.services.seasons import closing
 from seasons.models import Season, SeasonCloseStep, SeasonResult, SeasonScore
-from seasons.tests.helpers import at, award_at
+from tests.seasons.helpers import at, award_at
 from users.models import CustomUser
 from users.tests.factories import PlayerFactory
 from xp.models import UserProfile
