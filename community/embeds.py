@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from core.constants.layers import BY_CODE
+from core.constants.layers import BY_CODE, LADDERS
 from core.constants.modes import MODES
 
 EPHEMERAL = 64
@@ -220,9 +220,12 @@ def level_up_announcement(name: str, data: dict[str, Any]) -> dict[str, Any]:
 
 def layer_up_announcement(name: str, data: dict[str, Any]) -> dict[str, Any]:
     mode = str(data.get("mode") or "")
+    to = data.get("to")
+    if isinstance(to, int) and not isinstance(to, bool) and mode in LADDERS and 0 <= to < len(LADDERS[mode]):
+        to = LADDERS[mode][to].code  # a layer given by its order
     return {
         "title": f"New {mode} layer!".replace("  ", " "),
-        "description": f"**{name}** entered **{layer_name(str(data.get('to')))}**.",
+        "description": f"**{name}** entered **{layer_name(str(to))}**.",
         "color": COLOR_CELEBRATE,
     }
 

@@ -25,7 +25,7 @@ from community import embeds, services
 from community.discord_api import application_id
 from core.constants.leagues import LEAGUES
 from core.constants.modes import MODES
-from core.exceptions import AccountDisabled, DomainError
+from core.exceptions import AccountDisabled, DomainError, InvalidInteraction
 from core.selectors.leaderboard import leaderboard as leaderboard_page
 from core.selectors.profile import profile_summary
 from core.services import layer_service
@@ -46,10 +46,6 @@ LEADERBOARD_ID = re.compile(r"^lb:(reality|cyber):(-|[a-z]{1,10}):(\d{4}-\d{2}):
 MAX_UNITS = Decimal("9999999999.99")
 
 
-class InvalidInteraction(Exception):
-    """Not an interaction we can read (the view answers 400)."""
-
-
 class Refused(DomainError):
     """A refusal that only exists on Discord (the message is the player's text)."""
 
@@ -61,17 +57,17 @@ class Refused(DomainError):
 
 def handle(interaction: Any) -> dict[str, Any]:
     if not isinstance(interaction, dict) or not isinstance(interaction.get("type"), int):
-        raise InvalidInteraction("an interaction is a JSON object with a type")
+        raise InvalidInteraction("An interaction is a JSON object with a type.")
     kind = interaction["type"]
     if kind == PING:
         return {"type": PONG}
     data = interaction.get("data")
     if not isinstance(data, dict):
-        raise InvalidInteraction("data is missing")
+        raise InvalidInteraction("The interaction has no data.")
     if kind == AUTOCOMPLETE:
         return {"type": AUTOCOMPLETE_RESULT, "data": {"choices": autocomplete(data)}}
     if kind not in (APPLICATION_COMMAND, MESSAGE_COMPONENT):
-        raise InvalidInteraction(f"unknown interaction type {kind}")
+        raise InvalidInteraction(f"Unknown interaction type {kind}.")
     try:
         if kind == APPLICATION_COMMAND:
             handler = COMMANDS.get(str(data.get("name")))
@@ -79,6 +75,8 @@ def handle(interaction: Any) -> dict[str, Any]:
                 raise Refused("I don't know this command (yet). An admin can run `discord_sync` to update them.")
             return handler(Context(interaction), options_of(data))
         return component(Context(interaction), data)
+    except InvalidInteraction:
+        raise  # not the player's doing: the view answers 400
     except DomainError as exc:
         return {"type": CHANNEL_MESSAGE, "data": embeds.error(refusal(exc))}
 
@@ -91,7 +89,7 @@ class Context:
         member = interaction.get("member")
         user = member.get("user") if isinstance(member, dict) else interaction.get("user")
         if not isinstance(user, dict) or "id" not in user:
-            raise InvalidInteraction("no user in the interaction")
+            raise InvalidInteraction("The interaction names no user.")
         self.discord_user: dict[str, Any] = user
         self.guild_id = interaction.get("guild_id") if isinstance(interaction.get("guild_id"), str) else None
         self.id = str(interaction.get("id", ""))
@@ -111,7 +109,7 @@ class Context:
 def options_of(data: dict[str, Any]) -> dict[str, Any]:
     options = data.get("options") or []
     if not isinstance(options, list):
-        raise InvalidInteraction("options must be a list")
+        raise InvalidInteraction("Options must be a list.")
     return {o["name"]: o.get("value") for o in options if isinstance(o, dict) and isinstance(o.get("name"), str)}
 
 

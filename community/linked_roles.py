@@ -22,7 +22,7 @@ from community.commands import LEAGUE_NUMBER
 from community.models import DiscordLink
 from core.constants.layers import layer_for_xp
 from core.constants.modes import MODES
-from core.exceptions import DomainError
+from core.exceptions import LinkedRolesNotConfigured
 from core.utils.dates import utc_now
 from users.models import CustomUser
 from xp.models import UserProfile
@@ -31,14 +31,6 @@ logger = logging.getLogger(__name__)
 
 SCOPES = ("role_connections.write", "identify")
 REFRESH_MARGIN = timedelta(minutes=5)
-
-
-class LinkedRolesNotConfigured(DomainError):
-    code, kind, message = (
-        "linked_roles_not_configured",
-        "unavailable",
-        "Discord Linked Roles are not configured on this server.",
-    )
 
 
 class TokenExpired(api.Unavailable):

@@ -111,7 +111,7 @@ def test_channels_choose_what_they_announce(discord, player, channel):
     AnnouncementChannel.objects.create(
         guild_id=OTHER_GUILD, channel_id="400000000000000002", is_active=False, members_only=False
     )
-    handle_event(event_for(player, "layer_up", **{"from": "CL0", "to": "CL1", "mode": "cyber"}))
+    handle_event(event_for(player, "layer_up", **{"from": 0, "to": 1, "mode": "cyber"}))  # orders work too
     run_pending_jobs()
     [message] = discord.received
     assert message.path == f"/api/channels/{CHANNEL_ID}/messages"

@@ -24,9 +24,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from community import discord_api, interactions, linked_roles
-from community.signature import SignatureRefused, verify
+from community.signature import verify
 from core.clients.discord import avatar_url
-from core.exceptions import DomainError
+from core.exceptions import DomainError, InvalidInteraction
 from core.services.user_service import DiscordIdentity, sign_in_discord, validate_discord_id
 
 logger = logging.getLogger(__name__)
@@ -50,21 +50,18 @@ class InteractionsView(APIView):
     @extend_schema(request=dict, responses={200: dict, 400: dict, 401: dict})
     def post(self, request: Request) -> Response:
         body = request._request.body  # the raw bytes Discord signed
-        try:
-            verify(
-                public_key_hex=settings.DISCORD_PUBLIC_KEY,
-                signature_hex=request.headers.get("X-Signature-Ed25519"),
-                timestamp=request.headers.get("X-Signature-Timestamp"),
-                body=body,
-            )
-        except SignatureRefused as exc:
-            return Response({"code": exc.code, "detail": exc.detail}, status=401)
+        verify(
+            public_key_hex=settings.DISCORD_PUBLIC_KEY,
+            signature_hex=request.headers.get("X-Signature-Ed25519"),
+            timestamp=request.headers.get("X-Signature-Timestamp"),
+            body=body,
+        )
         try:
             # Exact decimals for `units` (5.3 km stays 5.3, never 5.2999...).
             payload = json.loads(body, parse_float=Decimal, parse_constant=_no_constants)
-            return Response(interactions.handle(payload))
-        except (ValueError, interactions.InvalidInteraction) as exc:
-            return Response({"code": "invalid_interaction", "detail": str(exc)[:200]}, status=400)
+        except ValueError:
+            raise InvalidInteraction("The body is not JSON.") from None
+        return Response(interactions.handle(payload))
 
 
 def _callback_uri(request: Request) -> str:
