@@ -218,3 +218,30 @@ class InvalidAppToken(DomainError):
 
 class TokenStoreUnavailable(DomainError):
     code, kind, message = "token_store_unavailable", "unavailable", "Tokens cannot be refreshed right now; try again."
+
+
+# --- the player's own account ---------------------------------------------------------------
+
+
+class InvalidDisplayName(DomainError):
+    code, kind, message = (
+        "invalid_display_name",
+        "invalid",
+        "A display name is 2 to 32 characters, without leading or trailing spaces or control characters.",
+    )
+
+
+class ConfirmationRequired(DomainError):
+    code, kind, message = (
+        "confirmation_required",
+        "conflict",
+        "Erasing an account cannot be undone: send the request again with this confirmation_token.",
+    )
+
+
+class ConfirmationInvalid(DomainError):
+    code, kind, message = (
+        "confirmation_invalid",
+        "invalid",
+        "The confirmation token is invalid, expired or for another account.",
+    )

@@ -46,7 +46,7 @@ class Board:
     source: str = "database"
 
 
-def _ranked(pairs: list[tuple[int, int]], first_rank: int, first_position: int) -> list[Row]:
+def ranked_rows(pairs: list[tuple[int, int]], first_rank: int, first_position: int) -> list[Row]:
     """Rows for consecutive board positions: equal XP shares the rank of the first of its group."""
     rows: list[Row] = []
     for i, (user_id, xp) in enumerate(pairs):
@@ -117,11 +117,11 @@ def _from_redis(
         return None  # not ready (Redis restarted empty): the database answers until the repair job ran
     first_rank, flat, me = result
     pairs = _pairs(flat)
-    rows = _ranked(pairs[:limit], int(first_rank), offset)
+    rows = ranked_rows(pairs[:limit], int(first_rank), offset)
     board = Board(season_id, mode, league, rows, has_next=len(pairs) > limit, source="redis")
     if me:
         pos, lo, around_first, around_flat = me
-        around = _ranked(_pairs(around_flat), int(around_first), int(lo))
+        around = ranked_rows(_pairs(around_flat), int(around_first), int(lo))
         board.around = around
         board.me = next(row for row in around if row.user_id == me_id)
     return board
@@ -185,7 +185,7 @@ def _from_database(season_id: str, mode: str, league: str | None, offset: int, l
         skip = offset - totals["page_rank"]  # rows with page_xp before the page
         page = list(qs.filter(xp__lte=page_xp).order_by(*order).values_list("user_id", "xp")[skip : skip + limit + 1])
         first_rank = totals["page_rank"] + 1
-    board = Board(season_id, mode, league, _ranked(page[:limit], first_rank, offset), has_next=len(page) > limit)
+    board = Board(season_id, mode, league, ranked_rows(page[:limit], first_rank, offset), has_next=len(page) > limit)
     if mine is not None:
         xp, reached_at = mine
         rank = totals["me_rank"] + 1
@@ -197,7 +197,7 @@ def _from_database(season_id: str, mode: str, league: str | None, offset: int, l
         )
         position = totals["me_rank"] + ties_ahead
         assert me_id is not None  # mine exists only for a signed-in player
-        board.around = _ranked([*above, (me_id, xp), *below], first, position - len(above))
+        board.around = ranked_rows([*above, (me_id, xp), *below], first, position - len(above))
         board.me = next(row for row in board.around if row.user_id == me_id)
     return board
 

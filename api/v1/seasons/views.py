@@ -14,7 +14,8 @@ from rest_framework.views import APIView
 from api.pagination import StandardPagePagination
 from core.constants.leagues import LEAGUES
 from core.exceptions import InvalidPage, InvalidSeasonId, UnknownLeague, UnknownSeason
-from core.selectors.leaderboard import Row, leaderboard
+from core.selectors.all_time import all_time_board
+from core.selectors.leaderboard import Board, Row, leaderboard
 from core.utils.dates import SEASON_ID_RE, month_bounds, season_id_for, utc_now
 from seasons.models import Season
 
@@ -110,35 +111,40 @@ class LeaderboardView(APIView):
             limit=page_size,
             me_id=me_id,
         )
-        url = request.build_absolute_uri()
-        me = None
-        if board.me is not None:
-            me = {
-                "rank": board.me.rank,
-                "xp": board.me.xp,
-                "league": board.me.league,
-                "around": [_row(row) for row in board.around],
-            }
-        return Response(
-            {
-                "season": season_id,
-                "season_status": status,
-                "mode": self.mode,
-                "league": league,
-                "page": page,
-                "page_size": page_size,
-                "results": [_row(row) for row in board.rows],
-                "me": me,
-                "next": replace_query_param(url, "page", page + 1) if board.has_next else None,
-                "previous": (
-                    None
-                    if page == 1
-                    else remove_query_param(url, "page")
-                    if page == 2
-                    else replace_query_param(url, "page", page - 1)
-                ),
-            }
-        )
+        return Response(board_document(request, board, page=page, page_size=page_size, season_status=status))
+
+
+def board_document(
+    request: Request, board: Board, *, page: int, page_size: int, season_status: str | None
+) -> dict[str, Any]:
+    """The leaderboard answer (seasonal and all-time boards share it)."""
+    url = request.build_absolute_uri()
+    me = None
+    if board.me is not None:
+        me = {
+            "rank": board.me.rank,
+            "xp": board.me.xp,
+            "league": board.me.league,
+            "around": [_row(row) for row in board.around],
+        }
+    return {
+        "season": board.season_id,
+        "season_status": season_status,
+        "mode": board.mode,
+        "league": board.league,
+        "page": page,
+        "page_size": page_size,
+        "results": [_row(row) for row in board.rows],
+        "me": me,
+        "next": replace_query_param(url, "page", page + 1) if board.has_next else None,
+        "previous": (
+            None
+            if page == 1
+            else remove_query_param(url, "page")
+            if page == 2
+            else replace_query_param(url, "page", page - 1)
+        ),
+    }
 
 
 class RealityLeaderboardView(LeaderboardView):
@@ -147,3 +153,22 @@ class RealityLeaderboardView(LeaderboardView):
 
 class CyberLeaderboardView(LeaderboardView):
     mode = "cyber"
+
+
+class AllTimeLeaderboardView(APIView):
+    """Players ranked on lifetime XP in one mode (public; ``me`` when signed in). The seasonal
+    boards' shape, with ``season`` "all-time" and ``league`` null (leagues are per season)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+        responses={200: dict},
+    )
+    def get(self, request: Request, mode: str) -> Response:
+        params = request.query_params
+        page = _positive_int(params.get("page"), 1)
+        page_size = _positive_int(params.get("page_size"), settings.LEADERBOARD_PAGE_SIZE, MAX_PAGE_SIZE)
+        me_id = request.user.pk if request.user.is_authenticated else None
+        board = all_time_board(mode=mode, offset=(page - 1) * page_size, limit=page_size, me_id=me_id)
+        return Response(board_document(request, board, page=page, page_size=page_size, season_status=None))
