@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, Q
 from community import embeds, services, tasks
 from community.models import AnnouncementChannel, DiscordLink, GuildMember
 from core.constants.leagues import LEAGUES
+from users.models import CustomUser
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +26,8 @@ ROLE_CONNECTION_EVENTS = {"level_up", "layer_up", "layer_down", "league_changed"
 
 
 def handle_event(event: Any) -> None:
+    """Defer the announcements and the role-connection push an event calls for (quick: a few
+    small queries and job inserts, no Discord call)."""
     kind = str(getattr(event, "type", ""))
     data = getattr(event, "data", None) or {}
     user_id = getattr(event, "user_id", None)
@@ -35,7 +38,7 @@ def handle_event(event: Any) -> None:
         return
     if kind in ROLE_CONNECTION_EVENTS and DiscordLink.objects.filter(user_id=user_id, revoked_at__isnull=True).exists():
         tasks.defer_role_connection(int(user_id))
-    announcement = _announcement(kind, data)
+    announcement = _announcement(kind, event, data)
     if announcement is None:
         return
     flag, embed = announcement
@@ -43,12 +46,18 @@ def handle_event(event: Any) -> None:
         tasks.announce.configure(lock=f"discord-channel:{channel_pk}").defer(channel_pk=channel_pk, embed=embed)
 
 
-def _name(data: dict[str, Any]) -> str:
-    user = data.get("user") or {}
-    return str(user.get("display_name") or "A player") if isinstance(user, dict) else "A player"
+def _name(event: Any, data: dict[str, Any]) -> str:
+    """The player's public name: from the event's data, else from the account."""
+    named = data.get("user")
+    if isinstance(named, dict) and named.get("display_name"):
+        return str(named["display_name"])
+    user = getattr(event, "user", None)
+    if user is None:
+        user = CustomUser.objects.filter(pk=event.user_id).first()
+    return user.public_name if user is not None else "A player"
 
 
-def _announcement(kind: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+def _announcement(kind: str, event: Any, data: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     builders: dict[str, tuple[str, Callable[[str, dict[str, Any]], dict[str, Any]]]] = {
         "level_up": ("level_ups", embeds.level_up_announcement),
         "layer_up": ("layer_ups", embeds.layer_up_announcement),
@@ -56,11 +65,11 @@ def _announcement(kind: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]]
     if kind == "league_changed":
         if not _is_promotion(data):
             return None  # demotions are not announced
-        return "promotions", embeds.promotion_announcement(_name(data), data)
+        return "promotions", embeds.promotion_announcement(_name(event, data), data)
     if kind not in builders:
         return None
     flag, build = builders[kind]
-    return flag, build(_name(data), data)
+    return flag, build(_name(event, data), data)
 
 
 def _is_promotion(data: dict[str, Any]) -> bool:
@@ -92,3 +101,14 @@ def _announce_season(data: dict[str, Any]) -> None:
             channel_pk=channel_pk,
             season_id=season_id,
         )
+
+
+# The types this consumer is handed (the events app hands a consumer only what it declares).
+handle_event.event_types = (  # type: ignore[attr-defined]
+    "level_up",
+    "layer_up",
+    "layer_down",
+    "league_changed",
+    "correction",
+    "season_closed",
+)

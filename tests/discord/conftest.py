@@ -52,6 +52,7 @@ class CommunityDiscord(FakeDiscord):
         self.token_expiry: dict[str, float] = {}  # access token -> unix time it stops working
         self.role_connections: dict[str, dict[str, Any]] = {}  # discord id -> last PUT body
         self.expires_in = 604800
+        self.slow: dict[str, float] = {}  # path -> seconds to wait before answering (timeouts)
         super().__init__()
         self.server.RequestHandlerClass = _community_handler(self)
 
@@ -92,6 +93,8 @@ def _community_handler(fake: CommunityDiscord) -> type:
             path = urlsplit(self.path).path
             body = self._read() if method != "GET" else None
             fake.received.append(Received(method, path, dict(self.headers.items()), body))
+            if path in fake.slow:
+                time.sleep(fake.slow[path])
             pending = fake.failures.get(path)
             if pending:
                 failure = pending.pop(0)

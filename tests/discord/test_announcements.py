@@ -64,6 +64,13 @@ def posted(discord):
     return discord.requests_to("POST", f"/api/channels/{CHANNEL_ID}/messages")
 
 
+def test_the_name_comes_from_the_account_when_the_data_has_none(discord, player, channel):
+    handle_event(Event("level_up", player.pk, {"from": 1, "to": 2, "mode": "reality"}))
+    run_pending_jobs()
+    [message] = posted(discord)
+    assert message.body["embeds"][0]["description"] == "**Alice** reached level **2**."
+
+
 def test_level_up_is_posted_to_the_channel_with_the_bot_token(discord, player, channel):
     handle_event(event_for(player, "level_up", **{"from": 4, "to": 5, "mode": "reality", "season": "2026-12"}))
     run_pending_jobs()
@@ -190,6 +197,19 @@ def test_other_4xx_is_dropped_and_logged(discord, player, channel, caplog):
     job = scheduled_job()
     assert (job.status, job.attempts) == ("succeeded", 1)  # one attempt, no retry
     assert "Missing Access" in caplog.text
+
+
+def test_a_discord_that_times_out_is_retried(discord, player, channel, settings):
+    settings.DISCORD_TIMEOUT_SECONDS = 0.2
+    discord.slow[f"/api/channels/{CHANNEL_ID}/messages"] = 1.0
+    handle_event(event_for(player, "level_up", **{"from": 1, "to": 2}))
+    run_pending_jobs()
+    job = scheduled_job()
+    assert (job.status, job.attempts) == ("todo", 1)
+    del discord.slow[f"/api/channels/{CHANNEL_ID}/messages"]
+    ProcrastinateJob.objects.filter(pk=job.pk).update(scheduled_at=utc_now())
+    run_pending_jobs()
+    assert scheduled_job().status == "succeeded"
 
 
 def test_discord_unreachable_is_retried(closed_discord, player, channel):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from procrastinate.contrib.django.models import ProcrastinateJob
 from rest_framework.test import APIClient
 
 from community.models import GuildMember
@@ -441,6 +443,22 @@ def test_leaderboard_without_a_ready_index_is_deferred_and_finished_by_a_job(int
     second = discord.requests_to("PATCH", "/api/webhooks/")[1]
     assert second.path == f"/api/webhooks/{clicked['application_id']}/{clicked['token']}/messages/@original"
     assert second.body["embeds"][0]["description"].startswith("**#11** P01")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rate_limited_follow_up_is_sent_after_retry_after(interactions, discord, settings):
+    settings.REDIS_URL = ""
+    payload = command("leaderboard", user=discord_user(ALICE))
+    path = f"/api/webhooks/{payload['application_id']}/{payload['token']}/messages/@original"
+    discord.fail_next(path, 429, {"message": "You are being rate limited.", "retry_after": 0.3, "global": False})
+    assert interactions.post(payload).json() == {"type": 5}
+    run_pending_jobs()
+    job = ProcrastinateJob.objects.get(task_name="community.tasks.finish_leaderboard")
+    assert job.status == "todo"
+    time.sleep(max(0.0, (job.scheduled_at - utc_now()).total_seconds()) + 0.1)
+    run_pending_jobs()
+    assert len(discord.requests_to("PATCH", path)) == 2
+    assert ProcrastinateJob.objects.get(pk=job.pk).status == "succeeded"
 
 
 @pytest.mark.parametrize(
