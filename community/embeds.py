@@ -45,11 +45,11 @@ def error(text: str) -> dict[str, Any]:
     return message({"description": text, "color": COLOR_ERROR}, ephemeral=True)
 
 
-def award(result: Any, *, activity_name: str, unit: str, level: dict[str, Any]) -> dict[str, Any]:
-    """The answer to /log: XP, level, and the level-up / layer-up it caused."""
+def award(result: Any, *, activity_name: str, unit: str, level: Any) -> dict[str, Any]:
+    """The answer to /log: XP, level (``level_progress``), and the level-up / layer-up it caused."""
     entry = result.entry
     fields = [
-        {"name": "Level", "value": f"{level['current']} ({round(level['progress'] * 100)} %)", "inline": True},
+        {"name": "Level", "value": f"{level.current} ({round(level.progress * 100)} %)", "inline": True},
         {"name": "Total XP", "value": number(result.profile.total_xp), "inline": True},
     ]
     celebrate = False

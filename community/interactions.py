@@ -24,6 +24,7 @@ from django.db.models import Q
 from community import embeds, services
 from community.discord_api import application_id
 from core.constants.leagues import LEAGUES
+from core.constants.levels import level_progress
 from core.constants.modes import MODES
 from core.exceptions import AccountDisabled, DomainError, InvalidInteraction
 from core.selectors.leaderboard import leaderboard as leaderboard_page
@@ -92,7 +93,7 @@ class Context:
             raise InvalidInteraction("The interaction names no user.")
         self.discord_user: dict[str, Any] = user
         self.guild_id = interaction.get("guild_id") if isinstance(interaction.get("guild_id"), str) else None
-        self.id = str(interaction.get("id", ""))
+        self.id = str(interaction.get("id") or "")[:240]
         self.token = str(interaction.get("token", ""))
         self.application_id = str(interaction.get("application_id") or application_id())
         data = interaction.get("data")
@@ -134,15 +135,14 @@ def log(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
         units=units,
         note=note,
         source="discord",
-        idempotency_key=f"discord:{ctx.id}",  # Discord's interaction id: a replay adds nothing
+        # Discord's interaction id: the same interaction delivered again adds nothing.
+        idempotency_key=f"discord:{ctx.id}" if ctx.id else None,
     )
     services.name_account(user, ctx.discord_user)
     services.remember_member(ctx.guild_id, user)
     activity = result.entry.activity
-    summary_level = profile_summary(
-        user, totals=result.profile, season_id=result.entry.season_id, season_xp=result.season_xp
-    )["level"]
-    return reply(embeds.award(result, activity_name=activity.name, unit=activity.unit, level=summary_level))
+    level = level_progress(result.profile.total_xp)
+    return reply(embeds.award(result, activity_name=activity.name, unit=activity.unit, level=level))
 
 
 def _units(value: Any) -> Decimal:

@@ -470,3 +470,11 @@ def test_a_forged_button_is_refused_in_words(interactions, custom_id):
     assert body["type"] == 4
     assert body["data"]["flags"] == 64
     assert "no longer works" in body["data"]["embeds"][0]["description"]
+
+
+def test_a_log_of_a_known_player_costs_a_few_queries(interactions, django_assert_max_num_queries):
+    interactions.post(log(1, user=discord_user(ALICE)))
+    # the account, the activity, the award statement, the server membership (+ the test's savepoint)
+    with django_assert_max_num_queries(6):
+        response = interactions.post(log(1, user=discord_user(ALICE)))
+    assert embed(response)["title"] == "+300 XP · Running"

@@ -213,6 +213,13 @@ def test_declined_consent_and_discord_down(discord, alice):
     assert not DiscordLink.objects.exists()
 
 
+def test_a_disabled_account_is_not_linked(discord, alice):
+    CustomUser.objects.create_user(username="alice-old", discord_id=ALICE, is_active=False)
+    _, done = link_through_discord(discord)
+    assert done["Location"].endswith("discord_linked_roles_error=account_disabled")
+    assert not DiscordLink.objects.exists()
+
+
 @pytest.mark.parametrize("change", ["disabled", "no_key", "bad_key", "no_secret"])
 def test_not_configured_is_a_503_with_a_code(discord, settings, change):
     if change == "disabled":

@@ -26,7 +26,7 @@ from rest_framework.views import APIView
 from community import discord_api, interactions, linked_roles
 from community.signature import verify
 from core.clients.discord import avatar_url
-from core.exceptions import DomainError, InvalidInteraction
+from core.exceptions import AccountDisabled, DomainError, InvalidInteraction
 from core.services.user_service import DiscordIdentity, sign_in_discord, validate_discord_id
 
 logger = logging.getLogger(__name__)
@@ -139,6 +139,8 @@ class LinkedRolesCallbackView(APIView):
                     extra_data=who,
                 )
             )
+            if not user.is_active:
+                return _done(discord_linked_roles_error=AccountDisabled.code)
             linked_roles.link(user=user, discord_id=discord_id, tokens=tokens)
         except discord_api.Rejected:
             return _done(discord_linked_roles_error="discord_code_invalid")
