@@ -60,14 +60,9 @@ class _Throttle(SimpleRateThrottle):
             return True
         reset = (bucket + 1) * window - now
         # What the RateLimit-Policy / RateLimit headers tell the client (api/ratelimit.py).
-        request._request.rate_limit = RateLimitState(  # type: ignore[attr-defined]
-            self.scope,
-            self.num_requests,
-            window,
-            max(self.num_requests - count, 0),
-            reset,  # type: ignore[attr-defined]
-        )
-        if count > self.num_requests:  # type: ignore[attr-defined]
+        limit = int(self.num_requests)  # type: ignore[attr-defined]
+        request._request.rate_limit = RateLimitState(str(self.scope), limit, window, max(limit - count, 0), reset)  # type: ignore[attr-defined]
+        if count > limit:
             self._wait = reset
             return False
         return True

@@ -1,4 +1,6 @@
-from django.urls import path, re_path
+from django.urls import path
+
+from core.constants.modes import MODES
 
 from . import views
 
@@ -6,9 +8,13 @@ urlpatterns = [
     path("seasons/", views.SeasonListView.as_view(), name="seasons"),
     path("seasons/reality/", views.RealityLeaderboardView.as_view(), name="leaderboard-reality"),
     path("seasons/cyber/", views.CyberLeaderboardView.as_view(), name="leaderboard-cyber"),
-    re_path(
-        r"^leaderboards/all-time/(?P<mode>reality|cyber)/$",
-        views.AllTimeLeaderboardView.as_view(),
-        name="leaderboard-all-time",
+    *(
+        path(
+            f"leaderboards/all-time/{mode}/",
+            views.AllTimeLeaderboardView.as_view(),
+            {"mode": mode},
+            name=f"all-time-{mode}",
+        )
+        for mode in MODES
     ),
 ]
