@@ -20,6 +20,8 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import translation
+from django.utils.translation import gettext
 
 from community import embeds, services
 from community.discord_api import application_id
@@ -79,7 +81,8 @@ def handle(interaction: Any) -> dict[str, Any]:
     except InvalidInteraction:
         raise  # not the player's doing: the view answers 400
     except DomainError as exc:
-        return {"type": CHANNEL_MESSAGE, "data": embeds.error(refusal(exc))}
+        with translation.override(language_of(interaction)):
+            return {"type": CHANNEL_MESSAGE, "data": embeds.error(refusal(exc))}
 
 
 class Context:
@@ -165,8 +168,10 @@ def profile(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
         target = services.account_for({"id": str(member)}, create=False)
         ctx.account()  # the reader is seen in this server too
         if target is None:
-            name = services.discord_name(ctx.resolved_users.get(str(member)) or {}) or "This member"
-            raise Refused(f"{name} has no iGoUltra profile yet: their first /log creates it.")
+            name = services.discord_name(ctx.resolved_users.get(str(member)) or {})
+            if not name:
+                raise Refused("This member has no iGoUltra profile yet: their first /log creates it.")
+            raise Refused("%(name)s has no iGoUltra profile yet: their first /log creates it.", name=name)
     else:
         target = ctx.account()
         if target is None:
@@ -320,29 +325,45 @@ def autocomplete(data: dict[str, Any]) -> list[dict[str, Any]]:
 # --- refusals in a player's words -------------------------------------------------------------
 
 
+# A refusal's words per domain error code; %(...)s are filled from the error's details.
+REFUSALS = {
+    "unknown_activity": "I don't know the activity “%(activity)s”. Pick one from the list as you type.",
+    "inactive_activity": "“%(activity)s” cannot be logged at the moment.",
+    "mode_mismatch": "That activity belongs to the other mode.",
+    "units_not_positive": "Units must be more than zero.",
+    "units_over_entry_max": "That is more than one entry allows (at most %(max_units_per_entry)s). "
+    "Split it into several logs.",
+    "daily_cap_exceeded": "That would go over today's limit for this activity (%(daily_unit_cap)s a day). "
+    "Try again tomorrow.",
+    "idempotency_key_reused": "This interaction was already used for a different log.",
+    "account_disabled": "Your iGoUltra account is disabled.",
+    "invalid_discord_id": "Discord sent an id I cannot read.",
+    "unknown_event": "I can't find that event. /events lists the open ones.",
+    "event_full": "This event is full.",
+    "already_joined": "You are already in this event.",
+    "event_not_open": "Sign-up for this event is closed (it has ended).",
+    "layer_too_low": "This event needs layer %(required_layer)s; you are in %(current_layer)s: %(missing_xp)s XP to go.",
+}
+
+
 def refusal(exc: DomainError) -> str:
-    d = exc.details
-    texts = {
-        "discord_refused": exc.message,
-        "unknown_activity": f"I don't know the activity “{d.get('activity', '')}”. Pick one from the list as you type.",
-        "inactive_activity": f"“{d.get('activity', 'This activity')}” cannot be logged at the moment.",
-        "mode_mismatch": "That activity belongs to the other mode.",
-        "units_not_positive": "Units must be more than zero.",
-        "units_over_entry_max": f"That is more than one entry allows (at most {d.get('max_units_per_entry')}). "
-        "Split it into several logs.",
-        "daily_cap_exceeded": f"That would go over today's limit for this activity ({d.get('daily_unit_cap')} a day). "
-        "Try again tomorrow.",
-        "idempotency_key_reused": "This interaction was already used for a different log.",
-        "account_disabled": "Your iGoUltra account is disabled.",
-        "invalid_discord_id": "Discord sent an id I cannot read.",
-        "unknown_event": "I can't find that event. /events lists the open ones.",
-        "event_full": "This event is full.",
-        "already_joined": "You are already in this event.",
-        "event_not_open": "Sign-up for this event is closed (it has ended).",
-        "layer_too_low": f"This event needs layer {embeds.layer_name(str(d.get('required_layer')))}; you are in "
-        f"{embeds.layer_name(str(d.get('current_layer')))}: {embeds.number(int(d.get('missing_xp') or 0))} XP to go.",
-    }
-    return texts.get(exc.code, exc.message)
+    """The player's words for a refusal, in the interaction's language (English or German)."""
+    details = dict(exc.details)
+    if exc.code == "layer_too_low":
+        details["required_layer"] = embeds.layer_name(str(details.get("required_layer")))
+        details["current_layer"] = embeds.layer_name(str(details.get("current_layer")))
+        details["missing_xp"] = embeds.number(int(details.get("missing_xp") or 0))
+    text = REFUSALS.get(exc.code) or exc.message
+    try:
+        return gettext(text) % details if "%(" in text else gettext(text)
+    except (KeyError, ValueError, TypeError):
+        return gettext(exc.message)
+
+
+def language_of(interaction: dict[str, Any]) -> str:
+    """German for a German Discord client (``locale`` "de"), English otherwise."""
+    locale = interaction.get("locale") or interaction.get("guild_locale") or ""
+    return "de" if isinstance(locale, str) and locale.lower().startswith("de") else "en"
 
 
 COMMANDS = {

@@ -478,3 +478,27 @@ def test_a_log_of_a_known_player_costs_a_few_queries(interactions, django_assert
     with django_assert_max_num_queries(6):
         response = interactions.post(log(1, user=discord_user(ALICE)))
     assert embed(response)["title"] == "+300 XP · Running"
+
+
+def test_refusals_follow_the_players_discord_language(interactions, events):
+    german = log(0, user=discord_user(ALICE))
+    german["locale"] = "de"
+    assert embed(interactions.post(german))["description"] == "Die Menge muss größer als null sein."
+    gated = command("join", [{"name": "event", "type": 4, "value": events["gated"].pk}], user=discord_user(ALICE))
+    gated["locale"] = "de"
+    assert embed(interactions.post(gated))["description"] == (
+        "Dieses Event erfordert Layer RL2 Flow; du bist in RL0 Base: noch 5,809 XP."
+    )
+    english = log(0, user=discord_user(ALICE))
+    english["locale"] = "en-GB"
+    assert embed(interactions.post(english))["description"] == "Units must be more than zero."
+
+
+def test_every_refusal_has_a_german_text():
+    from django.utils import translation
+
+    from community.interactions import REFUSALS
+
+    with translation.override("de"):
+        missing = [text for text in REFUSALS.values() if translation.gettext(text) == text]
+    assert missing == []
