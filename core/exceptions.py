@@ -201,7 +201,7 @@ class InvalidInteraction(DomainError):
 class LinkedRolesNotConfigured(DomainError):
     code, kind, message = (
         "linked_roles_not_configured",
-        "unavailable",
+        "not_found",
         "Discord Linked Roles are not configured on this server.",
     )
 

@@ -221,7 +221,7 @@ def test_a_disabled_account_is_not_linked(discord, alice):
 
 
 @pytest.mark.parametrize("change", ["disabled", "no_key", "bad_key", "no_secret"])
-def test_not_configured_is_a_503_with_a_code(discord, settings, change):
+def test_not_configured_is_a_404_with_a_code(discord, settings, change):
     if change == "disabled":
         settings.DISCORD_LINKED_ROLES_ENABLED = False
     elif change == "no_key":
@@ -231,7 +231,7 @@ def test_not_configured_is_a_503_with_a_code(discord, settings, change):
     else:
         settings.DISCORD_CLIENT_SECRET = ""
     response = APIClient().get("/api/v1/discord/linked-roles/")
-    assert response.status_code == 503
+    assert response.status_code == 404
     assert response.json()["code"] == "linked_roles_not_configured"
 
 

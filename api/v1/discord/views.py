@@ -80,7 +80,7 @@ class LinkedRolesView(APIView):
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={302: None, 503: dict})
+    @extend_schema(responses={302: None, 404: dict})
     def get(self, request: Request) -> HttpResponseRedirect:
         linked_roles.ensure_configured()
         state = secrets.token_urlsafe(32)
