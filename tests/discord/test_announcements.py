@@ -243,3 +243,10 @@ def test_a_channel_needs_exactly_one_target():
     AnnouncementChannel(
         guild_id=GUILD_ID, webhook_url=f"https://discord.com/api/webhooks/{WEBHOOK_ID}/{WEBHOOK_TOKEN}"
     ).full_clean()
+
+
+def test_events_that_announce_nothing_defer_nothing(discord, player, channel):
+    handle_event(event_for(player, "event_joined", event={"id": 1}))
+    handle_event(Event("season_closed", None, {}))  # no season: logged, nothing sent
+    handle_event(Event("level_up", None, {"from": 1, "to": 2}))  # no player
+    assert not ProcrastinateJob.objects.exists()
