@@ -1,8 +1,12 @@
 """JSON answers for errors raised outside DRF views (unknown URLs, CSRF, crashes)."""
 
+import sys
+
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
+
+from api.outage import is_database_unavailable, unavailable_response
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
@@ -10,6 +14,12 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonR
 
 
 def server_error(request: HttpRequest) -> JsonResponse:
+    # Django calls this while handling the exception: a database outage raised outside any view
+    # (a middleware saving the session) is a 503 too, never a 500.
+    exc = sys.exc_info()[1]
+    if is_database_unavailable(exc):
+        assert exc is not None
+        return unavailable_response(exc)
     return JsonResponse({"code": "server_error", "detail": _("Something went wrong on our side.")}, status=500)
 
 

@@ -17,6 +17,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from api.outage import is_database_unavailable, retry_after, unavailable_body
 from api.parsers import PayloadTooLarge
 from core.exceptions import DomainError
 
@@ -61,6 +62,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if request is not None:
         # Errors are JSON whatever the view renders otherwise (Swagger UI, OpenAPI YAML).
         request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
+    if is_database_unavailable(exc):
+        return Response(unavailable_body(), status=503, headers={"Retry-After": str(retry_after())})
     if isinstance(exc, DomainError):
         refused = Response(
             {"code": exc.code, "detail": gettext(exc.message), **exc.details}, status=DOMAIN_STATUS.get(exc.kind, 400)

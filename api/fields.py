@@ -1,8 +1,10 @@
 """Serializer fields stricter than DRF's defaults."""
 
+import re
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 
@@ -31,6 +33,24 @@ class NoUnknownFieldsMixin:
                     }
                 )
         return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class StrictSlugField(serializers.CharField):
+    """A slug exactly as sent: ASCII letters, digits, ``-`` and ``_``, nothing before or after.
+
+    DRF's SlugField checks with ``$``, which also matches before a trailing newline; this one
+    uses fullmatch (pass ``trim_whitespace=False`` so "steps " is not quietly "steps")."""
+
+    default_error_messages = {
+        "invalid": _('Enter a valid "slug" consisting of letters, numbers, underscores or hyphens.'),
+    }
+    SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if not self.SLUG.fullmatch(value):
+            self.fail("invalid")
+        return value
 
 
 class StrictCharField(serializers.CharField):

@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
 from api.authentication import is_service_key
-from core.utils.redis import get_redis
+from core.utils.redis import RedisSkipped, get_redis
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +55,8 @@ class _Throttle(SimpleRateThrottle):
         bucket = int(now // window)
         try:
             count = self._increment(f"{base}:{bucket}", window + 1)
-        except Exception:  # the cache (Redis) is down
-            logger.warning("throttle cache unreachable; not limiting", exc_info=True)
+        except Exception as exc:  # the cache (Redis) is down, or skipped by its breaker
+            logger.warning("throttle cache unreachable; not limiting", exc_info=not isinstance(exc, RedisSkipped))
             return True
         reset = (bucket + 1) * window - now
         # What the RateLimit-Policy / RateLimit headers tell the client (api/ratelimit.py).

@@ -216,10 +216,6 @@ class InvalidAppToken(DomainError):
         self.code = code
 
 
-class TokenStoreUnavailable(DomainError):
-    code, kind, message = "token_store_unavailable", "unavailable", "Tokens cannot be refreshed right now; try again."
-
-
 # --- the player's own account ---------------------------------------------------------------
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import logging
 
+import procrastinate
+from django.conf import settings
+from django.core.cache import caches
 from procrastinate.contrib.django import app
 
 from core.services.seasons import closing, rank_index
+from core.utils.redis import REDIS_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -46,3 +50,16 @@ def check_rank_index(timestamp: int) -> int:
             repair.repaired,
         )
     return len(repairs)
+
+
+@app.task(
+    queue="maintenance",
+    # Redis may stay away for a while: 10 s, 15 s, 20 s, ... between tries (about ten hours in all,
+    # longer than any outage we plan for); only Redis errors are retried.
+    retry=procrastinate.RetryStrategy(max_attempts=120, wait=10, linear_wait=5, retry_exceptions=REDIS_ERRORS),
+    pass_context=False,
+)
+def forget_cached_session(cache_key: str) -> None:
+    """Delete a session's copy in the cache after a write or logout could not reach Redis
+    (``core/sessions.py``); raising retries while Redis is still unreachable."""
+    caches[settings.SESSION_CACHE_ALIAS].delete(cache_key)

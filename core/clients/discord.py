@@ -34,6 +34,7 @@ from core.exceptions import (
     InvalidDiscordId,
 )
 from core.services.user_service import DiscordIdentity, validate_discord_id
+from core.utils.headers import is_header_safe
 
 logger = logging.getLogger(__name__)
 CDN_URL = "https://cdn.discordapp.com"
@@ -156,14 +157,11 @@ def avatar_url(discord_id: str, avatar: object) -> str:
 
 
 def _call(method: str, url: str, *, refused: type[Exception], **kwargs: Any) -> Any:
+    headers = {"Accept": "application/json", **kwargs.pop("headers", {})}
+    if not all(is_header_safe(value) for value in headers.values()):
+        raise refused()  # no such token can be valid: refused as Discord would
     try:
-        response = requests.request(
-            method,
-            url,
-            timeout=settings.DISCORD_TIMEOUT_SECONDS,
-            headers={"Accept": "application/json", **kwargs.pop("headers", {})},
-            **kwargs,
-        )
+        response = requests.request(method, url, timeout=settings.DISCORD_TIMEOUT_SECONDS, headers=headers, **kwargs)
     except requests.RequestException:
         logger.warning("Discord unreachable: %s %s", method, url, exc_info=True)
         raise DiscordUnavailable() from None

@@ -4,9 +4,9 @@
   ``iat``, ``exp``, ``iss``.
 - An access token is checked per request by signature and expiry, plus one read of the user
   (an inactive user is refused at once: that is how an admin revokes every token of a player).
-- Refresh rotates: each refresh token works once; its ``jti`` is marked used in the cache
-  (Redis when REDIS_URL is set) until it would have expired. Using it again is ``token_revoked``.
-  Logout marks the refresh token used the same way.
+- Refresh rotates: each refresh token works once; its ``jti`` is recorded in PostgreSQL
+  (``apptokens.UsedRefreshToken``, works with Redis down) until it would have expired. Using it
+  again is ``token_revoked``. Logout marks the refresh token used the same way.
 """
 
 from __future__ import annotations
@@ -14,13 +14,15 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import jwt
 from django.conf import settings
-from django.core.cache import cache
+from django.db import IntegrityError, transaction
 
-from core.exceptions import InvalidAppToken, TokenStoreUnavailable
+from apptokens.models import UsedRefreshToken
+from core.exceptions import InvalidAppToken
 from users.models import CustomUser
 
 ALGORITHM = "HS256"
@@ -93,9 +95,11 @@ def _encode(user_id: int, typ: str, now: int, ttl: int) -> str:
 
 
 def _use_once(claims: AppToken) -> bool:
-    ttl = max(claims.expires_at - int(time.time()), 1)
+    """True the first time a token is used: of two racing refreshes only one inserts the row."""
+    expires_at = datetime.fromtimestamp(claims.expires_at, UTC)
     try:
-        # cache.add is atomic (SET NX in Redis): of two racing refreshes only one wins.
-        return bool(cache.add(f"jwt:used:{claims.jti}", 1, timeout=ttl))
-    except Exception:
-        raise TokenStoreUnavailable() from None
+        with transaction.atomic():
+            UsedRefreshToken.objects.create(jti=claims.jti, expires_at=expires_at)
+    except IntegrityError:
+        return False
+    return True

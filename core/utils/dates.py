@@ -3,7 +3,9 @@
 import re
 from datetime import UTC, date, datetime
 
-SEASON_ID_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# ASCII digits only (\d also matches Arabic-Indic digits); always used with fullmatch (``$``
+# would accept a trailing newline).
+SEASON_ID_RE = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
 
 
 def utc_now() -> datetime:
@@ -17,7 +19,7 @@ def season_id_for(moment: datetime) -> str:
 
 def month_bounds(season_id: str) -> tuple[datetime, datetime]:
     """[start, end) of the UTC month ``YYYY-MM``; ValueError when malformed."""
-    match = SEASON_ID_RE.match(season_id)
+    match = SEASON_ID_RE.fullmatch(season_id) if isinstance(season_id, str) else None
     if not match:
         raise ValueError(f"not a season id: {season_id!r}")
     year, month = int(match.group(1)), int(match.group(2))

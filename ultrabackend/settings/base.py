@@ -37,11 +37,13 @@ INSTALLED_APPS = [
     "xp",
     "seasons",
     "layers",
+    "apptokens",
     "community",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "api.outage.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "api.ratelimit.RateLimitHeadersMiddleware",
@@ -91,6 +93,9 @@ def database_settings(config: dict) -> dict:  # type: ignore[type-arg]
     # Server-side binding lets psycopg 3 prepare hot statements (measured: ~30 % less DB CPU).
     options.setdefault("server_side_binding", env.bool("DB_SERVER_SIDE_BINDING", default=True))
     options.setdefault("prepare_threshold", env.int("DB_PREPARE_THRESHOLD", default=2))
+    # A hung database must not hold a worker: give up connecting after this many seconds (the
+    # request is then a 503 database_unavailable, docs/reliability.md).
+    options.setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=3))
     return config
 
 
@@ -100,13 +105,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, sessions, rank index, shared throttling ----------------------------------
 REDIS_URL = env("REDIS_URL", default="")
+# Redis only ever speeds requests up (docs/reliability.md): every client (cache, sessions,
+# throttles, rank index) waits at most these seconds to connect and for an answer, and after a
+# failure or timeout a per-process circuit breaker skips Redis for REDIS_BREAKER_RESET_SECONDS
+# (answers then come from PostgreSQL).
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=0.05)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.05)
+REDIS_BREAKER_RESET_SECONDS = env.float("REDIS_BREAKER_RESET_SECONDS", default=5.0)
+REDIS_BREAKER_FAIL_MAX = env.int("REDIS_BREAKER_FAIL_MAX", default=1)
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "core.cache.PooledRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="igo"),
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            "OPTIONS": {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, "socket_timeout": REDIS_SOCKET_TIMEOUT},
         }
     }
     # Sessions are read from Redis (no database round trip per request) and written through to
@@ -263,3 +276,5 @@ LOGGING = {
 PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
 
 CSRF_FAILURE_VIEW = "api.errors.csrf_failure"
+# Seconds a client is told to wait (Retry-After) when the database is unavailable (503).
+DATABASE_RETRY_AFTER_SECONDS = env.int("DATABASE_RETRY_AFTER_SECONDS", default=5)

@@ -11,6 +11,11 @@ if not DATABASE_URL:
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("DJANGO_SECRET_KEY")  # no default: refusing to start beats a guessable key
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["api.igoultra.de"])
+# App tokens need their own key in production: `check --deploy` fails (igoultra.E001) when it is
+# missing, short or a placeholder (core/checks.py). Until it is set, tokens are signed with the
+# secret key as before (a running deployment keeps working; the check says what to fix).
+JWT_SIGNING_KEY_SET = bool(env("JWT_SIGNING_KEY", default=""))
+JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", default="") or SECRET_KEY
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

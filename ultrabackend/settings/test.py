@@ -4,7 +4,7 @@ import hashlib
 import os
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, DATABASES, REST_FRAMEWORK, database_settings
+from .base import BASE_DIR, DATABASES, REST_FRAMEWORK, database_settings, env
 
 if not DATABASES:  # no DATABASE_URL: the embedded PostgreSQL (ultrabackend/embedded_db.py)
     from ultrabackend.embedded_db import database_settings as embedded_database
@@ -21,3 +21,11 @@ for _cache in CACHES.values():  # noqa: F405
     if "KEY_PREFIX" in _cache:
         _cache["KEY_PREFIX"] = f"igo-test-{_CHECKOUT}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 REST_FRAMEWORK = {**REST_FRAMEWORK}
+# The test machines are shared and loaded: a Redis answer may take longer than production's tens
+# of milliseconds, and a spurious timeout would open the breaker under a test that expects Redis.
+# The breaker's own tests set short timeouts themselves (tests/reliability/).
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=0.5)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
+for _cache in CACHES.values():  # noqa: F405
+    if "OPTIONS" in _cache:
+        _cache["OPTIONS"] = {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, "socket_timeout": REDIS_SOCKET_TIMEOUT}

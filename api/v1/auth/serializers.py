@@ -22,10 +22,11 @@ class UserSerializer(serializers.ModelSerializer[CustomUser]):
 
 
 class DiscordSignInSerializer(NoUnknownFieldsMixin, serializers.Serializer[Any]):
-    code = serializers.CharField(max_length=512, required=False)
+    # Sent to Discord exactly as given (no trimming: "abc " is not "abc").
+    code = serializers.CharField(max_length=512, required=False, trim_whitespace=False)
     # Any scheme: native apps register custom ones (igoultra://auth); Discord checks it exactly.
-    redirect_uri = serializers.CharField(max_length=1000, required=False)
-    access_token = serializers.CharField(max_length=512, required=False)
+    redirect_uri = serializers.CharField(max_length=1000, required=False, trim_whitespace=False)
+    access_token = serializers.CharField(max_length=512, required=False, trim_whitespace=False)
     client = serializers.ChoiceField(choices=["browser", "app"], default="browser")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -44,7 +45,7 @@ class DiscordSignInSerializer(NoUnknownFieldsMixin, serializers.Serializer[Any])
 
 
 class RefreshSerializer(NoUnknownFieldsMixin, serializers.Serializer[Any]):
-    refresh = serializers.CharField(max_length=2000)
+    refresh = serializers.CharField(max_length=2000, trim_whitespace=False)
 
 
 class TokenPairSerializer(serializers.Serializer[Any]):

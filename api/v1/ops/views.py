@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.outage import retry_after
 from core.utils.redis import redis_status
 
 
@@ -31,6 +32,7 @@ class HealthView(APIView):
         return Response(
             {"status": overall, "database": database, "redis": redis, "database_vendor": connection.vendor},
             status=200 if database == "ok" else 503,
+            headers=None if database == "ok" else {"Retry-After": str(retry_after())},
         )
 
 

@@ -91,7 +91,7 @@ class LeaderboardView(APIView):
             # month without a row yet simply has an empty board; no query needed.
             season_id, status = season_id_for(utc_now()), Season.OPEN
         else:
-            if not SEASON_ID_RE.match(season_id):
+            if not SEASON_ID_RE.fullmatch(season_id):
                 raise InvalidSeasonId(season=season_id)
             found = Season.objects.filter(id=season_id).values_list("status", flat=True).first()
             if found is None:

@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from api.fields import JSONNumberDecimalField, NoUnknownFieldsMixin
+from api.fields import JSONNumberDecimalField, NoUnknownFieldsMixin, StrictSlugField
 from core.constants.modes import MODE_CHOICES
 from xp.models import ActivityType, XPEntry
 
@@ -16,11 +16,12 @@ class ActivitySerializer(serializers.ModelSerializer[ActivityType]):
 
 
 class AddXPInputSerializer(NoUnknownFieldsMixin, serializers.Serializer[Any]):
-    activity = serializers.SlugField(max_length=50)
+    # Identifiers are validated as sent: "steps " or "steps\n" is not "steps" (no trimming).
+    activity = StrictSlugField(max_length=50, trim_whitespace=False)
     units = JSONNumberDecimalField(max_digits=12, decimal_places=2)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     mode = serializers.ChoiceField(choices=MODE_CHOICES, required=False)
-    discord_id = serializers.CharField(max_length=32, required=False)
+    discord_id = serializers.CharField(max_length=32, required=False, trim_whitespace=False)
 
 
 _UNITS = serializers.DecimalField(max_digits=12, decimal_places=2)

@@ -34,7 +34,7 @@ from core.services.xp import Award, award_xp
 from core.services.xp.for_discord_user import award_xp_to_discord_user
 from xp.models import ActivityType, XPEntry
 
-SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]{1,50}$")
+SLUG_RE = re.compile(r"[-a-zA-Z0-9_]{1,50}")  # with fullmatch: no trailing newline
 
 
 def idempotency_key_from(request: Request) -> str | None:
@@ -142,7 +142,7 @@ class HistoryView(generics.ListAPIView[XPEntry]):
             qs = qs.filter(mode=mode)
         activity = self.request.query_params.get("activity")
         if activity is not None:
-            if not SLUG_RE.match(activity) or not ActivityType.objects.filter(key=activity).exists():
+            if not SLUG_RE.fullmatch(activity) or not ActivityType.objects.filter(key=activity).exists():
                 raise InvalidFilter(field="activity")
             qs = qs.filter(activity__key=activity)
         return qs
