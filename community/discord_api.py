@@ -17,6 +17,8 @@ from typing import Any
 import requests
 from django.conf import settings
 
+from core.utils.headers import is_header_safe
+
 logger = logging.getLogger(__name__)
 
 
@@ -63,13 +65,18 @@ def call(
 ) -> Any:
     """One request to ``DISCORD_API_URL + path``; the JSON answer (None for 204 / empty)."""
     target = url(path)
+    sent = {"Accept": "application/json", "User-Agent": "iGoUltra (community)", **(headers or {})}
+    if not all(is_header_safe(value) for value in sent.values()):
+        # A token with a control or non-ASCII character (a mistyped DISCORD_BOT_TOKEN): sending it
+        # could split the header; no retry can fix it.
+        raise Rejected(f"a header value for {method} {path} is not printable ASCII")
     try:
         response = requests.request(
             method,
             target,
             json=json,
             data=data,
-            headers={"Accept": "application/json", "User-Agent": "iGoUltra (community)", **(headers or {})},
+            headers=sent,
             timeout=settings.DISCORD_TIMEOUT_SECONDS,
         )
     except requests.RequestException as exc:

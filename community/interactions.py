@@ -47,6 +47,8 @@ PAGE_SIZE = 10
 MAX_CHOICES = 25
 LEADERBOARD_ID = re.compile(r"^lb:(reality|cyber):(-|[a-z]{1,10}):(\d{4}-\d{2}):([1-9][0-9]{0,5})$")
 MAX_UNITS = Decimal("9999999999.99")
+FOLLOW_UP_TOKEN = re.compile(r"^[A-Za-z0-9_.-]{1,500}$")
+SNOWFLAKE = re.compile(r"^[0-9]{17,20}$")
 
 
 class Refused(DomainError):
@@ -103,6 +105,10 @@ class Context:
         resolved = data.get("resolved") if isinstance(data, dict) else None
         users = resolved.get("users") if isinstance(resolved, dict) else None
         self.resolved_users: dict[str, Any] = users if isinstance(users, dict) else {}
+
+    def can_follow_up(self) -> bool:
+        """Whether a deferred answer could be finished (the follow-up URL needs both)."""
+        return bool(FOLLOW_UP_TOKEN.match(self.token) and SNOWFLAKE.match(self.application_id))
 
     def account(self, *, create: bool = False) -> CustomUser | None:
         user = services.account_for(self.discord_user, create=create)
@@ -226,7 +232,7 @@ def _board_answer(
     ctx: Context, *, mode: str, league: str | None, season_id: str, page: int, update: bool
 ) -> dict[str, Any]:
     viewer = ctx.account()
-    if not index_ready(season_id, mode):
+    if not index_ready(season_id, mode) and ctx.can_follow_up():
         from community import tasks
 
         tasks.finish_leaderboard.defer(

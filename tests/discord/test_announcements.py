@@ -250,3 +250,11 @@ def test_events_that_announce_nothing_defer_nothing(discord, player, channel):
     handle_event(Event("season_closed", None, {}))  # no season: logged, nothing sent
     handle_event(Event("level_up", None, {"from": 1, "to": 2}))  # no player
     assert not ProcrastinateJob.objects.exists()
+
+
+def test_a_bot_token_that_cannot_be_sent_is_dropped_not_retried(discord, player, channel, settings):
+    settings.DISCORD_BOT_TOKEN = "tok\nen"
+    handle_event(event_for(player, "level_up", **{"from": 1, "to": 2}))
+    run_pending_jobs()
+    assert posted(discord) == []
+    assert scheduled_job().status == "succeeded"  # dropped and logged: a retry cannot fix it
