@@ -179,6 +179,33 @@ class DiscordIdNotAllowed(DomainError):
     )
 
 
+# --- the Discord app (interactions, Linked Roles; docs/discord.md) ---
+
+
+class InteractionSignatureInvalid(DomainError):
+    code, kind, message = "invalid_signature", "unauthenticated", "The interaction signature does not match."
+
+
+class InteractionsNotConfigured(DomainError):
+    code, kind, message = (
+        "interactions_not_configured",
+        "unauthenticated",
+        "DISCORD_PUBLIC_KEY is not set to a hex Ed25519 key on this server.",
+    )
+
+
+class InvalidInteraction(DomainError):
+    code, kind, message = "invalid_interaction", "invalid", "Not a Discord interaction this server can read."
+
+
+class LinkedRolesNotConfigured(DomainError):
+    code, kind, message = (
+        "linked_roles_not_configured",
+        "not_found",
+        "Discord Linked Roles are not configured on this server.",
+    )
+
+
 class InvalidAppToken(DomainError):
     """A bad app token; ``code`` is token_invalid, token_expired or token_revoked."""
 

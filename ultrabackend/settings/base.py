@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "seasons",
     "layers",
     "apptokens",
+    "community",
 ]
 
 MIDDLEWARE = [
@@ -152,6 +153,18 @@ DISCORD_CLIENT_SECRET = env("DISCORD_CLIENT_SECRET", default="")
 DISCORD_REDIRECT_URI = env("DISCORD_REDIRECT_URI", default="")
 DISCORD_SCOPES = ["identify", "email"]
 DISCORD_TIMEOUT_SECONDS = env.float("DISCORD_TIMEOUT_SECONDS", default=5.0)
+
+# The Discord app inside the backend (docs/discord.md): slash commands over HTTP, announcements,
+# Linked Roles. The application id defaults to DISCORD_CLIENT_ID (they are the same number).
+DISCORD_PUBLIC_KEY = env("DISCORD_PUBLIC_KEY", default="")  # hex; verifies signed interactions
+DISCORD_BOT_TOKEN = env("DISCORD_BOT_TOKEN", default="")  # discord_sync, channel announcements
+DISCORD_APPLICATION_ID = env("DISCORD_APPLICATION_ID", default="")
+# Linked Roles: off unless enabled; needs DISCORD_CLIENT_ID/SECRET and FIELD_ENCRYPTION_KEY.
+DISCORD_LINKED_ROLES_ENABLED = env.bool("DISCORD_LINKED_ROLES_ENABLED", default=False)
+DISCORD_LINKED_ROLES_REDIRECT_URI = env("DISCORD_LINKED_ROLES_REDIRECT_URI", default="")
+DISCORD_PLATFORM_NAME = env("DISCORD_PLATFORM_NAME", default="iGoUltra")
+# Fernet keys (comma separated; the first encrypts, all decrypt: rotation) for secrets at rest.
+FIELD_ENCRYPTION_KEY = env.list("FIELD_ENCRYPTION_KEY", default=[])
 
 # allauth: its Discord provider parses the identity and records the linked SocialAccount; our
 # own views (api/v1/auth/) run the flows, so allauth's account pages are not mounted.
