@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "xp",
     "seasons",
     "layers",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -243,3 +244,19 @@ PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
 
 CSRF_FAILURE_VIEW = "api.errors.csrf_failure"
 LEADERBOARD_INLINE_REBUILD_MAX = env.int("LEADERBOARD_INLINE_REBUILD_MAX", default=50_000)
+
+# --- Strava (docs/strava.md) -------------------------------------------------------------------
+# Every Strava URL derives from these two bases, so tests and staging can use a stand-in Strava.
+STRAVA_API_URL = env("STRAVA_API_URL", default="https://www.strava.com/api/v3").rstrip("/")
+STRAVA_OAUTH_URL = env("STRAVA_OAUTH_URL", default="https://www.strava.com/oauth").rstrip("/")
+STRAVA_CLIENT_ID = env("STRAVA_CLIENT_ID", default="")
+STRAVA_CLIENT_SECRET = env("STRAVA_CLIENT_SECRET", default="")
+# The token Strava echoes in its subscription check (GET .../webhook/?hub.verify_token=...).
+STRAVA_VERIFY_TOKEN = env("STRAVA_VERIFY_TOKEN", default="")
+# The OAuth callback registered at Strava; default: built from the request.
+STRAVA_REDIRECT_URI = env("STRAVA_REDIRECT_URI", default="")
+# The webhook URL `manage.py strava_subscription create` registers (or pass it as an argument).
+STRAVA_WEBHOOK_CALLBACK_URL = env("STRAVA_WEBHOOK_CALLBACK_URL", default="")
+STRAVA_TIMEOUT_SECONDS = env.float("STRAVA_TIMEOUT_SECONDS", default=10.0)
+# Fernet key(s) for secrets at rest (Strava tokens): comma-separated, the first one encrypts.
+FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")

@@ -4,15 +4,17 @@ import hashlib
 import os
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, REST_FRAMEWORK
+from .base import BASE_DIR, FIELD_ENCRYPTION_KEY, REST_FRAMEWORK
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests get their own key space in Redis so a developer's running server is not disturbed.
 # Each pytest-xdist worker of each checkout gets its own prefix: one worker emptying its keys never
 # touches another's, even when two checkouts of the project run their suites at once.
-_CHECKOUT = hashlib.sha1(str(BASE_DIR).encode()).hexdigest()[:6]
+_CHECKOUT = hashlib.sha1(str(BASE_DIR).encode(), usedforsecurity=False).hexdigest()[:6]
 for _cache in CACHES.values():  # noqa: F405
     if "KEY_PREFIX" in _cache:
         _cache["KEY_PREFIX"] = f"igo-test-{_CHECKOUT}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 REST_FRAMEWORK = {**REST_FRAMEWORK}
+# A fixed key for tests only (secrets at rest: core/crypto.py); real deployments set their own.
+FIELD_ENCRYPTION_KEY = FIELD_ENCRYPTION_KEY or "dGVzdC1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q="

@@ -9,6 +9,7 @@ from api.permissions import IsScopedKey
 from api.throttling import ServiceKeyReadThrottle
 from core.exceptions import DomainError
 from core.selectors.profile import profile_summary
+from core.selectors.strava import strava_status
 from core.services.user_service import find_discord_user
 
 
@@ -19,7 +20,8 @@ class UnknownDiscordUser(DomainError):
 class ProfileView(APIView):
     @extend_schema(responses={200: dict})
     def get(self, request: Request) -> Response:
-        return Response(profile_summary(request.user))  # type: ignore[arg-type]
+        user = request.user
+        return Response({**profile_summary(user), "integrations": {"strava": strava_status(user)}})  # type: ignore[arg-type]
 
 
 class DiscordProfileView(APIView):
