@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.authentication import SessionAuthentication
 from api.pagination import HistoryCursorPagination
 from api.v1.auth.views import safe_next
 from api.v1.integrations.serializers import StravaActivitySerializer, StravaEventSerializer, StravaStatusSerializer
@@ -73,7 +74,8 @@ class StravaCallbackView(APIView):
     connection was started with ``next``, redirects there with ``?strava=connected`` or
     ``?strava_error=<code>``."""
 
-    authentication_classes: list[type] = []
+    # Only the browser's session (if any): the state must be for the player signed in there.
+    authentication_classes = [SessionAuthentication]
     permission_classes = [AllowAny]
 
     @extend_schema(responses={200: StravaStatusSerializer, 302: None})
@@ -94,8 +96,7 @@ class StravaCallbackView(APIView):
     def _connect(self, request: Request, pending: strava_service.ConnectState) -> Any:
         # The state is bound to the player who started; a browser signed in as someone else, a
         # reused state or a deactivated player links nothing.
-        browser_user = getattr(request._request, "user", None)
-        if browser_user is not None and browser_user.is_authenticated and browser_user.pk != pending.user_id:
+        if request.user.is_authenticated and request.user.pk != pending.user_id:
             raise StravaInvalidState()
         if not cache.add(f"strava:state-used:{pending.nonce}", 1, timeout=strava_service.STATE_MAX_AGE_SECONDS + 60):
             raise StravaInvalidState()
