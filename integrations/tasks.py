@@ -14,8 +14,10 @@ Strava or a 5xx → exponential backoff (30 s, 60 s, ... up to an hour), at most
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
+from django.db import transaction
 from procrastinate import RetryDecision
 from procrastinate.contrib.django import app
 from procrastinate.exceptions import AlreadyEnqueued
@@ -80,28 +82,35 @@ def backfill_strava(connection_id: int) -> int:
 
 
 def defer_backfill(connection_id: int) -> None:
-    backfill_strava.configure(queueing_lock=f"strava:backfill:{connection_id}").defer(connection_id=connection_id)
+    with contextlib.suppress(AlreadyEnqueued), transaction.atomic():
+        backfill_strava.configure(queueing_lock=f"strava:backfill:{connection_id}").defer(connection_id=connection_id)
 
 
 def defer_event(*, object_type: str, aspect_type: str, object_id: int, owner_id: int, deauthorized: bool) -> str:
     """Queue the work for one webhook event (one insert, no network). Returns what was queued."""
     try:
-        if object_type == "athlete":
-            if not deauthorized:
-                return "nothing"
-            strava_athlete_deauthorized.configure(
-                lock=f"strava:athlete:{owner_id}", queueing_lock=f"strava:deauthorize:{owner_id}"
-            ).defer(athlete_id=owner_id)
-            return "deauthorize"
-        lock = f"strava:activity:{object_id}"
-        if aspect_type == "delete":
-            delete_strava_activity.configure(lock=lock, queueing_lock=f"strava:delete:{object_id}").defer(
-                athlete_id=owner_id, activity_id=object_id
-            )
-            return "delete"
-        sync_strava_activity.configure(lock=lock, queueing_lock=f"strava:sync:{object_id}").defer(
-            athlete_id=owner_id, activity_id=object_id
-        )
-        return "sync"
+        # A savepoint: a refused duplicate (queueing lock) must leave a caller's transaction usable.
+        with transaction.atomic():
+            return _defer(object_type, aspect_type, object_id, owner_id, deauthorized)
     except AlreadyEnqueued:
         return "already_queued"
+
+
+def _defer(object_type: str, aspect_type: str, object_id: int, owner_id: int, deauthorized: bool) -> str:
+    if object_type == "athlete":
+        if not deauthorized:
+            return "nothing"
+        strava_athlete_deauthorized.configure(
+            lock=f"strava:athlete:{owner_id}", queueing_lock=f"strava:deauthorize:{owner_id}"
+        ).defer(athlete_id=owner_id)
+        return "deauthorize"
+    lock = f"strava:activity:{object_id}"
+    if aspect_type == "delete":
+        delete_strava_activity.configure(lock=lock, queueing_lock=f"strava:delete:{object_id}").defer(
+            athlete_id=owner_id, activity_id=object_id
+        )
+        return "delete"
+    sync_strava_activity.configure(lock=lock, queueing_lock=f"strava:sync:{object_id}").defer(
+        athlete_id=owner_id, activity_id=object_id
+    )
+    return "sync"

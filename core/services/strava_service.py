@@ -175,10 +175,12 @@ def fresh_access_token(connection: StravaConnection) -> str:
 
 
 def import_from(connection: StravaConnection) -> datetime:
-    """Activities that started before this moment are not imported."""
+    """Activities that started before this moment are not imported (whole seconds, as Strava's
+    start dates)."""
+    connected = connection.connected_at.replace(microsecond=0)
     if connection.backfill_requested_at is None:
-        return connection.connected_at
-    return min(connection.connected_at, connection.backfill_requested_at - timedelta(days=BACKFILL_DAYS))
+        return connected
+    return min(connected, connection.backfill_requested_at.replace(microsecond=0) - timedelta(days=BACKFILL_DAYS))
 
 
 def request_backfill(*, user: CustomUser) -> StravaConnection:

@@ -173,9 +173,7 @@ def test_connect_with_next_lands_on_the_frontend(strava: FakeStrava, player_clie
     assert (refused.status_code, refused.json()["code"]) == (400, "invalid_next")
 
 
-def test_disconnect_deauthorizes_at_strava_and_forgets_the_tokens(
-    strava: FakeStrava, player, player_client: APIClient
-):
+def test_disconnect_deauthorizes_at_strava_and_forgets_the_tokens(strava: FakeStrava, player, player_client: APIClient):
     connect(player_client, strava, 5001)
     answer = player_client.delete("/api/v1/integrations/strava/")
     assert answer.status_code == 204
