@@ -204,7 +204,7 @@ def calling(what: str, *, code_refused: bool = False) -> Iterator[None]:
         if code_refused and status in (400, 401, 403):
             raise StravaCodeInvalid() from None
         logger.warning("Strava refused %s: %s", what, fault)
-        raise StravaBadGateway() from None
+        raise StravaBadGateway(f"Strava refused {what}: {fault}") from None
     except requests.exceptions.JSONDecodeError:
         raise StravaBadGateway() from None
     except requests.RequestException:
