@@ -1,5 +1,8 @@
 """One error shape for the whole API: {"code", "detail", ...} with a machine-readable code.
 
+``detail`` is in the request's language (Accept-Language: English or German, from
+locale/de/LC_MESSAGES/django.po); ``code`` never changes with the language.
+
 Validation errors also carry ``errors``: [{"field", "code", "detail"}], and the top-level code
 is the first field error's code (for example ``max_decimal_places``)."""
 
@@ -8,6 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -18,6 +22,7 @@ from core.exceptions import DomainError
 
 DOMAIN_STATUS = {
     "invalid": status.HTTP_400_BAD_REQUEST,
+    "unauthenticated": status.HTTP_401_UNAUTHORIZED,
     "not_found": status.HTTP_404_NOT_FOUND,
     "forbidden": status.HTTP_403_FORBIDDEN,
     "conflict": status.HTTP_409_CONFLICT,
@@ -57,9 +62,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         # Errors are JSON whatever the view renders otherwise (Swagger UI, OpenAPI YAML).
         request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
     if isinstance(exc, DomainError):
-        return Response(
-            {"code": exc.code, "detail": exc.message, **exc.details}, status=DOMAIN_STATUS.get(exc.kind, 400)
+        refused = Response(
+            {"code": exc.code, "detail": gettext(exc.message), **exc.details}, status=DOMAIN_STATUS.get(exc.kind, 400)
         )
+        if exc.kind == "unauthenticated":
+            refused["WWW-Authenticate"] = 'Bearer realm="api"'
+        return refused
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     if isinstance(exc, DjangoValidationError):
@@ -73,7 +81,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        errors = _flatten(exc.detail)
+        errors = [{**error, "detail": gettext(error["detail"])} for error in _flatten(exc.detail)]
         first = errors[0] if errors else {"code": "invalid", "detail": "Invalid input."}
         response.data = {"code": first["code"], "detail": first["detail"], "errors": errors}
         response.status_code = status.HTTP_400_BAD_REQUEST
@@ -85,7 +93,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         # A specific code (token_expired, invalid_api_key, missing_scope, csrf_failed) wins.
         code = specific or code or exc.default_code
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        body: dict[str, Any] = {"code": code, "detail": str(detail)}
+        body: dict[str, Any] = {"code": code, "detail": gettext(str(detail))}
         wait = getattr(exc, "wait", None) if isinstance(exc, exceptions.Throttled) else None
         if wait is not None:
             body["retry_after"] = int(wait) + (0 if wait == int(wait) else 1)

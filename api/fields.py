@@ -31,3 +31,19 @@ class NoUnknownFieldsMixin:
                     }
                 )
         return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class StrictCharField(serializers.CharField):
+    """A string exactly as sent: not trimmed, and a number or a list is refused rather than
+    turned into text."""
+
+    default_error_messages = {"not_a_string": "A string is required."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return str(super().to_internal_value(data))

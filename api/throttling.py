@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +22,18 @@ from api.authentication import is_service_key
 from core.utils.redis import get_redis
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RateLimitState:
+    """The quota that applied to a request: ``limit`` per ``window`` seconds, what is left, and
+    the seconds until the window resets."""
+
+    policy: str
+    limit: int
+    window: int
+    remaining: int
+    reset: float
 
 
 class _Throttle(SimpleRateThrottle):
@@ -45,8 +58,12 @@ class _Throttle(SimpleRateThrottle):
         except Exception:  # the cache (Redis) is down
             logger.warning("throttle cache unreachable; not limiting", exc_info=True)
             return True
-        if count > self.num_requests:  # type: ignore[attr-defined]
-            self._wait = (bucket + 1) * window - now
+        reset = (bucket + 1) * window - now
+        # What the RateLimit-Policy / RateLimit headers tell the client (api/ratelimit.py).
+        limit = int(self.num_requests)  # type: ignore[attr-defined]
+        request._request.rate_limit = RateLimitState(str(self.scope), limit, window, max(limit - count, 0), reset)  # type: ignore[attr-defined]
+        if count > limit:
+            self._wait = reset
             return False
         return True
 

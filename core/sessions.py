@@ -12,18 +12,18 @@ class SessionStore(CachedDBStore):
 
     def load(self):  # type: ignore[no-untyped-def]
         try:
-            data = self._cache.get(self.cache_key)
+            data = self._cache.get(self.cache_key)  # type: ignore[attr-defined]
         except Exception:  # Redis down: read the database instead.
             logger.warning("session cache unreachable; reading the database", exc_info=True)
             data = None
         if data is not None:
             return data
-        s = self._get_session_from_db()
+        s = self._get_session_from_db()  # type: ignore[attr-defined]
         if not s:
             return {}
         data = self.decode(s.session_data)
         try:
-            self._cache.set(self.cache_key, data, self.get_expiry_age(expiry=s.expire_date))
+            self._cache.set(self.cache_key, data, self.get_expiry_age(expiry=s.expire_date))  # type: ignore[attr-defined]
         except Exception:
             logger.warning("session cache unreachable; not caching", exc_info=True)
         return data

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from rest_framework_api_key.admin import APIKeyModelAdmin
+from rest_framework_api_key.models import APIKey
 
 from xp.models import UserProfile
 
@@ -48,3 +49,9 @@ class ServiceAPIKeyAdmin(APIKeyModelAdmin):
 
     form = ServiceAPIKeyForm
     list_display = (*APIKeyModelAdmin.list_display, "scopes")  # type: ignore[assignment]
+
+
+# One key section in the admin: the library's own "API keys" page makes keys this API does not
+# accept (only ServiceAPIKey, with scopes, authenticates), so it is not shown.
+if admin.site.is_registered(APIKey):
+    admin.site.unregister(APIKey)

@@ -12,7 +12,7 @@ class PlayerManager(UserManager["CustomUser"]):
         from xp.models import UserProfile
 
         with transaction.atomic():
-            user = super()._create_user(username, email, password, **extra_fields)
+            user = super()._create_user(username, email, password, **extra_fields)  # type: ignore[misc]
             UserProfile.objects.get_or_create(user=user)
         return user
 
@@ -22,12 +22,20 @@ class CustomUser(AbstractUser):
     discord_id = models.CharField(max_length=20, unique=True, null=True, blank=True)
     display_name = models.CharField(max_length=100, blank=True)
     avatar_url = models.URLField(max_length=500, blank=True)
+    # The player chose their display name (PATCH /api/v1/user/profile/): a Discord sign-in no
+    # longer overwrites it with the Discord global name.
+    display_name_chosen = models.BooleanField(default=False)
+    # Set when the player erased their account (DELETE /api/v1/user/): personal data is gone,
+    # the ledger and season results stay under this pseudonymous row.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     objects = PlayerManager()  # type: ignore[misc]
 
     class Meta:
         verbose_name = "user"
         verbose_name_plural = "users"
+        # The all-time boards leave deactivated and erased accounts out: a tiny partial index finds them.
+        indexes = [models.Index(fields=["id"], condition=models.Q(is_active=False), name="user_inactive")]
 
     def __str__(self) -> str:
         return self.display_name or self.username

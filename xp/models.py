@@ -48,6 +48,13 @@ class UserProfile(models.Model):
     cyber_league = models.CharField(max_length=10, choices=LEAGUE_CHOICES, default=DEFAULT_LEAGUE)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        # The all-time boards (lifetime XP per mode): pages and "players ahead of me" counts.
+        indexes = [
+            models.Index(fields=["-reality_xp", "user"], name="profile_all_time_reality"),
+            models.Index(fields=["-cyber_xp", "user"], name="profile_all_time_cyber"),
+        ]
+
     def __str__(self) -> str:
         return f"profile of {self.user_id}"
 

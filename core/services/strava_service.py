@@ -47,7 +47,7 @@ from core.exceptions import (
     StravaNotHeld,
     StravaObjectNotFound,
 )
-from core.services.xp_service import award_xp, correct_entry
+from core.services.xp import award_xp, correct_entry
 from core.utils.dates import utc_now
 from integrations import client as strava
 from integrations.models import StravaActivity, StravaConnection
@@ -354,7 +354,7 @@ def _award(record: StravaActivity) -> None:
 def _correct(record: StravaActivity, *, reason: str) -> None:
     assert record.entry is not None
     with contextlib.suppress(AlreadyCorrected):  # an admin reversed it by hand already
-        correct_entry(entry=record.entry, reason=reason, corrected_by=None)
+        correct_entry(entry=record.entry, reason=reason, corrected_by=None, source="strava")
     record.xp = 0
 
 

@@ -99,7 +99,7 @@ def _refresh_identity(user: CustomUser, identity: DiscordIdentity) -> list[str]:
         user.username = identity.username[:USERNAME_MAX]
         changed.append("username")
     display_name = (identity.display_name or identity.username)[:100]
-    if user.display_name != display_name:
+    if not user.display_name_chosen and user.display_name != display_name:
         user.display_name = display_name
         changed.append("display_name")
     if user.avatar_url != identity.avatar_url:

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('xp', '0003_xpentry_source_strava'),
+        ('xp', '0004_xpentry_source_strava'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

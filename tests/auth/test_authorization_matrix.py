@@ -55,6 +55,15 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("api/v1/seasons/", "GET"): PUBLIC,
     ("api/v1/seasons/reality/", "GET"): PUBLIC,
     ("api/v1/seasons/cyber/", "GET"): PUBLIC,
+    ("api/v1/leaderboards/all-time/reality/", "GET"): PUBLIC,
+    ("api/v1/leaderboards/all-time/cyber/", "GET"): PUBLIC,
+    ("api/v1/user/profile/", "PATCH"): PLAYER_ONLY,
+    ("api/v1/user/seasons/", "GET"): PLAYER_ONLY,
+    ("api/v1/user/export/", "GET"): PLAYER_ONLY,
+    # An empty body asks for the confirmation token: 409 for every signed-in player, nothing erased.
+    ("api/v1/user/", "DELETE"): rule(
+        anonymous=401, player=409, other_player=409, key=403, key_without_scope=403, revoked_key=401, admin=409
+    ),
     ("api/v1/auth/csrf/", "GET"): everyone(200),
     ("api/v1/auth/session/", "GET"): PLAYER_ONLY,
     ("api/v1/auth/logout/", "POST"): everyone(204) | {"revoked_key": 401},

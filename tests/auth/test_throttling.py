@@ -84,3 +84,18 @@ def test_counters_are_shared_through_redis(low_rates, redis_server, player):
     statuses = [clients[i % 2].post("/api/v1/xp/add/", BODY, format="json").status_code for i in range(4)]
     assert statuses == [201, 201, 201, 429]
     assert any(b"throttle_player_write" in k for k in redis_server.scan_iter(match="*throttle*"))
+
+
+@pytest.mark.django_db
+def test_throttled_endpoints_tell_the_quota_in_ratelimit_headers(low_rates, player_client, make_key):
+    answers = [player_client.post("/api/v1/xp/add/", BODY, format="json") for _ in range(4)]
+    assert [a["RateLimit-Policy"] for a in answers] == ['"player_write";q=3;w=60'] * 4
+    remaining = [a["RateLimit"].split(";")[1] for a in answers]
+    assert remaining == ["r=2", "r=1", "r=0", "r=0"]
+    seconds = int(answers[0]["RateLimit"].split(";t=")[1])
+    assert 0 < seconds <= 60
+    assert answers[-1].status_code == 429
+    _, raw = make_key(["profile:read"])
+    read = APIClient(HTTP_AUTHORIZATION=f"Api-Key {raw}").get("/api/v1/users/discord/123456789012345678/profile/")
+    assert read["RateLimit-Policy"] == '"key_read";q=2;w=60'
+    assert "RateLimit" not in player_client.get("/api/v1/user/profile/")  # not throttled: no quota to tell

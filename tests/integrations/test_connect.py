@@ -8,8 +8,8 @@ import pytest
 import requests
 from rest_framework.test import APIClient
 
-from api.v1.auth import tokens
 from core import crypto
+from core.services import tokens
 from integrations.models import StravaConnection
 from users.tests.factories import PlayerFactory
 

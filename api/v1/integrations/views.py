@@ -29,9 +29,11 @@ from api.v1.integrations.serializers import StravaActivitySerializer, StravaEven
 from core.exceptions import (
     DomainError,
     StravaAccessDenied,
+    StravaChallengeMissing,
     StravaCodeInvalid,
     StravaInvalidState,
     StravaScopeMissing,
+    StravaVerifyTokenInvalid,
 )
 from core.selectors.strava import player_strava_activities, strava_connection_detail
 from core.services import strava_service
@@ -39,14 +41,6 @@ from integrations import client as strava
 from integrations.models import StravaActivity
 from integrations.tasks import defer_event
 from users.models import CustomUser
-
-
-class VerifyTokenInvalid(DomainError):
-    code, kind, message = "strava_verify_token_invalid", "forbidden", "Wrong hub.verify_token or hub.mode."
-
-
-class ChallengeMissing(DomainError):
-    code, kind, message = "strava_challenge_missing", "invalid", "hub.challenge is missing."
 
 
 def callback_uri(request: HttpRequest) -> str:
@@ -182,10 +176,10 @@ class StravaWebhookView(APIView):
             or request.query_params.get("hub.mode") != "subscribe"
             or not constant_time_compare(given, expected)
         ):
-            raise VerifyTokenInvalid()
+            raise StravaVerifyTokenInvalid()
         challenge = request.query_params.get("hub.challenge", "")
         if not challenge:
-            raise ChallengeMissing()
+            raise StravaChallengeMissing()
         return Response({"hub.challenge": challenge})
 
     @extend_schema(

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.permissions import AllowAny
@@ -12,19 +13,13 @@ from rest_framework.views import APIView
 
 from api.pagination import StandardPagePagination
 from core.constants.leagues import LEAGUES
-from core.exceptions import DomainError, InvalidSeasonId, UnknownLeague, UnknownSeason
-from core.selectors.leaderboard import Row, leaderboard
-from core.services.season_service import season_for
-from core.utils.dates import SEASON_ID_RE, season_id_for, utc_now
+from core.exceptions import InvalidPage, InvalidSeasonId, UnknownLeague, UnknownSeason
+from core.selectors.all_time import all_time_board
+from core.selectors.leaderboard import Board, Row, leaderboard
+from core.utils.dates import SEASON_ID_RE, month_bounds, season_id_for, utc_now
 from seasons.models import Season
 
-
-class InvalidPage(DomainError):
-    code, kind, message = "invalid_page", "invalid", "page and page_size must be positive integers."
-
-
 MAX_PAGE_SIZE = 100
-DEFAULT_PAGE_SIZE = 50
 
 
 class SeasonSerializer(serializers.ModelSerializer[Season]):
@@ -39,8 +34,14 @@ class SeasonListView(generics.ListAPIView[Season]):
     pagination_class = StandardPagePagination
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        season_for()  # the current season exists without anyone creating it
-        return Season.objects.order_by("-id")
+        """Every stored season, newest first, and the current month even before its first XP
+        (shown, not stored: a GET writes nothing)."""
+        seasons = list(Season.objects.order_by("-id"))
+        current = season_id_for(utc_now())
+        if not seasons or seasons[0].id < current:
+            starts_at, ends_at = month_bounds(current)
+            seasons.insert(0, Season(id=current, starts_at=starts_at, ends_at=ends_at, status=Season.OPEN))
+        return seasons
 
 
 def _positive_int(value: str | None, default: int, maximum: int | None = None) -> int:
@@ -85,7 +86,7 @@ class LeaderboardView(APIView):
     def get(self, request: Request) -> Response:
         params = request.query_params
         season_id = params.get("season")
-        if season_id is None:
+        if season_id is None or season_id == season_id_for(utc_now()):
             # The current month: open by definition (seasons close only after they end), and a
             # month without a row yet simply has an empty board; no query needed.
             season_id, status = season_id_for(utc_now()), Season.OPEN
@@ -100,7 +101,7 @@ class LeaderboardView(APIView):
         if league is not None and league not in LEAGUES:
             raise UnknownLeague(league=league, leagues=list(LEAGUES))
         page = _positive_int(params.get("page"), 1)
-        page_size = _positive_int(params.get("page_size"), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        page_size = _positive_int(params.get("page_size"), settings.LEADERBOARD_PAGE_SIZE, MAX_PAGE_SIZE)
         me_id = request.user.pk if request.user.is_authenticated else None
         board = leaderboard(
             season_id=season_id,
@@ -110,35 +111,40 @@ class LeaderboardView(APIView):
             limit=page_size,
             me_id=me_id,
         )
-        url = request.build_absolute_uri()
-        me = None
-        if board.me is not None:
-            me = {
-                "rank": board.me.rank,
-                "xp": board.me.xp,
-                "league": board.me.league,
-                "around": [_row(row) for row in board.around],
-            }
-        return Response(
-            {
-                "season": season_id,
-                "season_status": status,
-                "mode": self.mode,
-                "league": league,
-                "page": page,
-                "page_size": page_size,
-                "results": [_row(row) for row in board.rows],
-                "me": me,
-                "next": replace_query_param(url, "page", page + 1) if board.has_next else None,
-                "previous": (
-                    None
-                    if page == 1
-                    else remove_query_param(url, "page")
-                    if page == 2
-                    else replace_query_param(url, "page", page - 1)
-                ),
-            }
-        )
+        return Response(board_document(request, board, page=page, page_size=page_size, season_status=status))
+
+
+def board_document(
+    request: Request, board: Board, *, page: int, page_size: int, season_status: str | None
+) -> dict[str, Any]:
+    """The leaderboard answer (seasonal and all-time boards share it)."""
+    url = request.build_absolute_uri()
+    me = None
+    if board.me is not None:
+        me = {
+            "rank": board.me.rank,
+            "xp": board.me.xp,
+            "league": board.me.league,
+            "around": [_row(row) for row in board.around],
+        }
+    return {
+        "season": board.season_id,
+        "season_status": season_status,
+        "mode": board.mode,
+        "league": board.league,
+        "page": page,
+        "page_size": page_size,
+        "results": [_row(row) for row in board.rows],
+        "me": me,
+        "next": replace_query_param(url, "page", page + 1) if board.has_next else None,
+        "previous": (
+            None
+            if page == 1
+            else remove_query_param(url, "page")
+            if page == 2
+            else replace_query_param(url, "page", page - 1)
+        ),
+    }
 
 
 class RealityLeaderboardView(LeaderboardView):
@@ -147,3 +153,22 @@ class RealityLeaderboardView(LeaderboardView):
 
 class CyberLeaderboardView(LeaderboardView):
     mode = "cyber"
+
+
+class AllTimeLeaderboardView(APIView):
+    """Players ranked on lifetime XP in one mode (public; ``me`` when signed in). The seasonal
+    boards' shape, with ``season`` "all-time" and ``league`` null (leagues are per season)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+        responses={200: dict},
+    )
+    def get(self, request: Request, mode: str) -> Response:
+        params = request.query_params
+        page = _positive_int(params.get("page"), 1)
+        page_size = _positive_int(params.get("page_size"), settings.LEADERBOARD_PAGE_SIZE, MAX_PAGE_SIZE)
+        me_id = request.user.pk if request.user.is_authenticated else None
+        board = all_time_board(mode=mode, offset=(page - 1) * page_size, limit=page_size, me_id=me_id)
+        return Response(board_document(request, board, page=page, page_size=page_size, season_status=None))

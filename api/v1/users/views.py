@@ -1,27 +1,96 @@
 """Player profiles: the signed-in player's own, and a Discord user's for service keys."""
 
-from drf_spectacular.utils import extend_schema
+from typing import Any
+
+from django.contrib.auth import logout as django_logout
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.fields import NoUnknownFieldsMixin, StrictCharField
 from api.permissions import IsScopedKey
-from api.throttling import ServiceKeyReadThrottle
-from core.exceptions import DomainError
+from api.throttling import PlayerWriteThrottle, ServiceKeyReadThrottle
+from core.constants.modes import MODES
+from core.exceptions import InvalidFilter, UnknownDiscordUser
+from core.selectors.account import past_seasons, personal_data
 from core.selectors.profile import profile_summary
 from core.selectors.strava import strava_status
+from core.services.account_service import erase_account, set_display_name
 from core.services.user_service import find_discord_user
+from users.models import CustomUser
 
 
-class UnknownDiscordUser(DomainError):
-    code, kind, message = "unknown_discord_user", "not_found", "No account has this Discord id yet."
+class ProfileUpdateSerializer(NoUnknownFieldsMixin, serializers.Serializer[dict]):
+    # Validated as given by the service (no trimming here); null resets to the Discord name.
+    display_name = StrictCharField(allow_null=True, allow_blank=True, required=False)
+
+
+class AccountErasureSerializer(NoUnknownFieldsMixin, serializers.Serializer[dict]):
+    confirmation_token = StrictCharField(required=False, max_length=500)
+
+
+def own_profile(user: CustomUser) -> dict[str, Any]:
+    """The profile document plus the player's linked services (``integrations``)."""
+    return {**profile_summary(user), "integrations": {"strava": strava_status(user)}}
 
 
 class ProfileView(APIView):
+    throttle_classes = [PlayerWriteThrottle]
+
+    def get_throttles(self):  # type: ignore[no-untyped-def]
+        return super().get_throttles() if self.request.method == "PATCH" else []
+
     @extend_schema(responses={200: dict})
     def get(self, request: Request) -> Response:
-        user = request.user
-        return Response({**profile_summary(user), "integrations": {"strava": strava_status(user)}})  # type: ignore[arg-type]
+        return Response(own_profile(request.user))  # type: ignore[arg-type]
+
+    @extend_schema(request=ProfileUpdateSerializer, responses={200: dict})
+    def patch(self, request: Request) -> Response:
+        """Change what the player may change: the display name (null: back to the Discord name)."""
+        data = ProfileUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if "display_name" in data.validated_data:
+            set_display_name(user=request.user, display_name=data.validated_data["display_name"])  # type: ignore[arg-type]
+        return Response(own_profile(request.user))  # type: ignore[arg-type]
+
+
+class UserSeasonsView(APIView):
+    """The player's closed seasons per mode: final rank, XP, league before and after, movement."""
+
+    @extend_schema(parameters=[OpenApiParameter("mode", str, enum=list(MODES))], responses={200: dict})
+    def get(self, request: Request) -> Response:
+        mode = request.query_params.get("mode")
+        if mode is not None and mode not in MODES:
+            raise InvalidFilter(field="mode")
+        return Response({"results": past_seasons(request.user, mode=mode)})  # type: ignore[arg-type]
+
+
+class ExportView(APIView):
+    """Every personal datum held about the player, as one JSON document (a download)."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        response = Response(personal_data(request.user))  # type: ignore[arg-type]
+        response["Content-Disposition"] = f'attachment; filename="igoultra-export-{request.user.pk}.json"'
+        return response
+
+
+class AccountView(APIView):
+    """Erase the player's account. First call: 409 confirmation_required with a
+    ``confirmation_token``; the same call with that token (within ten minutes) erases: 204."""
+
+    throttle_classes = [PlayerWriteThrottle]
+
+    @extend_schema(request=AccountErasureSerializer, responses={204: None})
+    def delete(self, request: Request) -> Response:
+        data = AccountErasureSerializer(data=request.data or {})
+        data.is_valid(raise_exception=True)
+        erase_account(user=request.user, confirmation_token=data.validated_data.get("confirmation_token"))  # type: ignore[arg-type]
+        if request.session is not None:
+            django_logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class DiscordProfileView(APIView):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('xp', '0002_default_catalogue_and_levels'),
+        ('xp', '0003_all_time_board_indexes'),
     ]
 
     operations = [

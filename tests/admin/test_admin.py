@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from core.services.xp_service import award_xp
+from core.services.xp import award_xp
 from users.models import CustomUser
 from users.tests.factories import PlayerFactory
 from xp.models import ActivityType, UserProfile, XPEntry
@@ -125,3 +125,10 @@ def test_a_user_added_in_the_admin_has_a_profile(admin_client_):
     )
     assert response.status_code == 302, response.content[:2000]
     assert UserProfile.objects.filter(user__username="newcomer").exists()
+
+
+def test_the_admin_has_one_api_key_section(admin_client_):
+    client, _ = admin_client_
+    index = client.get("/admin/").content.decode()
+    assert "Service API keys" in index and ">API keys<" not in index
+    assert client.get("/admin/rest_framework_api_key/apikey/").status_code == 404
