@@ -32,3 +32,37 @@ def strava_connection_detail(user: CustomUser) -> dict[str, Any]:
 
 def player_strava_activities(user: CustomUser) -> QuerySet[StravaActivity]:
     return StravaActivity.objects.filter(user_id=user.pk)
+
+
+def strava_personal_data(user: CustomUser) -> dict[str, Any]:
+    """What the export shows about Strava (never the tokens)."""
+    connection = StravaConnection.objects.filter(user_id=user.pk).first()
+    linked = None
+    if connection is not None:
+        linked = {
+            "athlete_id": connection.athlete_id,
+            "scope": connection.scope,
+            "connected_at": connection.connected_at,
+            "backfill_requested_at": connection.backfill_requested_at,
+        }
+    activities = StravaActivity.objects.filter(user_id=user.pk).order_by("id")
+    return {
+        "connection": linked,
+        "activities": list(
+            activities.values(
+                "strava_id",
+                "name",
+                "sport_type",
+                "distance_m",
+                "moving_time_s",
+                "manual",
+                "start_date",
+                "state",
+                "reason_code",
+                "review_reason",
+                "xp",
+                "entry_id",
+                "created_at",
+            )
+        ),
+    }

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from django.core import signing
 from django.db import IntegrityError, transaction
 
+from core import crypto
 from core.constants.strava import (
     HELD_IMPLAUSIBLE_SPEED,
     HELD_MANUAL,
@@ -130,16 +131,37 @@ def disconnect(*, user: CustomUser) -> None:
     if connection is None:
         raise StravaNotConnected()
     try:
-        strava.deauthorize(connection.access_token)
-    except DomainError as exc:
-        logger.info(
-            "Strava deauthorization for athlete %s failed (%s); tokens forgotten anyway",
-            connection.athlete_id,
-            exc.code,
-        )
-    except Exception:  # the tokens must be forgotten whatever Strava or the key did
-        logger.warning("Strava deauthorization for athlete %s failed", connection.athlete_id, exc_info=True)
+        token = connection.access_token
+    except crypto.DecryptionFailed:  # the key was changed without rotating: forget all the same
+        token = ""
+    if token:
+        _deauthorize_quietly(token, connection.athlete_id)
     StravaConnection.objects.filter(pk=connection.pk).delete()
+
+
+def _deauthorize_quietly(access_token: str, athlete_id: int) -> None:
+    try:
+        strava.deauthorize(access_token)
+    except DomainError as exc:
+        logger.info("Strava deauthorization for athlete %s failed (%s); tokens forgotten anyway", athlete_id, exc.code)
+    except Exception:  # the tokens must be forgotten whatever Strava or the key did
+        logger.warning("Strava deauthorization for athlete %s failed", athlete_id, exc_info=True)
+
+
+def forget_player(*, user: CustomUser) -> None:
+    """Account erasure: drop the Strava link and the activity titles (free text), inside the
+    caller's transaction; Strava is told after commit (best effort)."""
+    connection = StravaConnection.objects.filter(user_id=user.pk).first()
+    if connection is not None:
+        try:
+            token: str | None = connection.access_token
+        except crypto.DecryptionFailed:
+            token = None
+        athlete_id = connection.athlete_id
+        connection.delete()
+        if token:
+            transaction.on_commit(lambda: _deauthorize_quietly(token, athlete_id))
+    StravaActivity.objects.filter(user_id=user.pk).exclude(name="").update(name="")
 
 
 def forget_athlete(*, athlete_id: int) -> bool:

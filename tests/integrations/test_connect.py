@@ -199,3 +199,22 @@ def test_disconnect_with_a_session_needs_the_csrf_token(strava: FakeStrava, play
     answer = browser.delete("/api/v1/integrations/strava/")
     assert answer.status_code == 403
     assert answer.json()["code"] == "csrf_failed"
+
+
+def test_the_export_shows_the_strava_link_and_erasure_forgets_it(
+    strava: FakeStrava, player, player_client: APIClient, django_capture_on_commit_callbacks
+):
+    connect(player_client, strava, 5001)
+    export = player_client.get("/api/v1/user/export/").json()
+    assert export["strava"]["connection"]["athlete_id"] == 5001
+    assert "token" not in str(export["strava"]).lower()
+
+    ask = player_client.delete("/api/v1/user/", {}, format="json")
+    assert ask.status_code == 409
+    with django_capture_on_commit_callbacks(execute=True):
+        erased = player_client.delete(
+            "/api/v1/user/", {"confirmation_token": ask.json()["confirmation_token"]}, format="json"
+        )
+    assert erased.status_code == 204
+    assert not StravaConnection.objects.exists()
+    assert not any(owner == 5001 for owner, _ in strava.tokens.values())  # Strava was told after commit
