@@ -20,7 +20,13 @@ def strava_status(user: CustomUser) -> dict[str, Any]:
 def strava_connection_detail(user: CustomUser) -> dict[str, Any]:
     connection = StravaConnection.objects.filter(user_id=user.pk).first()
     if connection is None:
-        return {"connected": False, "athlete_id": None, "connected_at": None, "backfill_available": False}
+        return {
+            "connected": False,
+            "athlete_id": None,
+            "connected_at": None,
+            "imports_since": None,
+            "backfill_available": False,
+        }
     return {
         "connected": True,
         "athlete_id": connection.athlete_id,

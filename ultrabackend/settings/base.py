@@ -251,7 +251,6 @@ LOGGING = {
 PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
 
 CSRF_FAILURE_VIEW = "api.errors.csrf_failure"
-LEADERBOARD_INLINE_REBUILD_MAX = env.int("LEADERBOARD_INLINE_REBUILD_MAX", default=50_000)
 
 # --- Strava (docs/strava.md) -------------------------------------------------------------------
 # Every Strava URL derives from these two bases, so tests and staging can use a stand-in Strava.

@@ -60,4 +60,5 @@ class StravaStatusSerializer(serializers.Serializer[Any]):
     connected = serializers.BooleanField()
     athlete_id = serializers.IntegerField(allow_null=True)
     connected_at = serializers.DateTimeField(allow_null=True)
+    imports_since = serializers.DateTimeField(allow_null=True)
     backfill_available = serializers.BooleanField()
