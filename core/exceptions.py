@@ -309,3 +309,7 @@ class StravaVerifyTokenInvalid(DomainError):
 
 class StravaChallengeMissing(DomainError):
     code, kind, message = "strava_challenge_missing", "invalid", "hub.challenge is missing."
+
+
+class StravaUnknownSubscription(DomainError):
+    code, kind, message = "strava_unknown_subscription", "forbidden", "This event is not from our Strava subscription."

@@ -285,18 +285,9 @@ def delete_activity(*, athlete_id: int, strava_id: int) -> StravaActivity | None
 
 
 def athlete_deauthorized(*, athlete_id: int) -> bool:
-    """The athlete revoked access: forget the tokens. Checked at Strava first (a forged event
-    must not disconnect anybody): only a token Strava refuses counts. True when disconnected."""
-    connection = StravaConnection.objects.filter(athlete_id=athlete_id).first()
-    if connection is None:
-        return False
-    try:
-        strava.get_athlete_id(fresh_access_token(connection))
-    except StravaAuthorizationRevoked:
-        forget_athlete(athlete_id=athlete_id)
-        return True
-    logger.warning("deauthorization event for Strava athlete %s whose token still works: ignored", athlete_id)
-    return False
+    """The athlete revoked access at Strava (``authorized: false``): forget the tokens at once
+    (they no longer work; nothing is asked of Strava). True when a link was dropped."""
+    return forget_athlete(athlete_id=athlete_id)
 
 
 # --- judging an activity -----------------------------------------------------------------------
@@ -306,6 +297,17 @@ def apply_activity(
     *, user: CustomUser, athlete_id: int, data: strava.ActivityData, not_before: datetime
 ) -> StravaActivity | None:
     """Import ``data`` or revise its record, in one transaction (award and record together)."""
+    try:
+        return _apply_activity(user=user, athlete_id=athlete_id, data=data, not_before=not_before)
+    except IntegrityError:
+        # Two jobs imported the same new activity at once (a sync and the backfill): the other
+        # one's record exists now, and judging again against it changes nothing or revises it.
+        return _apply_activity(user=user, athlete_id=athlete_id, data=data, not_before=not_before)
+
+
+def _apply_activity(
+    *, user: CustomUser, athlete_id: int, data: strava.ActivityData, not_before: datetime
+) -> StravaActivity | None:
     key = activity_for_sport(data.sport_type, data.activity_type)
     units = units_for_distance(key, data.distance_m) if key else None
     now = utc_now()

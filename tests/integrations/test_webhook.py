@@ -131,3 +131,13 @@ def test_athlete_events_other_than_deauthorization_queue_nothing(api_client: API
     revoke = api_client.post(URL, event("update", 5001, 5001, object_type="athlete", authorized="false"), format="json")
     assert revoke.json()["queued"] == "deauthorize"
     assert ProcrastinateJob.objects.get().task_name == "integrations.tasks.strava_athlete_deauthorized"
+
+
+def test_with_a_known_subscription_id_events_from_another_are_refused(api_client: APIClient, settings):
+    settings.STRAVA_SUBSCRIPTION_ID = "120475"
+    forged = api_client.post(URL, event("delete", 77, 5001), format="json")  # subscription_id 1
+    assert (forged.status_code, forged.json()["code"]) == (403, "strava_unknown_subscription")
+    assert not ProcrastinateJob.objects.exists()
+    genuine = api_client.post(URL, {**event("delete", 77, 5001), "subscription_id": 120475}, format="json")
+    assert genuine.status_code == 200
+    assert ProcrastinateJob.objects.count() == 1

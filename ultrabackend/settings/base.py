@@ -264,6 +264,8 @@ STRAVA_VERIFY_TOKEN = env("STRAVA_VERIFY_TOKEN", default="")
 STRAVA_REDIRECT_URI = env("STRAVA_REDIRECT_URI", default="")
 # The webhook URL `manage.py strava_subscription create` registers (or pass it as an argument).
 STRAVA_WEBHOOK_CALLBACK_URL = env("STRAVA_WEBHOOK_CALLBACK_URL", default="")
+# Optional: the push subscription's id (`strava_subscription show`); events naming another are refused.
+STRAVA_SUBSCRIPTION_ID = env("STRAVA_SUBSCRIPTION_ID", default="")
 STRAVA_TIMEOUT_SECONDS = env.float("STRAVA_TIMEOUT_SECONDS", default=10.0)
 # Fernet key(s) for secrets at rest (Strava tokens): comma-separated, the first one encrypts.
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")

@@ -33,6 +33,7 @@ from core.exceptions import (
     StravaCodeInvalid,
     StravaInvalidState,
     StravaScopeMissing,
+    StravaUnknownSubscription,
     StravaVerifyTokenInvalid,
 )
 from core.selectors.strava import player_strava_activities, strava_connection_detail
@@ -194,6 +195,9 @@ class StravaWebhookView(APIView):
         event = StravaEventSerializer(data=request.data)
         event.is_valid(raise_exception=True)
         values = event.validated_data
+        expected = settings.STRAVA_SUBSCRIPTION_ID
+        if expected and str(values.get("subscription_id", "")) != str(expected):
+            raise StravaUnknownSubscription()
         updates = values.get("updates") or {}
         queued = defer_event(
             object_type=values["object_type"],
