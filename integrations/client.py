@@ -181,9 +181,11 @@ def make_client(access_token: str | None = None) -> Client:
 
 
 @contextlib.contextmanager
-def calling(what: str, *, code_refused: bool = False) -> Iterator[None]:
-    """Run Strava calls, mapping every failure to a coded domain error."""
-    waiting = blocked_until()
+def calling(what: str, *, code_refused: bool = False, api: bool = True) -> Iterator[None]:
+    """Run Strava calls, mapping every failure to a coded domain error. API calls (``api``)
+    wait for a used-up rate-limit window; OAuth calls (code exchange, refresh, deauthorize)
+    are not counted by Strava's API limits and go ahead."""
+    waiting = blocked_until() if api else None
     if waiting is not None:
         raise StravaRateLimited(retry_at=waiting)
     try:
@@ -243,7 +245,7 @@ def exchange_code(code: str) -> TokenGrant:
     """Tokens and the athlete for an authorization code; raises StravaCodeInvalid and the rest."""
     ensure_configured()
     client = make_client()
-    with calling("the code exchange", code_refused=True):
+    with calling("the code exchange", code_refused=True, api=False):
         info, athlete = client.exchange_code_for_token(
             client_id=client_id(), client_secret=settings.STRAVA_CLIENT_SECRET, code=code, return_athlete=True
         )
@@ -262,7 +264,7 @@ def refresh(refresh_token: str) -> TokenGrant:
     """New tokens for a refresh token; a refused refresh token → StravaAuthorizationRevoked."""
     ensure_configured()
     try:
-        with calling("the token refresh", code_refused=True):
+        with calling("the token refresh", code_refused=True, api=False):
             info = make_client().refresh_access_token(
                 client_id=client_id(), client_secret=settings.STRAVA_CLIENT_SECRET, refresh_token=refresh_token
             )
@@ -273,7 +275,7 @@ def refresh(refresh_token: str) -> TokenGrant:
 
 def deauthorize(access_token: str) -> None:
     """Ask Strava to drop this app's access for the athlete (raises the coded errors)."""
-    with calling("the deauthorization"):
+    with calling("the deauthorization", api=False):
         make_client(access_token).deauthorize()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -10,6 +11,8 @@ from rest_framework.test import APIClient
 
 from core import crypto
 from core.services import tokens
+from core.utils.dates import utc_now
+from integrations import client as strava_client
 from integrations.models import StravaConnection
 from users.tests.factories import PlayerFactory
 
@@ -218,3 +221,11 @@ def test_the_export_shows_the_strava_link_and_erasure_forgets_it(
     assert erased.status_code == 204
     assert not StravaConnection.objects.exists()
     assert not any(owner == 5001 for owner, _ in strava.tokens.values())  # Strava was told after commit
+
+
+def test_connecting_works_while_the_api_rate_limit_is_used_up(strava: FakeStrava, player_client: APIClient):
+    strava_client.block_until(utc_now() + timedelta(minutes=10))  # OAuth is outside the API limits
+    try:
+        assert connect(player_client, strava, 5001).status_code == 200
+    finally:
+        strava_client.forget_rate_limit_block()
