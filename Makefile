@@ -5,32 +5,44 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 WORKERS ?= 3
 
-.PHONY: install run dev test lint migrate demo bench clean db-stop
+.PHONY: install run dev test lint migrate demo admin bench clean db-stop
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found"; exit 1; }
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements-dev.txt
-	touch $@
+	@echo "==> virtualenv in $(VENV)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@echo "==> installing dependencies (about 90 s the first time)"
+	@$(PY) -m pip install -q -r requirements-dev.txt
+	@touch $@
 
 install: $(VENV)/.installed
 
 migrate: install
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py createcachetable
+	@echo "==> database: migrations (the embedded PostgreSQL starts on first use when DATABASE_URL is unset)"
+	@$(PY) manage.py migrate --noinput -v0
+	@$(PY) manage.py createcachetable
 
 demo: migrate
-	$(PY) manage.py load_demo
+	@echo "==> demo data"
+	@$(PY) manage.py load_demo
+
+# A local superuser for the admin (admin / admin-password); refuses without DEBUG (local settings).
+admin: migrate
+	@$(PY) manage.py shell -c "from django.conf import settings; assert settings.DEBUG, 'local development only'"
+	@DJANGO_SUPERUSER_PASSWORD=admin-password $(PY) manage.py createsuperuser --noinput --username admin \
+		--email admin@localhost 2>/dev/null || echo "admin exists"
+	@echo "admin: http://127.0.0.1:$(PORT)/admin/ as admin / admin-password"
 
 # Serves the API with demo data on http://127.0.0.1:$(PORT). Without DATABASE_URL it runs on an
 # embedded PostgreSQL (data in .pgdata/, started or reused; `make db-stop` stops it); without
 # REDIS_URL it runs without Redis.
 run: demo
-	$(PY) manage.py collectstatic --noinput -v0
-	$(VENV)/bin/gunicorn ultrabackend.wsgi:application --bind 127.0.0.1:$(PORT) --workers $(WORKERS) \
-		--env DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-ultrabackend.settings.local} \
-		--env DJANGO_DEBUG=$${DJANGO_DEBUG:-False} --access-logfile -
+	@$(PY) manage.py collectstatic --noinput -v0
+	@echo "==> starting web (gunicorn, $(WORKERS) workers) and worker (procrastinate) with honcho (Procfile.dev)"
+	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PORT=$(PORT) WORKERS=$(WORKERS) \
+		DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-ultrabackend.settings.local} \
+		DJANGO_DEBUG=$${DJANGO_DEBUG:-False} $(VENV)/bin/honcho -f Procfile.dev start
 
 # Django's autoreloading development server with DEBUG on.
 dev: demo

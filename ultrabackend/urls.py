@@ -2,8 +2,11 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 urlpatterns = [
+    # A browser that opens the server lands on the API's index (links to the docs).
+    path("", RedirectView.as_view(url="/api/v1/", permanent=False)),
     path("api/v1/", include("api.v1.urls")),
     path("admin/", admin.site.urls),
 ]

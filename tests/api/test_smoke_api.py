@@ -1,4 +1,5 @@
 import pytest
+from rest_framework.test import APIClient
 
 
 @pytest.mark.django_db
@@ -19,3 +20,12 @@ def test_add_xp_then_profile_history_and_board(player_client, player):
     assert player_client.get("/api/v1/docs/").status_code == 200
     assert player_client.get("/api/v1/activities/").status_code == 200
     assert player_client.get("/api/v1/seasons/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_server_root_leads_to_the_api_index_with_the_docs_link():
+    client = APIClient()
+    assert client.get("/")["Location"] == "/api/v1/"
+    index = client.get("/api/v1/").json()
+    assert index["docs"].endswith("/api/v1/docs/") and index["schema"].endswith("/api/v1/schema/")
+    assert client.get("/api/v1/docs/").status_code == 200

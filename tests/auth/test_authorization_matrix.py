@@ -39,6 +39,7 @@ ADMIN_ONLY = rule(
 
 # (route, method) -> outcome per caller.
 RULES: dict[tuple[str, str], dict[str, Any]] = {
+    ("api/v1/", "GET"): PUBLIC_NO_AUTH,
     ("api/v1/health/", "GET"): PUBLIC_NO_AUTH,
     ("api/v1/schema/", "GET"): PUBLIC,
     ("api/v1/docs/", "GET"): PUBLIC,

@@ -2,6 +2,7 @@
 
 from django.db import connection
 from django.db.utils import Error as DatabaseError
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -30,4 +31,27 @@ class HealthView(APIView):
         return Response(
             {"status": overall, "database": database, "redis": redis, "database_vendor": connection.vendor},
             status=200 if database == "ok" else 503,
+        )
+
+
+class ApiRootView(APIView):
+    """Where to go from here: the docs, the schema, health and sign-in."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        def url(name: str) -> str:
+            return request.build_absolute_uri(reverse(name))
+
+        return Response(
+            {
+                "name": "iGoUltra API",
+                "version": "v1",
+                "docs": url("docs"),
+                "schema": url("schema"),
+                "health": url("health"),
+                "sign_in": url("auth-discord"),
+            }
         )

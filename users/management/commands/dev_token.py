@@ -5,10 +5,11 @@ It refuses to run unless DEBUG is on, so it cannot exist in production (settings
 turns DEBUG off, and `make run`'s server never needs it).
 """
 
+from importlib import import_module
+
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.core.management.base import BaseCommand, CommandError
-from importlib import import_module
 
 from core.services import tokens
 from users.models import CustomUser
