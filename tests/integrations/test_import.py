@@ -346,7 +346,7 @@ def test_a_429_delays_the_job_to_the_next_window_without_losing_anything(strava:
     assert job.status == "todo" and job.attempts == 1
     assert job.scheduled_at is not None
     assert job.scheduled_at.minute % 15 == 0 and job.scheduled_at.second == 0
-    assert timedelta(0) < job.scheduled_at - before <= timedelta(minutes=15)
+    assert timedelta(0) < job.scheduled_at - before <= timedelta(minutes=16)  # (a boundary may pass meanwhile)
     assert not XPEntry.objects.exists()
 
     # While the window is used up, other work waits too, without asking Strava.
