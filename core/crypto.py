@@ -3,11 +3,14 @@
 The key comes from the environment: ``FIELD_ENCRYPTION_KEY``, one Fernet key (32 url-safe
 base64 bytes, ``Fernet.generate_key()``) or a comma-separated list of them. The first key
 encrypts; every key decrypts (MultiFernet), so a key is rotated by putting the new one first,
-re-encrypting (``rotate``) and later dropping the old one.
+re-encrypting (``rotate``) and later dropping the old one. Without the variable the key is
+derived from DJANGO_SECRET_KEY (development; production sets its own).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -20,7 +23,17 @@ class DecryptionFailed(Exception):
 
 
 def _keys_setting() -> str:
-    return str(getattr(settings, "FIELD_ENCRYPTION_KEY", "") or "")
+    keys = str(getattr(settings, "FIELD_ENCRYPTION_KEY", "") or "").strip()
+    if keys:
+        return keys
+    # Unset (development, a first deployment): a key derived from DJANGO_SECRET_KEY, so tokens
+    # are never stored in clear. Production should set its own key: changing the secret key
+    # would otherwise make the stored tokens unreadable (the players reconnect).
+    secret = str(getattr(settings, "SECRET_KEY", "") or "")
+    if not secret:
+        return ""
+    digest = hashlib.sha256(f"igoultra.field-encryption:{secret}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()
 
 
 @lru_cache(maxsize=4)

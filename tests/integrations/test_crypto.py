@@ -31,18 +31,25 @@ def test_a_new_key_first_still_opens_old_values_and_rotate_moves_them(settings: 
         crypto.decrypt(stored)
 
 
-def test_a_missing_or_malformed_key_is_a_configuration_error(settings: Any):
+def test_without_a_key_one_is_derived_from_the_secret_key(settings: Any):
     settings.FIELD_ENCRYPTION_KEY = ""
+    assert crypto.is_configured()
+    stored = crypto.encrypt("secret")
+    assert crypto.decrypt(stored) == "secret"
+    settings.SECRET_KEY = "another-secret-key-entirely-another-secret-key-entirely"
+    with pytest.raises(crypto.DecryptionFailed):
+        crypto.decrypt(stored)
+
+
+def test_a_malformed_key_is_a_configuration_error(settings: Any):
+    settings.FIELD_ENCRYPTION_KEY = "not-a-key"
     assert not crypto.is_configured()
     with pytest.raises(ImproperlyConfigured):
         crypto.encrypt("x")
-    settings.FIELD_ENCRYPTION_KEY = "not-a-key"
-    with pytest.raises(ImproperlyConfigured):
-        crypto.encrypt("x")
 
 
-def test_connect_refuses_without_an_encryption_key(settings: Any, player_client: Any):
+def test_connect_refuses_with_a_malformed_encryption_key(settings: Any, player_client: Any):
     settings.STRAVA_CLIENT_ID, settings.STRAVA_CLIENT_SECRET = "1", "s"
-    settings.FIELD_ENCRYPTION_KEY = ""
+    settings.FIELD_ENCRYPTION_KEY = "not-a-key"
     answer = player_client.get("/api/v1/integrations/strava/connect/")
     assert (answer.status_code, answer.json()["code"]) == (503, "strava_not_configured")

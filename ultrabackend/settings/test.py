@@ -4,7 +4,7 @@ import hashlib
 import os
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, DATABASES, FIELD_ENCRYPTION_KEY, REST_FRAMEWORK, database_settings
+from .base import BASE_DIR, DATABASES, REST_FRAMEWORK, database_settings
 
 if not DATABASES:  # no DATABASE_URL: the embedded PostgreSQL (ultrabackend/embedded_db.py)
     from ultrabackend.embedded_db import database_settings as embedded_database
@@ -21,5 +21,3 @@ for _cache in CACHES.values():  # noqa: F405
     if "KEY_PREFIX" in _cache:
         _cache["KEY_PREFIX"] = f"igo-test-{_CHECKOUT}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 REST_FRAMEWORK = {**REST_FRAMEWORK}
-# A fixed key for tests only (secrets at rest: core/crypto.py); real deployments set their own.
-FIELD_ENCRYPTION_KEY = FIELD_ENCRYPTION_KEY or "dGVzdC1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q="
