@@ -183,13 +183,17 @@ def fresh_access_token(connection: StravaConnection) -> str:
         if locked.expires_at - REFRESH_MARGIN > utc_now():  # another job refreshed it meanwhile
             return locked.access_token
         try:
-            grant = strava.refresh(locked.refresh_token)
+            grant: strava.TokenGrant | None = strava.refresh(locked.refresh_token)
         except StravaAuthorizationRevoked:
-            locked.delete()
-            raise
-        locked.set_tokens(access_token=grant.access_token, refresh_token=grant.refresh_token)
-        locked.expires_at = grant.expires_at
-        locked.save(update_fields=["access_token_encrypted", "refresh_token_encrypted", "expires_at"])
+            grant = None
+            locked.delete()  # committed: the exception is raised after the transaction
+        else:
+            assert grant is not None
+            locked.set_tokens(access_token=grant.access_token, refresh_token=grant.refresh_token)
+            locked.expires_at = grant.expires_at
+            locked.save(update_fields=["access_token_encrypted", "refresh_token_encrypted", "expires_at"])
+    if grant is None:
+        raise StravaAuthorizationRevoked()
     connection.access_token_encrypted = locked.access_token_encrypted
     connection.refresh_token_encrypted = locked.refresh_token_encrypted
     connection.expires_at = locked.expires_at
@@ -216,7 +220,7 @@ def request_backfill(*, user: CustomUser) -> StravaConnection:
             raise StravaBackfillUsed(requested_at=connection.backfill_requested_at.isoformat().replace("+00:00", "Z"))
         connection.backfill_requested_at = utc_now()
         connection.save(update_fields=["backfill_requested_at"])
-        from integrations.tasks import defer_backfill
+        from integrations.tasks import defer_backfill  # the tasks module imports this one
 
         transaction.on_commit(lambda: defer_backfill(connection.pk))
     return connection

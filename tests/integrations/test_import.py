@@ -440,3 +440,12 @@ def test_a_refused_refresh_token_means_access_was_revoked(strava: FakeStrava, pl
     run_pending_jobs()
     assert not StravaConnection.objects.exists()
     assert not XPEntry.objects.exists()
+
+
+def test_a_refused_refresh_during_the_backfill_forgets_the_link(strava: FakeStrava, player, player_client: APIClient):
+    strava.token_ttl = 60
+    connect(player_client, strava, ATHLETE)
+    strava.revoke(ATHLETE)
+    assert player_client.post("/api/v1/integrations/strava/backfill/").status_code == 202
+    run_pending_jobs()
+    assert not StravaConnection.objects.exists()
