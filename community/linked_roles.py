@@ -16,10 +16,10 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from community import crypto
 from community import discord_api as api
 from community.commands import LEAGUE_NUMBER
 from community.models import DiscordLink
+from core import crypto
 from core.constants.layers import layer_for_xp
 from core.constants.modes import MODES
 from core.exceptions import LinkedRolesNotConfigured
@@ -139,7 +139,7 @@ def push_role_connection(*, user_id: int) -> bool:
         return False
     try:
         token = _fresh_access_token(found)
-    except crypto.Undecryptable:
+    except crypto.DecryptionFailed:
         logger.error("the Discord tokens of user %s cannot be decrypted with FIELD_ENCRYPTION_KEY", user_id)
         return False
     if token is None:

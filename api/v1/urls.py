@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("api.v1.auth.urls")),
     path("", include("api.v1.layers.urls")),
     path("", include("api.v1.discord.urls")),
+    path("", include("api.v1.integrations.urls")),
 ]

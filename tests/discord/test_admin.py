@@ -8,8 +8,8 @@ import pytest
 from cryptography.fernet import Fernet
 from django.urls import reverse
 
-from community import crypto
 from community.models import AnnouncementChannel, DiscordLink, GuildMember
+from core import crypto
 from core.utils.dates import utc_now
 from tests.discord.conftest import CHANNEL_ID, GUILD_ID
 from users.tests.factories import PlayerFactory

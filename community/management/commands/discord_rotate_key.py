@@ -5,8 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from community import crypto
 from community.linked_roles import rotate_keys
+from core import crypto
 
 
 class Command(BaseCommand):
@@ -17,6 +17,6 @@ class Command(BaseCommand):
             raise CommandError("FIELD_ENCRYPTION_KEY is not set (or not Fernet keys).")
         try:
             done = rotate_keys()
-        except crypto.Undecryptable:
+        except crypto.DecryptionFailed:
             raise CommandError("A stored token opens with none of the keys: keep the old key in the list.") from None
         self.stdout.write(f"re-encrypted the tokens of {done} link(s)")
