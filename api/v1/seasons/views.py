@@ -1,30 +1,25 @@
 """Seasons and the seasonal leaderboards (public; the signed-in player also gets ``me``)."""
 
-from typing import Any
-
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, serializers
+from rest_framework import generics
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
+from api.fields import SEASON_ID_PATTERN
 from api.pagination import StandardPagePagination
+from api.schema import error_responses
+from api.v1.seasons.serializers import LEADERBOARD, LeaderboardSerializer, SeasonSerializer
 from core.constants.leagues import LEAGUES
 from core.exceptions import InvalidPage, InvalidSeasonId, UnknownLeague, UnknownSeason
-from core.selectors.leaderboard import Row, leaderboard
+from core.selectors.leaderboard import leaderboard
 from core.utils.dates import SEASON_ID_RE, month_bounds, season_id_for, utc_now
 from seasons.models import Season
 
 MAX_PAGE_SIZE = 100
-
-
-class SeasonSerializer(serializers.ModelSerializer[Season]):
-    class Meta:
-        model = Season
-        fields = ["id", "starts_at", "ends_at", "status", "closed_at"]
 
 
 class SeasonListView(generics.ListAPIView[Season]):
@@ -53,34 +48,23 @@ def _positive_int(value: str | None, default: int, maximum: int | None = None) -
     return min(number, maximum) if maximum else number
 
 
-def _row(row: Row) -> dict[str, Any]:
-    return {
-        "rank": row.rank,
-        "user": {
-            "id": row.user_id,
-            "username": row.username,
-            "display_name": row.display_name,
-            "avatar_url": row.avatar_url,
-        },
-        "xp": row.xp,
-        "level": row.level,
-        "layer": row.layer,
-        "league": row.league,
-    }
-
-
 class LeaderboardView(APIView):
     permission_classes = [AllowAny]
     mode = "reality"
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("season", str, description="YYYY-MM; the current season when omitted"),
+            OpenApiParameter(
+                "season", str, pattern=SEASON_ID_PATTERN, description="YYYY-MM; the current season when omitted"
+            ),
             OpenApiParameter("league", str, enum=list(LEAGUES)),
-            OpenApiParameter("page", int),
-            OpenApiParameter("page_size", int),
+            OpenApiParameter("page", int, description="From 1."),
+            OpenApiParameter("page_size", int, description=f"From 1; at most {MAX_PAGE_SIZE} are returned."),
         ],
-        responses={200: dict},
+        responses={
+            200: LeaderboardSerializer,
+            **error_responses(InvalidSeasonId, UnknownSeason, UnknownLeague, InvalidPage),
+        },
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
@@ -113,31 +97,28 @@ class LeaderboardView(APIView):
         url = request.build_absolute_uri()
         me = None
         if board.me is not None:
-            me = {
-                "rank": board.me.rank,
-                "xp": board.me.xp,
-                "league": board.me.league,
-                "around": [_row(row) for row in board.around],
-            }
+            me = {"rank": board.me.rank, "xp": board.me.xp, "league": board.me.league, "around": board.around}
         return Response(
-            {
-                "season": season_id,
-                "season_status": status,
-                "mode": self.mode,
-                "league": league,
-                "page": page,
-                "page_size": page_size,
-                "results": [_row(row) for row in board.rows],
-                "me": me,
-                "next": replace_query_param(url, "page", page + 1) if board.has_next else None,
-                "previous": (
-                    None
-                    if page == 1
-                    else remove_query_param(url, "page")
-                    if page == 2
-                    else replace_query_param(url, "page", page - 1)
-                ),
-            }
+            LEADERBOARD.to_representation(
+                {
+                    "season": season_id,
+                    "season_status": status,
+                    "mode": self.mode,
+                    "league": league,
+                    "page": page,
+                    "page_size": page_size,
+                    "results": board.rows,
+                    "me": me,
+                    "next": replace_query_param(url, "page", page + 1) if board.has_next else None,
+                    "previous": (
+                        None
+                        if page == 1
+                        else remove_query_param(url, "page")
+                        if page == 2
+                        else replace_query_param(url, "page", page - 1)
+                    ),
+                }
+            )
         )
 
 

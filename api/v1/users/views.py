@@ -6,16 +6,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.permissions import IsScopedKey
+from api.schema import error_responses
 from api.throttling import ServiceKeyReadThrottle
-from core.exceptions import UnknownDiscordUser
+from api.v1.users.serializers import ProfileSerializer, render_profile
+from core.exceptions import InvalidDiscordId, UnknownDiscordUser
 from core.selectors.profile import profile_summary
 from core.services.user_service import find_discord_user
 
 
 class ProfileView(APIView):
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: ProfileSerializer})
     def get(self, request: Request) -> Response:
-        return Response(profile_summary(request.user))  # type: ignore[arg-type]
+        return Response(render_profile(profile_summary(request.user)))  # type: ignore[arg-type]
 
 
 class DiscordProfileView(APIView):
@@ -26,9 +28,9 @@ class DiscordProfileView(APIView):
     required_scope = "profile:read"
     throttle_classes = [ServiceKeyReadThrottle]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: ProfileSerializer, **error_responses(InvalidDiscordId, UnknownDiscordUser)})
     def get(self, request: Request, discord_id: str) -> Response:
         user = find_discord_user(discord_id=discord_id)
         if user is None:
             raise UnknownDiscordUser(discord_id=discord_id)
-        return Response(profile_summary(user))
+        return Response(render_profile(profile_summary(user)))

@@ -4,7 +4,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from api.fields import JSONNumberDecimalField, NoUnknownFieldsMixin
+from api.fields import ExactDecimalField, NoUnknownFieldsMixin
+from api.v1.users.serializers import LAYER_CODES, ProfileSerializer
 from core.constants.modes import MODE_CHOICES
 from xp.models import ActivityType, XPEntry
 
@@ -17,36 +18,66 @@ class ActivitySerializer(serializers.ModelSerializer[ActivityType]):
 
 class AddXPInputSerializer(NoUnknownFieldsMixin, serializers.Serializer[Any]):
     activity = serializers.SlugField(max_length=50)
-    units = JSONNumberDecimalField(max_digits=12, decimal_places=2)
+    units = ExactDecimalField(max_digits=12, decimal_places=2)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     mode = serializers.ChoiceField(choices=MODE_CHOICES, required=False)
     discord_id = serializers.CharField(max_length=32, required=False)
 
 
-_UNITS = serializers.DecimalField(max_digits=12, decimal_places=2)
-_TIME = serializers.DateTimeField()
+class EntrySerializer(serializers.Serializer[Any]):
+    """An entry in the xp/add answer (rendered from the XPEntry, activity loaded)."""
+
+    id = serializers.IntegerField()
+    activity = serializers.CharField(source="activity.key")
+    mode = serializers.ChoiceField(choices=MODE_CHOICES)
+    units = ExactDecimalField(max_digits=12, decimal_places=2)
+    xp = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
 
 
 def entry_data(entry: XPEntry) -> dict[str, Any]:
-    """What EntrySerializer renders, without building a ModelSerializer on the hot path."""
-    return {
-        "id": entry.pk,
-        "activity": entry.activity.key,
-        "mode": entry.mode,
-        "units": _UNITS.to_representation(entry.units),
-        "xp": entry.xp,
-        "created_at": _TIME.to_representation(entry.created_at),
-    }
+    """What EntrySerializer renders, from one bound instance (no serializer built per request)."""
+    return ENTRY.to_representation(entry)  # type: ignore[no-any-return]
 
 
-class EntrySerializer(serializers.ModelSerializer[XPEntry]):
-    """The schema of an entry in the xp/add answer (rendered by ``entry_data``)."""
+ENTRY = EntrySerializer()
 
-    activity = serializers.CharField(source="activity.key")
+# "from" is a Python keyword: these two are declared through type().
+LevelUpSerializer = type(
+    "LevelUpSerializer",
+    (serializers.Serializer,),
+    {
+        "__doc__": "The level before and after this entry.",
+        "from": serializers.IntegerField(min_value=1),
+        "to": serializers.IntegerField(min_value=1),
+    },
+)
+LayerUpSerializer = type(
+    "LayerUpSerializer",
+    (serializers.Serializer,),
+    {
+        "__doc__": "The layer (code) before and after this entry, in the entry's mode.",
+        "mode": serializers.ChoiceField(choices=MODE_CHOICES),
+        "from": serializers.ChoiceField(choices=LAYER_CODES),
+        "to": serializers.ChoiceField(choices=LAYER_CODES),
+    },
+)
 
-    class Meta:
-        model = XPEntry
-        fields = ["id", "activity", "mode", "units", "xp", "created_at"]
+
+class AddXPResponseSerializer(serializers.Serializer[Any]):
+    """The answer of POST /xp/add/ (also the replay of a retried Idempotency-Key)."""
+
+    entry = EntrySerializer()
+    awarded_xp = serializers.IntegerField(help_text="XP this entry added (the entry's xp).")
+    profile = ProfileSerializer(help_text="The player's profile after this entry.")
+    level_up = LevelUpSerializer(allow_null=True, help_text="null unless this entry raised the level.")
+    layer_up = LayerUpSerializer(allow_null=True, help_text="null unless this entry raised the layer.")
+    duplicate = serializers.BooleanField(
+        help_text="true when this answers a retried Idempotency-Key (nothing was added again)."
+    )
+
+
+ADD_XP_RESPONSE = AddXPResponseSerializer()
 
 
 class HistoryEntrySerializer(serializers.ModelSerializer[XPEntry]):
