@@ -35,6 +35,7 @@ def make_world() -> World:
     for who, activity, units in [
         (player, "running", Decimal("5.3")),
         (player, "pushups", Decimal(40)),
+        (player, "coding", Decimal(10)),
         (rival, "running", Decimal(12)),
         (rival, "coding", Decimal(30)),
     ]:
