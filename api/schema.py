@@ -36,7 +36,7 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import permissions, serializers
 
 from api.exception_handler import DOMAIN_STATUS
-from api.fields import decimal_pattern
+from api.fields import NoUnknownFieldsMixin, decimal_pattern
 from core.exceptions import DomainError
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
@@ -118,7 +118,7 @@ def serializer_error_codes(serializer: Any) -> set[str]:
     ``validate`` raises (``extra_error_codes``)."""
     found: set[str] = set(getattr(serializer, "error_messages", {}))
     found.update(getattr(serializer, "extra_error_codes", ()))
-    if any(cls.__name__ == "NoUnknownFieldsMixin" for cls in type(serializer).__mro__):
+    if isinstance(serializer, NoUnknownFieldsMixin):
         found.add("unknown_field")
     if isinstance(serializer, serializers.ListSerializer):
         return found | serializer_error_codes(serializer.child)
@@ -166,6 +166,12 @@ class AutoSchema(SpectacularAutoSchema):
                 if key in ("429", "503"):
                     response.setdefault("headers", {}).update(RETRY_AFTER_HEADER)
         return dict(sorted(responses.items()))
+
+    def _map_serializer(self, serializer: Any, direction: Any, bypass_extensions: bool = False) -> dict[str, Any]:
+        schema: dict[str, Any] = super()._map_serializer(serializer, direction, bypass_extensions)
+        if direction == "request" and isinstance(serializer, NoUnknownFieldsMixin):
+            schema["additionalProperties"] = False  # unknown fields are 400 unknown_field
+        return schema
 
     def _error_response(self, status: int, codes: set[str], description: str | None = None) -> dict[str, Any]:
         response: dict[str, Any] = {

@@ -48,6 +48,12 @@ class RefreshSerializer(NoUnknownFieldsMixin, serializers.Serializer[Any]):
     refresh = serializers.CharField(max_length=2000)
 
 
+class LogoutSerializer(serializers.Serializer[Any]):
+    """Optional: an app also hands in its refresh token, which is used up."""
+
+    refresh = serializers.CharField(max_length=2000, required=False)
+
+
 class BrowserSignInStartSerializer(serializers.Serializer[Any]):
     """A form POST to /auth/discord/ starts the browser flow, like GET."""
 

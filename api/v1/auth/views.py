@@ -37,6 +37,7 @@ from api.v1.auth.serializers import (
     BrowserSignInStartSerializer,
     CSRFTokenSerializer,
     DiscordSignInSerializer,
+    LogoutSerializer,
     RefreshSerializer,
     SessionSerializer,
     SessionSignInSerializer,
@@ -255,7 +256,7 @@ class LogoutView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        request=RefreshSerializer,
+        request=LogoutSerializer,
         responses={204: OpenApiResponse(description="Signed out."), **error_responses(TokenStoreUnavailable)},
     )
     def post(self, request: Request) -> Response:

@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.request import Request
@@ -19,6 +19,8 @@ from core.exceptions import AlreadyJoined, EventFull, EventNotOpen, LayerTooLow,
 from core.services import layer_service
 from core.utils.dates import utc_now
 from layers.models import Event, EventParticipation
+
+EVENT_ID = OpenApiParameter("event_id", {"type": "integer", "minimum": 1}, OpenApiParameter.PATH)
 
 
 def reader_context(request: Request) -> dict[str, Any]:
@@ -57,7 +59,7 @@ class EventListView(generics.ListAPIView[Event]):
 class EventDetailView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: EventSerializer, **error_responses(UnknownEvent)})
+    @extend_schema(parameters=[EVENT_ID], responses={200: EventSerializer, **error_responses(UnknownEvent)})
     def get(self, request: Request, event_id: str) -> Response:
         user = request.user if request.user.is_authenticated else None
         event = layer_service.get_event(event_id, user=user)
@@ -71,6 +73,7 @@ class JoinEventView(APIView):
 
     @extend_schema(
         request=None,
+        parameters=[EVENT_ID],
         responses={
             201: ParticipationSerializer,
             **error_responses(UnknownEvent, LayerTooLow, EventFull, AlreadyJoined, EventNotOpen),
@@ -90,7 +93,9 @@ class LeaveEventView(APIView):
     throttle_classes = [PlayerWriteThrottle]
 
     @extend_schema(
-        request=None, responses={200: EventSerializer, **error_responses(UnknownEvent, NotJoined, EventNotOpen)}
+        request=None,
+        parameters=[EVENT_ID],
+        responses={200: EventSerializer, **error_responses(UnknownEvent, NotJoined, EventNotOpen)},
     )
     def post(self, request: Request, event_id: str) -> Response:
         event = layer_service.get_event(event_id)
@@ -100,7 +105,9 @@ class LeaveEventView(APIView):
 
 
 @extend_schema_view(
-    get=extend_schema(responses={200: ParticipantSerializer(many=True), **error_responses(UnknownEvent)})
+    get=extend_schema(
+        parameters=[EVENT_ID], responses={200: ParticipantSerializer(many=True), **error_responses(UnknownEvent)}
+    )
 )
 class EventParticipantsView(generics.ListAPIView[EventParticipation]):
     """Who joined an event, first come first listed (staff only; unpublished events too)."""

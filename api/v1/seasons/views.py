@@ -20,6 +20,7 @@ from core.utils.dates import SEASON_ID_RE, month_bounds, season_id_for, utc_now
 from seasons.models import Season
 
 MAX_PAGE_SIZE = 100
+POSITIVE_INT = {"type": "integer", "minimum": 1, "maximum": 999_999_999}  # what _positive_int accepts
 
 
 class SeasonListView(generics.ListAPIView[Season]):
@@ -58,8 +59,10 @@ class LeaderboardView(APIView):
                 "season", str, pattern=SEASON_ID_PATTERN, description="YYYY-MM; the current season when omitted"
             ),
             OpenApiParameter("league", str, enum=list(LEAGUES)),
-            OpenApiParameter("page", int, description="From 1."),
-            OpenApiParameter("page_size", int, description=f"From 1; at most {MAX_PAGE_SIZE} are returned."),
+            OpenApiParameter("page", POSITIVE_INT, description="From 1."),
+            OpenApiParameter(
+                "page_size", POSITIVE_INT, description=f"From 1; at most {MAX_PAGE_SIZE} rows are returned."
+            ),
         ],
         responses={
             200: LeaderboardSerializer,

@@ -1,6 +1,6 @@
 """Player profiles: the signed-in player's own, and a Discord user's for service keys."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,7 +28,12 @@ class DiscordProfileView(APIView):
     required_scope = "profile:read"
     throttle_classes = [ServiceKeyReadThrottle]
 
-    @extend_schema(responses={200: ProfileSerializer, **error_responses(InvalidDiscordId, UnknownDiscordUser)})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("discord_id", {"type": "string", "pattern": "^[0-9]{17,20}$"}, OpenApiParameter.PATH)
+        ],
+        responses={200: ProfileSerializer, **error_responses(InvalidDiscordId, UnknownDiscordUser)},
+    )
     def get(self, request: Request, discord_id: str) -> Response:
         user = find_discord_user(discord_id=discord_id)
         if user is None:

@@ -397,7 +397,11 @@ export interface components {
             mode?: components["schemas"]["ModeEnum"];
             discord_id?: string;
         };
-        /** @description The answer of POST /xp/add/ (also the replay of a retried Idempotency-Key). */
+        /**
+         * @description The answer of POST /xp/add/ (also the replay of a retried Idempotency-Key). The view
+         *     builds it as a dict on the hot path (api/v1/xp/views.py award_response); a test proves the
+         *     dict is exactly what this serializer renders, and that real answers validate.
+         */
         AddXPResponse: {
             entry: components["schemas"]["Entry"];
             /** @description XP this entry added (the entry's xp). */
@@ -704,6 +708,10 @@ export interface components {
         LevelUp: {
             from: number;
             to: number;
+        };
+        /** @description Optional: an app also hands in its refresh token, which is used up. */
+        LogoutRequest: {
+            refresh?: string;
         };
         /**
          * @description * `reality` - Reality
@@ -1340,9 +1348,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["RefreshRequest"];
+                "application/json": components["schemas"]["LogoutRequest"];
             };
         };
         responses: {
@@ -1361,7 +1369,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "blank" | "invalid" | "max_length" | "min_length" | "null" | "parse_error" | "required" | "unknown_field";
+                        code: "blank" | "invalid" | "max_length" | "min_length" | "null" | "parse_error" | "required";
                     };
                 };
             };
@@ -1700,7 +1708,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                event_id: string;
+                event_id: number;
             };
             cookie?: never;
         };
@@ -1771,7 +1779,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                event_id: string;
+                event_id: number;
             };
             cookie?: never;
         };
@@ -1880,7 +1888,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                event_id: string;
+                event_id: number;
             };
             cookie?: never;
         };
@@ -1994,7 +2002,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                event_id: string;
+                event_id: number;
             };
             cookie?: never;
         };
@@ -2270,7 +2278,7 @@ export interface operations {
                 league?: "bronze" | "diamond" | "gold" | "platinum" | "silver" | "ultra";
                 /** @description From 1. */
                 page?: number;
-                /** @description From 1; at most 100 are returned. */
+                /** @description From 1; at most 100 rows are returned. */
                 page_size?: number;
                 /** @description YYYY-MM; the current season when omitted */
                 season?: string;
@@ -2359,7 +2367,7 @@ export interface operations {
                 league?: "bronze" | "diamond" | "gold" | "platinum" | "silver" | "ultra";
                 /** @description From 1. */
                 page?: number;
-                /** @description From 1; at most 100 are returned. */
+                /** @description From 1; at most 100 rows are returned. */
                 page_size?: number;
                 /** @description YYYY-MM; the current season when omitted */
                 season?: string;
