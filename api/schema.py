@@ -15,7 +15,8 @@ Two ways codes get into the schema:
    - 400 ``parse_error`` and every validation code of the request serializer (the fields'
      ``error_messages`` keys, the serializer's ``extra_error_codes``), 413 and 415 for
      operations with a request body;
-   - 404 ``not_found`` for paths with parameters and for paginated lists (an invalid page);
+   - 404 ``not_found`` for paths with parameters and for paginated lists (past the last page), and
+     400 ``invalid_page`` for paginated lists (a malformed page, page_size or cursor);
    - 406 ``not_acceptable``, 503 ``database_unavailable`` (with ``Retry-After``) everywhere;
    - 429 ``throttled`` (with ``Retry-After`` and ``retry_after``) for throttled views.
 2. Declared by the view for its domain errors: ``extend_schema(responses={200: Ser,
@@ -213,8 +214,11 @@ class AutoSchema(SpectacularAutoSchema):
                     target = target()
                 if isinstance(target, serializers.BaseSerializer):
                     add({400: serializer_error_codes(target)})
-        if re.search(r"{[^}]+}", self.path) or (self._is_list_view() and self._get_paginator() is not None):
+        paginated = self._is_list_view() and self._get_paginator() is not None
+        if re.search(r"{[^}]+}", self.path) or paginated:
             add({404: ["not_found"]})
+        if paginated:
+            add({400: ["invalid_page"]})  # a malformed page, page_size or cursor (api/pagination.py)
         return found
 
     def _has_request_body(self) -> bool:
