@@ -24,12 +24,13 @@ demo: migrate
 	$(PY) manage.py load_demo
 
 # Serves the API with demo data on http://127.0.0.1:$(PORT) (SQLite and no Redis unless
-# DATABASE_URL / REDIS_URL are set).
+# DATABASE_URL / REDIS_URL are set), with the task-queue worker beside it (honcho over the
+# Procfile's web and worker; Ctrl-C stops both).
 run: demo
 	$(PY) manage.py collectstatic --noinput -v0
-	$(VENV)/bin/gunicorn ultrabackend.wsgi:application --bind 127.0.0.1:$(PORT) --workers $(WORKERS) \
-		--env DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-ultrabackend.settings.local} \
-		--env DJANGO_DEBUG=$${DJANGO_DEBUG:-False} --access-logfile -
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" BIND_ADDRESS=127.0.0.1 WEB_CONCURRENCY=$(WORKERS) GUNICORN_CMD_ARGS="--access-logfile -" \
+		DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-ultrabackend.settings.local} \
+		DJANGO_DEBUG=$${DJANGO_DEBUG:-False} $(VENV)/bin/honcho start -f Procfile -p $(PORT) web worker
 
 # Django's autoreloading development server with DEBUG on.
 dev: demo

@@ -104,3 +104,23 @@ class EventNotOpen(DomainError):
 
 class UnknownEvent(DomainError):
     code, kind, message = "unknown_event", "not_found", "No such event."
+
+
+class InvalidWebhookUrl(DomainError):
+    code, kind, message = "invalid_webhook_url", "invalid", "A webhook URL is an absolute http(s) URL with a host."
+
+
+class WebhookTargetRefused(DomainError):
+    code, kind, message = (
+        "webhook_target_refused",
+        "invalid",
+        "Webhook targets must resolve to public addresses (not private, loopback, link-local, multicast or reserved).",
+    )
+
+
+class UnknownEventType(DomainError):
+    code, kind, message = "unknown_event_type", "invalid", "No such event type."
+
+
+class UnknownWebhook(DomainError):
+    code, kind, message = "unknown_webhook", "not_found", "No such webhook endpoint."

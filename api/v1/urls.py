@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("api.v1.seasons.urls")),
     path("", include("api.v1.auth.urls")),
     path("", include("api.v1.layers.urls")),
+    path("", include("api.v1.webhooks.urls")),
 ]

@@ -41,7 +41,7 @@ from core.exceptions import (
     UnitsOverEntryMaximum,
     UnknownActivity,
 )
-from core.services import season_service
+from core.services import domain_events, season_service
 from core.utils.dates import month_bounds, season_id_for, utc_day, utc_now
 from layers.models import CyberLayerStatus, LayerChange, RealityLayerStatus
 from seasons.models import SeasonScore
@@ -402,6 +402,27 @@ def _award_orm(w: _Write) -> Award:
             reason="correction" if w.corrects_id else "xp",
             created_at=w.now,
         )
+    domain_events.record(
+        domain_events.award_events(
+            user_id=w.user_id,
+            entry_id=entry.pk,
+            mode=w.mode,
+            season_id=w.season_id,
+            level_from=level_for_xp(total_after - w.xp),
+            level_to=level_for_xp(total_after),
+            total_xp=total_after,
+            layer_from=layer_for_xp(w.mode, mode_after - w.xp).order,
+            layer_to=layer_for_xp(w.mode, mode_after).order,
+            mode_xp=mode_after,
+            xp=w.xp,
+            activity=w.activity.key,
+            units=str(w.units),
+            source=w.source,
+            corrects_id=w.corrects_id,
+            reason=w.reason,
+        ),
+        now=w.now,
+    )
     after = ProfileTotals(
         total_xp=total_after,
         reality_xp=before.reality_xp + (w.xp if w.mode == "reality" else 0),
