@@ -1,4 +1,4 @@
-"""Shared fixtures: API clients, players, and the real PostgreSQL / Redis when configured."""
+"""Shared fixtures: API clients, players, and the real Redis when configured."""
 
 import contextlib
 import importlib
@@ -6,18 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from rest_framework.test import APIClient
 
 from core.utils import redis as r
 from users.tests.factories import PlayerFactory
-
-
-def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
-    for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(pytest.mark.django_db(transaction=True))
-
 
 DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
 
@@ -39,13 +31,6 @@ def _reference_data(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture
-def postgres(db: None) -> None:
-    """Skip, saying why, when the test database is not PostgreSQL."""
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (row locks, concurrent connections): set DATABASE_URL as .ci/run does")
-
-
-@pytest.fixture
 def redis_server() -> Iterator[object]:
     """The real Redis (test key prefix emptied before and after); skipped without REDIS_URL."""
     client = r.get_redis()
@@ -62,7 +47,7 @@ def _isolated_redis_keys(request: pytest.FixtureRequest) -> Iterator[None]:
 
     A test inside a never-committed transaction (plain ``django_db``) never runs on-commit
     callbacks, so the rank index would not follow its writes: such tests read ranks from the
-    database. Tests of the index itself are transactional (``postgres``) and use ``redis_server``.
+    database. Tests of the index itself are transactional (``django_db(transaction=True)``) and use ``redis_server``.
     """
     marker = request.node.get_closest_marker("django_db")
     transactional = (marker is not None and marker.kwargs.get("transaction")) or bool(

@@ -21,8 +21,8 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
-from api.v1.auth import tokens
-from api.v1.auth.errors import TokenError
+from core.exceptions import InvalidAppToken
+from core.services import tokens
 from users.models import CustomUser, ServiceAPIKey
 
 
@@ -39,10 +39,13 @@ class BearerTokenAuthentication(BaseAuthentication):
         token = _credentials(request, "Bearer")
         if token is None:
             return None
-        claims = tokens.decode(token, typ="access")
+        try:
+            claims = tokens.decode(token, typ="access")
+        except InvalidAppToken as exc:
+            raise exceptions.AuthenticationFailed(exc.message, code=exc.code) from None
         user = CustomUser.objects.filter(pk=claims.user_id).first()
         if user is None or not user.is_active:
-            raise TokenError("token_revoked", "This account cannot sign in.")
+            raise exceptions.AuthenticationFailed("This account cannot sign in.", code="token_revoked")
         return user, claims
 
     def authenticate_header(self, request: Request) -> str:

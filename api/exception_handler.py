@@ -18,6 +18,7 @@ from core.exceptions import DomainError
 
 DOMAIN_STATUS = {
     "invalid": status.HTTP_400_BAD_REQUEST,
+    "unauthenticated": status.HTTP_401_UNAUTHORIZED,
     "not_found": status.HTTP_404_NOT_FOUND,
     "forbidden": status.HTTP_403_FORBIDDEN,
     "conflict": status.HTTP_409_CONFLICT,
@@ -57,9 +58,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         # Errors are JSON whatever the view renders otherwise (Swagger UI, OpenAPI YAML).
         request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
     if isinstance(exc, DomainError):
-        return Response(
+        refused = Response(
             {"code": exc.code, "detail": exc.message, **exc.details}, status=DOMAIN_STATUS.get(exc.kind, 400)
         )
+        if exc.kind == "unauthenticated":
+            refused["WWW-Authenticate"] = 'Bearer realm="api"'
+        return refused
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     if isinstance(exc, DjangoValidationError):

@@ -173,12 +173,12 @@ def main() -> None:
         print(f"  {sid} {mode}: {rows:,} scores, {distinct:,} distinct XP values (ties)")
 
     if not args.skip_index:
-        from core.services import season_service
+        from core.services.seasons import rank_index
 
         redis.Redis.from_url(REDIS).flushdb()
         for mode in ("reality", "cyber"):
-            written = season_service.rebuild_board(sid, mode, batch_size=10_000)
-            t = step(f"Redis index {mode} (season_service.rebuild_board, {written:,} rows)", t)
+            written = rank_index.rebuild_board(sid, mode, batch_size=10_000)
+            t = step(f"Redis index {mode} (rank_index.rebuild_board, {written:,} rows)", t)
         info = redis.Redis.from_url(REDIS).info("memory")
         print(f"  Redis used_memory: {info['used_memory_human']}")
     print("total: " + f"{sum(x for _, x in timings):.1f}s")

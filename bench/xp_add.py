@@ -12,7 +12,7 @@ What it does, all on 127.0.0.1:
      token, and a bench activity with a huge daily cap so that no request is refused by the cap;
   3. starts gunicorn (production settings, DEBUG off, durable commits, sync workers);
   4. per round, interleaved: wrk with 16 connections across all players; 16 psycopg processes
-     running ``xp_service._AWARD_SQL[mode]`` with the same parameters across all players; the same
+     running ``core.services.xp.store.STATEMENTS[(mode, False)]`` with the same parameters across all players; the same
      two on one hot player. Prints req/s, p50, p99 (HTTP) and tx/s, p50, p99 (raw SQL), the ratio
      HTTP/raw of the same round, CPU per request of the gunicorn workers and of PostgreSQL, and
      the medians over rounds. Every HTTP status is counted (non-201 must be 0).
@@ -96,11 +96,11 @@ def prepare(players: int, workdir: Path) -> dict[str, object]:
     hot.write_text(lines[0] + "\n")
     # The rank index is built and marked ready, as in production (otherwise every response
     # ranks the player with COUNT(*) queries on the database fallback path).
-    from core.services import season_service
+    from core.services.seasons import rank_index
     from core.utils.dates import season_id_for, utc_now
 
     for mode in ("reality", "cyber"):
-        season_service.rebuild_board(season_id_for(utc_now()), mode)
+        rank_index.rebuild_board(season_id_for(utc_now()), mode)
     connection.close()
     return {
         "activity_id": activity.pk,
@@ -112,7 +112,7 @@ def prepare(players: int, workdir: Path) -> dict[str, object]:
 
 
 def raw_params(setup: dict[str, object]) -> dict[str, object]:
-    """The constant part of the parameters ``_award_postgresql`` sends (see xp_service)."""
+    """The constant part of the parameters ``store.write_entry`` sends (core/services/xp/store.py)."""
     from core.constants.leagues import DEFAULT_LEAGUE
     from core.utils.dates import month_bounds, season_id_for
 
@@ -136,6 +136,9 @@ def raw_params(setup: dict[str, object]) -> dict[str, object]:
         "key": None,
         "idem": None,
         "note": "bench",
+        "corrects": None,
+        "reason": "",
+        "change_reason": "xp",
         "day": now.date(),
         "cap": setup["cap"],
     }
@@ -353,12 +356,12 @@ def main() -> None:
     t = time.time()
     c.migrate(env)
     c.setup_django(env)
-    from core.services import xp_service
+    from core.services.xp import store
 
     workdir = Path(tempfile.mkdtemp(prefix="igo-bench-"))
     setup = prepare(args.players, workdir)
     params = raw_params(setup)
-    sql = xp_service._AWARD_SQL["reality"]
+    sql = store.STATEMENTS[("reality", False)]
     print(
         f"measured {c.MEASURED}; nproc {os.cpu_count()}; database {DB}; {args.players} players with sessions; "
         f"set-up {time.time() - t:.1f}s"

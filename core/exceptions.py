@@ -9,7 +9,8 @@ from typing import Any
 
 class DomainError(Exception):
     code = "domain_error"
-    kind = "invalid"  # invalid | not_found | forbidden | conflict | rule
+    # invalid | unauthenticated | not_found | forbidden | conflict | rule | bad_gateway | unavailable
+    kind = "invalid"
     message = "The request was refused."
 
     def __init__(self, message: str | None = None, **details: Any) -> None:
@@ -66,8 +67,10 @@ class InvalidDiscordId(DomainError):
     code, kind, message = "invalid_discord_id", "invalid", "Not a Discord id (17 to 20 digits)."
 
 
-class AccountInactive(DomainError):
-    code, kind, message = "account_inactive", "forbidden", "This account is deactivated."
+class AccountDisabled(DomainError):
+    """The one code for a deactivated account, whoever asks (sign-in, a bot awarding XP)."""
+
+    code, kind, message = "account_disabled", "forbidden", "This account is disabled."
 
 
 class UnknownSeason(DomainError):
@@ -104,6 +107,90 @@ class EventNotOpen(DomainError):
 
 class UnknownEvent(DomainError):
     code, kind, message = "unknown_event", "not_found", "No such event."
+
+
+# --- requests -------------------------------------------------------------------------------
+
+
+class InvalidIdempotencyKey(DomainError):
+    code, kind, message = (
+        "invalid_idempotency_key",
+        "invalid",
+        "Idempotency-Key must be 1-255 printable ASCII characters.",
+    )
+
+
+class InvalidFilter(DomainError):
+    code, kind, message = "invalid_filter", "invalid", "Unknown filter value."
+
+
+class InvalidPage(DomainError):
+    code, kind, message = "invalid_page", "invalid", "page and page_size must be positive integers."
+
+
+class UnknownDiscordUser(DomainError):
+    code, kind, message = "unknown_discord_user", "not_found", "No account has this Discord id yet."
+
+
+# --- sign-in and tokens ---------------------------------------------------------------------
+
+
+class DiscordNotConfigured(DomainError):
+    code, kind, message = "discord_not_configured", "unavailable", "Discord sign-in is not configured."
+
+
+class DiscordCodeInvalid(DomainError):
+    code, kind, message = "discord_code_invalid", "invalid", "Discord refused the code (invalid, expired or used)."
+
+
+class DiscordTokenInvalid(DomainError):
+    code, kind, message = (
+        "discord_token_invalid",
+        "invalid",
+        "Discord refused the access token (invalid, expired or revoked).",
+    )
+
+
+class DiscordUnavailable(DomainError):
+    code, kind, message = "discord_unavailable", "unavailable", "Discord cannot be reached right now; try again."
+
+
+class DiscordBadGateway(DomainError):
+    code, kind, message = "discord_bad_gateway", "bad_gateway", "Discord gave an answer we cannot use; try again."
+
+
+class DiscordClientRejected(DomainError):
+    code, kind, message = "discord_client_rejected", "bad_gateway", "Discord refused this server's client credentials."
+
+
+class InvalidNext(DomainError):
+    code, kind, message = "invalid_next", "invalid", "next must be a URL on an allowed origin."
+
+
+class DiscordIdRequired(DomainError):
+    code, kind, message = "discord_id_required", "invalid", "A service key awards XP to a discord_id."
+
+
+class DiscordIdNotAllowed(DomainError):
+    code, kind, message = (
+        "discord_id_not_allowed",
+        "forbidden",
+        "A player adds XP only for themself; discord_id needs a service key.",
+    )
+
+
+class InvalidAppToken(DomainError):
+    """A bad app token; ``code`` is token_invalid, token_expired or token_revoked."""
+
+    code, kind, message = "token_invalid", "unauthenticated", "The token is invalid."
+
+    def __init__(self, code: str = "token_invalid", message: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class TokenStoreUnavailable(DomainError):
+    code, kind, message = "token_store_unavailable", "unavailable", "Tokens cannot be refreshed right now; try again."
 
 
 class InvalidWebhookUrl(DomainError):

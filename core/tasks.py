@@ -1,4 +1,5 @@
-"""Periodic jobs that keep derived state in step (run by `manage.py procrastinate worker`)."""
+"""Periodic jobs that keep derived state in step (run by `manage.py procrastinate worker`; the
+worker is the scheduler, so no cron is needed)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import logging
 
 from procrastinate.contrib.django import app
 
-from core.services import index_upkeep, season_service
+from core.services import index_upkeep
+from core.services.seasons import closing, rank_index
 
 logger = logging.getLogger(__name__)
 
@@ -16,11 +18,35 @@ logger = logging.getLogger(__name__)
 def close_seasons(timestamp: int) -> int:
     """Close every ended season (hourly; idempotent and resumable). Returns seasons closed."""
     closed = 0
-    for season in season_service.seasons_to_close():
-        report = season_service.close_season(season)
+    for season in closing.seasons_to_close():
+        report = closing.close_season(season)
         logger.info("closed season %s: %s promoted, %s demoted", report.season_id, report.moved_up, report.moved_down)
         closed += 1
     return closed
+
+
+@app.periodic(cron="* * * * *", periodic_id="repair_rank_index")
+@app.task(queue="maintenance", queueing_lock="repair_rank_index", pass_context=False)
+def repair_rank_index(timestamp: int) -> int:
+    """Every minute: rebuild the boards that missed an index write or lost their ready mark
+    (Redis restarted empty). Until then those boards are served from PostgreSQL."""
+    return sum(rank_index.repair_board(season_id, mode) for season_id, mode in rank_index.boards_not_ready())
+
+
+@app.periodic(cron="17 4 * * *", periodic_id="check_rank_index")
+@app.task(queue="maintenance", queueing_lock="check_rank_index", pass_context=False)
+def check_rank_index(timestamp: int) -> int:
+    """Daily: compare every board with PostgreSQL and rebuild each one that differs."""
+    repairs = rank_index.repair_boards()
+    for repair in repairs:
+        logger.warning(
+            "rank index %s %s differed (%s); rebuilt: %s",
+            repair.season_id,
+            repair.mode,
+            "; ".join(repair.problems[:5]),
+            repair.repaired,
+        )
+    return len(repairs)
 
 
 @app.periodic(cron="* * * * *", periodic_id="reindex_changed_scores")
@@ -29,17 +55,3 @@ def reindex_changed_scores(timestamp: int) -> int:
     """Every minute: re-index the season scores changed since the last run (heals a process
     killed between its commit and its index write). Returns scores written."""
     return index_upkeep.reindex_changed_scores()
-
-
-@app.periodic(cron="*/10 * * * *", periodic_id="repair_missing_boards")
-@app.task(queue="maintenance", queueing_lock="repair_missing_boards", pass_context=False)
-def repair_missing_boards(timestamp: int) -> int:
-    """Every 10 minutes: rebuild boards Redis lost or that missed a write. Returns boards rebuilt."""
-    return len(index_upkeep.repair_missing_boards())
-
-
-@app.periodic(cron="17 4 * * *", periodic_id="check_leaderboards")
-@app.task(queue="maintenance", queueing_lock="check_leaderboards", pass_context=False)
-def check_leaderboards(timestamp: int) -> int:
-    """Daily: compare every board with the database and rebuild those that differ. Returns how many differed."""
-    return len(index_upkeep.check_and_repair_boards())

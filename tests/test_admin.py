@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from core.services.xp_service import award_xp
+from core.services.xp import award_xp
 from users.models import CustomUser
 from users.tests.factories import PlayerFactory
 from xp.models import ActivityType, UserProfile, XPEntry

@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from core.services import season_service
+from core.services.seasons import closing
 from seasons.models import Season, SeasonCloseStep, SeasonResult, SeasonScore
 from seasons.tests.helpers import at, award_at
 from users.models import CustomUser
@@ -98,7 +98,7 @@ def test_a_second_run_changes_nothing():
     )
     assert "closed 2026-01" in first
     assert close().strip() == "no season to close"
-    season_service.close_season(Season.objects.get(id=JAN))  # even forced on the closed season
+    closing.close_season(Season.objects.get(id=JAN))  # even forced on the closed season
     assert snapshot == (
         list(SeasonResult.objects.order_by("pk").values_list()),
         list(UserProfile.objects.order_by("pk").values_list("reality_league", "cyber_league")),
@@ -154,7 +154,7 @@ def test_killed_halfway_and_rerun_ends_exactly_as_one_clean_run(monkeypatch):
     assert SeasonScore.objects.get(user__username="w11bronze0", season_id="2026-02").league == "silver"
     reopen(original)
 
-    real_move = season_service._move_players
+    real_move = closing._move_players
     calls = {"n": 0}
 
     def crash_on_third(*args, **kwargs):
@@ -163,11 +163,11 @@ def test_killed_halfway_and_rerun_ends_exactly_as_one_clean_run(monkeypatch):
             raise Crash("killed inside a step")
         return real_move(*args, **kwargs)
 
-    monkeypatch.setattr(season_service, "_move_players", crash_on_third)
+    monkeypatch.setattr(closing, "_move_players", crash_on_third)
     with pytest.raises(Crash):
-        season_service.close_season(Season.objects.get(id=JAN))
+        closing.close_season(Season.objects.get(id=JAN))
     assert SeasonCloseStep.objects.count() == 2  # the crashed step left nothing behind
-    monkeypatch.setattr(season_service, "_move_players", real_move)
+    monkeypatch.setattr(closing, "_move_players", real_move)
 
     steps = {"n": 0}
 
@@ -177,7 +177,7 @@ def test_killed_halfway_and_rerun_ends_exactly_as_one_clean_run(monkeypatch):
             raise Crash("killed between steps")
 
     with pytest.raises(Crash):
-        season_service.close_season(Season.objects.get(id=JAN), on_step=crash_between_steps)
+        closing.close_season(Season.objects.get(id=JAN), on_step=crash_between_steps)
     assert Season.objects.get(id=JAN).status == Season.OPEN
     assert "already done" in close()
     assert final_state() == clean
@@ -185,11 +185,11 @@ def test_killed_halfway_and_rerun_ends_exactly_as_one_clean_run(monkeypatch):
 
 def test_the_running_season_and_one_inside_the_grace_period_stay_open():
     make_board(3)
-    award_at(PlayerFactory(), 10, season_service.utc_now())  # the current season
-    Season.objects.filter(id=JAN).update(ends_at=season_service.utc_now() - season_service.CLOSE_GRACE / 2)
+    award_at(PlayerFactory(), 10, closing.utc_now())  # the current season
+    Season.objects.filter(id=JAN).update(ends_at=closing.utc_now() - closing.CLOSE_GRACE / 2)
     assert close().strip() == "no season to close"
     assert set(Season.objects.values_list("status", flat=True)) == {Season.OPEN}
-    Season.objects.filter(id=JAN).update(ends_at=season_service.utc_now() - season_service.CLOSE_GRACE * 2)
+    Season.objects.filter(id=JAN).update(ends_at=closing.utc_now() - closing.CLOSE_GRACE * 2)
     assert "closed 2026-01" in close()
 
 
@@ -204,8 +204,8 @@ def test_later_scores_move_to_the_new_league_and_the_board_follows(api_client):
     assert len(past["results"]) == 10  # the closed season still shows who played in silver
 
 
-@pytest.mark.postgres
-def test_two_runs_at_the_same_moment_end_exactly_as_one(postgres):
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_the_same_moment_end_exactly_as_one():
     from tests.concurrency import run_at_once
 
     original = build_mixed_world()
@@ -214,11 +214,11 @@ def test_two_runs_at_the_same_moment_end_exactly_as_one(postgres):
     reopen(original)
 
     def close_all(i):
-        return [season_service.close_season(season) for season in season_service.seasons_to_close()]
+        return [closing.close_season(season) for season in closing.seasons_to_close()]
 
     reports = [report for run in run_at_once(close_all, 2) for report in run]
     assert final_state() == clean
-    steps_per_season = len(season_service.MODES) * (len(season_service.LEAGUES) + 1)
+    steps_per_season = len(closing.MODES) * (len(closing.LEAGUES) + 1)
     assert sum(r.steps_run for r in reports) == steps_per_season * 2  # January and February, each step once
 
 

@@ -4,8 +4,9 @@ corrections, and the same answers from Redis, from the database, and with Redis 
 import pytest
 from rest_framework.test import APIClient
 
-from core.services import season_service
-from core.services.xp_service import correct_entry
+from core.services.seasons import rank_index
+from core.services.xp import correct_entry
+from core.tasks import repair_rank_index
 from core.utils import redis as r
 from seasons.models import RankIndexRepair
 from seasons.tests.helpers import at, award_at
@@ -194,10 +195,10 @@ def all_answers(march):
     return views
 
 
-@pytest.mark.postgres
-def test_redis_database_and_redis_gone_give_the_same_answers(postgres, redis_server, settings, march):
+@pytest.mark.django_db(transaction=True)
+def test_redis_database_and_redis_gone_give_the_same_answers(redis_server, settings, march):
     with_redis = all_answers(march)
-    assert redis_server.exists(season_service.ready_key("2026-03", "reality"))  # built lazily, then used
+    assert redis_server.exists(rank_index.ready_key("2026-03", "reality"))  # trusted from the season's first write
     settings.REDIS_URL = ""
     without_redis = all_answers(march)
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # a dead port: Redis gone mid-run
@@ -207,40 +208,44 @@ def test_redis_database_and_redis_gone_give_the_same_answers(postgres, redis_ser
     assert health["redis"] == "degraded" and health["database"] == "ok"
 
 
-@pytest.mark.postgres
-def test_writes_while_redis_is_gone_are_repaired_when_it_is_back(postgres, redis_server, settings, march):
+@pytest.mark.django_db(transaction=True)
+def test_writes_while_redis_is_gone_are_repaired_when_it_is_back(redis_server, settings, march):
     all_answers(march)  # index built
     real = settings.REDIS_URL
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     award_at(march["gus"], 1000, at("2026-03-09T00:00:00"))  # the index misses this write
     assert RankIndexRepair.objects.filter(season_id="2026-03", mode="reality").exists()
     settings.REDIS_URL = real
-    assert names(board(APIClient(), season="2026-03"))[0] == (1, "gus", 1010)
+    assert names(board(APIClient(), season="2026-03"))[0] == (1, "gus", 1010)  # from the database
+    assert RankIndexRepair.objects.exists()  # reading repairs nothing: GET writes nothing
+    repair_rank_index(timestamp=0)  # the every-minute job
     assert not RankIndexRepair.objects.exists()
-    assert season_service.check_board("2026-03", "reality") == []
+    assert rank_index.check_board("2026-03", "reality") == []
+    assert names(board(APIClient(), season="2026-03"))[0] == (1, "gus", 1010)
 
 
-@pytest.mark.postgres
-def test_index_survives_redis_losing_everything(postgres, redis_server, march):
+@pytest.mark.django_db(transaction=True)
+def test_index_survives_redis_losing_everything(redis_server, settings, march):
     before = all_answers(march)
-    redis_server.flushdb()
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    redis_server.delete(*redis_server.keys(f"{prefix}:*"))  # only this test run's keys
     assert all_answers(march) == before
 
 
-@pytest.mark.postgres
-def test_out_of_order_index_writes_keep_the_newest_score(postgres, redis_server, march):
+@pytest.mark.django_db(transaction=True)
+def test_out_of_order_index_writes_keep_the_newest_score(redis_server, march):
     all_answers(march)
     states = {}
     for xp in (5, 25):
         award = award_at(march["gus"], xp, at("2026-03-10T00:00:00"))
         states[xp] = award.score
-    season_service.index_scores([states[5]])  # a late, older write arrives last
+    rank_index.index_scores([states[5]])  # a late, older write arrives last
     assert (5, "gus", 40) in names(board(APIClient(), season="2026-03"))
-    assert season_service.check_board("2026-03", "reality") == []
+    assert rank_index.check_board("2026-03", "reality") == []
 
 
-@pytest.mark.postgres
-def test_leaderboard_queries_do_not_grow_with_the_page(postgres, redis_server, settings, django_assert_max_num_queries):
+@pytest.mark.django_db(transaction=True)
+def test_leaderboard_queries_do_not_grow_with_the_page(redis_server, settings, django_assert_max_num_queries):
     players = [PlayerFactory(username=f"p{i:02d}") for i in range(60)]
     for i, user in enumerate(players):
         award_at(user, 10 + i % 7, at("2026-09-01T00:00:00"))
@@ -254,8 +259,8 @@ def test_leaderboard_queries_do_not_grow_with_the_page(postgres, redis_server, s
                 assert len(board(client, season="2026-09", page_size=size)["results"]) == size
 
 
-@pytest.mark.postgres
-def test_rebuild_and_check_commands(postgres, redis_server, march):
+@pytest.mark.django_db(transaction=True)
+def test_rebuild_and_check_commands(redis_server, march):
     from io import StringIO
 
     from django.core.management import call_command
@@ -266,14 +271,24 @@ def test_rebuild_and_check_commands(postgres, redis_server, march):
     out = StringIO()
     call_command("check_leaderboards", "--no-progress", stdout=out)
     assert "in step" in out.getvalue()
-    redis_server.zadd(season_service.board_key("2026-03", "reality"), {"00000000000000000000000001": 5})
+    redis_server.zadd(rank_index.board_key("2026-03", "reality"), {"00000000000000000000000001": 5})
+    redis_server.zadd(rank_index.board_key("2026-03", "reality", "bronze"), {"00000000000000000000000002": 7})
     with pytest.raises(SystemExit):
         call_command("check_leaderboards", "--no-progress", stdout=StringIO())
+    # A board that exists but is stale: --missing leaves it, repair_leaderboards fixes it.
+    call_command("rebuild_leaderboards", "--missing", "--no-progress", stdout=StringIO())
+    with pytest.raises(SystemExit):
+        call_command("check_leaderboards", "--no-progress", stdout=StringIO())
+    out = StringIO()
+    call_command("repair_leaderboards", stdout=out)
+    assert "2026-03 reality: 2 difference(s), rebuilt" in out.getvalue()
+    assert "in step" in out.getvalue()
+    call_command("check_leaderboards", "--no-progress", stdout=StringIO())  # no SystemExit
     assert r.get_redis() is not None
 
 
-@pytest.mark.postgres
-def test_everything_keeps_answering_when_redis_dies_mid_run(postgres, redis_server, settings, march):
+@pytest.mark.django_db(transaction=True)
+def test_everything_keeps_answering_when_redis_dies_mid_run(redis_server, settings, march):
     """Sessions, throttles, the rank index and health all lose Redis at once: no 5xx, same ranks."""
     client = APIClient()
     client.force_login(march["cat"])
@@ -288,31 +303,35 @@ def test_everything_keeps_answering_when_redis_dies_mid_run(postgres, redis_serv
     assert APIClient().get("/api/v1/health/").json()["redis"] == "degraded"
 
 
-@pytest.mark.postgres
-def test_a_new_season_is_served_from_redis_from_its_first_write(postgres, redis_server):
+@pytest.mark.django_db(transaction=True)
+def test_a_new_season_is_served_from_redis_from_its_first_write(redis_server):
     first = PlayerFactory(username="first")
     award_at(first, 10, at("2026-10-01T00:00:00"))  # makes the season: its boards start complete
-    assert redis_server.exists(season_service.ready_key("2026-10", "reality"))
-    assert redis_server.exists(season_service.ready_key("2026-10", "cyber"))
+    assert redis_server.exists(rank_index.ready_key("2026-10", "reality"))
+    assert redis_server.exists(rank_index.ready_key("2026-10", "cyber"))
     award_at(PlayerFactory(username="second"), 20, at("2026-10-02T00:00:00"))
     assert names(board(APIClient(), season="2026-10")) == [(1, "second", 20), (2, "first", 10)]
-    assert season_service.check_board("2026-10", "reality") == []
+    assert rank_index.check_board("2026-10", "reality") == []
 
 
-@pytest.mark.postgres
-def test_a_write_that_finds_a_lost_index_write_stops_trusting_the_board(postgres, redis_server, settings, march):
+@pytest.mark.django_db(transaction=True)
+def test_a_write_that_finds_a_lost_index_write_stops_trusting_the_board(redis_server, settings, march):
     all_answers(march)
     real = settings.REDIS_URL
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     award_at(march["gus"], 1000, at("2026-03-09T00:00:00"))  # lost by the index
     settings.REDIS_URL = real
     award_at(march["fay"], 1, at("2026-03-09T01:00:00"))  # sees the pending repair
-    assert not redis_server.exists(season_service.ready_key("2026-03", "reality"))
-    assert names(board(APIClient(), season="2026-03"))[0] == (1, "gus", 1010)  # repaired, then served
+    assert not redis_server.exists(rank_index.ready_key("2026-03", "reality"))
+    assert names(board(APIClient(), season="2026-03"))[0] == (1, "gus", 1010)  # served by the database
+    assert not redis_server.exists(rank_index.ready_key("2026-03", "reality"))
+    repair_rank_index(timestamp=0)
+    assert redis_server.exists(rank_index.ready_key("2026-03", "reality"))
+    assert rank_index.check_board("2026-03", "reality") == []
 
 
-@pytest.mark.postgres
-def test_ties_one_microsecond_apart_are_ordered_the_same_by_redis_and_the_database(postgres, redis_server):
+@pytest.mark.django_db(transaction=True)
+def test_ties_one_microsecond_apart_are_ordered_the_same_by_redis_and_the_database(redis_server):
     from datetime import timedelta
 
     from core.selectors import leaderboard as lb

@@ -13,14 +13,14 @@ from django.db.models import Sum
 from rest_framework.test import APIClient
 
 from core.exceptions import DailyCapExceeded
-from core.services.xp_service import award_xp, correct_entry
+from core.services.xp import award_xp, correct_entry
 from seasons.models import SeasonScore
 from tests.concurrency import run_at_once
 from users.tests.factories import PlayerFactory
 from xp.models import DailyUsage, UserProfile, XPEntry
 from xp.tests.factories import ActivityTypeFactory
 
-pytestmark = pytest.mark.postgres
+pytestmark = pytest.mark.django_db(transaction=True)
 THREADS = 20
 
 
@@ -48,7 +48,7 @@ def assert_derived_state_matches_ledger(user):
     return profile
 
 
-def test_500_concurrent_adds_for_one_player_through_the_api_lose_nothing(postgres):
+def test_500_concurrent_adds_for_one_player_through_the_api_lose_nothing():
     player = PlayerFactory()
     activity = ActivityTypeFactory(xp_per_unit=Decimal("3"))
     per_thread = 25
@@ -71,7 +71,7 @@ def test_500_concurrent_adds_for_one_player_through_the_api_lose_nothing(postgre
     ]
 
 
-def test_concurrent_adds_for_many_players_in_both_modes_end_exactly_at_their_ledgers(postgres):
+def test_concurrent_adds_for_many_players_in_both_modes_end_exactly_at_their_ledgers():
     players = [PlayerFactory() for _ in range(8)]
     reality = ActivityTypeFactory(mode="reality", xp_per_unit=Decimal("1.5"))
     cyber = ActivityTypeFactory(mode="cyber", xp_per_unit=Decimal("7"))
@@ -95,7 +95,7 @@ def test_concurrent_adds_for_many_players_in_both_modes_end_exactly_at_their_led
         assert profile.total_xp == expected[user.pk]
 
 
-def test_daily_cap_holds_under_the_same_race(postgres):
+def test_daily_cap_holds_under_the_same_race():
     player = PlayerFactory()
     activity = ActivityTypeFactory(xp_per_unit=Decimal("10"), daily_unit_cap=Decimal("100"))
     outcomes: Counter[str] = Counter()
@@ -116,7 +116,7 @@ def test_daily_cap_holds_under_the_same_race(postgres):
     assert DailyUsage.objects.get(user=player, activity=activity).units == 100
 
 
-def test_two_racing_requests_with_the_same_idempotency_key_add_one_entry(postgres):
+def test_two_racing_requests_with_the_same_idempotency_key_add_one_entry():
     player = PlayerFactory()
     answers = []
     lock = threading.Lock()
@@ -138,7 +138,7 @@ def test_two_racing_requests_with_the_same_idempotency_key_add_one_entry(postgre
     assert assert_derived_state_matches_ledger(player).total_xp == 500
 
 
-def test_corrections_racing_with_adds_keep_the_totals_exact(postgres):
+def test_corrections_racing_with_adds_keep_the_totals_exact():
     player = PlayerFactory()
     activity = ActivityTypeFactory(xp_per_unit=Decimal("1"))
     originals = [
@@ -156,7 +156,7 @@ def test_corrections_racing_with_adds_keep_the_totals_exact(postgres):
     assert profile.total_xp == THREADS * 10 - (THREADS // 2) * 10 + (THREADS // 2) * 5
 
 
-def test_cap_refusal_in_a_thread_raises_the_domain_error(postgres):
+def test_cap_refusal_in_a_thread_raises_the_domain_error():
     player = PlayerFactory()
     activity = ActivityTypeFactory(daily_unit_cap=Decimal("3"))
     award_xp(user=player, activity=activity, units=Decimal(3), source="web")

@@ -3,7 +3,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from core.exceptions import DomainError
-from core.services.xp_service import correct_entry
+from core.services.xp import correct_entry
 
 from .models import ActivityType, UserProfile, XPEntry
 

@@ -8,11 +8,10 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from core.constants.layers import layer_for_xp
-from core.services import season_service as ss
+from core.services.seasons import rank_index as ri
 from core.utils import redis as r
 from seasons.models import SeasonScore
 from users.models import CustomUser
@@ -90,12 +89,12 @@ return {page[1], page[2], me}
 
 
 def _pairs(flat: list) -> list[tuple[int, int]]:  # type: ignore[type-arg]
-    return [(ss.decode_user_id(flat[i]), int(float(flat[i + 1]))) for i in range(0, len(flat), 2)]
+    return [(ri.decode_user_id(flat[i]), int(float(flat[i + 1]))) for i in range(0, len(flat), 2)]
 
 
 def _run_page_script(client, season_id: str, mode: str, league: str | None, offset: int, limit: int, me_id: int | None):  # type: ignore[no-untyped-def]
     return r.script(client, _PAGE_LUA)(
-        keys=[ss.board_key(season_id, mode, league), ss.ready_key(season_id, mode), ss.meta_key(season_id, mode)],
+        keys=[ri.board_key(season_id, mode, league), ri.ready_key(season_id, mode), ri.meta_key(season_id, mode)],
         # offset + limit: one extra row tells whether there is a next page
         args=[offset, offset + limit, me_id or "", AROUND],
     )
@@ -107,20 +106,15 @@ def _from_redis(
     client = r.get_redis()
     if client is None:
         return None
+    if mode in ri.boards_needing_repair(season_id):
+        return None  # a write missed the index: the database answers until the repair job ran
     try:
-        if mode in ss.boards_needing_repair(season_id) and not ss.repair_board(
-            season_id, mode, max_rows=settings.LEADERBOARD_INLINE_REBUILD_MAX
-        ):
-            return None
         result = _run_page_script(client, season_id, mode, league, offset, limit, me_id)
-        if result is None and ss.repair_board(season_id, mode, max_rows=settings.LEADERBOARD_INLINE_REBUILD_MAX):
-            # Not built yet (a new season, or Redis restarted empty) and small: built it just now.
-            result = _run_page_script(client, season_id, mode, league, offset, limit, me_id)
     except r.REDIS_ERRORS:
         logger.warning("rank index unreachable; serving the leaderboard from the database")
         return None
     if result is None:
-        return None  # a large board not rebuilt yet: the database answers until rebuild_leaderboards runs
+        return None  # not ready (Redis restarted empty): the database answers until the repair job ran
     first_rank, flat, me = result
     pairs = _pairs(flat)
     rows = _ranked(pairs[:limit], int(first_rank), offset)
@@ -258,8 +252,8 @@ def ranks_for(user_id: int, season_id: str, season_xp: dict[str, int | None]) ->
         try:
             pipe = client.pipeline(transaction=False)
             for mode, xp in wanted.items():
-                pipe.exists(ss.ready_key(season_id, mode))
-                pipe.zcount(ss.board_key(season_id, mode), f"({xp}", "+inf")
+                pipe.exists(ri.ready_key(season_id, mode))
+                pipe.zcount(ri.board_key(season_id, mode), f"({xp}", "+inf")
             answers = pipe.execute()
             for i, mode in enumerate(wanted):
                 if answers[2 * i]:

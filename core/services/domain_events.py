@@ -31,7 +31,7 @@ from django.utils.module_loading import import_string
 
 from core.constants.layers import LADDERS
 from core.utils.dates import utc_now
-from events.models import EVENT_TYPES, OPT_IN_TYPES, XP_AWARDED, DomainEvent, PlayerEventSequence, WebhookEndpoint
+from events.models import EVENT_TYPES, OPT_IN_TYPES, XP_AWARDED, DomainEvent, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
 
@@ -141,31 +141,23 @@ def _allocate_sequences(counts: dict[int, int]) -> dict[int, int]:
     if not counts:
         return {}
     users = sorted(counts)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                """
-                INSERT INTO events_playereventsequence AS q (user_id, last)
-                SELECT u, n FROM unnest(%s::bigint[], %s::bigint[]) AS t(u, n) ORDER BY u
-                ON CONFLICT (user_id) DO UPDATE SET last = q.last + EXCLUDED.last
-                RETURNING q.user_id, q.last
-                """,
-                [users, [counts[u] for u in users]],
-            )
-            return dict(cursor.fetchall())
-    result = {}
-    for uid in users:  # the portable path (development on SQLite): one row at a time
-        row, _ = PlayerEventSequence.objects.select_for_update().get_or_create(user_id=uid)
-        row.last += counts[uid]
-        row.save(update_fields=["last"])
-        result[uid] = row.last
-    return result
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO events_playereventsequence AS q (user_id, last)
+            SELECT u, n FROM unnest(%s::bigint[], %s::bigint[]) AS t(u, n) ORDER BY u
+            ON CONFLICT (user_id) DO UPDATE SET last = q.last + EXCLUDED.last
+            RETURNING q.user_id, q.last
+            """,
+            [users, [counts[u] for u in users]],
+        )
+        return dict(cursor.fetchall())
 
 
 def defer_dispatch(event_ids_by_player: dict[int | None, list[int]]) -> None:
     """One ``events.dispatch`` job per player, deferred in the current transaction."""
-    if not event_ids_by_player or connection.vendor != "postgresql":
-        return  # procrastinate keeps its jobs in PostgreSQL: no worker runs elsewhere
+    if not event_ids_by_player:
+        return
     from procrastinate.contrib.django import app
 
     task = app.tasks[DISPATCH_TASK]
@@ -181,98 +173,6 @@ def defer_dispatch(event_ids_by_player: dict[int | None, list[int]]) -> None:
 
 def layer_code(mode: str, order: int) -> str:
     return LADDERS[mode][order].code
-
-
-def award_events(
-    *,
-    user_id: int,
-    entry_id: int,
-    mode: str,
-    season_id: str,
-    level_from: int,
-    level_to: int,
-    total_xp: int,
-    layer_from: int,
-    layer_to: int,
-    mode_xp: int,
-    xp: int,
-    activity: str,
-    units: str,
-    source: str,
-    corrects_id: int | None,
-    reason: str,
-) -> list[NewEvent]:
-    """The events of one ledger entry on the ORM path (the award statement builds the same rows
-    in SQL: see ``award_events_sql``)."""
-    events: list[NewEvent] = []
-    if corrects_id is not None:
-        events.append(
-            NewEvent(
-                "correction",
-                user_id,
-                {
-                    "entry_id": entry_id,
-                    "corrects": corrects_id,
-                    "xp": xp,
-                    "total_xp": total_xp,
-                    "mode": mode,
-                    "mode_xp": mode_xp,
-                    "season": season_id,
-                    "reason": reason,
-                    "level_from": level_from,
-                    "level_to": level_to,
-                },
-            )
-        )
-    elif level_to != level_from:
-        events.append(
-            NewEvent(
-                "level_up",
-                user_id,
-                {
-                    "from": level_from,
-                    "to": level_to,
-                    "total_xp": total_xp,
-                    "mode": mode,
-                    "season": season_id,
-                    "entry_id": entry_id,
-                },
-            )
-        )
-    if layer_to != layer_from:
-        events.append(
-            NewEvent(
-                "layer_up" if layer_to > layer_from else "layer_down",
-                user_id,
-                {
-                    "mode": mode,
-                    "from": layer_code(mode, layer_from),
-                    "to": layer_code(mode, layer_to),
-                    "mode_xp": mode_xp,
-                    "entry_id": entry_id,
-                    "reason": "correction" if corrects_id is not None else "xp",
-                },
-            )
-        )
-    if corrects_id is None:
-        events.append(
-            NewEvent(
-                XP_AWARDED,
-                user_id,
-                {
-                    "entry_id": entry_id,
-                    "activity": activity,
-                    "units": units,
-                    "xp": xp,
-                    "total_xp": total_xp,
-                    "mode": mode,
-                    "mode_xp": mode_xp,
-                    "season": season_id,
-                    "source": source,
-                },
-            )
-        )
-    return events
 
 
 def league_events(results: Iterable[Any]) -> list[NewEvent]:
@@ -316,26 +216,37 @@ def _layer_code_sql(mode: str, order_expr: str) -> str:
     return f"(ARRAY[{codes}])[{order_expr} + 1]"
 
 
-def award_events_sql(mode: str, *, new_layer: str, old_layer: str) -> str:
-    """CTEs appended to the award statement (after ``prof``, ``ins`` and ``score``): the award's
-    events, the player's sequence numbers and the dispatch job, written by the statement itself.
+def award_events_sql(mode: str, *, correction: bool, new_layer: str, old_layer: str) -> str:
+    """CTEs appended to the XP statement (core/services/xp/store.py, after ``prof``, ``ins`` and
+    ``score``): the entry's events, the player's sequence numbers and the dispatch job, all
+    written by the statement itself, so they commit (or roll back) with the entry.
 
-    Nothing is inserted when the award tells nothing (no level or layer change and nobody
-    subscribes to ``xp_awarded``): then these CTEs cost one lookup of the old level and one
-    EXISTS over the (tiny) endpoint table. Parameters: ``%(ev_xp_awarded)s`` (a consumer wants
-    xp_awarded), ``%(activity_key)s``, ``%(units_text)s``, besides the award's own."""
+    An award tells ``level_up`` and ``layer_up`` when they happen, and ``xp_awarded`` when a
+    consumer or an active endpoint subscribes to it; a correction always tells ``correction``
+    (and ``layer_down`` when it lowers the layer). An award that tells nothing inserts nothing:
+    it costs one lookup of the previous level and one EXISTS over the (small) endpoint table.
+    Parameters besides the statement's own: ``award_event_params``."""
     old_code = _layer_code_sql(mode, old_layer)
     new_code = _layer_code_sql(mode, new_layer)
-    return f"""
-, ev_level AS (
-    SELECT COALESCE(
-        (SELECT level FROM xp_level WHERE min_xp <= prof.total_xp - %(xp)s ORDER BY min_xp DESC LIMIT 1), 1
-    ) AS old_level FROM prof
-), ev_src AS (
+    if correction:
+        sources = f"""
+    SELECT 1 AS k, 'correction' AS type, jsonb_build_object(
+        'entry_id', ins.id, 'corrects', %(corrects)s::bigint, 'xp', %(xp)s::bigint,
+        'total_xp', prof.total_xp, 'mode', %(mode)s::text, 'mode_xp', prof.mode_xp,
+        'season', %(sid)s::text, 'reason', %(reason)s::text,
+        'level_from', ev_level.old_level, 'level_to', prof.level) AS data
+    FROM prof, ins, ev_level
+    UNION ALL
+    SELECT 2, 'layer_down', jsonb_build_object(
+        'mode', %(mode)s::text, 'from', {old_code}, 'to', {new_code}, 'mode_xp', prof.mode_xp,
+        'entry_id', ins.id, 'reason', 'correction')
+    FROM prof, ins WHERE {new_layer} < {old_layer}"""
+    else:
+        sources = f"""
     SELECT 1 AS k, 'level_up' AS type, jsonb_build_object(
         'from', ev_level.old_level, 'to', prof.level, 'total_xp', prof.total_xp,
         'mode', %(mode)s::text, 'season', %(sid)s::text, 'entry_id', ins.id) AS data
-    FROM prof, ins, ev_level WHERE prof.level <> ev_level.old_level
+    FROM prof, ins, ev_level WHERE prof.level > ev_level.old_level
     UNION ALL
     SELECT 2, 'layer_up', jsonb_build_object(
         'mode', %(mode)s::text, 'from', {old_code}, 'to', {new_code}, 'mode_xp', prof.mode_xp,
@@ -349,7 +260,13 @@ def award_events_sql(mode: str, *, new_layer: str, old_layer: str) -> str:
     FROM prof, ins
     WHERE %(ev_xp_awarded)s OR EXISTS (
         SELECT 1 FROM events_webhookendpoint w
-        WHERE w.is_active AND w.disabled_at IS NULL AND w.event_types @> '["xp_awarded"]'::jsonb)
+        WHERE w.is_active AND w.disabled_at IS NULL AND w.event_types @> '["xp_awarded"]'::jsonb)"""
+    return f"""
+, ev_level AS (
+    SELECT COALESCE(
+        (SELECT level FROM xp_level WHERE min_xp <= prof.total_xp - %(xp)s ORDER BY min_xp DESC LIMIT 1), 1
+    ) AS old_level FROM prof
+), ev_src AS ({sources}
 ), ev_seq AS (
     INSERT INTO events_playereventsequence AS q (user_id, last)
     SELECT %(uid)s, count(*) FROM ev_src HAVING count(*) > 0

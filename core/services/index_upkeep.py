@@ -10,24 +10,23 @@ gaps it leaves:
   entry whose statement committed after a later-numbered one is still read. Writes are
   version-guarded (an older state never overwrites a newer one), so reading an entry twice is
   harmless.
-- ``repair_missing_boards`` (every 10 minutes) rebuilds boards that are not ready (Redis lost
-  them) or that recorded a failed write; ``check_and_repair_boards`` (daily) compares every board
-  with the database and rebuilds those that differ.
+- Boards Redis lost, or that recorded a failed write, are rebuilt by ``repair_rank_index``
+  (every minute) and every board is compared with the database daily (``check_rank_index``):
+  both in core/tasks.py, on rank_index's functions.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import connection, transaction
 
-from core.services import season_service
+from core.services.seasons import rank_index
+from core.services.seasons.lifecycle import ScoreState
 from core.utils import redis as r
 from core.utils.dates import utc_now
 from events.models import IndexWatermark
-from seasons.models import RankIndexRepair
 
 logger = logging.getLogger(__name__)
 
@@ -63,44 +62,10 @@ def reindex_changed_scores(*, batch: int = BATCH) -> int:
                     """,
                     [mark.last_entry_id, upper],
                 )
-                states = [season_service.ScoreState(*row) for row in cursor.fetchall()]
-            season_service.index_scores(states)  # raises on a Redis error: the job is retried
+                states = [ScoreState(*row) for row in cursor.fetchall()]
+            rank_index.index_scores(states)  # raises on a Redis error: the job is retried
             written += len(states)
             if settled is not None and settled > mark.last_entry_id:
                 IndexWatermark.objects.filter(pk=mark.pk).update(last_entry_id=settled, updated_at=utc_now())
             if seen < batch or settled != upper:
                 return written
-
-
-@dataclass(frozen=True)
-class BoardRepair:
-    season_id: str
-    mode: str
-    problems: int
-    repaired: bool
-
-
-def repair_missing_boards() -> list[BoardRepair]:
-    """Rebuild boards that are not marked ready or recorded a missed write."""
-    client = r.get_redis()
-    if client is None:
-        return []
-    repairs = set(RankIndexRepair.objects.values_list("season_id", "mode"))
-    done = []
-    for season_id, mode in season_service.boards_in_database():
-        if (season_id, mode) in repairs or not client.exists(season_service.ready_key(season_id, mode)):
-            done.append(BoardRepair(season_id, mode, 0, season_service.repair_board(season_id, mode)))
-    return done
-
-
-def check_and_repair_boards() -> list[BoardRepair]:
-    """Compare every board with the database (``check_board``) and rebuild those that differ."""
-    if r.get_redis() is None:
-        return []
-    done = []
-    for season_id, mode in season_service.boards_in_database():
-        problems = season_service.check_board(season_id, mode)
-        if problems:
-            logger.warning("rank index %s %s differs from the database: %s", season_id, mode, problems[:5])
-            done.append(BoardRepair(season_id, mode, len(problems), season_service.repair_board(season_id, mode)))
-    return done

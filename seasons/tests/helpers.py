@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from unittest import mock
 
-from core.services import xp_service
+from core.services.xp import award as xp_award
 from xp.models import ActivityType
 
 _ACTIVITIES: dict[str, ActivityType] = {}
@@ -27,8 +27,8 @@ def activity(mode: str = "reality") -> ActivityType:
 
 
 def award_at(user, xp: int, moment: datetime, mode: str = "reality"):  # type: ignore[no-untyped-def]
-    with mock.patch.object(xp_service, "utc_now", return_value=moment):
-        return xp_service.award_xp(user=user, activity=activity(mode), units=Decimal(xp), source="import")
+    with mock.patch.object(xp_award, "utc_now", return_value=moment):
+        return xp_award.award_xp(user=user, activity=activity(mode), units=Decimal(xp), source="import")
 
 
 def at(text: str) -> datetime:

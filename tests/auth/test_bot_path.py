@@ -121,9 +121,9 @@ def test_expired_key_is_401(make_key):
     assert response.status_code == 401 and response.json()["code"] == "invalid_api_key"
 
 
-@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
 def test_xp_add_stays_within_6_queries_for_a_session_and_for_a_key(
-    postgres, player_client, bot_headers, django_assert_max_num_queries
+    player_client, bot_headers, django_assert_max_num_queries
 ):
     player_client.post("/api/v1/xp/add/", {"activity": "pushups", "units": 1}, format="json")
     with django_assert_max_num_queries(6):

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from core.services.xp_service import award_xp
+from core.services.xp import award_xp
 from core.utils.dates import utc_now
 from layers.models import Event
 from users.tests.factories import PlayerFactory

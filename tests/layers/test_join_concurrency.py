@@ -9,7 +9,7 @@ from layers.models import Event, EventParticipation
 from tests.concurrency import run_at_once
 from users.tests.factories import PlayerFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def at_once(clients, path):
@@ -28,7 +28,7 @@ def signed_in(user):
     return client
 
 
-def test_more_players_than_seats_join_at_once_exactly_capacity_succeed(postgres, give_xp, make_event):
+def test_more_players_than_seats_join_at_once_exactly_capacity_succeed(give_xp, make_event):
     capacity, players = 5, [PlayerFactory() for _ in range(16)]
     for player in players:
         give_xp(player, "cyber", 1118)  # CL1
@@ -45,7 +45,7 @@ def test_more_players_than_seats_join_at_once_exactly_capacity_succeed(postgres,
     assert winners == set(booked)
 
 
-def test_one_player_racing_themself_is_booked_once(postgres, make_event):
+def test_one_player_racing_themself_is_booked_once(make_event):
     player = PlayerFactory()
     event = make_event(required_layer="RL0", capacity=3)
 
@@ -57,7 +57,7 @@ def test_one_player_racing_themself_is_booked_once(postgres, make_event):
     assert EventParticipation.objects.filter(event=event).count() == 1
 
 
-def test_leaves_and_joins_racing_keep_the_count_equal_to_the_rows(postgres, make_event):
+def test_leaves_and_joins_racing_keep_the_count_equal_to_the_rows(make_event):
     event = make_event(required_layer="RL0", capacity=6)
     leavers = [PlayerFactory() for _ in range(6)]
     for player in leavers:

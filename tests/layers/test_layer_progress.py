@@ -4,7 +4,7 @@
 import pytest
 
 from core.constants.layers import LADDERS
-from core.services.xp_service import correct_entry
+from core.services.xp import correct_entry
 from layers.models import CyberLayerStatus, LayerChange, RealityLayerStatus
 from xp.models import XPEntry
 
@@ -106,7 +106,12 @@ def test_a_correction_that_crosses_a_threshold_lowers_the_layer_and_records_it(
 
     assert stored_layer(client.user, mode) == 1
     change = LayerChange.objects.filter(user=client.user, mode=mode).first()
-    assert (change.from_layer, change.to_layer, change.reason, change.entry_id) == (2, 1, "correction", correction.pk)
+    assert (change.from_layer, change.to_layer, change.reason, change.entry_id) == (
+        2,
+        1,
+        "correction",
+        correction.entry.pk,
+    )
     profile = client.get("/api/v1/user/profile/").json()
     assert profile["layers"][mode]["code"] == LADDERS[mode][1].code
     assert profile["layers"][mode]["xp_to_next"] == 10

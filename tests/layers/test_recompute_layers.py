@@ -78,7 +78,7 @@ def test_dry_run_reports_but_changes_nothing(give_xp):
 
 
 def test_recompute_uses_the_ledger_including_corrections(give_xp, admin_user):
-    from core.services.xp_service import correct_entry
+    from core.services.xp import correct_entry
 
     player = PlayerFactory()
     give_xp(player, "cyber", 1000)

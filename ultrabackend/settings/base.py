@@ -73,25 +73,26 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-# Zero-setup default is SQLite; production and CI set DATABASE_URL (Heroku style).
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Server-side binding lets psycopg 3 prepare hot statements (measured: ~30 % less DB CPU).
-    DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].setdefault("server_side_binding", env.bool("DB_SERVER_SIDE_BINDING", default=True))
-    DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", env.int("DB_PREPARE_THRESHOLD", default=2))
+# PostgreSQL only. Production and CI set DATABASE_URL (Heroku style); local development and tests
+# without it use an embedded PostgreSQL (settings/local.py, settings/test.py; see
+# ultrabackend/embedded_db.py); production settings refuse to start without it.
+DATABASE_URL = env("DATABASE_URL", default="")
 
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Development only: WAL and IMMEDIATE transactions let a few workers write without
-    # "database is locked" errors.
-    DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].update(
-        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
-    )
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+def database_settings(config: dict) -> dict:  # type: ignore[type-arg]
+    """Connection options every environment shares, on top of a URL's or the embedded server's."""
+    config = {**config}
+    config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    config["CONN_HEALTH_CHECKS"] = True
+    config["ATOMIC_REQUESTS"] = False
+    options = config.setdefault("OPTIONS", {})
+    # Server-side binding lets psycopg 3 prepare hot statements (measured: ~30 % less DB CPU).
+    options.setdefault("server_side_binding", env.bool("DB_SERVER_SIDE_BINDING", default=True))
+    options.setdefault("prepare_threshold", env.int("DB_PREPARE_THRESHOLD", default=2))
+    return config
+
+
+DATABASES = {"default": database_settings(env.db_url_config(DATABASE_URL))} if DATABASE_URL else {}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -3,7 +3,10 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import DATABASE_URL, env
+
+if not DATABASE_URL:
+    raise ImproperlyConfigured("DATABASE_URL must be set in production (PostgreSQL).")
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("DJANGO_SECRET_KEY")  # no default: refusing to start beats a guessable key

@@ -4,14 +4,19 @@ import hashlib
 import os
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, REST_FRAMEWORK
+from .base import BASE_DIR, DATABASES, REST_FRAMEWORK, database_settings
+
+if not DATABASES:  # no DATABASE_URL: the embedded PostgreSQL (ultrabackend/embedded_db.py)
+    from ultrabackend.embedded_db import database_settings as embedded_database
+
+    DATABASES = {"default": database_settings(embedded_database(BASE_DIR))}
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests get their own key space in Redis so a developer's running server is not disturbed.
 # Each pytest-xdist worker of each checkout gets its own prefix: one worker emptying its keys never
 # touches another's, even when two checkouts of the project run their suites at once.
-_CHECKOUT = hashlib.sha1(str(BASE_DIR).encode(), usedforsecurity=False).hexdigest()[:6]
+_CHECKOUT = hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:6]
 for _cache in CACHES.values():  # noqa: F405
     if "KEY_PREFIX" in _cache:
         _cache["KEY_PREFIX"] = f"igo-test-{_CHECKOUT}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"

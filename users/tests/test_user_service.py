@@ -44,16 +44,16 @@ def test_get_or_create_makes_one_account_with_a_profile_and_no_password():
     assert not user.has_usable_password() and UserProfile.objects.filter(user=user).exists()
 
 
-@pytest.mark.postgres
-def test_concurrent_creation_of_one_discord_id_makes_one_account(postgres):
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_creation_of_one_discord_id_makes_one_account():
     results = run_at_once(lambda i: user_service.get_or_create_discord_user(discord_id=DAVE)[0].pk, 8)
     assert len(set(results)) == 1 and len(results) == 8
     assert CustomUser.objects.filter(discord_id=DAVE).count() == 1
     assert UserProfile.objects.filter(user__discord_id=DAVE).count() == 1
 
 
-@pytest.mark.postgres
-def test_concurrent_bot_awards_to_a_new_discord_id_make_one_account_and_count_every_award(postgres):
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_bot_awards_to_a_new_discord_id_make_one_account_and_count_every_award():
     from rest_framework.test import APIClient
 
     from users.models import ServiceAPIKey

@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from api.v1.xp.serializers import EntrySerializer, entry_data
-from core.services.xp_service import award_xp
+from core.services.xp import award_xp
 from users.tests.factories import PlayerFactory
 
 

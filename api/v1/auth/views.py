@@ -29,20 +29,16 @@ from rest_framework.views import APIView
 from api.authentication import is_app_token
 from api.parsers import StrictJSONParser
 from api.throttling import SignInThrottle
-from api.v1.auth import discord, tokens
-from api.v1.auth.errors import InvalidNext
 from api.v1.auth.serializers import DiscordSignInSerializer, RefreshSerializer, TokenPairSerializer, UserSerializer
-from core.exceptions import DomainError
+from core.clients import discord
+from core.exceptions import AccountDisabled, DomainError, InvalidNext
+from core.services import tokens
 from core.services.user_service import sign_in_discord
 from users.models import CustomUser
 
 PENDING_KEY = "discord_oauth"  # session key of the browser flow in progress
 STATE_TTL_SECONDS = 600
 SESSION_BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-
-class AccountDisabled(DomainError):
-    code, kind, message = "account_disabled", "forbidden", "This account is disabled."
 
 
 def user_document(user: CustomUser) -> dict[str, Any]:

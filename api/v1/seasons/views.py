@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.permissions import AllowAny
@@ -12,19 +13,12 @@ from rest_framework.views import APIView
 
 from api.pagination import StandardPagePagination
 from core.constants.leagues import LEAGUES
-from core.exceptions import DomainError, InvalidSeasonId, UnknownLeague, UnknownSeason
+from core.exceptions import InvalidPage, InvalidSeasonId, UnknownLeague, UnknownSeason
 from core.selectors.leaderboard import Row, leaderboard
-from core.services.season_service import season_for
-from core.utils.dates import SEASON_ID_RE, season_id_for, utc_now
+from core.utils.dates import SEASON_ID_RE, month_bounds, season_id_for, utc_now
 from seasons.models import Season
 
-
-class InvalidPage(DomainError):
-    code, kind, message = "invalid_page", "invalid", "page and page_size must be positive integers."
-
-
 MAX_PAGE_SIZE = 100
-DEFAULT_PAGE_SIZE = 50
 
 
 class SeasonSerializer(serializers.ModelSerializer[Season]):
@@ -39,8 +33,14 @@ class SeasonListView(generics.ListAPIView[Season]):
     pagination_class = StandardPagePagination
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        season_for()  # the current season exists without anyone creating it
-        return Season.objects.order_by("-id")
+        """Every stored season, newest first, and the current month even before its first XP
+        (shown, not stored: a GET writes nothing)."""
+        seasons = list(Season.objects.order_by("-id"))
+        current = season_id_for(utc_now())
+        if not seasons or seasons[0].id < current:
+            starts_at, ends_at = month_bounds(current)
+            seasons.insert(0, Season(id=current, starts_at=starts_at, ends_at=ends_at, status=Season.OPEN))
+        return seasons
 
 
 def _positive_int(value: str | None, default: int, maximum: int | None = None) -> int:
@@ -85,7 +85,7 @@ class LeaderboardView(APIView):
     def get(self, request: Request) -> Response:
         params = request.query_params
         season_id = params.get("season")
-        if season_id is None:
+        if season_id is None or season_id == season_id_for(utc_now()):
             # The current month: open by definition (seasons close only after they end), and a
             # month without a row yet simply has an empty board; no query needed.
             season_id, status = season_id_for(utc_now()), Season.OPEN
@@ -100,7 +100,7 @@ class LeaderboardView(APIView):
         if league is not None and league not in LEAGUES:
             raise UnknownLeague(league=league, leagues=list(LEAGUES))
         page = _positive_int(params.get("page"), 1)
-        page_size = _positive_int(params.get("page_size"), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        page_size = _positive_int(params.get("page_size"), settings.LEADERBOARD_PAGE_SIZE, MAX_PAGE_SIZE)
         me_id = request.user.pk if request.user.is_authenticated else None
         board = leaderboard(
             season_id=season_id,

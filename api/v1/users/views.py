@@ -7,13 +7,9 @@ from rest_framework.views import APIView
 
 from api.permissions import IsScopedKey
 from api.throttling import ServiceKeyReadThrottle
-from core.exceptions import DomainError
+from core.exceptions import UnknownDiscordUser
 from core.selectors.profile import profile_summary
 from core.services.user_service import find_discord_user
-
-
-class UnknownDiscordUser(DomainError):
-    code, kind, message = "unknown_discord_user", "not_found", "No account has this Discord id yet."
 
 
 class ProfileView(APIView):

@@ -3,7 +3,6 @@
 import re
 from typing import Any
 
-from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -16,7 +15,6 @@ from api.authentication import is_app_token, is_service_key
 from api.pagination import HistoryCursorPagination, StandardPagePagination
 from api.permissions import IsPlayerOrScopedKey
 from api.throttling import PlayerWriteThrottle, ServiceKeyWriteThrottle
-from api.v1.auth.errors import DiscordIdNotAllowed, DiscordIdRequired
 from api.v1.xp.serializers import (
     ActivitySerializer,
     AddXPInputSerializer,
@@ -25,24 +23,18 @@ from api.v1.xp.serializers import (
     entry_data,
 )
 from core.constants.modes import MODES
-from core.exceptions import AccountInactive, DomainError
+from core.exceptions import (
+    DiscordIdNotAllowed,
+    DiscordIdRequired,
+    InvalidFilter,
+    InvalidIdempotencyKey,
+)
 from core.selectors.profile import profile_summary
-from core.services import user_service, xp_service
+from core.services.xp import Award, award_xp
+from core.services.xp.for_discord_user import award_xp_to_discord_user
 from xp.models import ActivityType, XPEntry
 
 SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]{1,50}$")
-
-
-class InvalidIdempotencyKey(DomainError):
-    code, kind, message = (
-        "invalid_idempotency_key",
-        "invalid",
-        "Idempotency-Key must be 1-255 printable ASCII characters.",
-    )
-
-
-class InvalidFilter(DomainError):
-    code, kind, message = "invalid_filter", "invalid", "Unknown filter value."
 
 
 def idempotency_key_from(request: Request) -> str | None:
@@ -54,7 +46,7 @@ def idempotency_key_from(request: Request) -> str | None:
     return value
 
 
-def award_response(award: xp_service.Award, user: Any) -> dict[str, Any]:
+def award_response(award: Award, user: Any) -> dict[str, Any]:
     entry = award.entry
     return {
         "entry": entry_data(entry),
@@ -103,44 +95,29 @@ class AddXPView(APIView):
         data = AddXPInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        target, source, api_key = self.resolve_target(request, values)
-
-        def award(user: Any) -> xp_service.Award:
-            return xp_service.award_xp(
-                user=user,
-                activity=values["activity"],
-                units=values["units"],
-                note=values["note"],
-                mode=values.get("mode"),
-                source=source,
-                submitted_by=request.user if request.user.is_authenticated else None,
-                api_key=api_key,
-                idempotency_key=key,
-            )
-
-        if target is None:
-            # First XP for this Discord user: the account is created with it, so a refused award
-            # leaves no account behind.
-            with transaction.atomic():
-                target, _ = user_service.get_or_create_discord_user(discord_id=values["discord_id"])
-                result = award(target)
-        else:
-            result = award(target)
-        return Response(award_response(result, target), status=status.HTTP_201_CREATED)
-
-    def resolve_target(self, request: Request, data: dict[str, Any]) -> tuple[Any, str, Any]:
-        """Who gets the XP: a service key names a Discord user (None: that Discord user has no
-        account yet); a player only ever themself (discord_id from a player is 403)."""
+        common = {
+            "activity": values["activity"],
+            "units": values["units"],
+            "note": values["note"],
+            "mode": values.get("mode"),
+            "idempotency_key": key,
+        }
         if is_service_key(request):
-            if "discord_id" not in data:
+            if "discord_id" not in values:
                 raise DiscordIdRequired()
-            target = user_service.find_discord_user(discord_id=data["discord_id"])
-            if target is not None and not target.is_active:
-                raise AccountInactive(discord_id=data["discord_id"])
-            return target, "bot", request.auth
-        if "discord_id" in data:
-            raise DiscordIdNotAllowed()
-        return request.user, "mobile" if is_app_token(request) else "web", None
+            target, result = award_xp_to_discord_user(
+                discord_id=values["discord_id"],
+                source="bot",
+                api_key=request.auth,  # type: ignore[arg-type]
+                **common,
+            )
+        else:
+            if "discord_id" in values:
+                raise DiscordIdNotAllowed()  # a player only ever adds XP for themself
+            target = request.user  # type: ignore[assignment]  # IsPlayerOrScopedKey: signed in
+            source = "mobile" if is_app_token(request) else "web"
+            result = award_xp(user=target, source=source, submitted_by=target, **common)
+        return Response(award_response(result, target), status=status.HTTP_201_CREATED)
 
 
 class HistoryView(generics.ListAPIView[XPEntry]):

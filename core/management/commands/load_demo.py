@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 
-from core.services.xp_service import award_xp
+from core.services.xp import award_xp
 from users.models import CustomUser
 
 DEMO = {

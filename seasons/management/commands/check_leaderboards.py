@@ -5,7 +5,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from core.services import season_service
+from core.services.seasons import rank_index
 from core.utils.redis import get_redis
 
 
@@ -19,12 +19,12 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         if get_redis() is None:
             raise CommandError("REDIS_URL is not set: there is no index to check.")
-        boards = season_service.boards_in_database()
+        boards = rank_index.boards_in_database()
         if options["season"]:
             boards = [(s, m) for s, m in boards if s == options["season"]]
         problems: list[str] = []
         for season_id, mode in tqdm(boards, desc="checking", disable=bool(options["no_progress"]), file=self.stderr):
-            problems += season_service.check_board(season_id, mode)
+            problems += rank_index.check_board(season_id, mode)
         for problem in problems:
             self.stdout.write(problem)
         if problems:

@@ -5,7 +5,7 @@ from tqdm import tqdm
 
 from core.constants.leagues import LEAGUES
 from core.constants.modes import MODES
-from core.services import season_service
+from core.services.seasons import closing
 
 
 class Command(BaseCommand):
@@ -15,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="no progress bar (for schedulers' logs)")
 
     def handle(self, *args: object, **options: object) -> None:
-        seasons = season_service.seasons_to_close()
+        seasons = closing.seasons_to_close()
         if not seasons:
             self.stdout.write("no season to close")
             return
@@ -24,7 +24,7 @@ class Command(BaseCommand):
             with tqdm(
                 total=steps, desc=f"closing {season.id}", disable=bool(options["no_progress"]), file=self.stderr
             ) as bar:
-                report = season_service.close_season(season, on_step=lambda mode, step: bar.update(1))
+                report = closing.close_season(season, on_step=lambda mode, step: bar.update(1))
             self.stdout.write(
                 self.style.SUCCESS(
                     f"closed {report.season_id}: {report.steps_run} steps run, {report.steps_skipped} already done, "

@@ -20,7 +20,7 @@ import jwt
 from django.conf import settings
 from django.core.cache import cache
 
-from api.v1.auth.errors import TokenError, TokenStoreUnavailable
+from core.exceptions import InvalidAppToken, TokenStoreUnavailable
 from users.models import CustomUser
 
 ALGORITHM = "HS256"
@@ -49,7 +49,7 @@ def issue_pair(user: CustomUser) -> dict[str, Any]:
 
 
 def decode(token: str, *, typ: str) -> AppToken:
-    """The claims of a valid ``typ`` token; raises TokenError (token_invalid / token_expired)."""
+    """The claims of a valid ``typ`` token; raises InvalidAppToken (token_invalid / token_expired)."""
     try:
         claims = jwt.decode(
             token,
@@ -59,22 +59,22 @@ def decode(token: str, *, typ: str) -> AppToken:
             options={"require": ["exp", "iat", "sub", "jti", "typ", "iss"]},
         )
     except jwt.ExpiredSignatureError:
-        raise TokenError("token_expired", "The token has expired.") from None
+        raise InvalidAppToken("token_expired", "The token has expired.") from None
     except jwt.PyJWTError:
-        raise TokenError() from None
+        raise InvalidAppToken() from None
     if claims.get("typ") != typ or not str(claims.get("sub", "")).isdigit():
-        raise TokenError()
+        raise InvalidAppToken()
     return AppToken(user_id=int(claims["sub"]), jti=str(claims["jti"]), expires_at=int(claims["exp"]))
 
 
 def rotate(refresh_token: str) -> tuple[CustomUser, dict[str, Any]]:
-    """A new token pair for a refresh token, which is used up; raises TokenError."""
+    """A new token pair for a refresh token, which is used up; raises InvalidAppToken."""
     claims = decode(refresh_token, typ="refresh")
     if not _use_once(claims):
-        raise TokenError("token_revoked", "This refresh token was already used or revoked.")
+        raise InvalidAppToken("token_revoked", "This refresh token was already used or revoked.")
     user = CustomUser.objects.filter(pk=claims.user_id, is_active=True).first()
     if user is None:
-        raise TokenError("token_revoked", "This account cannot sign in.")
+        raise InvalidAppToken("token_revoked", "This account cannot sign in.")
     return user, issue_pair(user)
 
 
@@ -82,7 +82,7 @@ def revoke(refresh_token: str) -> None:
     """Use up a refresh token (logout); an invalid or expired one is already useless."""
     try:
         claims = decode(refresh_token, typ="refresh")
-    except TokenError:
+    except InvalidAppToken:
         return
     _use_once(claims)
 

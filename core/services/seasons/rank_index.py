@@ -1,9 +1,9 @@
-"""Seasons and the Redis rank index that mirrors SeasonScore.
+"""The Redis rank index that mirrors SeasonScore (PostgreSQL is the truth).
 
-PostgreSQL is the truth. The index is one sorted set per (season, mode) plus one per league,
-written after commit from the database's values, never by blind increments: each write carries
-the score row's ``version`` and a Lua script drops any write older than what it already holds,
-so out-of-order after-commit writes cannot leave a stale score.
+One sorted set per (season, mode) plus one per league, written after commit from the database's
+values, never by blind increments: each write carries the score row's ``version`` and a Lua
+script drops any write older than what it already holds, so out-of-order after-commit writes
+cannot leave a stale score.
 
 Score and member encoding: the sorted-set score is the season XP (an exact integer); the member
 is ``<inverted microseconds since season start, 14 digits><inverted user id, 12 digits>``. Redis
@@ -15,48 +15,25 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
 
-from core.constants.leagues import LEAGUES, league_down, league_up, promotion_counts
+from core.constants.leagues import LEAGUES
 from core.constants.modes import MODES
-from core.services import domain_events
+from core.services.seasons.lifecycle import ScoreState
 from core.utils import redis as r
-from core.utils.dates import month_bounds, season_id_for, utc_now
-from seasons.models import RankIndexRepair, Season, SeasonCloseStep, SeasonResult, SeasonScore
-from xp.models import UserProfile
+from core.utils.dates import month_bounds, utc_now
+from seasons.models import RankIndexRepair, Season, SeasonScore
 
 logger = logging.getLogger(__name__)
 
 _TIME_DIGITS, _UID_DIGITS = 14, 12
 _TIME_SPAN = 10**_TIME_DIGITS  # microseconds since the season start: ~3 years (late corrections)
 _UID_SPAN = 10**_UID_DIGITS
-
-
-@dataclass(frozen=True)
-class ScoreState:
-    user_id: int
-    season_id: str
-    mode: str
-    xp: int
-    league: str
-    reached_at: datetime
-    version: int
-
-
-def season_for(moment: datetime | None = None) -> Season:
-    """The season containing ``moment`` (now by default), made when missing."""
-    season_id = season_id_for(moment or utc_now())
-    starts_at, ends_at = month_bounds(season_id)
-    season, _ = Season.objects.get_or_create(id=season_id, defaults={"starts_at": starts_at, "ends_at": ends_at})
-    return season
-
-
-# --- the index -------------------------------------------------------------------------------
+BATCH_SIZE = 5000  # rows per database chunk and per Redis pipeline
 
 
 def board_key(season_id: str, mode: str, league: str | None = None) -> str:
@@ -168,19 +145,9 @@ def index_on_commit(state: ScoreState | None, hint: IndexHint | None = None) -> 
     transaction.on_commit(write)
 
 
-def score_state(score: SeasonScore) -> ScoreState:
-    return ScoreState(
-        user_id=score.user_id,
-        season_id=score.season_id,
-        mode=score.mode,
-        xp=score.xp,
-        league=score.league,
-        reached_at=score.reached_at,
-        version=score.version,
-    )
-
-
-def rebuild_board(season_id: str, mode: str, *, batch_size: int = 5000, progress=None) -> int:  # type: ignore[no-untyped-def]
+def rebuild_board(
+    season_id: str, mode: str, *, batch_size: int = BATCH_SIZE, progress: Callable[[int], object] | None = None
+) -> int:
     """Rewrite the index of one season and mode from the database; returns rows written.
 
     Safe while writes go on: every write is version-guarded. Marks the board ready at the end.
@@ -218,27 +185,65 @@ def boards_needing_repair(season_id: str) -> set[str]:
     return set(RankIndexRepair.objects.filter(season_id=season_id).values_list("mode", flat=True))
 
 
-def repair_board(season_id: str, mode: str, *, max_rows: int | None = None) -> bool:
-    """Rebuild one board now if nobody else is and it is small enough (``max_rows``); True when
-    the board is ready afterwards. Used to heal the index on the request path after a Redis
-    restart or a missed write; large boards are left to ``rebuild_leaderboards``."""
+def repair_board(season_id: str, mode: str) -> bool:
+    """Rebuild one board from scratch (its keys dropped first, so stale or foreign members go
+    too) unless another process is rebuilding it; True when it is ready afterwards. Readers are
+    served from the database while it runs; writes meanwhile are version-guarded."""
     client = r.get_redis()
     if client is None:
         return False
-    lock = client.lock(r.key("lb", season_id, mode, "rebuilding"), timeout=600, blocking=False)
+    lock = client.lock(r.key("lb", season_id, mode, "rebuilding"), timeout=3600, blocking=False)
     if not lock.acquire(blocking=False):
         return False
     try:
-        if max_rows is not None and SeasonScore.objects.filter(season_id=season_id, mode=mode).count() > max_rows:
-            return False
         started = utc_now()
-        client.delete(ready_key(season_id, mode))
+        client.delete(
+            ready_key(season_id, mode),
+            board_key(season_id, mode),
+            meta_key(season_id, mode),
+            *(board_key(season_id, mode, league) for league in LEAGUES),
+        )
         rebuild_board(season_id, mode)
         RankIndexRepair.objects.filter(season_id=season_id, mode=mode, created_at__lte=started).delete()
         return not RankIndexRepair.objects.filter(season_id=season_id, mode=mode).exists()
     finally:
         with contextlib.suppress(*r.REDIS_ERRORS):  # expired meanwhile: nothing to release
             lock.release()
+
+
+@dataclass(frozen=True)
+class BoardRepair:
+    season_id: str
+    mode: str
+    problems: list[str]  # what the check found before the repair
+    repaired: bool
+
+
+def repair_boards(boards: Iterable[tuple[str, str]] | None = None) -> list[BoardRepair]:
+    """Check every board (or ``boards``) against the database and rebuild each one that
+    differs, is not ready or missed a write. Returns what was found and done."""
+    client = r.get_redis()
+    if client is None:
+        return []
+    marked = set(RankIndexRepair.objects.values_list("season_id", "mode"))
+    done: list[BoardRepair] = []
+    for season_id, mode in boards if boards is not None else boards_in_database():
+        problems = check_board(season_id, mode)
+        if (season_id, mode) in marked:
+            problems.append(f"{season_id} {mode}: an index write failed")
+        if problems:
+            done.append(BoardRepair(season_id, mode, problems, repair_board(season_id, mode)))
+    return done
+
+
+def boards_not_ready() -> list[tuple[str, str]]:
+    """Boards that missed a write or whose ready mark is gone (Redis restarted empty), newest first."""
+    client = r.get_redis()
+    if client is None:
+        return []
+    marked = set(RankIndexRepair.objects.values_list("season_id", "mode"))
+    boards = [b for b in boards_in_database() if b in marked or not client.exists(ready_key(*b))]
+    return sorted(boards, reverse=True)
 
 
 def check_board(season_id: str, mode: str) -> list[str]:
@@ -251,7 +256,7 @@ def check_board(season_id: str, mode: str) -> list[str]:
     for user_id, xp, league, reached_at in (
         SeasonScore.objects.filter(season_id=season_id, mode=mode, xp__gt=0)
         .values_list("user_id", "xp", "league", "reached_at")
-        .iterator(chunk_size=5000)
+        .iterator(chunk_size=BATCH_SIZE)
     ):
         expected[user_id] = (float(xp), encode_member(season_id, user_id, reached_at), league)
     if expected and not client.exists(ready_key(season_id, mode)):
@@ -280,156 +285,8 @@ def boards_in_database() -> list[tuple[str, str]]:
     return [(season.id, mode) for season in Season.objects.order_by("id") for mode in MODES]
 
 
-# --- closing seasons -------------------------------------------------------------------------
-
-CLOSE_GRACE = timedelta(minutes=5)  # let requests that started before midnight finish first
-INACTIVE_STEP = "inactive"
-
-
-@dataclass(frozen=True)
-class CloseReport:
-    season_id: str
-    steps_run: int
-    steps_skipped: int
-    moved_up: int
-    moved_down: int
-
-
-def seasons_to_close(now: datetime | None = None) -> list[Season]:
-    """Ended seasons (past the grace period) that are not closed yet, oldest first."""
-    now = now or utc_now()
-    return list(Season.objects.filter(status=Season.OPEN, ends_at__lte=now - CLOSE_GRACE).order_by("id"))
-
-
-def close_season(season: Season, *, on_step=None) -> CloseReport:  # type: ignore[no-untyped-def]
-    """Close ``season``: store every player's final rank and league and move leagues.
-
-    Safe to run any number of times and to resume after a crash: each unit (one league board of
-    one mode, or one mode's players without XP) commits together with a SeasonCloseStep row,
-    and a unit that has its row is never run again. Units do not depend on each other: a board
-    is read from SeasonScore.league (the league played in that season), never from the profile.
-    """
-    run = skipped = up_total = down_total = 0
-    for mode in MODES:
-        for step in (*LEAGUES, INACTIVE_STEP):
-            with transaction.atomic():
-                # Two runs at once (two schedulers) take turns on the season row and the second
-                # finds the step done. NO KEY UPDATE: awards' foreign-key checks on the row
-                # (FOR KEY SHARE) are not blocked, so this lock cannot deadlock with them.
-                Season.objects.select_for_update(no_key=True).filter(pk=season.pk).first()
-                if SeasonCloseStep.objects.filter(season=season, mode=mode, step=step).exists():
-                    skipped += 1
-                    continue
-                if step == INACTIVE_STEP:
-                    up, down, changed = 0, *_close_inactive(season, mode)
-                else:
-                    up, down, changed = _close_league_board(season, mode, step)
-                SeasonCloseStep.objects.create(
-                    season=season, mode=mode, step=step, players=up + down, done_at=utc_now()
-                )
-                _reindex_on_commit(changed)
-            run += 1
-            up_total += up
-            down_total += down
-            if on_step:
-                on_step(mode, step)
-    with transaction.atomic():
-        closed_at = utc_now()
-        if Season.objects.filter(pk=season.pk, status=Season.OPEN).update(status=Season.CLOSED, closed_at=closed_at):
-            domain_events.record([domain_events.season_closed_event(season.id, closed_at)], now=closed_at)
-    return CloseReport(season.id, run, skipped, up_total, down_total)
-
-
-def _move_players(season: Season, mode: str, moves: dict[str, list[int]]) -> list[ScoreState]:
-    """Set the new league on the profiles and on the player's scores of later seasons (which
-    started in the old league), and return those scores for the index."""
-    changed: list[ScoreState] = []
-    league_field = f"{mode}_league"
-    for new_league, user_ids in moves.items():
-        for chunk_start in range(0, len(user_ids), 5000):
-            chunk = user_ids[chunk_start : chunk_start + 5000]
-            UserProfile.objects.filter(user_id__in=chunk).update(**{league_field: new_league})
-            later = SeasonScore.objects.filter(user_id__in=chunk, mode=mode, season_id__gt=season.id)
-            later.update(league=new_league, version=F("version") + 1)
-            changed += [score_state(s) for s in later]
-    return changed
-
-
-def _close_league_board(season: Season, mode: str, league: str) -> tuple[int, int, list[ScoreState]]:
-    rows = list(
-        SeasonScore.objects.filter(season=season, mode=mode, league=league, xp__gt=0)
-        .order_by("-xp", "reached_at", "user_id")
-        .values_list("user_id", "xp")
-    )
-    up_count, down_count = promotion_counts(len(rows))
-    results: list[SeasonResult] = []
-    moves: dict[str, list[int]] = {}
-    rank = 0
-    for position, (user_id, xp) in enumerate(rows):
-        if position == 0 or xp != rows[position - 1][1]:
-            rank = position + 1
-        if position < up_count:
-            new_league, movement = league_up(league), "up"
-        elif position >= len(rows) - down_count:
-            new_league, movement = league_down(league), "down"
-        else:
-            new_league, movement = league, "stay"
-        if new_league == league:
-            movement = "stay"  # already at the top or bottom of the ladder
-        else:
-            moves.setdefault(new_league, []).append(user_id)
-        results.append(
-            SeasonResult(
-                user_id=user_id,
-                season=season,
-                mode=mode,
-                xp=xp,
-                rank=rank,
-                league=league,
-                new_league=new_league,
-                movement=movement,
-            )
-        )
-    SeasonResult.objects.bulk_create(results, batch_size=5000)
-    domain_events.record(domain_events.league_events(results))
-    ups = sum(r.movement == "up" for r in results)
-    downs = sum(r.movement == "down" for r in results)
-    return ups, downs, _move_players(season, mode, moves)
-
-
-def _close_inactive(season: Season, mode: str) -> tuple[int, list[ScoreState]]:
-    """Players with no XP in the season move down one league (Bronze stays Bronze)."""
-    league_field = f"{mode}_league"
-    active = SeasonScore.objects.filter(season=season, mode=mode, xp__gt=0).values("user_id")
-    inactive = (
-        UserProfile.objects.exclude(**{league_field: LEAGUES[0]})
-        .exclude(user_id__in=active)
-        .filter(user__date_joined__lt=season.ends_at)
-        .values_list("user_id", league_field)
-    )
-    results: list[SeasonResult] = []
-    moves: dict[str, list[int]] = {}
-    for user_id, league in inactive.iterator(chunk_size=5000):
-        new_league = league_down(league)
-        moves.setdefault(new_league, []).append(user_id)
-        results.append(
-            SeasonResult(
-                user_id=user_id,
-                season=season,
-                mode=mode,
-                xp=0,
-                rank=None,
-                league=league,
-                new_league=new_league,
-                movement="down",
-            )
-        )
-    SeasonResult.objects.bulk_create(results, batch_size=5000)
-    domain_events.record(domain_events.league_events(results))
-    return len(results), _move_players(season, mode, moves)
-
-
-def _reindex_on_commit(states: list[ScoreState]) -> None:
+def reindex_on_commit(states: list[ScoreState]) -> None:
+    """After commit, mirror many changed scores into the index (failures mark boards for repair)."""
     if not states or r.get_redis() is None:
         return
 

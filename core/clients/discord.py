@@ -24,15 +24,15 @@ from allauth.socialaccount.providers.discord.views import DiscordOAuth2Adapter
 from django.conf import settings
 from django.http import HttpRequest
 
-from api.v1.auth.errors import (
+from core.exceptions import (
     DiscordBadGateway,
     DiscordClientRejected,
     DiscordCodeInvalid,
     DiscordNotConfigured,
     DiscordTokenInvalid,
     DiscordUnavailable,
+    InvalidDiscordId,
 )
-from core.exceptions import InvalidDiscordId
 from core.services.user_service import DiscordIdentity, validate_discord_id
 
 logger = logging.getLogger(__name__)

@@ -1,0 +1,76 @@
+"""What an XP write returns: the totals after it and what it moved (levels, layers)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from core.constants.layers import Layer, layer_for_xp
+from core.constants.levels import level_for_xp
+
+if TYPE_CHECKING:
+    from core.services.seasons.lifecycle import ScoreState
+    from core.services.seasons.rank_index import IndexHint
+    from xp.models import UserProfile, XPEntry
+
+
+@dataclass(frozen=True)
+class ProfileTotals:
+    total_xp: int
+    reality_xp: int
+    cyber_xp: int
+    level: int
+    reality_league: str
+    cyber_league: str
+
+    @classmethod
+    def of(cls, profile: UserProfile) -> ProfileTotals:
+        return cls(
+            profile.total_xp,
+            profile.reality_xp,
+            profile.cyber_xp,
+            profile.level,
+            profile.reality_league,
+            profile.cyber_league,
+        )
+
+    def mode_xp(self, mode: str) -> int:
+        return int(getattr(self, f"{mode}_xp"))
+
+
+@dataclass(frozen=True)
+class LevelUp:
+    from_level: int
+    to_level: int
+
+
+@dataclass(frozen=True)
+class LayerUp:
+    """A layer change; ``to_layer`` is below ``from_layer`` when a correction moved it down."""
+
+    mode: str
+    from_layer: Layer
+    to_layer: Layer
+
+
+@dataclass(frozen=True)
+class Award:
+    entry: XPEntry
+    profile: ProfileTotals
+    # This season's XP per mode right after the entry (None: not known without another query).
+    season_xp: dict[str, int | None]
+    level_up: LevelUp | None
+    layer_up: LayerUp | None
+    duplicate: bool
+    score: ScoreState | None = None  # the season score row after this entry
+    index: IndexHint | None = None  # what the write learnt about the rank index
+
+
+def level_change(total_after: int, xp: int) -> LevelUp | None:
+    before, after = level_for_xp(total_after - xp), level_for_xp(total_after)
+    return LevelUp(before, after) if before != after else None
+
+
+def layer_change(mode: str, mode_after: int, xp: int) -> LayerUp | None:
+    before, after = layer_for_xp(mode, mode_after - xp), layer_for_xp(mode, mode_after)
+    return LayerUp(mode, before, after) if before != after else None

@@ -1,0 +1,230 @@
+"""The one statement that writes every XP change (awards and corrections) to PostgreSQL.
+
+One statement, so one round trip and no lost update under any concurrency: every CTE reads the
+profile upsert's row, so the player's profile row lock is taken first and the rest happen only
+if it succeeded. The ledger row, the profile totals and level, the daily usage (awards only),
+the season score and the layer status change together or not at all. Rules the database
+enforces (the daily cap CHECK, the Idempotency-Key unique index, one correction per entry)
+abort the whole statement with an IntegrityError that names the constraint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+
+from core.constants.layers import layer_order_sql
+from core.constants.leagues import DEFAULT_LEAGUE
+from core.constants.modes import MODES
+from core.services import domain_events
+from core.services.seasons.lifecycle import ScoreState
+from core.services.seasons.rank_index import IndexHint
+from core.services.xp.results import Award, ProfileTotals, layer_change, level_change
+from core.utils.dates import month_bounds, season_id_for, utc_day
+from layers.models import CyberLayerStatus, LayerChange, RealityLayerStatus
+from seasons.models import RankIndexRepair, Season, SeasonScore
+from xp.models import ActivityType, DailyUsage, Level, UserProfile, XPEntry
+
+CAP_CONSTRAINT = "xp_daily_usage_within_cap"
+IDEMPOTENCY_CONSTRAINT = "xp_entry_unique_idempotency_key"
+LAYER_STATUS_MODELS: dict[str, type[RealityLayerStatus] | type[CyberLayerStatus]] = {
+    "reality": RealityLayerStatus,
+    "cyber": CyberLayerStatus,
+}
+
+
+@dataclass
+class XPWrite:
+    """One ledger entry to append. A correction has ``corrects_id``, a reason, the corrected
+    entry's season and negative units and XP; it does not count toward daily usage."""
+
+    user_id: int
+    activity: ActivityType
+    units: Decimal
+    xp: int
+    source: str
+    now: datetime
+    submitted_by_id: int | None = None
+    api_key_id: Any = None
+    idempotency_key: str | None = None
+    note: str = ""
+    corrects_id: int | None = None
+    reason: str = ""
+    season_id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.season_id:
+            self.season_id = season_id_for(self.now)
+
+    @property
+    def mode(self) -> str:
+        return self.activity.mode
+
+    @property
+    def is_correction(self) -> bool:
+        return self.corrects_id is not None
+
+
+def statement_scope() -> contextlib.AbstractContextManager[Any]:
+    """A savepoint when the caller already holds a transaction (so a refused write leaves it
+    usable); nothing otherwise: one statement in autocommit is its own transaction."""
+    return transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+
+
+def violated_constraint(exc: IntegrityError) -> str | None:
+    diag = getattr(exc.__cause__, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    return str(name) if name else None
+
+
+def _t(model: Any) -> str:
+    return str(model._meta.db_table)
+
+
+def _statement(mode: str, *, correction: bool) -> str:
+    other = "cyber" if mode == "reality" else "reality"
+    new_layer = layer_order_sql(mode, "prof.mode_xp")
+    old_layer = layer_order_sql(mode, "(prof.mode_xp - %(xp)s)")
+    level_of = "COALESCE((SELECT level FROM {level} WHERE min_xp <= {xp} ORDER BY min_xp DESC LIMIT 1), 1)"
+    daily = (
+        ""
+        if correction
+        else f"""
+), daily AS (
+    INSERT INTO {_t(DailyUsage)} AS d (user_id, activity_id, day, units, cap)
+    SELECT %(uid)s, %(aid)s, %(day)s, %(units)s, %(cap)s FROM prof
+    ON CONFLICT (user_id, activity_id, day) DO UPDATE SET units = d.units + EXCLUDED.units, cap = EXCLUDED.cap"""
+    )
+    return f"""
+WITH prof AS (
+    INSERT INTO {_t(UserProfile)} AS p
+        (user_id, total_xp, reality_xp, cyber_xp, level, reality_league, cyber_league, updated_at)
+    VALUES (%(uid)s, %(xp)s, %(reality_xp)s, %(cyber_xp)s, {level_of.format(level=_t(Level), xp="%(xp)s")},
+            %(league)s, %(league)s, %(now)s)
+    ON CONFLICT (user_id) DO UPDATE SET
+        total_xp = p.total_xp + EXCLUDED.total_xp,
+        {mode}_xp = p.{mode}_xp + EXCLUDED.{mode}_xp,
+        level = {level_of.format(level=_t(Level), xp="p.total_xp + EXCLUDED.total_xp")},
+        updated_at = EXCLUDED.updated_at
+    RETURNING p.total_xp, p.reality_xp, p.cyber_xp, p.level, p.reality_league, p.cyber_league,
+              p.{mode}_xp AS mode_xp, p.{mode}_league AS league
+), season AS (
+    INSERT INTO {_t(Season)} (id, starts_at, ends_at, status)
+    VALUES (%(sid)s, %(sstart)s, %(send)s, 'open')
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id
+), ins AS (
+    INSERT INTO {_t(XPEntry)}
+        (user_id, activity_id, mode, units, xp, source, submitted_by_id, api_key_id,
+         idempotency_key, note, corrects_id, reason, season_id, total_xp_after, mode_xp_after, created_at)
+    SELECT %(uid)s, %(aid)s, %(mode)s, %(units)s, %(xp)s, %(source)s, %(by)s, %(key)s,
+           %(idem)s, %(note)s, %(corrects)s, %(reason)s, %(sid)s, prof.total_xp, prof.mode_xp, %(now)s
+    FROM prof
+    RETURNING id{daily}
+), score AS (
+    INSERT INTO {_t(SeasonScore)} AS s (user_id, season_id, mode, xp, league, reached_at, version)
+    SELECT %(uid)s, %(sid)s, %(mode)s, %(xp)s, prof.league, %(now)s, 1 FROM prof
+    ON CONFLICT (season_id, mode, user_id) DO UPDATE SET
+        xp = s.xp + EXCLUDED.xp, reached_at = EXCLUDED.reached_at, version = s.version + 1
+    RETURNING s.xp, s.league, s.version
+), lstatus AS (
+    INSERT INTO {_t(LAYER_STATUS_MODELS[mode])} AS ls (user_id, layer, reached_at)
+    SELECT %(uid)s, {new_layer}, %(now)s FROM prof WHERE {new_layer} <> {old_layer}
+    ON CONFLICT (user_id) DO UPDATE SET layer = EXCLUDED.layer, reached_at = EXCLUDED.reached_at
+), lchange AS (
+    INSERT INTO {_t(LayerChange)} (user_id, mode, from_layer, to_layer, entry_id, reason, created_at)
+    SELECT %(uid)s, %(mode)s, {old_layer}, {new_layer}, ins.id, %(change_reason)s, %(now)s
+    FROM prof, ins WHERE {new_layer} <> {old_layer}
+){domain_events.award_events_sql(mode, correction=correction, new_layer=new_layer, old_layer=old_layer)}
+SELECT ins.id, prof.total_xp, prof.reality_xp, prof.cyber_xp, prof.level,
+       prof.reality_league, prof.cyber_league, prof.mode_xp, score.xp, score.league, score.version,
+       (SELECT o.xp FROM {_t(SeasonScore)} o
+        WHERE o.season_id = %(sid)s AND o.mode = '{other}' AND o.user_id = %(uid)s),
+       EXISTS (SELECT 1 FROM season) AS season_created,
+       EXISTS (SELECT 1 FROM {_t(RankIndexRepair)} r WHERE r.season_id = %(sid)s AND r.mode = %(mode)s)
+           AS index_needs_repair
+FROM prof, ins, score
+"""
+
+
+STATEMENTS: dict[tuple[str, bool], str] = {
+    (mode, correction): _statement(mode, correction=correction) for mode in MODES for correction in (False, True)
+}
+
+
+def parameters(w: XPWrite) -> dict[str, Any]:
+    starts_at, ends_at = month_bounds(w.season_id)
+    return {
+        "uid": w.user_id,
+        "aid": w.activity.pk,
+        "mode": w.mode,
+        "units": w.units,
+        "xp": w.xp,
+        "reality_xp": w.xp if w.mode == "reality" else 0,
+        "cyber_xp": w.xp if w.mode == "cyber" else 0,
+        "league": DEFAULT_LEAGUE,
+        "now": w.now,
+        "sid": w.season_id,
+        "sstart": starts_at,
+        "send": ends_at,
+        "source": w.source,
+        "by": w.submitted_by_id,
+        "key": w.api_key_id,
+        "idem": w.idempotency_key,
+        "note": w.note,
+        "corrects": w.corrects_id,
+        "reason": w.reason,
+        "change_reason": "correction" if w.is_correction else "xp",
+        "day": utc_day(w.now),
+        "cap": w.activity.daily_unit_cap,
+        **domain_events.award_event_params(activity_key=w.activity.key, units=w.units),
+    }
+
+
+def write_entry(w: XPWrite) -> Award:
+    """Append ``w`` and update everything derived from it in one statement. Raises
+    IntegrityError when a database rule refuses it (see ``violated_constraint``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(STATEMENTS[(w.mode, w.is_correction)], parameters(w))
+        row = cursor.fetchone()
+    (entry_id, total, reality, cyber, level, r_league, c_league, mode_after, season_xp, league, version, other_xp) = (
+        row[:12]
+    )
+    season_created, index_needs_repair = row[12:]
+    entry = XPEntry(
+        id=entry_id,
+        user_id=w.user_id,
+        activity=w.activity,
+        mode=w.mode,
+        units=w.units,
+        xp=w.xp,
+        source=w.source,
+        submitted_by_id=w.submitted_by_id,
+        api_key_id=w.api_key_id,
+        idempotency_key=w.idempotency_key,
+        note=w.note,
+        corrects_id=w.corrects_id,
+        reason=w.reason,
+        season_id=w.season_id,
+        total_xp_after=total,
+        mode_xp_after=mode_after,
+        created_at=w.now,
+    )
+    entry._state.adding = False
+    entry._state.db = "default"
+    other = "cyber" if w.mode == "reality" else "reality"
+    return Award(
+        entry=entry,
+        profile=ProfileTotals(total, reality, cyber, level, r_league, c_league),
+        season_xp={w.mode: season_xp, other: other_xp or 0},
+        level_up=level_change(total, w.xp),
+        layer_up=layer_change(w.mode, mode_after, w.xp),
+        duplicate=False,
+        score=ScoreState(w.user_id, w.season_id, w.mode, season_xp, league, w.now, version),
+        index=IndexHint(season_created=season_created, needs_repair=index_needs_repair),
+    )
