@@ -189,3 +189,16 @@ def drain(max_rounds: int = 50) -> None:
             return
         before = after
     raise AssertionError(f"the worker was still busy after {max_rounds} runs")
+
+
+def database_url() -> str:
+    """The URL of the database this test runs on (the test database), for subprocesses."""
+    s = connection.settings_dict
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def subprocess_env() -> dict[str, str]:
+    import os
+
+    return {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "ultrabackend.settings.test"}
