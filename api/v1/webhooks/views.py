@@ -39,7 +39,7 @@ class _WebhookView(APIView):
 
 
 class WebhookListView(_WebhookView):
-    @extend_schema(responses={200: dict})
+    @extend_schema(operation_id="webhooks_list", responses={200: dict})
     def get(self, request: Request) -> Response:
         return Response({"results": [endpoint_json(e) for e in self.owned(request).order_by("id")]})
 
