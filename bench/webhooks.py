@@ -245,8 +245,8 @@ def main() -> None:
     env["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = "True"
     c.ensure_database(DB)
     c.migrate(env)
+    os.environ["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = "True"  # read by the settings in setup_django
     c.setup_django(env)
-    os.environ["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = "True"
 
     from django.db import connection
 

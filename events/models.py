@@ -59,7 +59,15 @@ class DomainEvent(models.Model):
     class Meta:
         ordering = ["-id"]
         constraints = [models.UniqueConstraint(fields=["user", "sequence"], name="domain_event_user_sequence")]
-        indexes = [models.Index(fields=["type", "-id"], name="domain_event_type")]
+        indexes = [
+            models.Index(fields=["type", "-id"], name="domain_event_type"),
+            # what a dispatch job reads: the player's events not fanned out yet
+            models.Index(
+                fields=["user", "sequence"],
+                name="domain_event_undispatched",
+                condition=models.Q(dispatched_at__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} #{self.pk}"

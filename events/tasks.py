@@ -21,6 +21,11 @@ from events.models import DomainEvent, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
 
+DISPATCH_BATCH = 500
+# Deliveries run before fan-outs waiting in the queue (procrastinate: higher first), so a
+# backlog of dispatches does not delay events that are ready to go.
+DELIVERY_PRIORITY = 10
+
 
 class DeliveryFailed(Exception):
     """An attempt failed and another one is due in ``retry_in_seconds``."""
@@ -48,42 +53,50 @@ class WebhookRetry(BaseRetryStrategy):
     queue=domain_events.DISPATCH_QUEUE,
     retry=RetryStrategy(max_attempts=10, exponential_wait=2),
 )
-def dispatch_events(event_ids: list[int]) -> int:
-    """Fan events out: one WebhookDelivery (and delivery job) per subscribed endpoint, one job
-    per interested consumer. Runs once per event (``dispatched_at``), in the player's order."""
+def dispatch_events(user_id: int | None, batch: int = DISPATCH_BATCH) -> int:
+    """Fan out every undispatched event of one player (None: the season-wide events), in
+    sequence order: one WebhookDelivery (and delivery job) per subscribed endpoint, one job per
+    interested consumer. Each event is fanned out once (``dispatched_at``, under its row lock).
+    Returns the jobs made."""
     made = 0
-    with transaction.atomic():
-        events = list(
-            DomainEvent.objects.select_for_update()
-            .filter(pk__in=event_ids, dispatched_at__isnull=True)
-            .order_by("sequence", "id")
-        )
-        if not events:
-            return 0
-        endpoints = list(WebhookEndpoint.objects.filter(is_active=True, disabled_at__isnull=True))
-        deliveries = WebhookDelivery.objects.bulk_create(
-            [WebhookDelivery(endpoint=ep, event=ev) for ev in events for ep in endpoints if ev.type in ep.event_types]
-        )
-        user_of = {ev.pk: ev.user_id for ev in events}
-        jobs = [
-            deliver_webhook.configure(lock=webhooks.delivery_lock(d.endpoint_id, user_of[d.event_id])).job.evolve(
-                task_kwargs={"delivery_id": d.pk}
+    while True:
+        with transaction.atomic():
+            events = list(
+                DomainEvent.objects.select_for_update()
+                .filter(user_id=user_id, dispatched_at__isnull=True)
+                .order_by("sequence", "id")[:batch]
             )
-            for d in deliveries
+            if not events:
+                return made
+            made += _fan_out(events)
+            DomainEvent.objects.filter(pk__in=[ev.pk for ev in events]).update(dispatched_at=utc_now())
+        if len(events) < batch:
+            return made
+
+
+def _fan_out(events: list[DomainEvent]) -> int:
+    endpoints = list(WebhookEndpoint.objects.filter(is_active=True, disabled_at__isnull=True))
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [WebhookDelivery(endpoint=ep, event=ev) for ev in events for ep in endpoints if ev.type in ep.event_types]
+    )
+    user_of = {ev.pk: ev.user_id for ev in events}
+    jobs = [
+        deliver_webhook.configure(
+            lock=webhooks.delivery_lock(d.endpoint_id, user_of[d.event_id]), priority=DELIVERY_PRIORITY
+        ).job.evolve(task_kwargs={"delivery_id": d.pk})
+        for d in deliveries
+    ]
+    for consumer in domain_events.consumers():
+        jobs += [
+            run_consumer.configure(lock=f"consumer:{consumer.path}:{ev.user_id}").job.evolve(
+                task_kwargs={"consumer": consumer.path, "event_id": ev.pk}
+            )
+            for ev in events
+            if ev.type in consumer.event_types
         ]
-        for consumer in domain_events.consumers():
-            jobs += [
-                run_consumer.configure(lock=f"consumer:{consumer.path}:{ev.user_id}").job.evolve(
-                    task_kwargs={"consumer": consumer.path, "event_id": ev.pk}
-                )
-                for ev in events
-                if ev.type in consumer.event_types
-            ]
-        if jobs:
-            app.job_manager.batch_defer_jobs(jobs=jobs)
-        made = len(jobs)
-        DomainEvent.objects.filter(pk__in=[ev.pk for ev in events]).update(dispatched_at=utc_now())
-    return made
+    if jobs:
+        app.job_manager.batch_defer_jobs(jobs=jobs)
+    return len(jobs)
 
 
 @app.task(name="events.deliver_webhook", queue="webhooks", retry=WebhookRetry())

@@ -8,15 +8,17 @@ Guarantees (docs/events.md):
 - Each event about a player gets that player's next ``sequence`` number: the upsert of the
   player's PlayerEventSequence row re-reads the latest committed row and holds its lock until
   commit, so numbers follow commit order per player and never repeat.
-- The fan-out is a procrastinate job (``events.dispatch``) deferred in the same transaction: the
+- The fan-out is a procrastinate job (``events.dispatch``) inserted in the same transaction: the
   job table is the outbox. Its ``lock`` is per player, so a player's events are fanned out, and
-  then delivered, in order.
+  then delivered, in order; its ``queueing_lock`` keeps one waiting job per player (a backlog
+  of one player's events is fanned out by one job).
 - ``xp_awarded`` (one per award) is recorded only while an active webhook endpoint or a
   consumer subscribes to it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -155,17 +157,25 @@ def _allocate_sequences(counts: dict[int, int]) -> dict[int, int]:
 
 
 def defer_dispatch(event_ids_by_player: dict[int | None, list[int]]) -> None:
-    """One ``events.dispatch`` job per player, deferred in the current transaction."""
+    """One ``events.dispatch`` job per player, inserted in the current transaction. A player
+    whose dispatch job is still waiting gets no second one (``queueing_lock``, ON CONFLICT DO
+    NOTHING): that job fans out every undispatched event of the player when it runs."""
     if not event_ids_by_player:
         return
-    from procrastinate.contrib.django import app
+    players = list(event_ids_by_player)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            DISPATCH_JOBS_SQL,
+            [[player_lock(uid) for uid in players], [json.dumps({"user_id": uid}) for uid in players]],
+        )
 
-    task = app.tasks[DISPATCH_TASK]
-    jobs = [
-        task.configure(lock=player_lock(uid)).job.evolve(task_kwargs={"event_ids": ids})
-        for uid, ids in event_ids_by_player.items()
-    ]
-    app.job_manager.batch_defer_jobs(jobs=jobs)
+
+DISPATCH_JOBS_SQL = f"""
+INSERT INTO procrastinate_jobs (queue_name, task_name, lock, queueing_lock, args)
+SELECT '{DISPATCH_QUEUE}', '{DISPATCH_TASK}', t.lock, t.lock, t.args::jsonb
+FROM unnest(%s::text[], %s::text[]) AS t(lock, args)
+ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING
+"""
 
 
 # --- event data -----------------------------------------------------------------------------------
@@ -278,10 +288,11 @@ def award_events_sql(mode: str, *, correction: bool, new_layer: str, old_layer: 
     FROM (SELECT type, data, row_number() OVER (ORDER BY k) AS k_rank FROM ev_src) AS s, ev_seq
     RETURNING id
 ), ev_job AS (
-    INSERT INTO procrastinate_jobs (queue_name, task_name, lock, args)
+    INSERT INTO procrastinate_jobs (queue_name, task_name, lock, queueing_lock, args)
     SELECT '{DISPATCH_QUEUE}', '{DISPATCH_TASK}', 'events:player:' || %(uid)s::text,
-           jsonb_build_object('event_ids', (SELECT jsonb_agg(id ORDER BY id) FROM ev))
-    FROM ev_seq
+           'events:player:' || %(uid)s::text, jsonb_build_object('user_id', %(uid)s::bigint)
+    FROM ev_seq WHERE EXISTS (SELECT 1 FROM ev)
+    ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING
 )"""
 
 
