@@ -237,6 +237,7 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--ab-rounds", type=int, default=4, help="interleaved rounds of the statement A/B (0: skip)")
     ap.add_argument("--ab-seconds", type=float, default=8)
+    ap.add_argument("--only-ab", action="store_true", help="measure the statement A/B only")
     ap.add_argument("--commit", default=None, help="measure this commit (git archive) instead of the working tree")
     args = ap.parse_args()
 
@@ -297,6 +298,9 @@ def main() -> None:
             + "; ".join(f"{k} {' / '.join(f'{x:.0f}' for x in v)} tx/s (median {med[k]:.0f})" for k, v in ab.items())
             + f"; with/without = {med['with events'] / med['without events']:.3f}"
         )
+
+    if args.only_ab:
+        return
 
     # --- live ---
     commits: dict[int, float] = {}

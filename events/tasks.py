@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -22,6 +23,8 @@ from events.models import DomainEvent, WebhookDelivery, WebhookEndpoint
 logger = logging.getLogger(__name__)
 
 DISPATCH_BATCH = 500
+DELIVER_TASK = "events.deliver_webhook"
+CONSUMER_TASK = "events.run_consumer"
 # Deliveries run before fan-outs waiting in the queue (procrastinate: higher first), so a
 # backlog of dispatches does not delay events that are ready to go.
 DELIVERY_PRIORITY = 10
@@ -80,26 +83,33 @@ def _fan_out(events: list[DomainEvent]) -> int:
         [WebhookDelivery(endpoint=ep, event=ev) for ev in events for ep in endpoints if ev.type in ep.event_types]
     )
     user_of = {ev.pk: ev.user_id for ev in events}
-    jobs = [
-        deliver_webhook.configure(
-            lock=webhooks.delivery_lock(d.endpoint_id, user_of[d.event_id]), priority=DELIVERY_PRIORITY
-        ).job.evolve(task_kwargs={"delivery_id": d.pk})
+    jobs: list[tuple[str, str, str | None, int, dict[str, Any]]] = [
+        (
+            "webhooks",
+            DELIVER_TASK,
+            webhooks.delivery_lock(d.endpoint_id, user_of[d.event_id]),
+            DELIVERY_PRIORITY,
+            {"delivery_id": d.pk},
+        )
         for d in deliveries
     ]
     for consumer in domain_events.consumers():
         jobs += [
-            run_consumer.configure(lock=f"consumer:{consumer.path}:{ev.user_id}").job.evolve(
-                task_kwargs={"consumer": consumer.path, "event_id": ev.pk}
+            (
+                domain_events.DISPATCH_QUEUE,
+                CONSUMER_TASK,
+                f"consumer:{consumer.path}:{ev.user_id}",
+                0,
+                {"consumer": consumer.path, "event_id": ev.pk},
             )
             for ev in events
             if ev.type in consumer.event_types
         ]
-    if jobs:
-        app.job_manager.batch_defer_jobs(jobs=jobs)
+    domain_events.insert_jobs(jobs)
     return len(jobs)
 
 
-@app.task(name="events.deliver_webhook", queue="webhooks", retry=WebhookRetry())
+@app.task(name=DELIVER_TASK, queue="webhooks", retry=WebhookRetry())
 def deliver_webhook(delivery_id: int) -> str:
     """One attempt; raises DeliveryFailed to be retried on procrastinate's schedule."""
     outcome = webhooks.attempt(delivery_id)
@@ -109,7 +119,7 @@ def deliver_webhook(delivery_id: int) -> str:
 
 
 @app.task(
-    name="events.run_consumer",
+    name=CONSUMER_TASK,
     queue=domain_events.DISPATCH_QUEUE,
     retry=RetryStrategy(max_attempts=12, exponential_wait=3),
 )

@@ -170,6 +170,24 @@ def defer_dispatch(event_ids_by_player: dict[int | None, list[int]]) -> None:
         )
 
 
+def insert_jobs(jobs: list[tuple[str, str, str | None, int, dict[str, Any]]]) -> None:
+    """Insert procrastinate jobs (queue, task name, lock, priority, kwargs) over Django's own
+    connection, so they commit with the caller's transaction. (Inside the worker, procrastinate's
+    own defer() goes through the worker's connector, another connection: a job could run before
+    the rows it names are committed.)"""
+    if not jobs:
+        return
+    queues, tasks, locks, priorities, args = zip(*jobs, strict=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO procrastinate_jobs (queue_name, task_name, lock, priority, args)
+            SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::int[], %s::jsonb[])
+            """,
+            [list(queues), list(tasks), list(locks), list(priorities), [json.dumps(a) for a in args]],
+        )
+
+
 DISPATCH_JOBS_SQL = f"""
 INSERT INTO procrastinate_jobs (queue_name, task_name, lock, queueing_lock, args)
 SELECT '{DISPATCH_QUEUE}', '{DISPATCH_TASK}', t.lock, t.lock, t.args::jsonb

@@ -379,14 +379,23 @@ def delivery_lock(endpoint_id: int, user_id: int | None) -> str:
 def redeliver(deliveries: list[WebhookDelivery]) -> int:
     """Send these deliveries again (admin action): pending again, with a fresh retry window and
     the same ``webhook-id``. Returns how many were queued."""
-    from events.tasks import DELIVERY_PRIORITY, deliver_webhook
+    from core.services import domain_events
+    from events.tasks import DELIVER_TASK, DELIVERY_PRIORITY
 
     now = utc_now()
     with transaction.atomic():
         ids = [d.pk for d in deliveries]
         WebhookDelivery.objects.filter(pk__in=ids).update(status=WebhookDelivery.PENDING, created_at=now)
-        for d in WebhookDelivery.objects.filter(pk__in=ids).select_related("event"):
-            deliver_webhook.configure(
-                lock=delivery_lock(d.endpoint_id, d.event.user_id), priority=DELIVERY_PRIORITY
-            ).defer(delivery_id=d.pk)
+        domain_events.insert_jobs(
+            [
+                (
+                    "webhooks",
+                    DELIVER_TASK,
+                    delivery_lock(d.endpoint_id, d.event.user_id),
+                    DELIVERY_PRIORITY,
+                    {"delivery_id": d.pk},
+                )
+                for d in WebhookDelivery.objects.filter(pk__in=ids).select_related("event")
+            ]
+        )
     return len(deliveries)
