@@ -36,7 +36,8 @@ admin: migrate
 
 # Serves the API with demo data on http://127.0.0.1:$(PORT). Without DATABASE_URL it runs on an
 # embedded PostgreSQL (data in .pgdata/, started or reused; `make db-stop` stops it); without
-# REDIS_URL it runs without Redis.
+# REDIS_URL it runs without Redis. The task-queue worker runs beside the server
+# (honcho over the Procfile's web and worker; Ctrl-C stops both).
 run: demo
 	@$(PY) manage.py collectstatic --noinput -v0
 	@echo "==> starting web (gunicorn, $(WORKERS) workers) and worker (procrastinate) with honcho (Procfile.dev)"

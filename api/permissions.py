@@ -1,8 +1,9 @@
 """What a caller may do. Views that accept service keys name the scope in ``required_scope``.
 
 Scopes: ``xp:write`` (award XP to a Discord user), ``profile:read`` (read a Discord user's
-profile). Anonymous callers get 401 (DRF: no successful authenticator); an authenticated caller
-that is not allowed gets 403 with a code.
+profile), ``webhooks:manage`` (manage its webhook subscriptions: /api/v1/webhooks/). Anonymous
+callers get 401 (DRF: no successful authenticator); an authenticated caller that is not allowed
+gets 403 with a code.
 """
 
 from __future__ import annotations

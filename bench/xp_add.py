@@ -141,6 +141,10 @@ def raw_params(setup: dict[str, object]) -> dict[str, object]:
         "change_reason": "xp",
         "day": now.date(),
         "cap": setup["cap"],
+        # read by the domain-event CTEs (docs/events.md); ignored by statements without them
+        "ev_xp_awarded": False,
+        "activity_key": ACTIVITY,
+        "units_text": str(UNITS),
     }
 
 

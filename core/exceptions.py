@@ -336,3 +336,27 @@ class StravaChallengeMissing(DomainError):
 
 class StravaUnknownSubscription(DomainError):
     code, kind, message = "strava_unknown_subscription", "forbidden", "This event is not from our Strava subscription."
+
+
+class TokenStoreUnavailable(DomainError):
+    code, kind, message = "token_store_unavailable", "unavailable", "Tokens cannot be refreshed right now; try again."
+
+
+class InvalidWebhookUrl(DomainError):
+    code, kind, message = "invalid_webhook_url", "invalid", "A webhook URL is an absolute http(s) URL with a host."
+
+
+class WebhookTargetRefused(DomainError):
+    code, kind, message = (
+        "webhook_target_refused",
+        "invalid",
+        "Webhook targets must resolve to public addresses (not private, loopback, link-local, multicast or reserved).",
+    )
+
+
+class UnknownEventType(DomainError):
+    code, kind, message = "unknown_event_type", "invalid", "No such event type."
+
+
+class UnknownWebhook(DomainError):
+    code, kind, message = "unknown_webhook", "not_found", "No such webhook endpoint."

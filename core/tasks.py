@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.cache import caches
 from procrastinate.contrib.django import app
 
+from core.services import index_upkeep
 from core.services.seasons import closing, rank_index
 from core.utils.redis import REDIS_ERRORS
 
@@ -63,3 +64,11 @@ def forget_cached_session(cache_key: str) -> None:
     """Delete a session's copy in the cache after a write or logout could not reach Redis
     (``core/sessions.py``); raising retries while Redis is still unreachable."""
     caches[settings.SESSION_CACHE_ALIAS].delete(cache_key)
+
+
+@app.periodic(cron="* * * * *", periodic_id="reindex_changed_scores")
+@app.task(queue="maintenance", queueing_lock="reindex_changed_scores", pass_context=False)
+def reindex_changed_scores(timestamp: int) -> int:
+    """Every minute: re-index the season scores changed since the last run (heals a process
+    killed between its commit and its index write). Returns scores written."""
+    return index_upkeep.reindex_changed_scores()

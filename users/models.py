@@ -46,7 +46,7 @@ class CustomUser(AbstractUser):
 
 
 # What a service key may be allowed to do (api/permissions.py checks them per endpoint).
-SCOPES = ("xp:write", "profile:read")
+SCOPES = ("xp:write", "profile:read", "webhooks:manage")
 
 
 class ServiceAPIKey(AbstractAPIKey):

@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("api.v1.layers.urls")),
     path("", include("api.v1.discord.urls")),
     path("", include("api.v1.integrations.urls")),
+    path("", include("api.v1.webhooks.urls")),
 ]

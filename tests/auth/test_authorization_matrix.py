@@ -36,6 +36,9 @@ PLAYER_ONLY = rule(anonymous=401, player=OK, other_player=OK, key=403, key_witho
 ADMIN_ONLY = rule(
     anonymous=401, player=403, other_player=403, key=403, key_without_scope=403, revoked_key=401, admin=OK
 )
+WEBHOOK_KEY_ONLY = rule(
+    anonymous=401, player=403, other_player=403, key=OK, key_without_scope=403, revoked_key=401, admin=403
+)
 
 # (route, method) -> outcome per caller.
 RULES: dict[tuple[str, str], dict[str, Any]] = {
@@ -92,6 +95,11 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     # Strava itself calls the webhook, with no credential: the verify token / the body decide.
     ("api/v1/integrations/strava/webhook/", "GET"): everyone(403),
     ("api/v1/integrations/strava/webhook/", "POST"): everyone(400),
+    ("api/v1/webhooks/", "GET"): WEBHOOK_KEY_ONLY,
+    ("api/v1/webhooks/", "POST"): WEBHOOK_KEY_ONLY,  # empty body: 400 for the key
+    ("api/v1/webhooks/<str:webhook_id>/", "GET"): WEBHOOK_KEY_ONLY,  # no such endpoint: 404 for the key
+    ("api/v1/webhooks/<str:webhook_id>/", "PATCH"): WEBHOOK_KEY_ONLY,
+    ("api/v1/webhooks/<str:webhook_id>/", "DELETE"): WEBHOOK_KEY_ONLY,
 }
 
 
@@ -141,7 +149,7 @@ def world(db, settings):  # type: ignore[no-untyped-def]
         starts_at=now - timedelta(hours=1),
         ends_at=now + timedelta(days=1),
     )
-    _, key = ServiceAPIKey.objects.create_key(name="bot", scopes=["xp:write", "profile:read"])
+    _, key = ServiceAPIKey.objects.create_key(name="bot", scopes=["xp:write", "profile:read", "webhooks:manage"])
     _, unscoped = ServiceAPIKey.objects.create_key(name="reader", scopes=[])
     revoked_obj, revoked = ServiceAPIKey.objects.create_key(name="old", scopes=["xp:write", "profile:read"])
     revoked_obj.revoked = True
@@ -171,7 +179,7 @@ def client_for(caller: str, world: dict[str, Any]) -> APIClient:
 def request_for(route: str, method: str, caller: str, world: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     path = "/" + route.replace("<str:discord_id>", world["player"].discord_id).replace(
         "<str:event_id>", str(world["event"].pk)
-    )
+    ).replace("<str:webhook_id>", "999999")
     body: dict[str, Any] = {}
     if route == "api/v1/xp/add/":
         body = {"activity": "pushups", "units": 1}

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "apptokens",
     "community",
     "integrations",
+    "events",
 ]
 
 MIDDLEWARE = [
@@ -281,6 +282,25 @@ LOGGING = {
 # --- Background jobs (procrastinate: jobs live in PostgreSQL; `manage.py procrastinate worker`) ---
 # Tasks are found in every app's tasks.py. A job deferred inside a transaction commits with it.
 PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
+# Jobs one worker process runs at once (sync jobs run in threads: webhook requests wait in parallel).
+PROCRASTINATE_WORKER_DEFAULTS = {"concurrency": env.int("WORKER_CONCURRENCY", default=4)}
+# A job whose worker sent no heartbeat (every 10 s) for this long is put back to the queue by the
+# retry_stalled_jobs periodic job (the worker was killed or its machine lost).
+JOBS_STALLED_AFTER_SECONDS = env.int("JOBS_STALLED_AFTER_SECONDS", default=60)
+
+# --- Domain events and webhooks (docs/events.md) ----------------------------------------------
+# In-process consumers: dotted paths of callables handle(event: DomainEvent) -> None, each run
+# from its own job (retried on an exception). Optional attribute event_types: the types wanted.
+DOMAIN_EVENT_CONSUMERS: list[str] = env.list("DOMAIN_EVENT_CONSUMERS", default=[])
+# Development and tests only: let webhooks target private/loopback addresses (SSRF guard off).
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
+# Seconds to wait for a receiver (connect and each read) before the attempt counts as a timeout.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# Backoff: base x 4^(attempt-1) seconds (at most 12 h), retried for WEBHOOK_RETRY_FOR_SECONDS.
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=5.0)
+WEBHOOK_RETRY_FOR_SECONDS = env.int("WEBHOOK_RETRY_FOR_SECONDS", default=3 * 24 * 3600)
+# An endpoint whose every delivery failed for this long is disabled (shown in the admin and API).
+WEBHOOK_DISABLE_AFTER_SECONDS = env.int("WEBHOOK_DISABLE_AFTER_SECONDS", default=5 * 24 * 3600)
 
 CSRF_FAILURE_VIEW = "api.errors.csrf_failure"
 # Seconds a client is told to wait (Retry-After) when the database is unavailable (503).

@@ -29,3 +29,8 @@ REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
 for _cache in CACHES.values():  # noqa: F405
     if "OPTIONS" in _cache:
         _cache["OPTIONS"] = {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, "socket_timeout": REDIS_SOCKET_TIMEOUT}
+
+# Webhook receivers in tests listen on loopback; retries are driven without waiting.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+WEBHOOK_RETRY_BASE_SECONDS = 0.0
+WEBHOOK_TIMEOUT_SECONDS = 2.0

@@ -11,6 +11,7 @@ from django.db.models import F
 
 from core.constants.leagues import LEAGUES, league_down, league_up, promotion_counts
 from core.constants.modes import MODES
+from core.services import domain_events
 from core.services.seasons.lifecycle import ScoreState, score_state
 from core.services.seasons.rank_index import BATCH_SIZE, reindex_on_commit
 from core.utils.dates import utc_now
@@ -68,7 +69,10 @@ def close_season(season: Season, *, on_step: Callable[[str, str], object] | None
             down_total += down
             if on_step:
                 on_step(mode, step)
-    Season.objects.filter(pk=season.pk, status=Season.OPEN).update(status=Season.CLOSED, closed_at=utc_now())
+    with transaction.atomic():
+        closed_at = utc_now()
+        if Season.objects.filter(pk=season.pk, status=Season.OPEN).update(status=Season.CLOSED, closed_at=closed_at):
+            domain_events.record([domain_events.season_closed_event(season.id, closed_at)], now=closed_at)
     return CloseReport(season.id, run, skipped, up_total, down_total)
 
 
@@ -123,6 +127,7 @@ def _close_league_board(season: Season, mode: str, league: str) -> tuple[int, in
             )
         )
     SeasonResult.objects.bulk_create(results, batch_size=BATCH_SIZE)
+    domain_events.record(domain_events.league_events(results))
     ups = sum(r.movement == "up" for r in results)
     downs = sum(r.movement == "down" for r in results)
     return ups, downs, _move_players(season, mode, moves)
@@ -156,4 +161,5 @@ def _close_inactive(season: Season, mode: str) -> tuple[int, list[ScoreState]]:
             )
         )
     SeasonResult.objects.bulk_create(results, batch_size=BATCH_SIZE)
+    domain_events.record(domain_events.league_events(results))
     return len(results), _move_players(season, mode, moves)

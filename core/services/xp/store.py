@@ -21,6 +21,7 @@ from django.db import IntegrityError, connection, transaction
 from core.constants.layers import layer_order_sql
 from core.constants.leagues import DEFAULT_LEAGUE
 from core.constants.modes import MODES
+from core.services import domain_events
 from core.services.seasons.lifecycle import ScoreState
 from core.services.seasons.rank_index import IndexHint
 from core.services.xp.results import Award, ProfileTotals, layer_change, level_change
@@ -139,7 +140,7 @@ WITH prof AS (
     INSERT INTO {_t(LayerChange)} (user_id, mode, from_layer, to_layer, entry_id, reason, created_at)
     SELECT %(uid)s, %(mode)s, {old_layer}, {new_layer}, ins.id, %(change_reason)s, %(now)s
     FROM prof, ins WHERE {new_layer} <> {old_layer}
-)
+){domain_events.award_events_sql(mode, correction=correction, new_layer=new_layer, old_layer=old_layer)}
 SELECT ins.id, prof.total_xp, prof.reality_xp, prof.cyber_xp, prof.level,
        prof.reality_league, prof.cyber_league, prof.mode_xp, score.xp, score.league, score.version,
        (SELECT o.xp FROM {_t(SeasonScore)} o
@@ -181,6 +182,7 @@ def parameters(w: XPWrite) -> dict[str, Any]:
         "change_reason": "correction" if w.is_correction else "xp",
         "day": utc_day(w.now),
         "cap": w.activity.daily_unit_cap,
+        **domain_events.award_event_params(activity_key=w.activity.key, units=w.units),
     }
 
 

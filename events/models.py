@@ -1,0 +1,154 @@
+"""Domain events (facts recorded in the transaction that caused them) and webhook subscriptions.
+
+A DomainEvent row exists if and only if the change it tells of committed: it is written by the
+same statement (awards) or transaction (season close, event join/leave, corrections). Its fan-out
+(webhook deliveries, in-process consumers) is a procrastinate job committed with it.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+# Every type an event can have (docs/events.md lists the data of each).
+LEVEL_UP = "level_up"
+LAYER_UP = "layer_up"
+LAYER_DOWN = "layer_down"
+LEAGUE_CHANGED = "league_changed"
+SEASON_CLOSED = "season_closed"
+EVENT_JOINED = "event_joined"
+EVENT_LEFT = "event_left"
+XP_AWARDED = "xp_awarded"
+CORRECTION = "correction"
+EVENT_TYPES = (
+    LEVEL_UP,
+    LAYER_UP,
+    LAYER_DOWN,
+    LEAGUE_CHANGED,
+    SEASON_CLOSED,
+    EVENT_JOINED,
+    EVENT_LEFT,
+    XP_AWARDED,
+    CORRECTION,
+)
+# Recorded only while someone subscribes to it (one per award: the volume one).
+OPT_IN_TYPES = (XP_AWARDED,)
+
+
+def new_webhook_secret() -> str:
+    """A Standard Webhooks secret: ``whsec_`` + base64 of 24 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+class DomainEvent(models.Model):
+    type = models.CharField(max_length=32, choices=[(t, t) for t in EVENT_TYPES])
+    # The player the event is about (None for season-wide events such as season_closed).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # 1, 2, 3, ... per player in commit order of that player's changes (None without a player).
+    sequence = models.BigIntegerField(null=True, blank=True)
+    data = models.JSONField(default=dict)  # the facts; the user block is added when delivered
+    created_at = models.DateTimeField(default=timezone.now)
+    dispatched_at = models.DateTimeField(null=True, blank=True)  # fanned out to deliveries and consumers
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "sequence"], name="domain_event_user_sequence")]
+        indexes = [
+            models.Index(fields=["type", "-id"], name="domain_event_type"),
+            # what a dispatch job reads: the player's events not fanned out yet
+            models.Index(
+                fields=["user", "sequence"],
+                name="domain_event_undispatched",
+                condition=models.Q(dispatched_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.pk}"
+
+    @property
+    def message_id(self) -> str:
+        """The ``webhook-id``: one per event, the same for every endpoint and every retry."""
+        return f"msg_{self.pk}"
+
+
+class PlayerEventSequence(models.Model):
+    """The last sequence number handed out per player. Its row lock (taken by an upsert that
+    re-reads the latest committed row) orders two writers of the same player."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    last = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"player {self.user_id}: {self.last}"
+
+
+class WebhookEndpoint(models.Model):
+    url = models.URLField(max_length=2000)
+    event_types = models.JSONField(default=list, help_text='e.g. ["level_up", "layer_up"]')
+    description = models.CharField(max_length=200, blank=True)
+    secret = models.CharField(max_length=100, default=new_webhook_secret)
+    is_active = models.BooleanField(default=True)
+    # Set by the delivery when every delivery failed for WEBHOOK_DISABLE_AFTER_SECONDS.
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    failing_since = models.DateTimeField(null=True, blank=True)  # first failure after the last success
+    # The service key that created it through the API (None: admin or create_webhook).
+    owner_key = models.ForeignKey(
+        "users.ServiceAPIKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="webhooks"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "webhook endpoint"
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def is_disabled(self) -> bool:
+        return self.disabled_at is not None
+
+    @property
+    def receives(self) -> bool:
+        return self.is_active and self.disabled_at is None
+
+
+class WebhookDelivery(models.Model):
+    PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
+    STATUS_CHOICES = [(PENDING, "pending"), (SUCCEEDED, "succeeded"), (FAILED, "failed")]
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(DomainEvent, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=PENDING)
+    attempts = models.IntegerField(default=0)
+    last_status_code = models.IntegerField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)  # retries stop WEBHOOK_RETRY_FOR_SECONDS after it
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "webhook deliveries"
+        constraints = [models.UniqueConstraint(fields=["endpoint", "event"], name="webhook_delivery_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.endpoint}"
+
+
+class IndexWatermark(models.Model):
+    """How far the periodic re-index of changed season scores has read the ledger."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    last_entry_id = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.name}: entry {self.last_entry_id}"
