@@ -4,15 +4,38 @@ from typing import Any
 
 from rest_framework import serializers
 
+from api.fields import NoUnknownFieldsMixin
 from core.utils.dates import iso_utc
 from events.models import WebhookEndpoint
 
 
-class WebhookInputSerializer(serializers.Serializer[Any]):
-    url = serializers.CharField(max_length=2000, trim_whitespace=True)
+class WebhookInputSerializer(NoUnknownFieldsMixin, serializers.Serializer[Any]):
+    url = serializers.CharField(max_length=2000, trim_whitespace=False)
     event_types = serializers.ListField(child=serializers.CharField(max_length=32), allow_empty=False, max_length=20)
     description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     is_active = serializers.BooleanField(required=False, default=True)
+
+
+class WebhookSerializer(serializers.Serializer[Any]):
+    """A webhook subscription (the secret only in the answer that created it)."""
+
+    id = serializers.IntegerField()
+    url = serializers.URLField()
+    event_types = serializers.ListField(child=serializers.CharField())
+    description = serializers.CharField(allow_blank=True)
+    is_active = serializers.BooleanField()
+    disabled = serializers.BooleanField(help_text="Disabled after 5 days of failing deliveries.")
+    disabled_at = serializers.DateTimeField(allow_null=True)
+    failing_since = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class CreatedWebhookSerializer(WebhookSerializer):
+    secret = serializers.CharField(help_text="whsec_...: verifies the webhook-signature header (Standard Webhooks).")
+
+
+class WebhookListSerializer(serializers.Serializer[Any]):
+    results = WebhookSerializer(many=True)
 
 
 def endpoint_json(endpoint: WebhookEndpoint, *, with_secret: bool = False) -> dict[str, Any]:

@@ -12,13 +12,21 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.permissions import IsScopedKey
+from api.schema import error_responses
 from api.throttling import ServiceKeyWriteThrottle
-from api.v1.webhooks.serializers import WebhookInputSerializer, endpoint_json
-from core.exceptions import UnknownWebhook
+from api.v1.webhooks.serializers import (
+    CreatedWebhookSerializer,
+    WebhookInputSerializer,
+    WebhookListSerializer,
+    WebhookSerializer,
+    endpoint_json,
+)
+from core.exceptions import InvalidWebhookUrl, UnknownEventType, UnknownWebhook, WebhookTargetRefused
 from core.services import webhooks
 from events.models import WebhookEndpoint
 
 _MAX_ID = 2**63 - 1
+WEBHOOK_INPUT_ERRORS = (InvalidWebhookUrl, WebhookTargetRefused, UnknownEventType)
 
 
 class _WebhookView(APIView):
@@ -39,11 +47,14 @@ class _WebhookView(APIView):
 
 
 class WebhookListView(_WebhookView):
-    @extend_schema(operation_id="webhooks_list", responses={200: dict})
+    @extend_schema(operation_id="webhooks_list", responses={200: WebhookListSerializer})
     def get(self, request: Request) -> Response:
         return Response({"results": [endpoint_json(e) for e in self.owned(request).order_by("id")]})
 
-    @extend_schema(request=WebhookInputSerializer, responses={201: dict})
+    @extend_schema(
+        request=WebhookInputSerializer,
+        responses={201: CreatedWebhookSerializer, **error_responses(*WEBHOOK_INPUT_ERRORS)},
+    )
     def post(self, request: Request) -> Response:
         data = WebhookInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -52,11 +63,14 @@ class WebhookListView(_WebhookView):
 
 
 class WebhookDetailView(_WebhookView):
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: WebhookSerializer, **error_responses(UnknownWebhook)})
     def get(self, request: Request, webhook_id: str) -> Response:
         return Response(endpoint_json(self.owned(request, webhook_id)))
 
-    @extend_schema(request=WebhookInputSerializer(partial=True), responses={200: dict})
+    @extend_schema(
+        request=WebhookInputSerializer(partial=True),
+        responses={200: WebhookSerializer, **error_responses(UnknownWebhook, *WEBHOOK_INPUT_ERRORS)},
+    )
     def patch(self, request: Request, webhook_id: str) -> Response:
         endpoint = self.owned(request, webhook_id)
         data = WebhookInputSerializer(data=request.data, partial=True)
@@ -64,7 +78,7 @@ class WebhookDetailView(_WebhookView):
         changes = {k: v for k, v in data.validated_data.items() if k in request.data}
         return Response(endpoint_json(webhooks.update_endpoint(endpoint, **changes)))
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None, **error_responses(UnknownWebhook)})
     def delete(self, request: Request, webhook_id: str) -> Response:
         self.owned(request, webhook_id).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)

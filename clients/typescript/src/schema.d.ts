@@ -613,6 +613,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["webhooks_list"];
+        put?: never;
+        post: operations["webhooks_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["webhooks_retrieve"];
+        put?: never;
+        post?: never;
+        delete: operations["webhooks_destroy"];
+        options?: never;
+        head?: never;
+        patch: operations["webhooks_partial_update"];
+        trace?: never;
+    };
     "/api/v1/xp/add/": {
         parameters: {
             query?: never;
@@ -822,6 +854,25 @@ export interface components {
          * @enum {string}
          */
         ClientEnum: "browser" | "app";
+        /** @description A webhook subscription (the secret only in the answer that created it). */
+        CreatedWebhook: {
+            id: number;
+            /** Format: uri */
+            url: string;
+            event_types: string[];
+            description: string;
+            is_active: boolean;
+            /** @description Disabled after 5 days of failing deliveries. */
+            disabled: boolean;
+            /** Format: date-time */
+            disabled_at: string | null;
+            /** Format: date-time */
+            failing_since: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description whsec_...: verifies the webhook-signature header (Standard Webhooks). */
+            secret: string;
+        };
         /**
          * @description * `ok` - ok
          *     * `error` - error
@@ -1380,6 +1431,15 @@ export interface components {
         PatchedProfileUpdateRequest: {
             display_name?: string | null;
         };
+        /** @description Refuse fields the endpoint does not know (a client cannot set xp, level or rank). */
+        PatchedWebhookInputRequest: {
+            url?: string;
+            event_types?: string[];
+            /** @default  */
+            description?: string;
+            /** @default true */
+            is_active?: boolean;
+        };
         /** @description Every personal datum the backend holds about the player (GDPR Art. 15 and 20). */
         PersonalData: {
             account: components["schemas"]["ExportAccount"];
@@ -1622,6 +1682,35 @@ export interface components {
             readonly avatar_url: string | null;
             discord_id?: string | null;
         };
+        /** @description A webhook subscription (the secret only in the answer that created it). */
+        Webhook: {
+            id: number;
+            /** Format: uri */
+            url: string;
+            event_types: string[];
+            description: string;
+            is_active: boolean;
+            /** @description Disabled after 5 days of failing deliveries. */
+            disabled: boolean;
+            /** Format: date-time */
+            disabled_at: string | null;
+            /** Format: date-time */
+            failing_since: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /** @description Refuse fields the endpoint does not know (a client cannot set xp, level or rank). */
+        WebhookInputRequest: {
+            url: string;
+            event_types: string[];
+            /** @default  */
+            description?: string;
+            /** @default true */
+            is_active?: boolean;
+        };
+        WebhookList: {
+            results: components["schemas"]["Webhook"][];
+        };
         XPTotals: {
             /** @description Lifetime XP, both modes. */
             total: number;
@@ -1704,6 +1793,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PaginatedActivityList"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_page";
+                    };
                 };
             };
             /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
@@ -2551,6 +2652,18 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedEventList"];
                 };
             };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_page";
+                    };
+                };
+            };
             /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
             401: {
                 headers: {
@@ -2916,6 +3029,18 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedParticipantList"];
                 };
             };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_page";
+                    };
+                };
+            };
             /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
             401: {
                 headers: {
@@ -3193,6 +3318,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PaginatedStravaActivityList"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_page";
+                    };
                 };
             };
             /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
@@ -3739,6 +3876,18 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedLayerList"];
                 };
             };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_page";
+                    };
+                };
+            };
             /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
             401: {
                 headers: {
@@ -3957,6 +4106,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PaginatedSeasonList"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_page";
+                    };
                 };
             };
             /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
@@ -4748,6 +4909,542 @@ export interface operations {
             };
         };
     };
+    webhooks_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "missing_scope" | "service_key_required";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "throttled";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    webhooks_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhook"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "blank" | "empty" | "invalid" | "invalid_webhook_url" | "max_length" | "min_length" | "not_a_list" | "null" | "parse_error" | "required" | "unknown_event_type" | "unknown_field" | "webhook_target_refused";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "csrf_failed" | "missing_scope" | "service_key_required";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
+                };
+            };
+            /** @description The request body's media type is not accepted. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "throttled";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    webhooks_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "missing_scope" | "service_key_required";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_found" | "unknown_webhook";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "throttled";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    webhooks_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "csrf_failed" | "missing_scope" | "service_key_required";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_found" | "unknown_webhook";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "throttled";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    webhooks_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedWebhookInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "blank" | "empty" | "invalid" | "invalid_webhook_url" | "max_length" | "min_length" | "not_a_list" | "null" | "parse_error" | "required" | "unknown_event_type" | "unknown_field" | "webhook_target_refused";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "csrf_failed" | "missing_scope" | "service_key_required";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_found" | "unknown_webhook";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
+                };
+            };
+            /** @description The request body's media type is not accepted. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "throttled";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
     xp_add_create: {
         parameters: {
             query?: never;
@@ -4930,7 +5627,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "invalid_filter";
+                        code: "invalid_filter" | "invalid_page";
                     };
                 };
             };
