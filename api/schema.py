@@ -129,12 +129,19 @@ def serializer_error_codes(serializer: Any) -> set[str]:
         if isinstance(field, serializers.BaseSerializer):
             found |= serializer_error_codes(field)
         else:
-            found.update(field.error_messages)
-            found.update(getattr(field, "extra_error_codes", ()))
+            found |= _field_codes(field)
             child = getattr(field, "child", None)
             if child is not None:
-                found.update(child.error_messages)
+                found |= _field_codes(child)
     return found
+
+
+def _field_codes(field: Any) -> set[str]:
+    """A field's error codes: its messages and its validators' codes (a CharField refuses NUL and
+    lone surrogates through validators, not messages)."""
+    codes = set(field.error_messages) | set(getattr(field, "extra_error_codes", ()))
+    codes.update(code for v in getattr(field, "validators", []) if isinstance(code := getattr(v, "code", None), str))
+    return codes
 
 
 class AutoSchema(SpectacularAutoSchema):

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
-from seasons.tests.helpers import at, award_at
+from tests.seasons.helpers import at, award_at
 
 from core.services.xp import award_xp, correct_entry
 from core.utils.dates import utc_now
