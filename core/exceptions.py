@@ -179,6 +179,33 @@ class DiscordIdNotAllowed(DomainError):
     )
 
 
+# --- the Discord app (interactions, Linked Roles; docs/discord.md) ---
+
+
+class InteractionSignatureInvalid(DomainError):
+    code, kind, message = "invalid_signature", "unauthenticated", "The interaction signature does not match."
+
+
+class InteractionsNotConfigured(DomainError):
+    code, kind, message = (
+        "interactions_not_configured",
+        "unauthenticated",
+        "DISCORD_PUBLIC_KEY is not set to a hex Ed25519 key on this server.",
+    )
+
+
+class InvalidInteraction(DomainError):
+    code, kind, message = "invalid_interaction", "invalid", "Not a Discord interaction this server can read."
+
+
+class LinkedRolesNotConfigured(DomainError):
+    code, kind, message = (
+        "linked_roles_not_configured",
+        "not_found",
+        "Discord Linked Roles are not configured on this server.",
+    )
+
+
 class InvalidAppToken(DomainError):
     """A bad app token; ``code`` is token_invalid, token_expired or token_revoked."""
 
@@ -214,3 +241,98 @@ class ConfirmationInvalid(DomainError):
         "invalid",
         "The confirmation token is invalid, expired or for another account.",
     )
+
+
+# --- Strava (integrations) ------------------------------------------------------------------
+
+
+class StravaNotConfigured(DomainError):
+    code, kind, message = (
+        "strava_not_configured",
+        "unavailable",
+        "Strava is not set up on this server (STRAVA_CLIENT_ID, STRAVA_CLIENT_SECRET, FIELD_ENCRYPTION_KEY).",
+    )
+
+
+class StravaInvalidState(DomainError):
+    code, kind, message = "strava_invalid_state", "invalid", "The Strava connection state is wrong, used or expired."
+
+
+class StravaAccessDenied(DomainError):
+    code, kind, message = "strava_access_denied", "invalid", "The athlete did not allow access at Strava."
+
+
+class StravaScopeMissing(DomainError):
+    code, kind, message = (
+        "strava_scope_missing",
+        "invalid",
+        "Reading activities (activity:read_all) must be allowed at Strava.",
+    )
+
+
+class StravaCodeInvalid(DomainError):
+    code, kind, message = "strava_code_invalid", "invalid", "Strava refused the authorization code."
+
+
+class StravaAthleteTaken(DomainError):
+    code, kind, message = (
+        "strava_athlete_taken",
+        "conflict",
+        "This Strava athlete is already linked to another player.",
+    )
+
+
+class StravaNotConnected(DomainError):
+    code, kind, message = "strava_not_connected", "not_found", "No Strava athlete is linked to this player."
+
+
+class StravaBackfillUsed(DomainError):
+    code, kind, message = (
+        "strava_backfill_used",
+        "conflict",
+        "The last 7 days were already imported once for this connection.",
+    )
+
+
+class StravaUnavailable(DomainError):
+    """Strava timed out, was unreachable or answered 5xx: worth retrying later."""
+
+    code, kind, message = "strava_unavailable", "unavailable", "Strava cannot be reached right now."
+
+
+class StravaBadGateway(DomainError):
+    code, kind, message = "strava_bad_gateway", "bad_gateway", "Strava answered with something unusable."
+
+
+class StravaRateLimited(DomainError):
+    """Strava's rate limit is used up; ``retry_at`` is when its window resets."""
+
+    code, kind, message = "strava_rate_limited", "unavailable", "Strava's rate limit is used up; try again later."
+
+    def __init__(self, retry_at: Any = None, message: str | None = None) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at
+
+
+class StravaAuthorizationRevoked(DomainError):
+    code, kind, message = "strava_authorization_revoked", "forbidden", "The athlete revoked access at Strava."
+
+
+class StravaObjectNotFound(DomainError):
+    code, kind, message = "strava_object_not_found", "not_found", "Strava has no such object."
+
+
+class StravaNotHeld(DomainError):
+    code, kind, message = "strava_not_held", "conflict", "Only an activity held for review can be approved or rejected."
+
+
+class StravaVerifyTokenInvalid(DomainError):
+    code, kind, message = "strava_verify_token_invalid", "forbidden", "Wrong hub.verify_token or hub.mode."
+
+
+class StravaChallengeMissing(DomainError):
+    code, kind, message = "strava_challenge_missing", "invalid", "hub.challenge is missing."
+
+
+class StravaUnknownSubscription(DomainError):
+    code, kind, message = "strava_unknown_subscription", "forbidden", "This event is not from our Strava subscription."

@@ -9,4 +9,6 @@ urlpatterns = [
     path("", include("api.v1.seasons.urls")),
     path("", include("api.v1.auth.urls")),
     path("", include("api.v1.layers.urls")),
+    path("", include("api.v1.discord.urls")),
+    path("", include("api.v1.integrations.urls")),
 ]

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from .modes import CYBER, REALITY
 
-SOURCES = ("web", "mobile", "discord", "bot", "admin", "import")
+SOURCES = ("web", "mobile", "discord", "bot", "admin", "import", "strava")
 SOURCE_CHOICES = [(s, s) for s in SOURCES]
 
 # key, name, mode, unit, xp per unit, max units per entry, daily unit cap

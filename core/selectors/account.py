@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.selectors.profile import profile_summary
+from core.selectors.strava import strava_personal_data
 from layers.models import EventParticipation, LayerChange
 from seasons.models import SeasonResult, SeasonScore
 from users.models import CustomUser
@@ -52,6 +53,7 @@ def personal_data(user: CustomUser) -> dict[str, Any]:
             {"provider": a.provider, "uid": a.uid, "date_joined": a.date_joined, "last_login": a.last_login}
             for a in SocialAccount.objects.filter(user=user).order_by("pk")
         ],
+        "strava": strava_personal_data(user),
         "xp_entries": list(
             XPEntry.objects.filter(user=user)
             .order_by("id")

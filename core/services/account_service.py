@@ -14,6 +14,7 @@ from django.core import signing
 from django.db import transaction
 
 from core.exceptions import ConfirmationInvalid, ConfirmationRequired, InvalidDisplayName
+from core.services import strava_service
 from core.services.seasons import rank_index
 from core.services.seasons.lifecycle import ScoreState
 from core.utils.dates import utc_now
@@ -73,6 +74,7 @@ def erase_account(*, user: CustomUser, confirmation_token: str | None) -> None:
         EventParticipation.objects.filter(user=user, event__ends_at__gt=now).delete()  # frees the seats
         XPEntry.objects.filter(user=user).exclude(note="").update(note="")  # free text may be personal
         _unlink_accounts(user)
+        strava_service.forget_player(user=user)
         user.username = f"erased-{user.pk}"
         user.email = user.first_name = user.last_name = user.display_name = user.avatar_url = ""
         user.display_name_chosen = False

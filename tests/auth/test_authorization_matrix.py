@@ -72,12 +72,26 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("api/v1/auth/discord/", "POST"): everyone(400),  # empty body: the input is refused, not the caller
     ("api/v1/auth/discord/callback/", "GET"): everyone(302),
     ("api/v1/auth/token/refresh/", "POST"): everyone(400),
+    # Discord calls these, not our callers: a signature (401 without one), the OAuth state (302).
+    ("api/v1/discord/interactions/", "POST"): everyone(401),
+    ("api/v1/discord/linked-roles/", "GET"): everyone(404),  # Linked Roles off unless configured
+    ("api/v1/discord/linked-roles/callback/", "GET"): everyone(302),
     ("api/v1/layers/", "GET"): PUBLIC,
     ("api/v1/events/", "GET"): PUBLIC,
     ("api/v1/events/<str:event_id>/", "GET"): PUBLIC,
     ("api/v1/events/<str:event_id>/join/", "POST"): PLAYER_ONLY,
     ("api/v1/events/<str:event_id>/leave/", "POST"): PLAYER_ONLY,
     ("api/v1/events/<str:event_id>/participants/", "GET"): ADMIN_ONLY,
+    ("api/v1/integrations/strava/", "GET"): PLAYER_ONLY,
+    ("api/v1/integrations/strava/", "DELETE"): PLAYER_ONLY,
+    ("api/v1/integrations/strava/connect/", "GET"): PLAYER_ONLY | {"player": 302, "other_player": 302, "admin": 302},
+    ("api/v1/integrations/strava/backfill/", "POST"): PLAYER_ONLY,
+    ("api/v1/integrations/strava/activities/", "GET"): PLAYER_ONLY,
+    # Strava sends the browser back: no state, nothing linked, whoever calls (session only).
+    ("api/v1/integrations/strava/callback/", "GET"): everyone(400),
+    # Strava itself calls the webhook, with no credential: the verify token / the body decide.
+    ("api/v1/integrations/strava/webhook/", "GET"): everyone(403),
+    ("api/v1/integrations/strava/webhook/", "POST"): everyone(400),
 }
 
 
@@ -115,6 +129,7 @@ def test_every_endpoint_has_a_rule():
 @pytest.fixture
 def world(db, settings):  # type: ignore[no-untyped-def]
     settings.DISCORD_CLIENT_ID, settings.DISCORD_CLIENT_SECRET = "123456789012345678", "s"
+    settings.STRAVA_CLIENT_ID, settings.STRAVA_CLIENT_SECRET = "4242", "s"
     player = PlayerFactory(discord_id="300000000000000001")
     other = PlayerFactory(discord_id="300000000000000002")
     admin = PlayerFactory(is_staff=True, is_superuser=True)

@@ -39,9 +39,13 @@ def test_local_settings_let_common_dev_ports_through_cors():
 
 
 def test_production_settings_never_allow_dev_ports():
-    production = settings_of("ultrabackend.settings.production", **PRODUCTION_ENV)
+    production = settings_of(
+        "ultrabackend.settings.production", FRONTEND_URL="https://app.igoultra.de", **PRODUCTION_ENV
+    )
     assert production["debug"] is False
-    assert not any("localhost" in origin or "127.0.0.1" in origin for origin in production["cors"] + production["csrf"])
+    assert production["cors"] == production["csrf"] == ["https://app.igoultra.de"]
+    bare = settings_of("ultrabackend.settings.production", **PRODUCTION_ENV)  # FRONTEND_URL unset
+    assert not any(port in origin for origin in bare["cors"] + bare["csrf"] for port in (":5173", ":8080"))
 
 
 def test_production_refuses_to_start_without_database_url():

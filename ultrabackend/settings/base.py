@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "seasons",
     "layers",
     "apptokens",
+    "community",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -153,6 +155,16 @@ DISCORD_REDIRECT_URI = env("DISCORD_REDIRECT_URI", default="")
 DISCORD_SCOPES = ["identify", "email"]
 DISCORD_TIMEOUT_SECONDS = env.float("DISCORD_TIMEOUT_SECONDS", default=5.0)
 
+# The Discord app inside the backend (docs/discord.md): slash commands over HTTP, announcements,
+# Linked Roles. The application id defaults to DISCORD_CLIENT_ID (they are the same number).
+DISCORD_PUBLIC_KEY = env("DISCORD_PUBLIC_KEY", default="")  # hex; verifies signed interactions
+DISCORD_BOT_TOKEN = env("DISCORD_BOT_TOKEN", default="")  # discord_sync, channel announcements
+DISCORD_APPLICATION_ID = env("DISCORD_APPLICATION_ID", default="")
+# Linked Roles: off unless enabled; needs DISCORD_CLIENT_ID/SECRET and FIELD_ENCRYPTION_KEY.
+DISCORD_LINKED_ROLES_ENABLED = env.bool("DISCORD_LINKED_ROLES_ENABLED", default=False)
+DISCORD_LINKED_ROLES_REDIRECT_URI = env("DISCORD_LINKED_ROLES_REDIRECT_URI", default="")
+DISCORD_PLATFORM_NAME = env("DISCORD_PLATFORM_NAME", default="iGoUltra")
+
 # allauth: its Discord provider parses the identity and records the linked SocialAccount; our
 # own views (api/v1/auth/) run the flows, so allauth's account pages are not mounted.
 ACCOUNT_LOGIN_METHODS = {"username"}
@@ -265,3 +277,23 @@ PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
 CSRF_FAILURE_VIEW = "api.errors.csrf_failure"
 # Seconds a client is told to wait (Retry-After) when the database is unavailable (503).
 DATABASE_RETRY_AFTER_SECONDS = env.int("DATABASE_RETRY_AFTER_SECONDS", default=5)
+
+# --- Strava (docs/strava.md) -------------------------------------------------------------------
+# Every Strava URL derives from these two bases, so tests and staging can use a stand-in Strava.
+STRAVA_API_URL = env("STRAVA_API_URL", default="https://www.strava.com/api/v3").rstrip("/")
+STRAVA_OAUTH_URL = env("STRAVA_OAUTH_URL", default="https://www.strava.com/oauth").rstrip("/")
+STRAVA_CLIENT_ID = env("STRAVA_CLIENT_ID", default="")
+STRAVA_CLIENT_SECRET = env("STRAVA_CLIENT_SECRET", default="")
+# The token Strava echoes in its subscription check (GET .../webhook/?hub.verify_token=...).
+STRAVA_VERIFY_TOKEN = env("STRAVA_VERIFY_TOKEN", default="")
+# The OAuth callback registered at Strava; default: built from the request.
+STRAVA_REDIRECT_URI = env("STRAVA_REDIRECT_URI", default="")
+# The webhook URL `manage.py strava_subscription create` registers (or pass it as an argument).
+STRAVA_WEBHOOK_CALLBACK_URL = env("STRAVA_WEBHOOK_CALLBACK_URL", default="")
+# Optional: the push subscription's id (`strava_subscription show`); events naming another are refused.
+STRAVA_SUBSCRIPTION_ID = env("STRAVA_SUBSCRIPTION_ID", default="")
+STRAVA_TIMEOUT_SECONDS = env.float("STRAVA_TIMEOUT_SECONDS", default=10.0)
+# Fernet key(s) for secrets at rest (Strava and Discord tokens; core/crypto.py): comma separated,
+# the first encrypts, every one decrypts (rotation). Unset: derived from DJANGO_SECRET_KEY
+# (development); production refuses to start without it when Linked Roles or Strava are on.
+FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")

@@ -44,3 +44,8 @@ CSRF_COOKIE_HTTPONLY = False
 # Discord must be reached over HTTPS in production (a stand-in is for tests and staging only).
 if not DISCORD_API_URL.startswith("https://"):  # noqa: F405
     raise ImproperlyConfigured("DISCORD_API_URL must be an https:// URL in production.")
+# Linked Roles and Strava keep players' tokens encrypted at rest: refuse to start without a valid key.
+if DISCORD_LINKED_ROLES_ENABLED or STRAVA_CLIENT_ID:  # noqa: F405
+    from core.crypto import check_keys
+
+    check_keys(FIELD_ENCRYPTION_KEY)  # noqa: F405

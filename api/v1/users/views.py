@@ -1,5 +1,7 @@
 """Player profiles: the signed-in player's own, and a Discord user's for service keys."""
 
+from typing import Any
+
 from django.contrib.auth import logout as django_logout
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -14,8 +16,10 @@ from core.constants.modes import MODES
 from core.exceptions import InvalidFilter, UnknownDiscordUser
 from core.selectors.account import past_seasons, personal_data
 from core.selectors.profile import profile_summary
+from core.selectors.strava import strava_status
 from core.services.account_service import erase_account, set_display_name
 from core.services.user_service import find_discord_user
+from users.models import CustomUser
 
 
 class ProfileUpdateSerializer(NoUnknownFieldsMixin, serializers.Serializer[dict]):
@@ -27,6 +31,11 @@ class AccountErasureSerializer(NoUnknownFieldsMixin, serializers.Serializer[dict
     confirmation_token = StrictCharField(required=False, max_length=500)
 
 
+def own_profile(user: CustomUser) -> dict[str, Any]:
+    """The profile document plus the player's linked services (``integrations``)."""
+    return {**profile_summary(user), "integrations": {"strava": strava_status(user)}}
+
+
 class ProfileView(APIView):
     throttle_classes = [PlayerWriteThrottle]
 
@@ -35,7 +44,7 @@ class ProfileView(APIView):
 
     @extend_schema(responses={200: dict})
     def get(self, request: Request) -> Response:
-        return Response(profile_summary(request.user))  # type: ignore[arg-type]
+        return Response(own_profile(request.user))  # type: ignore[arg-type]
 
     @extend_schema(request=ProfileUpdateSerializer, responses={200: dict})
     def patch(self, request: Request) -> Response:
@@ -44,7 +53,7 @@ class ProfileView(APIView):
         data.is_valid(raise_exception=True)
         if "display_name" in data.validated_data:
             set_display_name(user=request.user, display_name=data.validated_data["display_name"])  # type: ignore[arg-type]
-        return Response(profile_summary(request.user))  # type: ignore[arg-type]
+        return Response(own_profile(request.user))  # type: ignore[arg-type]
 
 
 class UserSeasonsView(APIView):

@@ -1,0 +1,156 @@
+"""The Discord app's HTTP edge: the signed interactions endpoint and the Linked Roles OAuth flow.
+
+See docs/discord.md. The interaction logic lives in community/interactions.py.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.crypto import constant_time_compare
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from community import discord_api, interactions, linked_roles
+from community.signature import verify
+from core.clients.discord import avatar_url
+from core.exceptions import AccountDisabled, DomainError, InvalidInteraction
+from core.services.user_service import DiscordIdentity, sign_in_discord, validate_discord_id
+
+logger = logging.getLogger(__name__)
+
+PENDING_KEY = "discord_linked_roles"
+STATE_TTL_SECONDS = 600
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+class InteractionsView(APIView):
+    """Discord POSTs every interaction here, signed with Ed25519 (X-Signature-Ed25519 over
+    X-Signature-Timestamp + body). 401 when the signature is missing or wrong; nothing else is
+    looked at before the signature checks out."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=dict, responses={200: dict, 400: dict, 401: dict})
+    def post(self, request: Request) -> Response:
+        body = request._request.body  # the raw bytes Discord signed
+        verify(
+            public_key_hex=settings.DISCORD_PUBLIC_KEY,
+            signature_hex=request.headers.get("X-Signature-Ed25519"),
+            timestamp=request.headers.get("X-Signature-Timestamp"),
+            body=body,
+        )
+        try:
+            # Exact decimals for `units` (5.3 km stays 5.3, never 5.2999...).
+            payload = json.loads(body, parse_float=Decimal, parse_constant=_no_constants)
+        except ValueError:
+            raise InvalidInteraction("The body is not JSON.") from None
+        return Response(interactions.handle(payload))
+
+
+def _callback_uri(request: Request) -> str:
+    return settings.DISCORD_LINKED_ROLES_REDIRECT_URI or request.build_absolute_uri(
+        reverse("discord-linked-roles-callback")
+    )
+
+
+def _done(**query: str) -> HttpResponseRedirect:
+    return HttpResponseRedirect(f"{settings.FRONTEND_URL}/?{urlencode(query)}")
+
+
+class LinkedRolesView(APIView):
+    """The Linked Roles verification URL: sends the browser to Discord's consent page."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={302: None, 404: dict})
+    def get(self, request: Request) -> HttpResponseRedirect:
+        linked_roles.ensure_configured()
+        state = secrets.token_urlsafe(32)
+        redirect_uri = _callback_uri(request)
+        request.session[PENDING_KEY] = {"state": state, "redirect_uri": redirect_uri, "created": int(time.time())}
+        query = urlencode(
+            {
+                "client_id": settings.DISCORD_CLIENT_ID,
+                "redirect_uri": redirect_uri,
+                "response_type": "code",
+                "scope": " ".join(linked_roles.SCOPES),
+                "state": state,
+                "prompt": "consent",
+            }
+        )
+        return HttpResponseRedirect(f"{discord_api.url('/oauth2/authorize')}?{query}")
+
+
+class LinkedRolesCallbackView(APIView):
+    """Discord sends the browser back here; it lands on the frontend with
+    ``?discord_linked_roles=connected`` or ``?discord_linked_roles_error=<code>``."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={302: None})
+    def get(self, request: Request) -> HttpResponseRedirect:
+        pending = request.session.pop(PENDING_KEY, None)  # a state works once
+        state = request.query_params.get("state", "")
+        if (
+            not isinstance(pending, dict)
+            or not state
+            or not constant_time_compare(state, str(pending.get("state", "")))
+            or time.time() - pending.get("created", 0) > STATE_TTL_SECONDS
+        ):
+            return _done(discord_linked_roles_error="invalid_state")
+        if request.query_params.get("error"):
+            return _done(discord_linked_roles_error="access_denied")
+        code = request.query_params.get("code", "")
+        if not code:
+            return _done(discord_linked_roles_error="discord_code_invalid")
+        try:
+            linked_roles.ensure_configured()
+            tokens = linked_roles.exchange_code(code=code, redirect_uri=pending["redirect_uri"])
+            if "role_connections.write" not in str(tokens.get("scope", "")).split():
+                return _done(discord_linked_roles_error="scope_missing")
+            who = linked_roles.whoami(tokens["access_token"])
+            discord_id = validate_discord_id(who.get("id"))
+            username = str(who.get("username") or "")[:150]
+            user = sign_in_discord(
+                identity=DiscordIdentity(
+                    discord_id=discord_id,
+                    username=username,
+                    display_name=str(who.get("global_name") or username)[:100],
+                    avatar_url=_avatar(discord_id, who.get("avatar")),
+                    extra_data=who,
+                )
+            )
+            if not user.is_active:
+                return _done(discord_linked_roles_error=AccountDisabled.code)
+            linked_roles.link(user=user, discord_id=discord_id, tokens=tokens)
+        except discord_api.Rejected:
+            return _done(discord_linked_roles_error="discord_code_invalid")
+        except discord_api.DiscordError:
+            logger.warning("Discord failed during a Linked Roles callback", exc_info=True)
+            return _done(discord_linked_roles_error="discord_unavailable")
+        except DomainError as exc:
+            return _done(discord_linked_roles_error=exc.code)
+        return _done(discord_linked_roles="connected")
+
+
+def _avatar(discord_id: str, avatar: object) -> str:
+    return avatar_url(discord_id, avatar)

@@ -1,0 +1,209 @@
+"""Strava: connect / disconnect, the one-time backfill, the player's imports, and the webhook.
+
+Set-up and flows: docs/strava.md.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.crypto import constant_time_compare
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.authentication import SessionAuthentication
+from api.pagination import HistoryCursorPagination
+from api.v1.auth.views import safe_next
+from api.v1.integrations.serializers import StravaActivitySerializer, StravaEventSerializer, StravaStatusSerializer
+from core.exceptions import (
+    DomainError,
+    StravaAccessDenied,
+    StravaChallengeMissing,
+    StravaCodeInvalid,
+    StravaInvalidState,
+    StravaScopeMissing,
+    StravaUnknownSubscription,
+    StravaVerifyTokenInvalid,
+)
+from core.selectors.strava import player_strava_activities, strava_connection_detail
+from core.services import strava_service
+from integrations import client as strava
+from integrations.models import StravaActivity
+from integrations.tasks import defer_event
+from users.models import CustomUser
+
+
+def callback_uri(request: HttpRequest) -> str:
+    return settings.STRAVA_REDIRECT_URI or request.build_absolute_uri(reverse("strava-callback"))
+
+
+class StravaConnectView(APIView):
+    """Start linking the signed-in player's Strava athlete: 302 to Strava's consent page."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("next", str, description="Where the browser lands afterwards (allowed origins)")],
+        responses={302: None},
+    )
+    def get(self, request: Request) -> HttpResponseRedirect:
+        next_param = request.query_params.get("next")
+        target = safe_next(next_param) if next_param else None
+        strava.ensure_configured()
+        state = strava_service.make_state(user=request.user, nonce=secrets.token_urlsafe(16), next_url=target)  # type: ignore[arg-type]
+        return HttpResponseRedirect(strava.authorize_url(redirect_uri=callback_uri(request._request), state=state))
+
+
+class StravaCallbackView(APIView):
+    """Strava sends the browser back here. Answers the connection as JSON (200, or the error's
+    status and code: 409 strava_athlete_taken, 400 strava_invalid_state, ...), or, when the
+    connection was started with ``next``, redirects there with ``?strava=connected`` or
+    ``?strava_error=<code>``."""
+
+    # Only the browser's session (if any): the state must be for the player signed in there.
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: StravaStatusSerializer, 302: None})
+    def get(self, request: Request) -> Any:
+        pending = strava_service.read_state(request.query_params.get("state", ""))
+        try:
+            connection = self._connect(request, pending)
+        except DomainError as exc:
+            if pending.next_url:
+                return HttpResponseRedirect(_with_query(pending.next_url, strava_error=exc.code))
+            raise
+        if pending.next_url:
+            return HttpResponseRedirect(_with_query(pending.next_url, strava="connected"))
+        return Response(
+            StravaStatusSerializer(strava_connection_detail(connection.user)).data, status=status.HTTP_200_OK
+        )
+
+    def _connect(self, request: Request, pending: strava_service.ConnectState) -> Any:
+        # The state is bound to the player who started; a browser signed in as someone else, a
+        # reused state or a deactivated player links nothing.
+        if request.user.is_authenticated and request.user.pk != pending.user_id:
+            raise StravaInvalidState()
+        if not cache.add(f"strava:state-used:{pending.nonce}", 1, timeout=strava_service.STATE_MAX_AGE_SECONDS + 60):
+            raise StravaInvalidState()
+        user = CustomUser.objects.filter(pk=pending.user_id, is_active=True).first()
+        if user is None:
+            raise StravaInvalidState()
+        if request.query_params.get("error"):
+            raise StravaAccessDenied()
+        granted = {s.strip() for s in request.query_params.get("scope", "").split(",")}
+        if strava.SCOPE not in granted:
+            raise StravaScopeMissing()
+        code = request.query_params.get("code", "")
+        if not code or len(code) > 512:
+            raise StravaCodeInvalid()
+        grant = strava.exchange_code(code)
+        return strava_service.link_athlete(user=user, grant=grant, scope=",".join(sorted(granted - {""})))
+
+
+def _with_query(url: str, **params: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
+
+
+class StravaConnectionView(APIView):
+    """GET: the player's Strava link. DELETE: disconnect (Strava told best effort, tokens forgotten)."""
+
+    @extend_schema(responses={200: StravaStatusSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(StravaStatusSerializer(strava_connection_detail(request.user)).data)  # type: ignore[arg-type]
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request) -> Response:
+        strava_service.disconnect(user=request.user)  # type: ignore[arg-type]
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class StravaBackfillView(APIView):
+    """Import the last 7 days once per connection (202; a second time: 409 strava_backfill_used)."""
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: inline_serializer(
+                "StravaBackfill", {"status": serializers.CharField(), "since": serializers.DateTimeField()}
+            )
+        },
+    )
+    def post(self, request: Request) -> Response:
+        connection = strava_service.request_backfill(user=request.user)  # type: ignore[arg-type]
+        since = serializers.DateTimeField().to_representation(strava_service.import_from(connection))
+        return Response({"status": "queued", "since": since}, status=status.HTTP_202_ACCEPTED)
+
+
+class StravaActivitiesView(generics.ListAPIView[StravaActivity]):
+    """The player's imported Strava activities and what became of each, newest first."""
+
+    serializer_class = StravaActivitySerializer
+    pagination_class = HistoryCursorPagination
+
+    def get_queryset(self) -> QuerySet[StravaActivity]:
+        return player_strava_activities(self.request.user)  # type: ignore[arg-type]
+
+
+class StravaWebhookView(APIView):
+    """Strava's push subscription: GET is its subscription check, POST one event. A POST only
+    queues the work (no call to Strava), so it answers well within Strava's 2 seconds."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("hub.mode", str),
+            OpenApiParameter("hub.verify_token", str),
+            OpenApiParameter("hub.challenge", str),
+        ],
+        responses={200: inline_serializer("StravaChallenge", {"hub.challenge": serializers.CharField()})},
+    )
+    def get(self, request: Request) -> Response:
+        expected = settings.STRAVA_VERIFY_TOKEN
+        given = request.query_params.get("hub.verify_token", "")
+        if (
+            not expected
+            or request.query_params.get("hub.mode") != "subscribe"
+            or not constant_time_compare(given, expected)
+        ):
+            raise StravaVerifyTokenInvalid()
+        challenge = request.query_params.get("hub.challenge", "")
+        if not challenge:
+            raise StravaChallengeMissing()
+        return Response({"hub.challenge": challenge})
+
+    @extend_schema(
+        request=StravaEventSerializer,
+        responses={
+            200: inline_serializer(
+                "StravaEventQueued", {"status": serializers.CharField(), "queued": serializers.CharField()}
+            )
+        },
+    )
+    def post(self, request: Request) -> Response:
+        event = StravaEventSerializer(data=request.data)
+        event.is_valid(raise_exception=True)
+        values = event.validated_data
+        expected = settings.STRAVA_SUBSCRIPTION_ID
+        if expected and str(values.get("subscription_id", "")) != str(expected):
+            raise StravaUnknownSubscription()
+        updates = values.get("updates") or {}
+        queued = defer_event(
+            object_type=values["object_type"],
+            aspect_type=values["aspect_type"],
+            object_id=values["object_id"],
+            owner_id=values["owner_id"],
+            deauthorized=str(updates.get("authorized", "")).lower() == "false",
+        )
+        return Response({"status": "accepted", "queued": queued})

@@ -1,0 +1,113 @@
+"""Discord's REST API for the community features (bot calls, webhooks, OAuth tokens, role
+connections). Every URL starts with DISCORD_API_URL.
+
+Failures are sorted for the task queue (community/retry.py):
+
+- 429                          -> RateLimited (``retry_after`` from the JSON body or Retry-After)
+- timeout, unreachable, 5xx    -> Unavailable (retried with backoff)
+- any other 4xx                -> Rejected (not retried: dropped and logged by the caller)
+- 2xx with a body that is not JSON where JSON is needed -> Unavailable
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import requests
+from django.conf import settings
+
+from core.utils.headers import is_header_safe
+
+logger = logging.getLogger(__name__)
+
+
+class DiscordError(Exception):
+    def __init__(self, message: str, *, status: int | None = None, body: Any = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
+
+
+class RateLimited(DiscordError):
+    def __init__(self, message: str, *, retry_after: float, status: int = 429, body: Any = None) -> None:
+        super().__init__(message, status=status, body=body)
+        self.retry_after = retry_after
+
+
+class Unavailable(DiscordError):
+    pass
+
+
+class Rejected(DiscordError):
+    pass
+
+
+def application_id() -> str:
+    return str(settings.DISCORD_APPLICATION_ID or settings.DISCORD_CLIENT_ID)
+
+
+def url(path: str) -> str:
+    return f"{settings.DISCORD_API_URL}{path}"
+
+
+def bot_headers() -> dict[str, str]:
+    return {"Authorization": f"Bot {settings.DISCORD_BOT_TOKEN}"}
+
+
+def call(
+    method: str,
+    path: str,
+    *,
+    json: Any = None,
+    data: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Any:
+    """One request to ``DISCORD_API_URL + path``; the JSON answer (None for 204 / empty)."""
+    target = url(path)
+    sent = {"Accept": "application/json", "User-Agent": "iGoUltra (community)", **(headers or {})}
+    if not all(is_header_safe(value) for value in sent.values()):
+        # A token with a control or non-ASCII character (a mistyped DISCORD_BOT_TOKEN): sending it
+        # could split the header; no retry can fix it.
+        raise Rejected(f"a header value for {method} {path} is not printable ASCII")
+    try:
+        response = requests.request(
+            method,
+            target,
+            json=json,
+            data=data,
+            headers=sent,
+            timeout=settings.DISCORD_TIMEOUT_SECONDS,
+        )
+    except requests.RequestException as exc:
+        raise Unavailable(f"Discord unreachable: {method} {path}: {exc.__class__.__name__}") from None
+    try:
+        body = response.json() if response.content else None
+    except ValueError:
+        body = None
+    status = response.status_code
+    if status == 429:
+        raise RateLimited(f"Discord rate limit on {method} {path}", retry_after=_retry_after(response, body), body=body)
+    if status >= 500:
+        raise Unavailable(f"Discord answered {status} to {method} {path}", status=status, body=body)
+    if status >= 400:
+        raise Rejected(f"Discord refused {method} {path} with {status}: {body!r}"[:500], status=status, body=body)
+    if response.content and body is None:
+        raise Unavailable(f"Discord answered {method} {path} with something that is not JSON", status=status)
+    return body
+
+
+def _retry_after(response: requests.Response, body: Any) -> float:
+    """Seconds to wait: the JSON ``retry_after``, else the Retry-After header, else 1 s (bounded)."""
+    candidates: list[Any] = []
+    if isinstance(body, dict):
+        candidates.append(body.get("retry_after"))
+    candidates += [response.headers.get("Retry-After"), response.headers.get("X-RateLimit-Reset-After")]
+    for value in candidates:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            continue
+        if seconds >= 0:
+            return min(seconds, 3600.0)
+    return 1.0

@@ -1,0 +1,253 @@
+"""Discord messages (embeds and buttons) built from what the selectors and services return.
+Pure formatting: no queries, no writes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from core.constants.layers import BY_CODE, LADDERS
+from core.constants.modes import MODES
+
+EPHEMERAL = 64
+COLOR_OK, COLOR_INFO, COLOR_ERROR, COLOR_CELEBRATE = 0x2ECC71, 0x3498DB, 0xE74C3C, 0xF1C40F
+BUTTON, ACTION_ROW, SECONDARY = 2, 1, 2
+
+
+def number(value: int | Decimal) -> str:
+    if isinstance(value, Decimal):
+        value = value.normalize()
+        return f"{value:,f}"
+    return f"{value:,}"
+
+
+def when(moment: datetime) -> str:
+    """A Discord timestamp: each reader sees it in their own time zone."""
+    return f"<t:{int(moment.timestamp())}:f> (<t:{int(moment.timestamp())}:R>)"
+
+
+def layer_name(code: str) -> str:
+    layer = BY_CODE.get(code)
+    return f"{code} {layer.name}" if layer else code
+
+
+def message(*embeds: dict[str, Any], components: list[Any] | None = None, ephemeral: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {"embeds": list(embeds), "allowed_mentions": {"parse": []}}
+    if components is not None:
+        data["components"] = components
+    if ephemeral:
+        data["flags"] = EPHEMERAL
+    return data
+
+
+def error(text: str) -> dict[str, Any]:
+    return message({"description": text, "color": COLOR_ERROR}, ephemeral=True)
+
+
+def award(result: Any, *, activity_name: str, unit: str, level: Any) -> dict[str, Any]:
+    """The answer to /log: XP, level (``level_progress``), and the level-up / layer-up it caused."""
+    entry = result.entry
+    fields = [
+        {"name": "Level", "value": f"{level.current} ({round(level.progress * 100)} %)", "inline": True},
+        {"name": "Total XP", "value": number(result.profile.total_xp), "inline": True},
+    ]
+    celebrate = False
+    if result.level_up:
+        fields.append({"name": "Level up!", "value": f"{result.level_up.from_level} → {result.level_up.to_level}"})
+        celebrate = True
+    if result.layer_up:
+        fields.append(
+            {
+                "name": f"New {result.layer_up.mode} layer!",
+                "value": f"{layer_name(result.layer_up.from_layer.code)} → {layer_name(result.layer_up.to_layer.code)}",
+            }
+        )
+        celebrate = True
+    embed = {
+        "title": f"+{number(entry.xp)} XP · {activity_name}",
+        "description": f"{number(entry.units)} {unit}" + (f"\n> {entry.note}" if entry.note else ""),
+        "color": COLOR_CELEBRATE if celebrate else COLOR_OK,
+        "fields": fields,
+    }
+    if result.duplicate:
+        embed["footer"] = {"text": "Already logged: sending it again adds nothing."}
+    return message(embed)
+
+
+def profile(summary: dict[str, Any]) -> dict[str, Any]:
+    level = summary["level"]
+    nxt = level["xp_for_next_level"]
+    fields = [
+        {
+            "name": "Level",
+            "value": f"**{level['current']}** ({round(level['progress'] * 100)} %"
+            + (f", {number(nxt)} XP to go)" if nxt is not None else ")"),
+            "inline": True,
+        },
+        {
+            "name": "XP",
+            "value": f"{number(summary['xp']['total'])} (reality {number(summary['xp']['reality'])}, "
+            f"cyber {number(summary['xp']['cyber'])})",
+            "inline": True,
+        },
+    ]
+    for mode in MODES:
+        layer = summary["layers"][mode]
+        rank = summary["season"][mode]["rank"]
+        fields.append(
+            {
+                "name": mode.capitalize(),
+                "value": f"Layer {layer['code']} {layer['name']} · {summary['leagues'][mode].capitalize()} league\n"
+                f"Season {summary['season']['id']}: {number(summary['season'][mode]['xp'])} XP"
+                + (f", rank #{rank}" if rank else ""),
+            }
+        )
+    embed: dict[str, Any] = {"title": summary["display_name"], "color": COLOR_INFO, "fields": fields}
+    if summary.get("avatar_url"):
+        embed["thumbnail"] = {"url": summary["avatar_url"]}
+    return message(embed)
+
+
+def rank(summary: dict[str, Any], modes: tuple[str, ...]) -> dict[str, Any]:
+    season = summary["season"]
+    lines = []
+    for mode in modes:
+        standing = season[mode]
+        league = summary["leagues"][mode].capitalize()
+        if standing["rank"]:
+            lines.append(
+                f"**{mode.capitalize()}**: #{standing['rank']} · {number(standing['xp'])} XP · {league} league"
+            )
+        else:
+            lines.append(f"**{mode.capitalize()}**: not on the board yet (no XP this season) · {league} league")
+    return message(
+        {
+            "title": f"{summary['display_name']} · season {season['id']}",
+            "description": "\n".join(lines),
+            "color": COLOR_INFO,
+        }
+    )
+
+
+def leaderboard(board: Any, *, page: int, custom_id: Any) -> dict[str, Any]:
+    """A page of a board with ◀ / ▶ buttons (``custom_id(page)`` names each button's page)."""
+    title = f"{board.mode.capitalize()} leaderboard · {board.season_id}"
+    if board.league:
+        title += f" · {board.league.capitalize()}"
+    lines = [
+        f"**#{row.rank}** {row.display_name or row.username or row.user_id} — {number(row.xp)} XP · "
+        f"level {row.level} · {row.layer}"
+        for row in board.rows
+    ]
+    embed: dict[str, Any] = {
+        "title": title,
+        "description": "\n".join(lines) if lines else "Nobody on this board yet. Be the first: /log",
+        "color": COLOR_INFO,
+        "footer": {"text": f"Page {page}"},
+    }
+    if board.me is not None:
+        embed["footer"]["text"] += f" · you: #{board.me.rank} with {number(board.me.xp)} XP"
+    buttons = [
+        {
+            "type": BUTTON,
+            "style": SECONDARY,
+            "label": "◀ Previous",
+            "custom_id": custom_id(page - 1),
+            "disabled": page <= 1,
+        },
+        {
+            "type": BUTTON,
+            "style": SECONDARY,
+            "label": "Next ▶",
+            "custom_id": custom_id(page + 1),
+            "disabled": not board.has_next,
+        },
+    ]
+    return message(embed, components=[{"type": ACTION_ROW, "components": buttons}])
+
+
+def events(rows: list[tuple[Any, Any]], *, signed_in: bool) -> dict[str, Any]:
+    """Upcoming events; each row is (event, gate or None)."""
+    if not rows:
+        return message({"title": "Events", "description": "No upcoming events right now.", "color": COLOR_INFO})
+    fields = []
+    for event, gate in rows:
+        seats = (
+            f"{event.participant_count}/{event.capacity}"
+            if event.capacity is not None
+            else str(event.participant_count)
+        )
+        status = ""
+        if gate is not None:
+            if getattr(event, "joined", False):
+                status = "\n✅ You're in."
+            elif gate.passed:
+                status = f"\nOpen to you: `/join event:{event.pk}`"
+            else:
+                status = f"\n🔒 Needs {layer_name(gate.required.code)} ({number(gate.missing_xp)} XP to go)"
+        fields.append(
+            {
+                "name": f"{event.name} ({event.kind}, #{event.pk})",
+                "value": f"{event.mode.capitalize()} · from {layer_name(event.required_layer)} · seats {seats}\n"
+                f"Starts {when(event.starts_at)}{status}",
+            }
+        )
+    footer = {} if signed_in else {"footer": {"text": "Log an activity with /log to see which events are open to you."}}
+    return message({"title": "Events", "color": COLOR_INFO, "fields": fields[:25], **footer})
+
+
+def joined(event: Any) -> dict[str, Any]:
+    return message(
+        {
+            "title": f"You joined {event.name}",
+            "description": f"Starts {when(event.starts_at)}.",
+            "color": COLOR_OK,
+        }
+    )
+
+
+# --- announcements ----------------------------------------------------------------------------
+
+
+def level_up_announcement(name: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "title": "Level up!",
+        "description": f"**{name}** reached level **{data.get('to')}**.",
+        "color": COLOR_CELEBRATE,
+    }
+
+
+def layer_up_announcement(name: str, data: dict[str, Any]) -> dict[str, Any]:
+    mode = str(data.get("mode") or "")
+    to = data.get("to")
+    if isinstance(to, int) and not isinstance(to, bool) and mode in LADDERS and 0 <= to < len(LADDERS[mode]):
+        to = LADDERS[mode][to].code  # a layer given by its order
+    return {
+        "title": f"New {mode} layer!".replace("  ", " "),
+        "description": f"**{name}** entered **{layer_name(str(to))}**.",
+        "color": COLOR_CELEBRATE,
+    }
+
+
+def promotion_announcement(name: str, data: dict[str, Any]) -> dict[str, Any]:
+    mode = str(data.get("mode") or "")
+    return {
+        "title": "Promotion!",
+        "description": f"**{name}** moved up to the **{str(data.get('to')).capitalize()}** {mode} league.".replace(
+            "  ", " "
+        ),
+        "color": COLOR_CELEBRATE,
+    }
+
+
+def season_top_announcement(season_id: str, boards: dict[str, list[Any]]) -> dict[str, Any]:
+    medals = ["🥇", "🥈", "🥉"]
+    fields = []
+    for mode, rows in boards.items():
+        lines = [
+            f"{medals[min(row.rank, 3) - 1]} {row.display_name or row.username} — {number(row.xp)} XP"
+            for row in rows[:3]
+        ]
+        fields.append({"name": mode.capitalize(), "value": "\n".join(lines) or "Nobody scored."})
+    return {"title": f"Season {season_id} is over: the top 3", "color": COLOR_CELEBRATE, "fields": fields}

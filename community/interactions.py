@@ -1,0 +1,382 @@
+"""Discord interactions (already verified by the view): PING, slash commands, buttons and
+autocomplete. ``handle`` returns the interaction response body.
+
+Reads go through the selectors, writes through the services. Every refusal a player can cause
+becomes an ephemeral message in plain words (``refusal``).
+
+What is answered later (type 5 / 6, then a follow-up job that edits the original message):
+/leaderboard and its page buttons whenever the Redis rank index of that board is not ready (no
+Redis, Redis down, or a board waiting for a rebuild), because the database path has no bound on
+its time for a large board and Discord waits only 3 seconds. Everything else is a few indexed
+queries (``/log`` is one SQL statement) and is answered at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import translation
+from django.utils.translation import gettext
+
+from community import embeds, services
+from community.discord_api import application_id
+from core.constants.leagues import LEAGUES
+from core.constants.levels import level_progress
+from core.constants.modes import MODES
+from core.exceptions import AccountDisabled, DomainError, InvalidInteraction
+from core.selectors.leaderboard import leaderboard as leaderboard_page
+from core.selectors.profile import profile_summary
+from core.services import layer_service
+from core.services.seasons import rank_index
+from core.services.xp.for_discord_user import award_xp_to_discord_user
+from core.utils import redis as r
+from core.utils.dates import SEASON_ID_RE, season_id_for, utc_now
+from users.models import CustomUser
+from xp.models import ActivityType
+
+logger = logging.getLogger(__name__)
+
+PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE = 1, 2, 3, 4
+PONG, CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, AUTOCOMPLETE_RESULT = 1, 4, 5, 6, 7, 8
+PAGE_SIZE = 10
+MAX_CHOICES = 25
+LEADERBOARD_ID = re.compile(r"^lb:(reality|cyber):(-|[a-z]{1,10}):(\d{4}-\d{2}):([1-9][0-9]{0,5})$")
+MAX_UNITS = Decimal("9999999999.99")
+FOLLOW_UP_TOKEN = re.compile(r"^[A-Za-z0-9_.-]{1,500}$")
+SNOWFLAKE = re.compile(r"^[0-9]{17,20}$")
+
+
+class Refused(DomainError):
+    """A refusal that only exists on Discord (the message is the player's text)."""
+
+    code, kind = "discord_refused", "invalid"
+
+
+# --- entry point ------------------------------------------------------------------------------
+
+
+def handle(interaction: Any) -> dict[str, Any]:
+    if not isinstance(interaction, dict) or not isinstance(interaction.get("type"), int):
+        raise InvalidInteraction("An interaction is a JSON object with a type.")
+    kind = interaction["type"]
+    if kind == PING:
+        return {"type": PONG}
+    data = interaction.get("data")
+    if not isinstance(data, dict):
+        raise InvalidInteraction("The interaction has no data.")
+    if kind == AUTOCOMPLETE:
+        return {"type": AUTOCOMPLETE_RESULT, "data": {"choices": autocomplete(data)}}
+    if kind not in (APPLICATION_COMMAND, MESSAGE_COMPONENT):
+        raise InvalidInteraction(f"Unknown interaction type {kind}.")
+    try:
+        if kind == APPLICATION_COMMAND:
+            handler = COMMANDS.get(str(data.get("name")))
+            if handler is None:
+                raise Refused("I don't know this command (yet). An admin can run `discord_sync` to update them.")
+            return handler(Context(interaction), options_of(data))
+        return component(Context(interaction), data)
+    except InvalidInteraction:
+        raise  # not the player's doing: the view answers 400
+    except DomainError as exc:
+        with translation.override(language_of(interaction)):
+            return {"type": CHANNEL_MESSAGE, "data": embeds.error(refusal(exc))}
+
+
+class Context:
+    """Who sent the interaction, from where."""
+
+    def __init__(self, interaction: dict[str, Any]) -> None:
+        self.interaction = interaction
+        member = interaction.get("member")
+        user = member.get("user") if isinstance(member, dict) else interaction.get("user")
+        if not isinstance(user, dict) or "id" not in user:
+            raise InvalidInteraction("The interaction names no user.")
+        self.discord_user: dict[str, Any] = user
+        self.guild_id = interaction.get("guild_id") if isinstance(interaction.get("guild_id"), str) else None
+        self.id = str(interaction.get("id") or "")[:240]
+        self.token = str(interaction.get("token", ""))
+        self.application_id = str(interaction.get("application_id") or application_id())
+        data = interaction.get("data")
+        resolved = data.get("resolved") if isinstance(data, dict) else None
+        users = resolved.get("users") if isinstance(resolved, dict) else None
+        self.resolved_users: dict[str, Any] = users if isinstance(users, dict) else {}
+
+    def can_follow_up(self) -> bool:
+        """Whether a deferred answer could be finished (the follow-up URL needs both)."""
+        return bool(FOLLOW_UP_TOKEN.match(self.token) and SNOWFLAKE.match(self.application_id))
+
+    def account(self, *, create: bool = False) -> CustomUser | None:
+        user = services.account_for(self.discord_user, create=create)
+        services.remember_member(self.guild_id, user)
+        return user
+
+
+def options_of(data: dict[str, Any]) -> dict[str, Any]:
+    options = data.get("options") or []
+    if not isinstance(options, list):
+        raise InvalidInteraction("Options must be a list.")
+    return {o["name"]: o.get("value") for o in options if isinstance(o, dict) and isinstance(o.get("name"), str)}
+
+
+def reply(data: dict[str, Any]) -> dict[str, Any]:
+    return {"type": CHANNEL_MESSAGE, "data": data}
+
+
+# --- /log -------------------------------------------------------------------------------------
+
+
+def log(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
+    key = options.get("activity")
+    if not isinstance(key, str) or not key:
+        raise Refused("Pick an activity from the list as you type.")
+    units = _units(options.get("units"))
+    note = options.get("note") or ""
+    if not isinstance(note, str) or len(note) > 500:
+        raise Refused("A note can be at most 500 characters.")
+    user, result = award_xp_to_discord_user(
+        discord_id=str(ctx.discord_user["id"]),
+        activity=key,
+        units=units,
+        note=note,
+        source="discord",
+        # Discord's interaction id: the same interaction delivered again adds nothing.
+        idempotency_key=f"discord:{ctx.id}" if ctx.id else None,
+    )
+    services.name_account(user, ctx.discord_user)
+    services.remember_member(ctx.guild_id, user)
+    activity = result.entry.activity
+    level = level_progress(result.profile.total_xp)
+    return reply(embeds.award(result, activity_name=activity.name, unit=activity.unit, level=level))
+
+
+def _units(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise Refused("Units must be a number, like 5 or 5.3.")
+    units = Decimal(value)
+    if abs(units) > MAX_UNITS:
+        raise Refused("That is far more than one entry allows.")
+    if units != units.quantize(Decimal("0.01")):
+        raise Refused("Units can have at most two decimals, like 5.25.")
+    return units
+
+
+# --- /profile, /rank --------------------------------------------------------------------------
+
+
+def profile(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
+    member = options.get("member")
+    if member is not None and str(member) != str(ctx.discord_user["id"]):
+        target = services.account_for({"id": str(member)}, create=False)
+        ctx.account()  # the reader is seen in this server too
+        if target is None:
+            name = services.discord_name(ctx.resolved_users.get(str(member)) or {})
+            if not name:
+                raise Refused("This member has no iGoUltra profile yet: their first /log creates it.")
+            raise Refused("%(name)s has no iGoUltra profile yet: their first /log creates it.", name=name)
+    else:
+        target = ctx.account()
+        if target is None:
+            raise Refused("You have no profile yet. Log your first activity with /log and it starts.")
+    return reply(embeds.profile(profile_summary(target)))
+
+
+def rank(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
+    modes = _modes(options.get("mode"))
+    user = ctx.account()
+    if user is None:
+        raise Refused("You are not on the board yet. Log an activity with /log to get a rank.")
+    return reply(embeds.rank(profile_summary(user), modes))
+
+
+def _modes(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return MODES
+    if value not in MODES:
+        raise Refused("The mode is reality or cyber.")
+    return (str(value),)
+
+
+# --- /leaderboard and its buttons -------------------------------------------------------------
+
+
+def leaderboard_command(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
+    mode = options.get("mode") or "reality"
+    if mode not in MODES:
+        raise Refused("The mode is reality or cyber.")
+    league = options.get("league")
+    if league is not None and league not in LEAGUES:
+        raise Refused("That league does not exist.")
+    return _board_answer(ctx, mode=str(mode), league=league, season_id=season_id_for(utc_now()), page=1, update=False)
+
+
+def component(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    match = LEADERBOARD_ID.match(str(data.get("custom_id", "")))
+    if not match or (match.group(2) != "-" and match.group(2) not in LEAGUES) or not SEASON_ID_RE.match(match.group(3)):
+        raise Refused("This button no longer works. Ask for a new /leaderboard.")
+    mode, league, season_id, page = match.groups()
+    return _board_answer(
+        ctx, mode=mode, league=None if league == "-" else league, season_id=season_id, page=int(page), update=True
+    )
+
+
+def board_id(mode: str, league: str | None, season_id: str):  # type: ignore[no-untyped-def]
+    return lambda page: f"lb:{mode}:{league or '-'}:{season_id}:{max(page, 1)}"
+
+
+def _board_answer(
+    ctx: Context, *, mode: str, league: str | None, season_id: str, page: int, update: bool
+) -> dict[str, Any]:
+    viewer = ctx.account()
+    if not index_ready(season_id, mode) and ctx.can_follow_up():
+        from community import tasks
+
+        tasks.finish_leaderboard.defer(
+            application_id=ctx.application_id,
+            token=ctx.token,
+            mode=mode,
+            league=league,
+            season_id=season_id,
+            page=page,
+            viewer_id=viewer.pk if viewer else None,
+        )
+        return {"type": DEFERRED_UPDATE if update else DEFERRED_CHANNEL_MESSAGE}
+    body = leaderboard_message(
+        mode=mode, league=league, season_id=season_id, page=page, viewer_id=viewer.pk if viewer else None
+    )
+    return {"type": UPDATE_MESSAGE if update else CHANNEL_MESSAGE, "data": body}
+
+
+def leaderboard_message(
+    *, mode: str, league: str | None, season_id: str, page: int, viewer_id: int | None
+) -> dict[str, Any]:
+    board = leaderboard_page(
+        season_id=season_id, mode=mode, league=league, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE, me_id=viewer_id
+    )
+    return embeds.leaderboard(board, page=page, custom_id=board_id(mode, league, season_id))
+
+
+def index_ready(season_id: str, mode: str) -> bool:
+    """Whether the Redis rank index answers this board now (else the database would)."""
+    client = r.get_redis()
+    if client is None:
+        return False
+    try:
+        ready = bool(client.exists(rank_index.ready_key(season_id, mode)))
+    except r.REDIS_ERRORS:
+        return False
+    return ready and mode not in rank_index.boards_needing_repair(season_id)
+
+
+# --- /events, /join ---------------------------------------------------------------------------
+
+
+def events(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
+    user = ctx.account()
+    listed = list(layer_service.listed_events(user=user)[:10])
+    mode_xp = layer_service.mode_xp_of(user) if user else None
+    rows = [(event, layer_service.gate_for(event, mode_xp[event.mode]) if mode_xp else None) for event in listed]
+    return reply(embeds.events(rows, signed_in=user is not None))
+
+
+def join(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
+    event_id = options.get("event")
+    if isinstance(event_id, bool) or not isinstance(event_id, int | str) or not str(event_id).isdigit():
+        raise Refused("Pick an event from the list as you type.")
+    event = layer_service.get_event(str(event_id))
+    with transaction.atomic():
+        user = ctx.account(create=True)
+        assert user is not None
+        if not user.is_active:
+            raise AccountDisabled()
+        participation = layer_service.join_event(user=user, event=event)
+    return reply(embeds.joined(participation.event))
+
+
+# --- autocomplete -----------------------------------------------------------------------------
+
+
+def autocomplete(data: dict[str, Any]) -> list[dict[str, Any]]:
+    options = data.get("options") or []
+    focused = (
+        next((o for o in options if isinstance(o, dict) and o.get("focused")), None)
+        if isinstance(options, list)
+        else None
+    )
+    if focused is None:
+        return []
+    typed = str(focused.get("value") or "").strip()[:50]
+    if data.get("name") == "log" and focused.get("name") == "activity":
+        qs = ActivityType.objects.filter(is_active=True)
+        if typed:
+            qs = qs.filter(Q(key__icontains=typed) | Q(name__icontains=typed))
+        return [
+            {"name": f"{a.name} ({a.mode}, per {a.unit})"[:100], "value": a.key}
+            for a in qs.order_by("name", "key")[:MAX_CHOICES]
+        ]
+    if data.get("name") == "join" and focused.get("name") == "event":
+        events = layer_service.listed_events()
+        if typed:
+            events = events.filter(name__icontains=typed)
+        return [
+            {"name": f"{e.name} ({e.mode}, from {e.required_layer})"[:100], "value": e.pk} for e in events[:MAX_CHOICES]
+        ]
+    return []
+
+
+# --- refusals in a player's words -------------------------------------------------------------
+
+
+# A refusal's words per domain error code; %(...)s are filled from the error's details.
+REFUSALS = {
+    "unknown_activity": "I don't know the activity “%(activity)s”. Pick one from the list as you type.",
+    "inactive_activity": "“%(activity)s” cannot be logged at the moment.",
+    "mode_mismatch": "That activity belongs to the other mode.",
+    "units_not_positive": "Units must be more than zero.",
+    "units_over_entry_max": "That is more than one entry allows (at most %(max_units_per_entry)s). "
+    "Split it into several logs.",
+    "daily_cap_exceeded": "That would go over today's limit for this activity (%(daily_unit_cap)s a day). "
+    "Try again tomorrow.",
+    "idempotency_key_reused": "This interaction was already used for a different log.",
+    "account_disabled": "Your iGoUltra account is disabled.",
+    "invalid_discord_id": "Discord sent an id I cannot read.",
+    "unknown_event": "I can't find that event. /events lists the open ones.",
+    "event_full": "This event is full.",
+    "already_joined": "You are already in this event.",
+    "event_not_open": "Sign-up for this event is closed (it has ended).",
+    "layer_too_low": "This event needs layer %(required_layer)s; you are in %(current_layer)s: %(missing_xp)s XP to go.",
+}
+
+
+def refusal(exc: DomainError) -> str:
+    """The player's words for a refusal, in the interaction's language (English or German)."""
+    details = dict(exc.details)
+    if exc.code == "layer_too_low":
+        details["required_layer"] = embeds.layer_name(str(details.get("required_layer")))
+        details["current_layer"] = embeds.layer_name(str(details.get("current_layer")))
+        details["missing_xp"] = embeds.number(int(details.get("missing_xp") or 0))
+    text = REFUSALS.get(exc.code) or exc.message
+    try:
+        return gettext(text) % details if "%(" in text else gettext(text)
+    except (KeyError, ValueError, TypeError):
+        return gettext(exc.message)
+
+
+def language_of(interaction: dict[str, Any]) -> str:
+    """German for a German Discord client (``locale`` "de"), English otherwise."""
+    locale = interaction.get("locale") or interaction.get("guild_locale") or ""
+    return "de" if isinstance(locale, str) and locale.lower().startswith("de") else "en"
+
+
+COMMANDS = {
+    "log": log,
+    "profile": profile,
+    "rank": rank,
+    "leaderboard": leaderboard_command,
+    "events": events,
+    "join": join,
+}
