@@ -77,6 +77,8 @@ LISTS = [
     "/api/v1/seasons/reality/",
     "/api/v1/seasons/cyber/",
     "/api/v1/xp/history/",
+    "/api/v1/leaderboards/all-time/reality/",
+    "/api/v1/integrations/strava/activities/",
 ]
 
 

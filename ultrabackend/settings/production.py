@@ -11,6 +11,11 @@ if not DATABASE_URL:
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("DJANGO_SECRET_KEY")  # no default: refusing to start beats a guessable key
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["api.igoultra.de"])
+# The web app: never base.py's development default (localhost) in production.
+FRONTEND_URL = env("FRONTEND_URL", default="https://app.igoultra.de").rstrip("/")
+AUTH_ALLOWED_REDIRECT_ORIGINS = env.list("AUTH_ALLOWED_REDIRECT_ORIGINS", default=[FRONTEND_URL])
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[FRONTEND_URL])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[FRONTEND_URL])
 # App tokens need their own key in production: `check --deploy` fails (igoultra.E001) when it is
 # missing, short or a placeholder (core/checks.py). Until it is set, tokens are signed with the
 # secret key as before (a running deployment keeps working; the check says what to fix).

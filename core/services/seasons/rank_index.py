@@ -138,8 +138,13 @@ def index_on_commit(state: ScoreState | None, hint: IndexHint | None = None) -> 
                 client.delete(ready_key(state.season_id, state.mode))
         except r.REDIS_ERRORS:
             logger.warning("rank index write failed for %s; board served from the database until rebuilt", state)
-            RankIndexRepair.objects.update_or_create(
-                season_id=state.season_id, mode=state.mode, defaults={"created_at": utc_now()}
+            # One statement (INSERT ... ON CONFLICT DO UPDATE): while Redis is away every write
+            # lands here, and concurrent writers must not queue on a read-then-update transaction.
+            RankIndexRepair.objects.bulk_create(
+                [RankIndexRepair(season_id=state.season_id, mode=state.mode, created_at=utc_now())],
+                update_conflicts=True,
+                unique_fields=["season_id", "mode"],
+                update_fields=["created_at"],
             )
 
     transaction.on_commit(write)
