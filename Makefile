@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 WORKERS ?= 3
 
-.PHONY: install run dev test lint migrate demo admin bench clean db-stop
+.PHONY: install run dev test lint migrate demo admin bench clean db-stop client
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found"; exit 1; }
@@ -55,6 +55,12 @@ test: install
 	@if [ -z "$$REDIS_URL" ] && $(PY) -c "import redis; redis.Redis(socket_connect_timeout=0.3).ping()" 2>/dev/null; then \
 		export REDIS_URL=redis://127.0.0.1:6379/0; echo "using the local Redis at $$REDIS_URL"; fi; \
 	$(PY) -m pytest -n 2 -q -rs $(PYTEST_ARGS)
+
+# The TypeScript client (clients/typescript/): the schema written from this checkout, the types
+# generated from it, type-checked with tsc --strict. Commit openapi.json and src/schema.d.ts.
+client: install
+	cd clients/typescript && npm ci --no-audit --no-fund && PYTHON=$(CURDIR)/$(PY) npm run schema \
+		&& npm run generate && npm run check
 
 # Stop the embedded PostgreSQL (its data in .pgdata/ stays).
 db-stop: install

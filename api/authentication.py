@@ -35,6 +35,8 @@ def _credentials(request: Request, scheme: str) -> str | None:
 
 
 class BearerTokenAuthentication(BaseAuthentication):
+    error_codes = {401: ["token_invalid", "token_expired", "token_revoked"]}  # for api/schema.py
+
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         token = _credentials(request, "Bearer")
         if token is None:
@@ -53,6 +55,8 @@ class BearerTokenAuthentication(BaseAuthentication):
 
 
 class ServiceKeyAuthentication(BaseAuthentication):
+    error_codes = {401: ["invalid_api_key"]}
+
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         key = _credentials(request, "Api-Key")
         if key is None:
@@ -80,6 +84,8 @@ def is_app_token(request: Request) -> bool:
 class SessionAuthentication(rest_framework_authentication.SessionAuthentication):
     """DRF's session authentication (CSRF enforced on unsafe methods), refusing with the same
     code as Django's own CSRF failure view: csrf_failed."""
+
+    enforces_csrf = True  # api/schema.py documents 403 csrf_failed for unsafe methods
 
     def enforce_csrf(self, request: Any) -> None:
         try:

@@ -7,15 +7,45 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+SEASON_ID_PATTERN = r"^[0-9]{4}-(?:0[1-9]|1[0-2])$"  # a season: a UTC month, YYYY-MM
+DECIMAL_STRING_RE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
-class JSONNumberDecimalField(serializers.DecimalField):
-    """A decimal that must arrive as a JSON number (not a string, boolean or object)."""
 
-    default_error_messages = {**serializers.DecimalField.default_error_messages, "not_a_number": "Must be a number."}
+def decimal_pattern(max_whole_digits: int | None, decimal_places: int | None) -> str:
+    """The documented pattern of a decimal string (ASCII digits, no exponent, no spaces)."""
+    whole = "[0-9]+" if max_whole_digits is None else f"[0-9]{{1,{max(max_whole_digits, 1)}}}"
+    if not decimal_places:
+        return f"^-?{whole}$"
+    return rf"^-?{whole}(?:\.[0-9]{{1,{decimal_places}}})?$"
+
+
+class ExactDecimalField(serializers.DecimalField):
+    """A decimal accepted as a JSON number or a decimal string, exactly (never through a float).
+
+    - A JSON number arrives as ``int`` or ``Decimal`` (api/parsers.py parses floats as Decimal,
+      refuses NaN and Infinity); exponent forms (``1e2``, ``1.5E0``) are exact there.
+    - A string must be a plain decimal: ``"1.5"``, ``"-2"``, ``"10.00"`` (ASCII digits, no
+      exponent, no sign but ``-``, no spaces): anything else is ``invalid``.
+    - Booleans, lists, objects are ``not_a_number``; null is ``null``.
+    - Then DRF's precision rules: ``max_digits``, ``max_decimal_places``, ``max_whole_digits``.
+    Rendered as a decimal string (``"1.50"``), as every decimal of the API.
+    """
+
+    default_error_messages = {
+        **serializers.DecimalField.default_error_messages,
+        "not_a_number": "Must be a number or a decimal string.",
+    }
 
     def to_internal_value(self, data: Any) -> Decimal:
-        if isinstance(data, bool) or not isinstance(data, int | float | Decimal):
+        if isinstance(data, bool) or not isinstance(data, int | float | Decimal | str):
             self.fail("not_a_number")
+        if isinstance(data, str):
+            if len(data) > self.MAX_STRING_LENGTH:
+                self.fail("max_string_length")
+            if not DECIMAL_STRING_RE.fullmatch(data):
+                self.fail("invalid")
+        elif isinstance(data, float):  # not from JSON (the parser gives Decimal); its shortest repr
+            data = repr(data)
         return super().to_internal_value(data)
 
 

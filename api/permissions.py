@@ -28,6 +28,7 @@ class IsPlayerOrScopedKey(BasePermission):
     """A signed-in player (session or app token), or a service key with the view's scope."""
 
     message, code = "Sign in as a player or use a service key.", "permission_denied"
+    error_codes = {401: ["not_authenticated"], 403: ["missing_scope"]}  # for api/schema.py
 
     def has_permission(self, request: Request, view: Any) -> bool:
         if is_service_key(request):
@@ -39,6 +40,7 @@ class IsScopedKey(BasePermission):
     """Only a service key with the view's scope (players get 403 service_key_required)."""
 
     message, code = "This endpoint is for service keys.", "service_key_required"
+    error_codes = {401: ["not_authenticated"], 403: ["service_key_required", "missing_scope"]}
 
     def has_permission(self, request: Request, view: Any) -> bool:
         if is_service_key(request):

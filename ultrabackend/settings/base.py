@@ -230,7 +230,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["api.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "api.exception_handler.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_THROTTLE_CLASSES": [],
@@ -259,6 +259,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # api/schema.py: every error of every operation, decimals documented one way.
+    "ENUM_NAME_OVERRIDES": {
+        "LayerCodeEnum": "api.v1.users.serializers.LAYER_CODES",
+        "LeagueEnum": "core.constants.leagues.LEAGUES",
+        "ModeEnum": "core.constants.modes.MODE_CHOICES",
+        "SeasonStatusEnum": "seasons.models.Season.STATUS_CHOICES",
+        "HealthStatusEnum": "api.v1.ops.serializers.HEALTH_STATUSES",
+    },
 }
 
 # --- Game settings ---------------------------------------------------------------------------

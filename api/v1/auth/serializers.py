@@ -22,6 +22,7 @@ class UserSerializer(serializers.ModelSerializer[CustomUser]):
 
 
 class DiscordSignInSerializer(NoUnknownFieldsMixin, serializers.Serializer[Any]):
+    extra_error_codes = ["code_or_token_required"]  # raised by validate (api/schema.py)
     # Sent to Discord exactly as given (no trimming: "abc " is not "abc").
     code = serializers.CharField(max_length=512, required=False, trim_whitespace=False)
     # Any scheme: native apps register custom ones (igoultra://auth); Discord checks it exactly.
@@ -48,11 +49,49 @@ class RefreshSerializer(NoUnknownFieldsMixin, serializers.Serializer[Any]):
     refresh = serializers.CharField(max_length=2000, trim_whitespace=False)
 
 
-class TokenPairSerializer(serializers.Serializer[Any]):
+class LogoutSerializer(serializers.Serializer[Any]):
+    """Optional: an app also hands in its refresh token, which is used up."""
+
+    refresh = serializers.CharField(max_length=2000, required=False)
+
+
+class BrowserSignInStartSerializer(serializers.Serializer[Any]):
+    """A form POST to /auth/discord/ starts the browser flow, like GET."""
+
+    next = serializers.CharField(required=False, help_text="URL to land on after sign-in (allowed origins only).")
+
+
+class SessionSerializer(serializers.Serializer[Any]):
+    """Who is signed in, and how (a browser session or an app token)."""
+
     user = UserSerializer()
-    method = serializers.CharField()
-    access = serializers.CharField(required=False)
-    refresh = serializers.CharField(required=False)
-    token_type = serializers.CharField(required=False)
-    expires_in = serializers.IntegerField(required=False)
-    refresh_expires_in = serializers.IntegerField(required=False)
+    method = serializers.ChoiceField(choices=["session", "token"])
+
+
+class SessionSignInSerializer(serializers.Serializer[Any]):
+    """A browser signed in: the session cookie is set."""
+
+    user = UserSerializer()
+    method = serializers.ChoiceField(choices=["session"])
+
+
+class TokenPairSerializer(serializers.Serializer[Any]):
+    """An app signed in: send ``access`` as ``Authorization: Bearer``; trade ``refresh`` at
+    /auth/token/refresh/ for a new pair (each refresh token works once)."""
+
+    user = UserSerializer()
+    method = serializers.ChoiceField(choices=["token"])
+    access = serializers.CharField(help_text="Access token (JWT), valid expires_in seconds.")
+    refresh = serializers.CharField(help_text="Refresh token (JWT), valid refresh_expires_in seconds, usable once.")
+    token_type = serializers.ChoiceField(choices=["Bearer"])
+    expires_in = serializers.IntegerField(min_value=1)
+    refresh_expires_in = serializers.IntegerField(min_value=1)
+
+
+class CSRFTokenSerializer(serializers.Serializer[Any]):
+    csrf_token = serializers.CharField(help_text="Send it back as the X-CSRFToken header.")
+
+
+SESSION = SessionSerializer()
+TOKEN_PAIR = TokenPairSerializer()
+SESSION_SIGN_IN = SessionSignInSerializer()

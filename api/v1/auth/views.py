@@ -17,8 +17,8 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import exceptions, serializers, status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from rest_framework import exceptions, status
 from rest_framework.authentication import CSRFCheck
 from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
@@ -28,21 +28,54 @@ from rest_framework.views import APIView
 
 from api.authentication import is_app_token
 from api.parsers import StrictJSONParser
+from api.schema import error_responses
 from api.throttling import SignInThrottle
-from api.v1.auth.serializers import DiscordSignInSerializer, RefreshSerializer, TokenPairSerializer, UserSerializer
+from api.v1.auth.serializers import (
+    SESSION,
+    SESSION_SIGN_IN,
+    TOKEN_PAIR,
+    BrowserSignInStartSerializer,
+    CSRFTokenSerializer,
+    DiscordSignInSerializer,
+    LogoutSerializer,
+    RefreshSerializer,
+    SessionSerializer,
+    SessionSignInSerializer,
+    TokenPairSerializer,
+)
 from core.clients import discord
-from core.exceptions import AccountDisabled, DomainError, InvalidNext
+from core.exceptions import (
+    AccountDisabled,
+    DiscordBadGateway,
+    DiscordClientRejected,
+    DiscordCodeInvalid,
+    DiscordNotConfigured,
+    DiscordTokenInvalid,
+    DiscordUnavailable,
+    DomainError,
+    InvalidNext,
+)
 from core.services import tokens
 from core.services.user_service import sign_in_discord
-from users.models import CustomUser
 
 PENDING_KEY = "discord_oauth"  # session key of the browser flow in progress
 STATE_TTL_SECONDS = 600
 SESSION_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
-def user_document(user: CustomUser) -> dict[str, Any]:
-    return dict(UserSerializer(user).data)
+SIGN_IN_ANSWER = PolymorphicProxySerializer(
+    component_name="SignIn",
+    serializers={"session": SessionSignInSerializer, "token": TokenPairSerializer},
+    resource_type_field_name="method",
+)
+DISCORD_ERRORS = (
+    DiscordNotConfigured,
+    DiscordCodeInvalid,
+    DiscordTokenInvalid,
+    DiscordUnavailable,
+    DiscordBadGateway,
+    DiscordClientRejected,
+)
 
 
 def enforce_csrf(request: HttpRequest) -> None:
@@ -90,12 +123,28 @@ class DiscordView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("next", str, description="URL to land on after sign-in (allowed origins only)")],
-        responses={302: None},
+        responses={
+            302: OpenApiResponse(description="To Discord's authorize page."),
+            **error_responses(InvalidNext, DiscordNotConfigured),
+        },
     )
     def get(self, request: Request) -> HttpResponseRedirect:
         return self.start(request, request.query_params.get("next"))
 
-    @extend_schema(request=DiscordSignInSerializer, responses={200: TokenPairSerializer})
+    @extend_schema(
+        request={
+            "application/json": DiscordSignInSerializer,
+            "application/x-www-form-urlencoded": BrowserSignInStartSerializer,
+        },
+        responses={
+            200: SIGN_IN_ANSWER,
+            302: OpenApiResponse(description="A form POST: to Discord's authorize page, like GET."),
+            **error_responses(InvalidNext, AccountDisabled, *DISCORD_ERRORS, codes={403: ["csrf_failed"]}),
+        },
+        description="JSON: sign in with a Discord code (and its redirect_uri) or access token; "
+        '`"client": "app"` answers app tokens, a browser (the default) gets a session cookie and must send '
+        "the CSRF token. A form POST starts the browser flow like GET.",
+    )
     def post(self, request: Request) -> Any:
         if request.content_type.startswith("application/x-www-form-urlencoded"):
             enforce_csrf(request._request)
@@ -116,8 +165,8 @@ class DiscordView(APIView):
             raise AccountDisabled()
         if browser:
             django_login(request._request, user, backend=SESSION_BACKEND)
-            return Response({"user": user_document(user), "method": "session"})
-        return Response({"user": user_document(user), "method": "token", **tokens.issue_pair(user)})
+            return Response(SESSION_SIGN_IN.to_representation({"user": user, "method": "session"}))
+        return Response(TOKEN_PAIR.to_representation({"user": user, "method": "token", **tokens.issue_pair(user)}))
 
     def start(self, request: Request, next_url: str | None) -> HttpResponseRedirect:
         target = safe_next(next_url)
@@ -140,7 +189,19 @@ class DiscordCallbackView(APIView):
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={302: None})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("state", str, description="The state the flow started with."),
+            OpenApiParameter("code", str, description="Discord's authorization code."),
+            OpenApiParameter("error", str, description="Set by Discord when the player refused."),
+        ],
+        responses={
+            302: OpenApiResponse(
+                description="To the frontend: signed in, or with ?auth_error=<code> (invalid_state, "
+                "access_denied, discord_code_invalid, ...)."
+            )
+        },
+    )
     def get(self, request: Request) -> HttpResponseRedirect:
         pending = request.session.pop(PENDING_KEY, None)  # a state works once
         state = request.query_params.get("state", "")
@@ -173,7 +234,7 @@ class CSRFView(APIView):
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: inline_serializer("CSRFToken", {"csrf_token": serializers.CharField()})})
+    @extend_schema(responses={200: CSRFTokenSerializer})
     def get(self, request: Request) -> Response:
         # get_token marks the cookie as needed: CsrfViewMiddleware sets it on this response.
         return Response({"csrf_token": get_token(request._request)})
@@ -182,10 +243,10 @@ class CSRFView(APIView):
 class SessionView(APIView):
     """Who is signed in (session cookie or app token); 401 when nobody."""
 
-    @extend_schema(responses={200: TokenPairSerializer})
+    @extend_schema(responses={200: SessionSerializer})
     def get(self, request: Request) -> Response:
         method = "token" if is_app_token(request) else "session"
-        return Response({"user": user_document(request.user), "method": method})  # type: ignore[arg-type]
+        return Response(SESSION.to_representation({"user": request.user, "method": method}))
 
 
 class LogoutView(APIView):
@@ -193,7 +254,12 @@ class LogoutView(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(request=RefreshSerializer, responses={204: None})
+    @extend_schema(
+        request=LogoutSerializer,
+        responses={
+            204: OpenApiResponse(description="Signed out."),
+        },
+    )
     def post(self, request: Request) -> Response:
         refresh = request.data.get("refresh") if isinstance(request.data, dict) else None
         if isinstance(refresh, str) and refresh:
@@ -213,9 +279,15 @@ class RefreshView(APIView):
     def get_authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
 
-    @extend_schema(request=RefreshSerializer, responses={200: TokenPairSerializer})
+    @extend_schema(
+        request=RefreshSerializer,
+        responses={
+            200: TokenPairSerializer,
+            **error_responses(codes={401: ["token_invalid", "token_expired", "token_revoked"]}),
+        },
+    )
     def post(self, request: Request) -> Response:
         data = RefreshSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user, pair = tokens.rotate(data.validated_data["refresh"])
-        return Response({"user": user_document(user), "method": "token", **pair})
+        return Response(TOKEN_PAIR.to_representation({"user": user, "method": "token", **pair}))

@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.request import Request
@@ -11,13 +11,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.pagination import StandardPagePagination
+from api.schema import error_responses
 from api.throttling import PlayerWriteThrottle
 from api.v1.layers.serializers import EventSerializer, LayerSerializer, ParticipantSerializer, ParticipationSerializer
 from core.constants.layers import LADDERS
-from core.exceptions import UnknownEvent
+from core.exceptions import AlreadyJoined, EventFull, EventNotOpen, LayerTooLow, NotJoined, UnknownEvent
 from core.services import layer_service
 from core.utils.dates import utc_now
 from layers.models import Event, EventParticipation
+
+EVENT_ID = OpenApiParameter("event_id", {"type": "integer", "minimum": 1}, OpenApiParameter.PATH)
 
 
 def reader_context(request: Request) -> dict[str, Any]:
@@ -56,7 +59,7 @@ class EventListView(generics.ListAPIView[Event]):
 class EventDetailView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses=EventSerializer)
+    @extend_schema(parameters=[EVENT_ID], responses={200: EventSerializer, **error_responses(UnknownEvent)})
     def get(self, request: Request, event_id: str) -> Response:
         user = request.user if request.user.is_authenticated else None
         event = layer_service.get_event(event_id, user=user)
@@ -68,7 +71,14 @@ class JoinEventView(APIView):
 
     throttle_classes = [PlayerWriteThrottle]
 
-    @extend_schema(request=None, responses={201: ParticipationSerializer})
+    @extend_schema(
+        request=None,
+        parameters=[EVENT_ID],
+        responses={
+            201: ParticipationSerializer,
+            **error_responses(UnknownEvent, LayerTooLow, EventFull, AlreadyJoined, EventNotOpen),
+        },
+    )
     def post(self, request: Request, event_id: str) -> Response:
         event = layer_service.get_event(event_id)
         participation = layer_service.join_event(user=request.user, event=event)  # type: ignore[arg-type]
@@ -82,7 +92,11 @@ class LeaveEventView(APIView):
 
     throttle_classes = [PlayerWriteThrottle]
 
-    @extend_schema(request=None, responses=EventSerializer)
+    @extend_schema(
+        request=None,
+        parameters=[EVENT_ID],
+        responses={200: EventSerializer, **error_responses(UnknownEvent, NotJoined, EventNotOpen)},
+    )
     def post(self, request: Request, event_id: str) -> Response:
         event = layer_service.get_event(event_id)
         layer_service.leave_event(user=request.user, event=event)  # type: ignore[arg-type]
@@ -90,6 +104,11 @@ class LeaveEventView(APIView):
         return Response(EventSerializer(event, context=reader_context(request)).data)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[EVENT_ID], responses={200: ParticipantSerializer(many=True), **error_responses(UnknownEvent)}
+    )
+)
 class EventParticipantsView(generics.ListAPIView[EventParticipation]):
     """Who joined an event, first come first listed (staff only; unpublished events too)."""
 

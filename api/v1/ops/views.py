@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.outage import retry_after
+from api.v1.ops.serializers import HEALTH, HealthSerializer
 from core.utils.redis import redis_status
 
 
@@ -19,7 +20,7 @@ class HealthView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
 
-    @extend_schema(responses={200: dict, 503: dict})
+    @extend_schema(responses={200: HealthSerializer, 503: HealthSerializer})
     def get(self, request: Request) -> Response:
         try:
             with connection.cursor() as cursor:
@@ -30,7 +31,9 @@ class HealthView(APIView):
         redis = redis_status()
         overall = "ok" if database == "ok" and redis != "degraded" else ("degraded" if database == "ok" else "error")
         return Response(
-            {"status": overall, "database": database, "redis": redis, "database_vendor": connection.vendor},
+            HEALTH.to_representation(
+                {"status": overall, "database": database, "redis": redis, "database_vendor": connection.vendor}
+            ),
             status=200 if database == "ok" else 503,
             headers=None if database == "ok" else {"Retry-After": str(retry_after())},
         )

@@ -4,28 +4,32 @@ from typing import Any
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, serializers
+from rest_framework import generics
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
+from api.fields import SEASON_ID_PATTERN
 from api.pagination import StandardPagePagination
+from api.schema import error_responses
+from api.v1.seasons.serializers import (
+    ALL_TIME_LEADERBOARD,
+    LEADERBOARD,
+    AllTimeLeaderboardSerializer,
+    LeaderboardSerializer,
+    SeasonSerializer,
+)
 from core.constants.leagues import LEAGUES
 from core.exceptions import InvalidPage, InvalidSeasonId, UnknownLeague, UnknownSeason
 from core.selectors.all_time import all_time_board
-from core.selectors.leaderboard import Board, Row, leaderboard
+from core.selectors.leaderboard import Board, leaderboard
 from core.utils.dates import SEASON_ID_RE, month_bounds, season_id_for, utc_now
 from seasons.models import Season
 
 MAX_PAGE_SIZE = 100
-
-
-class SeasonSerializer(serializers.ModelSerializer[Season]):
-    class Meta:
-        model = Season
-        fields = ["id", "starts_at", "ends_at", "status", "closed_at"]
+POSITIVE_INT = {"type": "integer", "minimum": 1, "maximum": 999_999_999}  # what _positive_int accepts
 
 
 class SeasonListView(generics.ListAPIView[Season]):
@@ -54,34 +58,25 @@ def _positive_int(value: str | None, default: int, maximum: int | None = None) -
     return min(number, maximum) if maximum else number
 
 
-def _row(row: Row) -> dict[str, Any]:
-    return {
-        "rank": row.rank,
-        "user": {
-            "id": row.user_id,
-            "username": row.username,
-            "display_name": row.display_name,
-            "avatar_url": row.avatar_url,
-        },
-        "xp": row.xp,
-        "level": row.level,
-        "layer": row.layer,
-        "league": row.league,
-    }
-
-
 class LeaderboardView(APIView):
     permission_classes = [AllowAny]
     mode = "reality"
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("season", str, description="YYYY-MM; the current season when omitted"),
+            OpenApiParameter(
+                "season", str, pattern=SEASON_ID_PATTERN, description="YYYY-MM; the current season when omitted"
+            ),
             OpenApiParameter("league", str, enum=list(LEAGUES)),
-            OpenApiParameter("page", int),
-            OpenApiParameter("page_size", int),
+            OpenApiParameter("page", POSITIVE_INT, description="From 1."),
+            OpenApiParameter(
+                "page_size", POSITIVE_INT, description=f"From 1; at most {MAX_PAGE_SIZE} rows are returned."
+            ),
         ],
-        responses={200: dict},
+        responses={
+            200: LeaderboardSerializer,
+            **error_responses(InvalidSeasonId, UnknownSeason, UnknownLeague, InvalidPage),
+        },
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
@@ -115,36 +110,39 @@ class LeaderboardView(APIView):
 
 
 def board_document(
-    request: Request, board: Board, *, page: int, page_size: int, season_status: str | None
+    request: Request,
+    board: Board,
+    *,
+    page: int,
+    page_size: int,
+    season_status: str | None,
+    shape: LeaderboardSerializer = LEADERBOARD,
 ) -> dict[str, Any]:
     """The leaderboard answer (seasonal and all-time boards share it)."""
     url = request.build_absolute_uri()
     me = None
     if board.me is not None:
-        me = {
-            "rank": board.me.rank,
-            "xp": board.me.xp,
-            "league": board.me.league,
-            "around": [_row(row) for row in board.around],
+        me = {"rank": board.me.rank, "xp": board.me.xp, "league": board.me.league, "around": board.around}
+    return shape.to_representation(  # type: ignore[no-any-return]
+        {
+            "season": board.season_id,
+            "season_status": season_status,
+            "mode": board.mode,
+            "league": board.league,
+            "page": page,
+            "page_size": page_size,
+            "results": board.rows,
+            "me": me,
+            "next": replace_query_param(url, "page", page + 1) if board.has_next else None,
+            "previous": (
+                None
+                if page == 1
+                else remove_query_param(url, "page")
+                if page == 2
+                else replace_query_param(url, "page", page - 1)
+            ),
         }
-    return {
-        "season": board.season_id,
-        "season_status": season_status,
-        "mode": board.mode,
-        "league": board.league,
-        "page": page,
-        "page_size": page_size,
-        "results": [_row(row) for row in board.rows],
-        "me": me,
-        "next": replace_query_param(url, "page", page + 1) if board.has_next else None,
-        "previous": (
-            None
-            if page == 1
-            else remove_query_param(url, "page")
-            if page == 2
-            else replace_query_param(url, "page", page - 1)
-        ),
-    }
+    )
 
 
 class RealityLeaderboardView(LeaderboardView):
@@ -162,8 +160,11 @@ class AllTimeLeaderboardView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
-        responses={200: dict},
+        parameters=[
+            OpenApiParameter("page", POSITIVE_INT, description="From 1."),
+            OpenApiParameter("page_size", POSITIVE_INT),
+        ],
+        responses={200: AllTimeLeaderboardSerializer, **error_responses(InvalidPage)},
     )
     def get(self, request: Request, mode: str) -> Response:
         params = request.query_params
@@ -171,4 +172,8 @@ class AllTimeLeaderboardView(APIView):
         page_size = _positive_int(params.get("page_size"), settings.LEADERBOARD_PAGE_SIZE, MAX_PAGE_SIZE)
         me_id = request.user.pk if request.user.is_authenticated else None
         board = all_time_board(mode=mode, offset=(page - 1) * page_size, limit=page_size, me_id=me_id)
-        return Response(board_document(request, board, page=page, page_size=page_size, season_status=None))
+        return Response(
+            board_document(
+                request, board, page=page, page_size=page_size, season_status=None, shape=ALL_TIME_LEADERBOARD
+            )
+        )

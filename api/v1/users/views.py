@@ -11,9 +11,25 @@ from rest_framework.views import APIView
 
 from api.fields import NoUnknownFieldsMixin, StrictCharField
 from api.permissions import IsScopedKey
+from api.schema import error_responses
 from api.throttling import PlayerWriteThrottle, ServiceKeyReadThrottle
+from api.v1.users.serializers import (
+    OwnProfileSerializer,
+    PastSeasonsSerializer,
+    PersonalDataSerializer,
+    ProfileSerializer,
+    render_own_profile,
+    render_profile,
+)
 from core.constants.modes import MODES
-from core.exceptions import InvalidFilter, UnknownDiscordUser
+from core.exceptions import (
+    ConfirmationInvalid,
+    ConfirmationRequired,
+    InvalidDiscordId,
+    InvalidDisplayName,
+    InvalidFilter,
+    UnknownDiscordUser,
+)
 from core.selectors.account import past_seasons, personal_data
 from core.selectors.profile import profile_summary
 from core.selectors.strava import strava_status
@@ -42,37 +58,42 @@ class ProfileView(APIView):
     def get_throttles(self):  # type: ignore[no-untyped-def]
         return super().get_throttles() if self.request.method == "PATCH" else []
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: OwnProfileSerializer})
     def get(self, request: Request) -> Response:
-        return Response(own_profile(request.user))  # type: ignore[arg-type]
+        return Response(render_own_profile(own_profile(request.user)))  # type: ignore[arg-type]
 
-    @extend_schema(request=ProfileUpdateSerializer, responses={200: dict})
+    @extend_schema(
+        request=ProfileUpdateSerializer, responses={200: OwnProfileSerializer, **error_responses(InvalidDisplayName)}
+    )
     def patch(self, request: Request) -> Response:
         """Change what the player may change: the display name (null: back to the Discord name)."""
         data = ProfileUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if "display_name" in data.validated_data:
             set_display_name(user=request.user, display_name=data.validated_data["display_name"])  # type: ignore[arg-type]
-        return Response(own_profile(request.user))  # type: ignore[arg-type]
+        return Response(render_own_profile(own_profile(request.user)))  # type: ignore[arg-type]
 
 
 class UserSeasonsView(APIView):
     """The player's closed seasons per mode: final rank, XP, league before and after, movement."""
 
-    @extend_schema(parameters=[OpenApiParameter("mode", str, enum=list(MODES))], responses={200: dict})
+    @extend_schema(
+        parameters=[OpenApiParameter("mode", str, enum=list(MODES))],
+        responses={200: PastSeasonsSerializer, **error_responses(InvalidFilter)},
+    )
     def get(self, request: Request) -> Response:
         mode = request.query_params.get("mode")
         if mode is not None and mode not in MODES:
             raise InvalidFilter(field="mode")
-        return Response({"results": past_seasons(request.user, mode=mode)})  # type: ignore[arg-type]
+        return Response(PastSeasonsSerializer({"results": past_seasons(request.user, mode=mode)}).data)  # type: ignore[arg-type]
 
 
 class ExportView(APIView):
     """Every personal datum held about the player, as one JSON document (a download)."""
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: PersonalDataSerializer})
     def get(self, request: Request) -> Response:
-        response = Response(personal_data(request.user))  # type: ignore[arg-type]
+        response = Response(PersonalDataSerializer(personal_data(request.user)).data)  # type: ignore[arg-type]
         response["Content-Disposition"] = f'attachment; filename="igoultra-export-{request.user.pk}.json"'
         return response
 
@@ -83,7 +104,10 @@ class AccountView(APIView):
 
     throttle_classes = [PlayerWriteThrottle]
 
-    @extend_schema(request=AccountErasureSerializer, responses={204: None})
+    @extend_schema(
+        request=AccountErasureSerializer,
+        responses={204: None, **error_responses(ConfirmationRequired, ConfirmationInvalid)},
+    )
     def delete(self, request: Request) -> Response:
         data = AccountErasureSerializer(data=request.data or {})
         data.is_valid(raise_exception=True)
@@ -101,9 +125,14 @@ class DiscordProfileView(APIView):
     required_scope = "profile:read"
     throttle_classes = [ServiceKeyReadThrottle]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("discord_id", {"type": "string", "pattern": "^[0-9]{17,20}$"}, OpenApiParameter.PATH)
+        ],
+        responses={200: ProfileSerializer, **error_responses(InvalidDiscordId, UnknownDiscordUser)},
+    )
     def get(self, request: Request, discord_id: str) -> Response:
         user = find_discord_user(discord_id=discord_id)
         if user is None:
             raise UnknownDiscordUser(discord_id=discord_id)
-        return Response(profile_summary(user))
+        return Response(render_profile(profile_summary(user)))

@@ -4,7 +4,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from api.fields import JSONNumberDecimalField, NoUnknownFieldsMixin, StrictSlugField
+from api.fields import ExactDecimalField, NoUnknownFieldsMixin, StrictSlugField
+from api.v1.users.serializers import LAYER_CODES, ProfileSerializer
 from core.constants.modes import MODE_CHOICES
 from xp.models import ActivityType, XPEntry
 
@@ -18,18 +19,30 @@ class ActivitySerializer(serializers.ModelSerializer[ActivityType]):
 class AddXPInputSerializer(NoUnknownFieldsMixin, serializers.Serializer[Any]):
     # Identifiers are validated as sent: "steps " or "steps\n" is not "steps" (no trimming).
     activity = StrictSlugField(max_length=50, trim_whitespace=False)
-    units = JSONNumberDecimalField(max_digits=12, decimal_places=2)
+    units = ExactDecimalField(max_digits=12, decimal_places=2)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     mode = serializers.ChoiceField(choices=MODE_CHOICES, required=False)
     discord_id = serializers.CharField(max_length=32, required=False, trim_whitespace=False)
 
 
-_UNITS = serializers.DecimalField(max_digits=12, decimal_places=2)
+class EntrySerializer(serializers.Serializer[Any]):
+    """An entry in the xp/add answer (rendered from the XPEntry, activity loaded)."""
+
+    id = serializers.IntegerField()
+    activity = serializers.CharField(source="activity.key")
+    mode = serializers.ChoiceField(choices=MODE_CHOICES)
+    units = ExactDecimalField(max_digits=12, decimal_places=2)
+    xp = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+
+_UNITS = ExactDecimalField(max_digits=12, decimal_places=2)
 _TIME = serializers.DateTimeField()
 
 
 def entry_data(entry: XPEntry) -> dict[str, Any]:
-    """What EntrySerializer renders, without building a ModelSerializer on the hot path."""
+    """What EntrySerializer renders (tests/xp/test_entry_data.py), without a serializer on the
+    hot path."""
     return {
         "id": entry.pk,
         "activity": entry.activity.key,
@@ -40,14 +53,44 @@ def entry_data(entry: XPEntry) -> dict[str, Any]:
     }
 
 
-class EntrySerializer(serializers.ModelSerializer[XPEntry]):
-    """The schema of an entry in the xp/add answer (rendered by ``entry_data``)."""
+# "from" is a Python keyword: these two are declared through type().
+LevelUpSerializer = type(
+    "LevelUpSerializer",
+    (serializers.Serializer,),
+    {
+        "__doc__": "The level before and after this entry.",
+        "from": serializers.IntegerField(min_value=1),
+        "to": serializers.IntegerField(min_value=1),
+    },
+)
+LayerUpSerializer = type(
+    "LayerUpSerializer",
+    (serializers.Serializer,),
+    {
+        "__doc__": "The layer (code) before and after this entry, in the entry's mode.",
+        "mode": serializers.ChoiceField(choices=MODE_CHOICES),
+        "from": serializers.ChoiceField(choices=LAYER_CODES),
+        "to": serializers.ChoiceField(choices=LAYER_CODES),
+    },
+)
 
-    activity = serializers.CharField(source="activity.key")
 
-    class Meta:
-        model = XPEntry
-        fields = ["id", "activity", "mode", "units", "xp", "created_at"]
+class AddXPResponseSerializer(serializers.Serializer[Any]):
+    """The answer of POST /xp/add/ (also the replay of a retried Idempotency-Key). The view
+    builds it as a dict on the hot path (api/v1/xp/views.py award_response); a test proves the
+    dict is exactly what this serializer renders, and that real answers validate."""
+
+    entry = EntrySerializer()
+    awarded_xp = serializers.IntegerField(help_text="XP this entry added (the entry's xp).")
+    profile = ProfileSerializer(help_text="The player's profile after this entry.")
+    level_up = LevelUpSerializer(allow_null=True, help_text="null unless this entry raised the level.")
+    layer_up = LayerUpSerializer(allow_null=True, help_text="null unless this entry raised the layer.")
+    duplicate = serializers.BooleanField(
+        help_text="true when this answers a retried Idempotency-Key (nothing was added again)."
+    )
+
+
+ADD_XP_RESPONSE = AddXPResponseSerializer()
 
 
 class HistoryEntrySerializer(serializers.ModelSerializer[XPEntry]):

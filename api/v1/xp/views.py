@@ -4,8 +4,8 @@ import re
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import generics, serializers, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,20 +14,30 @@ from rest_framework.views import APIView
 from api.authentication import is_app_token, is_service_key
 from api.pagination import HistoryCursorPagination, StandardPagePagination
 from api.permissions import IsPlayerOrScopedKey
+from api.schema import error_responses
 from api.throttling import PlayerWriteThrottle, ServiceKeyWriteThrottle
 from api.v1.xp.serializers import (
     ActivitySerializer,
     AddXPInputSerializer,
-    EntrySerializer,
+    AddXPResponseSerializer,
     HistoryEntrySerializer,
     entry_data,
 )
 from core.constants.modes import MODES
 from core.exceptions import (
+    AccountDisabled,
+    DailyCapExceeded,
     DiscordIdNotAllowed,
     DiscordIdRequired,
+    IdempotencyKeyReused,
+    InactiveActivity,
+    InvalidDiscordId,
     InvalidFilter,
     InvalidIdempotencyKey,
+    ModeMismatch,
+    UnitsNotPositive,
+    UnitsOverEntryMaximum,
+    UnknownActivity,
 )
 from core.selectors.profile import profile_summary
 from core.services.xp import Award, award_xp
@@ -47,15 +57,17 @@ def idempotency_key_from(request: Request) -> str | None:
 
 
 def award_response(award: Award, user: Any) -> dict[str, Any]:
+    """AddXPResponseSerializer's document, built directly (xp/add is the hot path)."""
     entry = award.entry
+    level_up, layer_up = award.level_up, award.layer_up
     return {
         "entry": entry_data(entry),
         "awarded_xp": entry.xp,
         "profile": profile_summary(user, totals=award.profile, season_id=entry.season_id, season_xp=award.season_xp),
-        "level_up": {"from": award.level_up.from_level, "to": award.level_up.to_level} if award.level_up else None,
+        "level_up": {"from": level_up.from_level, "to": level_up.to_level} if level_up else None,
         "layer_up": (
-            {"mode": award.layer_up.mode, "from": award.layer_up.from_layer.code, "to": award.layer_up.to_layer.code}
-            if award.layer_up
+            {"mode": layer_up.mode, "from": layer_up.from_layer.code, "to": layer_up.to_layer.code}
+            if layer_up
             else None
         ),
         "duplicate": award.duplicate,
@@ -78,16 +90,33 @@ class AddXPView(APIView):
 
     @extend_schema(
         request=AddXPInputSerializer,
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
-        responses={
-            201: inline_serializer(
-                "AddXPResponse",
-                {
-                    "entry": EntrySerializer(),
-                    "awarded_xp": serializers.IntegerField(),
-                    "duplicate": serializers.BooleanField(),
-                },
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                pattern=r"^[!-~]{1,255}$",
+                description="Makes a retry safe: the same key again answers the first entry with "
+                "duplicate=true and adds nothing (1-255 printable ASCII characters, no spaces).",
             )
+        ],
+        responses={
+            201: AddXPResponseSerializer,
+            **error_responses(
+                UnknownActivity,
+                InactiveActivity,
+                ModeMismatch,
+                UnitsNotPositive,
+                UnitsOverEntryMaximum,
+                DailyCapExceeded,
+                IdempotencyKeyReused,
+                InvalidIdempotencyKey,
+                InvalidDiscordId,
+                DiscordIdRequired,
+                DiscordIdNotAllowed,
+                AccountDisabled,
+            ),
         },
     )
     def post(self, request: Request) -> Response:
@@ -127,8 +156,9 @@ class HistoryView(generics.ListAPIView[XPEntry]):
     @extend_schema(
         parameters=[
             OpenApiParameter("mode", str, enum=list(MODES)),
-            OpenApiParameter("activity", str),
-        ]
+            OpenApiParameter("activity", str, pattern=SLUG_RE.pattern),
+        ],
+        responses={200: HistoryEntrySerializer(many=True), **error_responses(InvalidFilter)},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)

@@ -1,0 +1,22 @@
+"""The health document."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+HEALTH_STATUSES = ["ok", "degraded", "error"]
+
+
+class HealthSerializer(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(
+        choices=HEALTH_STATUSES,
+        help_text="ok; degraded (the database answers, Redis does not); error (the database does not).",
+    )
+    database = serializers.ChoiceField(choices=["ok", "error"])
+    redis = serializers.ChoiceField(
+        choices=["ok", "not_configured", "degraded"], help_text="degraded: configured but unreachable."
+    )
+    database_vendor = serializers.CharField(help_text="Always postgresql.")
+
+
+HEALTH = HealthSerializer()

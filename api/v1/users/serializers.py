@@ -1,0 +1,197 @@
+"""The profile document (built by core.selectors.profile.profile_summary) and its schema.
+
+Views render profiles through ``ProfileSerializer``, so the schema and the answers come from the
+same declaration (tests/api/test_schema_exact.py validates real answers against the schema)."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from api.fields import SEASON_ID_PATTERN
+from core.constants.layers import BY_CODE
+from core.constants.leagues import LEAGUES
+
+LAYER_CODES = sorted(BY_CODE)
+
+
+class XPTotalsSerializer(serializers.Serializer[Any]):
+    total = serializers.IntegerField(help_text="Lifetime XP, both modes.")
+    reality = serializers.IntegerField(help_text="Lifetime reality XP.")
+    cyber = serializers.IntegerField(help_text="Lifetime cyber XP.")
+
+
+class LevelSerializer(serializers.Serializer[Any]):
+    current = serializers.IntegerField(min_value=1, help_text="The current level (1 to 10,000).")
+    xp_into_level = serializers.IntegerField(min_value=0, help_text="XP earned since the current level began.")
+    xp_for_next_level = serializers.IntegerField(
+        min_value=1,
+        allow_null=True,
+        help_text="The XP still needed to reach the next level (not the size of the level); null at the level cap.",
+    )
+    progress = serializers.FloatField(
+        min_value=0, max_value=1, help_text="Share of the current level done, 0 to 1 (4 decimal places)."
+    )
+
+
+class LayerSummarySerializer(serializers.Serializer[Any]):
+    code = serializers.ChoiceField(choices=LAYER_CODES)
+    name = serializers.CharField()
+    order = serializers.IntegerField(min_value=0, help_text="Position on the mode's ladder, from 0.")
+    next_code = serializers.ChoiceField(choices=LAYER_CODES, allow_null=True, help_text="null on the top layer.")
+    xp_to_next = serializers.IntegerField(
+        min_value=0, allow_null=True, help_text="Mode XP still needed for the next layer; null on the top layer."
+    )
+
+
+class LayersByModeSerializer(serializers.Serializer[Any]):
+    reality = LayerSummarySerializer()
+    cyber = LayerSummarySerializer()
+
+
+class LeaguesByModeSerializer(serializers.Serializer[Any]):
+    reality = serializers.ChoiceField(choices=list(LEAGUES))
+    cyber = serializers.ChoiceField(choices=list(LEAGUES))
+
+
+class SeasonStandingSerializer(serializers.Serializer[Any]):
+    xp = serializers.IntegerField(help_text="XP in this season and mode.")
+    rank = serializers.IntegerField(min_value=1, allow_null=True, help_text="null without XP this season.")
+
+
+class ProfileSeasonSerializer(serializers.Serializer[Any]):
+    id = serializers.RegexField(SEASON_ID_PATTERN, help_text="The current season, YYYY-MM (UTC month).")
+    reality = SeasonStandingSerializer()
+    cyber = SeasonStandingSerializer()
+
+
+class ProfileSerializer(serializers.Serializer[Any]):
+    """A player's XP, level, layers, leagues and this season's standing."""
+
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    display_name = serializers.CharField()
+    avatar_url = serializers.CharField(allow_null=True)
+    discord_id = serializers.CharField(allow_null=True)
+    xp = XPTotalsSerializer()
+    level = LevelSerializer()
+    layers = LayersByModeSerializer()
+    leagues = LeaguesByModeSerializer()
+    season = ProfileSeasonSerializer()
+
+
+def render_profile(summary: dict[str, Any]) -> dict[str, Any]:
+    return PROFILE.to_representation(summary)  # type: ignore[no-any-return]
+
+
+# One bound instance: rendering a dict does not need a fresh serializer (and its deep-copied
+# fields) per request; to_representation keeps no per-call state.
+PROFILE = ProfileSerializer()
+
+
+class StravaLinkSerializer(serializers.Serializer[Any]):
+    connected = serializers.BooleanField()
+    athlete_id = serializers.IntegerField(allow_null=True)
+
+
+class IntegrationsSerializer(serializers.Serializer[Any]):
+    strava = StravaLinkSerializer(help_text="Whether a Strava athlete is linked (docs/strava.md).")
+
+
+class OwnProfileSerializer(ProfileSerializer):
+    """The signed-in player's own profile: the profile plus their linked services."""
+
+    integrations = IntegrationsSerializer()
+
+
+OWN_PROFILE = OwnProfileSerializer()
+
+
+def render_own_profile(summary: dict[str, Any]) -> dict[str, Any]:
+    return OWN_PROFILE.to_representation(summary)  # type: ignore[no-any-return]
+
+
+class PastSeasonSerializer(serializers.Serializer[Any]):
+    season = serializers.RegexField(SEASON_ID_PATTERN)
+    mode = serializers.ChoiceField(choices=["reality", "cyber"])
+    rank = serializers.IntegerField(allow_null=True, help_text="Final rank on the league board; null without XP.")
+    xp = serializers.IntegerField()
+    league = serializers.ChoiceField(choices=list(LEAGUES), help_text="The league played in that season.")
+    new_league = serializers.ChoiceField(choices=list(LEAGUES), help_text="The league after the season closed.")
+    movement = serializers.ChoiceField(choices=["up", "down", "stay"])
+    closed_at = serializers.DateTimeField(allow_null=True)
+
+
+class PastSeasonsSerializer(serializers.Serializer[Any]):
+    results = PastSeasonSerializer(many=True, help_text="Closed seasons, newest first.")
+
+
+class ExportAccountSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    display_name = serializers.CharField(allow_blank=True)
+    avatar_url = serializers.CharField(allow_null=True)
+    email = serializers.CharField(allow_null=True)
+    discord_id = serializers.CharField(allow_null=True)
+    date_joined = serializers.DateTimeField()
+    last_login = serializers.DateTimeField(allow_null=True)
+
+
+class ExportLinkedAccountSerializer(serializers.Serializer[Any]):
+    provider = serializers.CharField()
+    uid = serializers.CharField()
+    date_joined = serializers.DateTimeField()
+    last_login = serializers.DateTimeField(allow_null=True)
+
+
+class ExportEntrySerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    activity__key = serializers.CharField()
+    mode = serializers.CharField()
+    units = serializers.DecimalField(max_digits=12, decimal_places=2)
+    xp = serializers.IntegerField()
+    note = serializers.CharField(allow_blank=True)
+    idempotency_key = serializers.CharField(allow_null=True)
+    corrects_id = serializers.IntegerField(allow_null=True)
+    reason = serializers.CharField(allow_blank=True)
+    season_id = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+        # "source" names the ledger column; as a class attribute it would shadow Field.source.
+        return {**super().get_fields(), "source": serializers.CharField(help_text="web, mobile, bot, discord, ...")}
+
+
+class ExportScoreSerializer(serializers.Serializer[Any]):
+    season_id = serializers.CharField()
+    mode = serializers.CharField()
+    xp = serializers.IntegerField()
+    league = serializers.CharField()
+
+
+class ExportLayerChangeSerializer(serializers.Serializer[Any]):
+    mode = serializers.CharField()
+    from_layer = serializers.IntegerField()
+    to_layer = serializers.IntegerField()
+    reason = serializers.CharField()
+    entry_id = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class ExportParticipationSerializer(serializers.Serializer[Any]):
+    event_id = serializers.IntegerField()
+    event__name = serializers.CharField()
+    joined_at = serializers.DateTimeField()
+
+
+class PersonalDataSerializer(serializers.Serializer[Any]):
+    """Every personal datum the backend holds about the player (GDPR Art. 15 and 20)."""
+
+    account = ExportAccountSerializer()
+    profile = ProfileSerializer()
+    linked_accounts = ExportLinkedAccountSerializer(many=True)
+    strava = serializers.JSONField(help_text="The Strava link and every imported activity (docs/strava.md).")
+    xp_entries = ExportEntrySerializer(many=True)
+    season_scores = ExportScoreSerializer(many=True)
+    season_results = PastSeasonSerializer(many=True)
+    layer_changes = ExportLayerChangeSerializer(many=True)
+    event_participations = ExportParticipationSerializer(many=True)

@@ -1,0 +1,33 @@
+// Writes openapi.json: from a running server when IGOULTRA_API_URL is set (e.g.
+// http://127.0.0.1:8000), otherwise by asking the backend checkout this folder lives in
+// (`python manage.py spectacular`, the same document /api/v1/schema/ serves).
+import { execFileSync } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const out = resolve(here, "..", "openapi.json");
+const base = process.env.IGOULTRA_API_URL;
+
+if (base) {
+  const response = await fetch(new URL("/api/v1/schema/?format=json", base), {
+    headers: { Accept: "application/vnd.oai.openapi+json" },
+  });
+  if (!response.ok) {
+    console.error(`GET /api/v1/schema/ answered ${response.status}`);
+    process.exit(1);
+  }
+  writeFileSync(out, JSON.stringify(await response.json(), null, 2) + "\n");
+} else {
+  const backend = resolve(here, "..", "..", "..");
+  const venvPython = join(backend, ".venv", "bin", "python");
+  const python = process.env.PYTHON ?? (existsSync(venvPython) ? venvPython : "python3");
+  execFileSync(python, ["manage.py", "spectacular", "--format", "openapi-json", "--file", out], {
+    cwd: backend,
+    stdio: "inherit",
+    // The document production serves (DEBUG adds the browsable API's text/html answers).
+    env: { ...process.env, DJANGO_DEBUG: "False" },
+  });
+}
+console.log(`wrote ${out}`);
