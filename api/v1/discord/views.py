@@ -17,16 +17,25 @@ from django.conf import settings
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.schema import error_responses
+from api.v1.discord.serializers import InteractionResponseSerializer, InteractionSerializer
 from community import discord_api, interactions, linked_roles
 from community.signature import verify
 from core.clients.discord import avatar_url
-from core.exceptions import AccountDisabled, DomainError, InvalidInteraction
+from core.exceptions import (
+    AccountDisabled,
+    DomainError,
+    InteractionSignatureInvalid,
+    InteractionsNotConfigured,
+    InvalidInteraction,
+    LinkedRolesNotConfigured,
+)
 from core.services.user_service import DiscordIdentity, sign_in_discord, validate_discord_id
 
 logger = logging.getLogger(__name__)
@@ -47,7 +56,13 @@ class InteractionsView(APIView):
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
 
-    @extend_schema(request=dict, responses={200: dict, 400: dict, 401: dict})
+    @extend_schema(
+        request=InteractionSerializer,
+        responses={
+            200: InteractionResponseSerializer,
+            **error_responses(InvalidInteraction, InteractionSignatureInvalid, InteractionsNotConfigured),
+        },
+    )
     def post(self, request: Request) -> Response:
         body = request._request.body  # the raw bytes Discord signed
         verify(
@@ -80,7 +95,12 @@ class LinkedRolesView(APIView):
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={302: None, 404: dict})
+    @extend_schema(
+        responses={
+            302: OpenApiResponse(description="To Discord's authorize page (scopes role_connections.write identify)."),
+            **error_responses(LinkedRolesNotConfigured),
+        }
+    )
     def get(self, request: Request) -> HttpResponseRedirect:
         linked_roles.ensure_configured()
         state = secrets.token_urlsafe(32)
@@ -106,7 +126,19 @@ class LinkedRolesCallbackView(APIView):
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={302: None})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("state", str, description="The state the flow started with."),
+            OpenApiParameter("code", str, description="Discord's authorization code."),
+            OpenApiParameter("error", str, description="Set by Discord when the player refused."),
+        ],
+        responses={
+            302: OpenApiResponse(
+                description="To the frontend: ?discord_linked_roles=connected, or "
+                "?discord_linked_roles_error=<code> (invalid_state, access_denied, discord_code_invalid, ...)."
+            )
+        },
+    )
     def get(self, request: Request) -> HttpResponseRedirect:
         pending = request.session.pop(PENDING_KEY, None)  # a state works once
         state = request.query_params.get("state", "")
