@@ -21,7 +21,16 @@ pytestmark = pytest.mark.django_db
 
 # Codes no API operation answers with: admin corrections, and the browser callback's redirects
 # (which carry their code in ?auth_error=).
-NOT_API_CODES = {"already_corrected", "not_correctable", "reason_required", "domain_error"}
+# Raised where no HTTP answer carries them: admin corrections, and refusals the Discord app turns
+# into an ephemeral message inside a 200 interaction response.
+NOT_API_CODES = {
+    "already_corrected",
+    "not_correctable",
+    "reason_required",
+    "domain_error",
+    "discord_refused",
+    "strava_not_held",  # the admin review queue
+}
 
 
 @pytest.fixture

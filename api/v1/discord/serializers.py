@@ -1,5 +1,5 @@
-"""Shapes of the Discord endpoints for the OpenAPI schema (documentation only: the body is read
-raw, because the signature covers its exact bytes)."""
+"""The shapes of the Discord interactions endpoint as Discord defines them (documented here so the
+schema is exact; the view reads the raw signed body itself)."""
 
 from typing import Any
 
@@ -7,38 +7,32 @@ from rest_framework import serializers
 
 
 class InteractionSerializer(serializers.Serializer[Any]):
-    """An interaction as Discord sends it (the fields the backend reads)."""
+    """An interaction as Discord POSTs it (https://discord.com/developers/docs/interactions)."""
 
-    id = serializers.CharField(help_text="The interaction id (``/log`` is idempotent on it).")
-    application_id = serializers.CharField()
-    type = serializers.IntegerField(help_text="1 PING, 2 command, 3 button, 4 autocomplete.")
-    token = serializers.CharField(help_text="For the follow-up of a deferred answer.")
+    id = serializers.CharField(help_text="The interaction's snowflake (the /log idempotency key).")
+    application_id = serializers.CharField(required=False)
+    type = serializers.ChoiceField(choices=[1, 2, 3, 4], help_text="1 PING, 2 command, 3 component, 4 autocomplete.")
+    token = serializers.CharField(required=False, help_text="For follow-up messages (15 minutes).")
+    member = serializers.JSONField(required=False, help_text="The invoking member in a server.")
+    user = serializers.JSONField(required=False, help_text="The invoking user in a DM.")
     guild_id = serializers.CharField(required=False)
-    member = serializers.JSONField(required=False, help_text="In a server: member.user is the sender.")
-    user = serializers.JSONField(required=False, help_text="In a DM: the sender.")
-    locale = serializers.CharField(required=False, help_text="The sender's language (refusals in German for de).")
 
-    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
-        # ``data`` as a declared attribute would hide Serializer.data.
+    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+        # "data" as a class attribute would shadow Serializer.data.
         return {
             **super().get_fields(),
-            "data": serializers.JSONField(
-                required=False, help_text="The command and its options, or the button's custom_id."
-            ),
+            "data": serializers.JSONField(required=False, help_text="The command, its options, or a custom_id."),
         }
 
 
 class InteractionResponseSerializer(serializers.Serializer[Any]):
-    """The interaction response: 1 PONG, 4 message, 5 / 6 deferred, 7 message update, 8 choices."""
+    """Discord's interaction response: 1 PONG, 4 message (embeds), 5 deferred, 6 deferred update, 7 update message
+    (pagination buttons), 8 autocomplete choices."""
 
-    type = serializers.IntegerField()
+    type = serializers.ChoiceField(choices=[1, 4, 5, 6, 7, 8])
 
-    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
-        # ``data`` as a declared attribute would hide Serializer.data.
+    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
         return {
             **super().get_fields(),
-            "data": serializers.JSONField(
-                required=False,
-                help_text="Embeds and buttons (flags 64: only the sender sees it), or autocomplete choices.",
-            ),
+            "data": serializers.JSONField(required=False, help_text="Embeds, components and flags (64: ephemeral)."),
         }

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -24,15 +24,26 @@ from rest_framework.views import APIView
 
 from api.authentication import SessionAuthentication
 from api.pagination import HistoryCursorPagination
+from api.schema import error_responses
 from api.v1.auth.views import safe_next
 from api.v1.integrations.serializers import StravaActivitySerializer, StravaEventSerializer, StravaStatusSerializer
 from core.exceptions import (
     DomainError,
+    InvalidNext,
     StravaAccessDenied,
+    StravaAthleteTaken,
+    StravaAuthorizationRevoked,
+    StravaBackfillUsed,
+    StravaBadGateway,
     StravaChallengeMissing,
     StravaCodeInvalid,
     StravaInvalidState,
+    StravaNotConfigured,
+    StravaNotConnected,
+    StravaObjectNotFound,
+    StravaRateLimited,
     StravaScopeMissing,
+    StravaUnavailable,
     StravaUnknownSubscription,
     StravaVerifyTokenInvalid,
 )
@@ -42,6 +53,22 @@ from integrations import client as strava
 from integrations.models import StravaActivity
 from integrations.tasks import defer_event
 from users.models import CustomUser
+
+# What the callback may answer with: the state and consent checks, and whatever Strava's token
+# exchange raises (integrations/client.py).
+CALLBACK_ERRORS = (
+    StravaInvalidState,
+    StravaAccessDenied,
+    StravaScopeMissing,
+    StravaCodeInvalid,
+    StravaAthleteTaken,
+    StravaNotConfigured,
+    StravaUnavailable,
+    StravaBadGateway,
+    StravaRateLimited,
+    StravaAuthorizationRevoked,
+    StravaObjectNotFound,
+)
 
 
 def callback_uri(request: HttpRequest) -> str:
@@ -53,7 +80,10 @@ class StravaConnectView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("next", str, description="Where the browser lands afterwards (allowed origins)")],
-        responses={302: None},
+        responses={
+            302: OpenApiResponse(description="To Strava's consent page."),
+            **error_responses(StravaNotConfigured, InvalidNext),
+        },
     )
     def get(self, request: Request) -> HttpResponseRedirect:
         next_param = request.query_params.get("next")
@@ -73,7 +103,13 @@ class StravaCallbackView(APIView):
     authentication_classes = [SessionAuthentication]
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: StravaStatusSerializer, 302: None})
+    @extend_schema(
+        responses={
+            200: StravaStatusSerializer,
+            302: OpenApiResponse(description="To ``next`` with ?strava=connected or ?strava_error=<code>."),
+            **error_responses(*CALLBACK_ERRORS),
+        }
+    )
     def get(self, request: Request) -> Any:
         pending = strava_service.read_state(request.query_params.get("state", ""))
         try:
@@ -121,7 +157,7 @@ class StravaConnectionView(APIView):
     def get(self, request: Request) -> Response:
         return Response(StravaStatusSerializer(strava_connection_detail(request.user)).data)  # type: ignore[arg-type]
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None, **error_responses(StravaNotConnected)})
     def delete(self, request: Request) -> Response:
         strava_service.disconnect(user=request.user)  # type: ignore[arg-type]
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -135,7 +171,8 @@ class StravaBackfillView(APIView):
         responses={
             202: inline_serializer(
                 "StravaBackfill", {"status": serializers.CharField(), "since": serializers.DateTimeField()}
-            )
+            ),
+            **error_responses(StravaNotConnected, StravaBackfillUsed),
         },
     )
     def post(self, request: Request) -> Response:
@@ -167,7 +204,10 @@ class StravaWebhookView(APIView):
             OpenApiParameter("hub.verify_token", str),
             OpenApiParameter("hub.challenge", str),
         ],
-        responses={200: inline_serializer("StravaChallenge", {"hub.challenge": serializers.CharField()})},
+        responses={
+            200: inline_serializer("StravaChallenge", {"hub.challenge": serializers.CharField()}),
+            **error_responses(StravaVerifyTokenInvalid, StravaChallengeMissing),
+        },
     )
     def get(self, request: Request) -> Response:
         expected = settings.STRAVA_VERIFY_TOKEN
@@ -188,7 +228,8 @@ class StravaWebhookView(APIView):
         responses={
             200: inline_serializer(
                 "StravaEventQueued", {"status": serializers.CharField(), "queued": serializers.CharField()}
-            )
+            ),
+            **error_responses(StravaUnknownSubscription),
         },
     )
     def post(self, request: Request) -> Response:

@@ -20,3 +20,14 @@ class HealthSerializer(serializers.Serializer[Any]):
 
 
 HEALTH = HealthSerializer()
+
+
+class ApiIndexSerializer(serializers.Serializer[Any]):
+    """Where to go from the API's root."""
+
+    name = serializers.CharField()
+    version = serializers.CharField()
+    docs = serializers.URLField(help_text="Swagger UI.")
+    schema = serializers.URLField(help_text="This OpenAPI document.")
+    health = serializers.URLField()
+    sign_in = serializers.URLField(help_text="Discord sign-in (docs/auth.md).")

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.outage import retry_after
-from api.v1.ops.serializers import HEALTH, HealthSerializer
+from api.v1.ops.serializers import HEALTH, ApiIndexSerializer, HealthSerializer
 from core.utils.redis import redis_status
 
 
@@ -45,7 +45,7 @@ class ApiRootView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: ApiIndexSerializer})
     def get(self, request: Request) -> Response:
         def url(name: str) -> str:
             return request.build_absolute_uri(reverse(name))

@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/api/v1/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Where to go from here: the docs, the schema, health and sign-in. */
+        get: operations["root_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/activities/": {
         parameters: {
             query?: never;
@@ -126,6 +143,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/discord/interactions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Discord POSTs every interaction here, signed with Ed25519 (X-Signature-Ed25519 over
+         *     X-Signature-Timestamp + body). 401 when the signature is missing or wrong; nothing else is
+         *     looked at before the signature checks out.
+         */
+        post: operations["discord_interactions_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/discord/linked-roles/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The Linked Roles verification URL: sends the browser to Discord's consent page. */
+        get: operations["discord_linked_roles_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/discord/linked-roles/callback/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Discord sends the browser back here; it lands on the frontend with
+         *     ``?discord_linked_roles=connected`` or ``?discord_linked_roles_error=<code>``.
+         */
+        get: operations["discord_linked_roles_callback_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/events/": {
         parameters: {
             query?: never;
@@ -227,6 +302,121 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/integrations/strava/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description GET: the player's Strava link. DELETE: disconnect (Strava told best effort, tokens forgotten). */
+        get: operations["integrations_strava_retrieve"];
+        put?: never;
+        post?: never;
+        /** @description GET: the player's Strava link. DELETE: disconnect (Strava told best effort, tokens forgotten). */
+        delete: operations["integrations_strava_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/strava/activities/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The player's imported Strava activities and what became of each, newest first. */
+        get: operations["integrations_strava_activities_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/strava/backfill/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Import the last 7 days once per connection (202; a second time: 409 strava_backfill_used). */
+        post: operations["integrations_strava_backfill_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/strava/callback/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Strava sends the browser back here. Answers the connection as JSON (200, or the error's
+         *     status and code: 409 strava_athlete_taken, 400 strava_invalid_state, ...), or, when the
+         *     connection was started with ``next``, redirects there with ``?strava=connected`` or
+         *     ``?strava_error=<code>``.
+         */
+        get: operations["integrations_strava_callback_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/strava/connect/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Start linking the signed-in player's Strava athlete: 302 to Strava's consent page. */
+        get: operations["integrations_strava_connect_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/strava/webhook/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Strava's push subscription: GET is its subscription check, POST one event. A POST only
+         *     queues the work (no call to Strava), so it answers well within Strava's 2 seconds.
+         */
+        get: operations["integrations_strava_webhook_retrieve"];
+        put?: never;
+        /**
+         * @description Strava's push subscription: GET is its subscription check, POST one event. A POST only
+         *     queues the work (no call to Strava), so it answers well within Strava's 2 seconds.
+         */
+        post: operations["integrations_strava_webhook_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/layers/": {
         parameters: {
             query?: never;
@@ -236,6 +426,46 @@ export interface paths {
         };
         /** @description Both ladders, reality then cyber, in order. */
         get: operations["layers_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/leaderboards/all-time/cyber/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Players ranked on lifetime XP in one mode (public; ``me`` when signed in). The seasonal
+         *     boards' shape, with ``season`` "all-time" and ``league`` null (leagues are per season).
+         */
+        get: operations["leaderboards_all_time_cyber_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/leaderboards/all-time/reality/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Players ranked on lifetime XP in one mode (public; ``me`` when signed in). The seasonal
+         *     boards' shape, with ``season`` "all-time" and ``league`` null (leagues are per season).
+         */
+        get: operations["leaderboards_all_time_reality_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -292,6 +522,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/user/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * @description Erase the player's account. First call: 409 confirmation_required with a
+         *     ``confirmation_token``; the same call with that token (within ten minutes) erases: 204.
+         */
+        delete: operations["user_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/user/export/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every personal datum held about the player, as one JSON document (a download). */
+        get: operations["user_export_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/user/profile/": {
         parameters: {
             query?: never;
@@ -300,6 +567,24 @@ export interface paths {
             cookie?: never;
         };
         get: operations["user_profile_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** @description Change what the player may change: the display name (null: back to the Discord name). */
+        patch: operations["user_profile_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/user/seasons/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The player's closed seasons per mode: final rank, XP, league before and after, movement. */
+        get: operations["user_seasons_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -415,6 +700,76 @@ export interface components {
             /** @description true when this answers a retried Idempotency-Key (nothing was added again). */
             duplicate: boolean;
         };
+        /**
+         * @description One page of an all-time board: players ranked on lifetime XP in the mode (no season,
+         *     no league filter: leagues are per season; ``league`` of a row is the player's current one).
+         */
+        AllTimeLeaderboard: {
+            season: components["schemas"]["SeasonEnum"];
+            /**
+             * @description Always null.
+             *
+             *     * `open` - Open
+             *     * `closed` - Closed
+             */
+            season_status: (components["schemas"]["SeasonStatusEnum"] | components["schemas"]["NullEnum"]) | null;
+            mode: components["schemas"]["ModeEnum"];
+            /**
+             * @description The ?league= filter, or null.
+             *
+             *     * `bronze` - bronze
+             *     * `silver` - silver
+             *     * `gold` - gold
+             *     * `platinum` - platinum
+             *     * `diamond` - diamond
+             *     * `ultra` - ultra
+             */
+            league: (components["schemas"]["LeagueEnum"] | components["schemas"]["NullEnum"]) | null;
+            page: number;
+            page_size: number;
+            results: components["schemas"]["BoardRow"][];
+            /** @description The signed-in player's standing; null when signed out or without XP on this board. */
+            me: components["schemas"]["BoardMe"] | null;
+            /**
+             * Format: uri
+             * @description The next page, or null on the last one.
+             */
+            next: string | null;
+            /**
+             * Format: uri
+             * @description The previous page, or null on the first one.
+             */
+            previous: string | null;
+        };
+        /** @description Where to go from the API's root. */
+        ApiIndex: {
+            name: string;
+            version: string;
+            /**
+             * Format: uri
+             * @description Swagger UI.
+             */
+            docs: string;
+            /**
+             * Format: uri
+             * @description This OpenAPI document.
+             */
+            schema: string;
+            /** Format: uri */
+            health: string;
+            /**
+             * Format: uri
+             * @description Discord sign-in (docs/auth.md).
+             */
+            sign_in: string;
+        };
+        /**
+         * @description * `create` - create
+         *     * `update` - update
+         *     * `delete` - delete
+         * @enum {string}
+         */
+        AspectTypeEnum: "create" | "update" | "delete";
         BoardMe: {
             rank: number;
             xp: number;
@@ -527,6 +882,67 @@ export interface components {
             readonly missing_xp: number | null;
             readonly joined: boolean | null;
         };
+        ExportAccount: {
+            id: number;
+            username: string;
+            display_name: string;
+            avatar_url: string | null;
+            email: string | null;
+            discord_id: string | null;
+            /** Format: date-time */
+            date_joined: string;
+            /** Format: date-time */
+            last_login: string | null;
+        };
+        ExportEntry: {
+            id: number;
+            activity__key: string;
+            mode: string;
+            /**
+             * Format: decimal
+             * @example 1.00
+             */
+            units: string;
+            xp: number;
+            note: string;
+            idempotency_key: string | null;
+            corrects_id: number | null;
+            reason: string;
+            season_id: string;
+            /** Format: date-time */
+            created_at: string;
+            /** @description web, mobile, bot, discord, ... */
+            source: string;
+        };
+        ExportLayerChange: {
+            mode: string;
+            from_layer: number;
+            to_layer: number;
+            reason: string;
+            entry_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        ExportLinkedAccount: {
+            provider: string;
+            uid: string;
+            /** Format: date-time */
+            date_joined: string;
+            /** Format: date-time */
+            last_login: string | null;
+        };
+        ExportParticipation: {
+            event_id: number;
+            event__name: string;
+            /** Format: date-time */
+            joined_at: string;
+        };
+        ExportScore: {
+            season_id: string;
+            mode: string;
+            xp: number;
+            league: string;
+        };
         /** @description One field that failed validation. */
         FieldError: {
             /** @description The field's name (dotted for nested fields); null for the body as a whole. */
@@ -584,6 +1000,60 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        Integrations: {
+            /** @description Whether a Strava athlete is linked (docs/strava.md). */
+            strava: components["schemas"]["StravaLink"];
+        };
+        /** @description An interaction as Discord POSTs it (https://discord.com/developers/docs/interactions). */
+        InteractionRequest: {
+            /** @description The interaction's snowflake (the /log idempotency key). */
+            id: string;
+            application_id?: string;
+            /**
+             * @description 1 PING, 2 command, 3 component, 4 autocomplete.
+             *
+             *     * `1` - 1
+             *     * `2` - 2
+             *     * `3` - 3
+             *     * `4` - 4
+             */
+            type: components["schemas"]["InteractionTypeEnum"];
+            /** @description For follow-up messages (15 minutes). */
+            token?: string;
+            /** @description The invoking member in a server. */
+            member?: unknown;
+            /** @description The invoking user in a DM. */
+            user?: unknown;
+            guild_id?: string;
+            /** @description The command, its options, or a custom_id. */
+            data?: unknown;
+        };
+        /**
+         * @description Discord's interaction response: 1 PONG, 4 message (embeds), 5 deferred, 7 update message
+         *     (pagination buttons), 8 autocomplete choices.
+         */
+        InteractionResponse: {
+            type: components["schemas"]["InteractionResponseTypeEnum"];
+            /** @description Embeds, components and flags (64: ephemeral). */
+            data?: unknown;
+        };
+        /**
+         * @description * `1` - 1
+         *     * `4` - 4
+         *     * `5` - 5
+         *     * `7` - 7
+         *     * `8` - 8
+         * @enum {integer}
+         */
+        InteractionResponseTypeEnum: 1 | 4 | 5 | 7 | 8;
+        /**
+         * @description * `1` - 1
+         *     * `2` - 2
+         *     * `3` - 3
+         *     * `4` - 4
+         * @enum {integer}
+         */
+        InteractionTypeEnum: 1 | 2 | 3 | 4;
         /**
          * @description * `event` - Event
          *     * `dungeon` - Dungeon
@@ -719,8 +1189,35 @@ export interface components {
          * @enum {string}
          */
         ModeEnum: "reality" | "cyber";
+        /**
+         * @description * `up` - up
+         *     * `down` - down
+         *     * `stay` - stay
+         * @enum {string}
+         */
+        MovementEnum: "up" | "down" | "stay";
         /** @enum {unknown} */
         NullEnum: null;
+        /**
+         * @description * `activity` - activity
+         *     * `athlete` - athlete
+         * @enum {string}
+         */
+        ObjectTypeEnum: "activity" | "athlete";
+        /** @description The signed-in player's own profile: the profile plus their linked services. */
+        OwnProfile: {
+            id: number;
+            username: string;
+            display_name: string;
+            avatar_url: string | null;
+            discord_id: string | null;
+            xp: components["schemas"]["XPTotals"];
+            level: components["schemas"]["Level"];
+            layers: components["schemas"]["LayersByMode"];
+            leagues: components["schemas"]["LeaguesByMode"];
+            season: components["schemas"]["ProfileSeason"];
+            integrations: components["schemas"]["Integrations"];
+        };
         PaginatedActivityList: {
             /** @example 123 */
             count: number;
@@ -809,6 +1306,19 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Season"][];
         };
+        PaginatedStravaActivityList: {
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cD00ODY%3D"
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?cursor=cj0xJnA9NDg3
+             */
+            previous?: string | null;
+            results: components["schemas"]["StravaActivity"][];
+        };
         Participant: {
             user_id: number;
             username: string;
@@ -823,6 +1333,65 @@ export interface components {
             /** Format: date-time */
             readonly joined_at: string;
             readonly event: components["schemas"]["Event"];
+        };
+        PastSeason: {
+            season: string;
+            mode: components["schemas"]["PastSeasonModeEnum"];
+            /** @description Final rank on the league board; null without XP. */
+            rank: number | null;
+            xp: number;
+            /**
+             * @description The league played in that season.
+             *
+             *     * `bronze` - bronze
+             *     * `silver` - silver
+             *     * `gold` - gold
+             *     * `platinum` - platinum
+             *     * `diamond` - diamond
+             *     * `ultra` - ultra
+             */
+            league: components["schemas"]["LeagueEnum"];
+            /**
+             * @description The league after the season closed.
+             *
+             *     * `bronze` - bronze
+             *     * `silver` - silver
+             *     * `gold` - gold
+             *     * `platinum` - platinum
+             *     * `diamond` - diamond
+             *     * `ultra` - ultra
+             */
+            new_league: components["schemas"]["LeagueEnum"];
+            movement: components["schemas"]["MovementEnum"];
+            /** Format: date-time */
+            closed_at: string | null;
+        };
+        /**
+         * @description * `reality` - reality
+         *     * `cyber` - cyber
+         * @enum {string}
+         */
+        PastSeasonModeEnum: "reality" | "cyber";
+        PastSeasons: {
+            /** @description Closed seasons, newest first. */
+            results: components["schemas"]["PastSeason"][];
+        };
+        /** @description Refuse fields the endpoint does not know (a client cannot set xp, level or rank). */
+        PatchedProfileUpdateRequest: {
+            display_name?: string | null;
+        };
+        /** @description Every personal datum the backend holds about the player (GDPR Art. 15 and 20). */
+        PersonalData: {
+            account: components["schemas"]["ExportAccount"];
+            profile: components["schemas"]["Profile"];
+            linked_accounts: components["schemas"]["ExportLinkedAccount"][];
+            /** @description The Strava link and every imported activity (docs/strava.md). */
+            strava: unknown;
+            xp_entries: components["schemas"]["ExportEntry"][];
+            season_scores: components["schemas"]["ExportScore"][];
+            season_results: components["schemas"]["PastSeason"][];
+            layer_changes: components["schemas"]["ExportLayerChange"][];
+            event_participations: components["schemas"]["ExportParticipation"][];
         };
         /** @description A player's XP, level, layers, leagues and this season's standing. */
         Profile: {
@@ -879,6 +1448,11 @@ export interface components {
             /** Format: date-time */
             closed_at?: string | null;
         };
+        /**
+         * @description * `all-time` - all-time
+         * @enum {string}
+         */
+        SeasonEnum: "all-time";
         SeasonStanding: {
             /** @description XP in this season and mode. */
             xp: number;
@@ -924,9 +1498,93 @@ export interface components {
          *     * `bot` - bot
          *     * `admin` - admin
          *     * `import` - import
+         *     * `strava` - strava
          * @enum {string}
          */
-        SourceEnum: "web" | "mobile" | "discord" | "bot" | "admin" | "import";
+        SourceEnum: "web" | "mobile" | "discord" | "bot" | "admin" | "import" | "strava";
+        /**
+         * @description * `awarded` - Awarded
+         *     * `ignored` - Ignored
+         *     * `held` - Held
+         *     * `rejected` - Rejected
+         *     * `refused` - Refused
+         *     * `reversed` - Reversed
+         * @enum {string}
+         */
+        StateEnum: "awarded" | "ignored" | "held" | "rejected" | "refused" | "reversed";
+        StravaActivity: {
+            readonly id: number;
+            activity_id: number;
+            name?: string;
+            sport_type?: string;
+            readonly activity: string | null;
+            /**
+             * Format: decimal
+             * @example 1.0
+             */
+            distance_m: string;
+            moving_time_s: number;
+            manual?: boolean;
+            /** Format: date-time */
+            start_date?: string | null;
+            /**
+             * Format: decimal
+             * @example 1.00
+             */
+            units?: string | null;
+            state: components["schemas"]["StateEnum"];
+            reason: string;
+            review_reason?: string;
+            /** Format: int64 */
+            xp?: number;
+            entry_id: number | null;
+            revision?: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        StravaBackfill: {
+            status: string;
+            /** Format: date-time */
+            since: string;
+        };
+        StravaChallenge: {
+            "hub.challenge": string;
+        };
+        StravaEventQueued: {
+            status: string;
+            queued: string;
+        };
+        /** @description One push event as Strava sends it (unknown fields are tolerated: Strava may add some). */
+        StravaEventRequest: {
+            object_type: components["schemas"]["ObjectTypeEnum"];
+            aspect_type: components["schemas"]["AspectTypeEnum"];
+            /** Format: int64 */
+            object_id: number;
+            /** Format: int64 */
+            owner_id: number;
+            /** Format: int64 */
+            subscription_id?: number;
+            /** Format: int64 */
+            event_time?: number;
+            updates?: {
+                [key: string]: unknown;
+            };
+        };
+        StravaLink: {
+            connected: boolean;
+            athlete_id: number | null;
+        };
+        StravaStatus: {
+            connected: boolean;
+            athlete_id: number | null;
+            /** Format: date-time */
+            connected_at: string | null;
+            /** Format: date-time */
+            imports_since: string | null;
+            backfill_available: boolean;
+        };
         /**
          * @description An app signed in: send ``access`` as ``Authorization: Bearer``; trade ``refresh`` at
          *     /auth/token/refresh/ for a new pair (each refresh token works once).
@@ -981,6 +1639,51 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    root_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiIndex"];
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
     activities_list: {
         parameters: {
             query?: {
@@ -1443,7 +2146,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "database_unavailable" | "token_store_unavailable";
+                        code: "database_unavailable";
                     };
                 };
             };
@@ -1623,7 +2326,204 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "database_unavailable" | "token_store_unavailable";
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    discord_interactions_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InteractionRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InteractionResponse"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "blank" | "invalid" | "invalid_choice" | "invalid_interaction" | "max_length" | "min_length" | "null" | "parse_error" | "required";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "interactions_not_configured" | "invalid_signature";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
+                };
+            };
+            /** @description The request body's media type is not accepted. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    discord_linked_roles_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To Discord's consent page. */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "linked_roles_not_configured";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    discord_linked_roles_callback_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the frontend, with the outcome in the query. */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
                     };
                 };
             };
@@ -2124,6 +3024,699 @@ export interface operations {
             };
         };
     };
+    integrations_strava_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StravaStatus"];
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "permission_denied";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    integrations_strava_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "csrf_failed" | "permission_denied";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "strava_not_connected";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    integrations_strava_activities_list: {
+        parameters: {
+            query?: {
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedStravaActivityList"];
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "permission_denied";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    integrations_strava_backfill_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StravaBackfill"];
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "csrf_failed" | "permission_denied";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "strava_not_connected";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "strava_backfill_used";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    integrations_strava_callback_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StravaStatus"];
+                };
+            };
+            /** @description To ``next`` with ?strava=connected or ?strava_error=<code>. */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "strava_access_denied" | "strava_code_invalid" | "strava_invalid_state" | "strava_scope_missing";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "strava_authorization_revoked";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "strava_object_not_found";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "strava_athlete_taken";
+                    };
+                };
+            };
+            /** @description An upstream service answered unusably; try again. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "strava_bad_gateway";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable" | "strava_not_configured" | "strava_rate_limited" | "strava_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    integrations_strava_connect_retrieve: {
+        parameters: {
+            query?: {
+                /** @description Where the browser lands afterwards (allowed origins) */
+                next?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To Strava's consent page. */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_next";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "permission_denied";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable" | "strava_not_configured";
+                    };
+                };
+            };
+        };
+    };
+    integrations_strava_webhook_retrieve: {
+        parameters: {
+            query?: {
+                "hub.challenge"?: string;
+                "hub.mode"?: string;
+                "hub.verify_token"?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StravaChallenge"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "strava_challenge_missing";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "strava_verify_token_invalid";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    integrations_strava_webhook_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StravaEventRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StravaEventQueued"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "empty" | "invalid" | "invalid_choice" | "max_string_length" | "max_value" | "min_value" | "not_a_dict" | "null" | "parse_error" | "required";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "strava_unknown_subscription";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
+                };
+            };
+            /** @description The request body's media type is not accepted. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
     layers_list: {
         parameters: {
             query?: {
@@ -2167,6 +3760,152 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "not_found";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    leaderboards_all_time_cyber_retrieve: {
+        parameters: {
+            query?: {
+                /** @description From 1. */
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllTimeLeaderboard"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_page";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    leaderboards_all_time_reality_retrieve: {
+        parameters: {
+            query?: {
+                /** @description From 1. */
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllTimeLeaderboard"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_page";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "token_expired" | "token_invalid" | "token_revoked";
                     };
                 };
             };
@@ -2450,6 +4189,181 @@ export interface operations {
             };
         };
     };
+    user_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "confirmation_invalid";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "csrf_failed" | "permission_denied";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "confirmation_required";
+                    };
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "throttled";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    user_export_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonalData"];
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "permission_denied";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
     user_profile_retrieve: {
         parameters: {
             query?: never;
@@ -2464,7 +4378,213 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Profile"];
+                    "application/json": components["schemas"]["OwnProfile"];
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "permission_denied";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    user_profile_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedProfileUpdateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnProfile"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "blank" | "invalid" | "invalid_display_name" | "max_length" | "min_length" | "not_a_string" | "null" | "parse_error" | "required" | "unknown_field";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "csrf_failed" | "permission_denied";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
+                };
+            };
+            /** @description The request body's media type is not accepted. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "throttled";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    user_seasons_retrieve: {
+        parameters: {
+            query?: {
+                mode?: "cyber" | "reality";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PastSeasons"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_filter";
+                    };
                 };
             };
             /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
@@ -2660,7 +4780,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "blank" | "discord_id_required" | "inactive_activity" | "invalid" | "invalid_choice" | "invalid_discord_id" | "invalid_idempotency_key" | "invalid_unicode" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "mode_mismatch" | "not_a_number" | "null" | "parse_error" | "required" | "units_not_positive" | "unknown_activity" | "unknown_field";
+                        code: "blank" | "discord_id_required" | "inactive_activity" | "invalid" | "invalid_choice" | "invalid_discord_id" | "invalid_idempotency_key" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "mode_mismatch" | "not_a_number" | "null" | "parse_error" | "required" | "units_not_positive" | "unknown_activity" | "unknown_field";
                     };
                 };
             };
