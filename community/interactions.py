@@ -51,10 +51,16 @@ FOLLOW_UP_TOKEN = re.compile(r"^[A-Za-z0-9_.-]{1,500}$")
 SNOWFLAKE = re.compile(r"^[0-9]{17,20}$")
 
 
-class Refused(DomainError):
-    """A refusal that only exists on Discord (the message is the player's text)."""
+class Refused(Exception):
+    """A refusal that only exists on Discord (never an HTTP answer): its message is the player's
+    text, with %(...)s filled from ``details``."""
 
-    code, kind = "discord_refused", "invalid"
+    code = "discord_refused"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
 
 
 # --- entry point ------------------------------------------------------------------------------
@@ -82,7 +88,7 @@ def handle(interaction: Any) -> dict[str, Any]:
         return component(Context(interaction), data)
     except InvalidInteraction:
         raise  # not the player's doing: the view answers 400
-    except DomainError as exc:
+    except (DomainError, Refused) as exc:
         with translation.override(language_of(interaction)):
             return {"type": CHANNEL_MESSAGE, "data": embeds.error(refusal(exc))}
 
@@ -352,7 +358,7 @@ REFUSALS = {
 }
 
 
-def refusal(exc: DomainError) -> str:
+def refusal(exc: DomainError | Refused) -> str:
     """The player's words for a refusal, in the interaction's language (English or German)."""
     details = dict(exc.details)
     if exc.code == "layer_too_low":

@@ -26,10 +26,10 @@ class InteractionSerializer(serializers.Serializer[Any]):
 
 
 class InteractionResponseSerializer(serializers.Serializer[Any]):
-    """Discord's interaction response: 1 PONG, 4 message (embeds), 5 deferred, 7 update message
+    """Discord's interaction response: 1 PONG, 4 message (embeds), 5 deferred, 6 deferred update, 7 update message
     (pagination buttons), 8 autocomplete choices."""
 
-    type = serializers.ChoiceField(choices=[1, 4, 5, 7, 8])
+    type = serializers.ChoiceField(choices=[1, 4, 5, 6, 7, 8])
 
     def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
         return {

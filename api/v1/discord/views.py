@@ -17,7 +17,7 @@ from django.conf import settings
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -60,7 +60,7 @@ class InteractionsView(APIView):
         request=InteractionSerializer,
         responses={
             200: InteractionResponseSerializer,
-            **error_responses(InteractionSignatureInvalid, InteractionsNotConfigured, InvalidInteraction),
+            **error_responses(InvalidInteraction, InteractionSignatureInvalid, InteractionsNotConfigured),
         },
     )
     def post(self, request: Request) -> Response:
@@ -97,7 +97,7 @@ class LinkedRolesView(APIView):
 
     @extend_schema(
         responses={
-            302: OpenApiResponse(description="To Discord's consent page."),
+            302: OpenApiResponse(description="To Discord's authorize page (scopes role_connections.write identify)."),
             **error_responses(LinkedRolesNotConfigured),
         }
     )
@@ -126,7 +126,19 @@ class LinkedRolesCallbackView(APIView):
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={302: OpenApiResponse(description="To the frontend, with the outcome in the query.")})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("state", str, description="The state the flow started with."),
+            OpenApiParameter("code", str, description="Discord's authorization code."),
+            OpenApiParameter("error", str, description="Set by Discord when the player refused."),
+        ],
+        responses={
+            302: OpenApiResponse(
+                description="To the frontend: ?discord_linked_roles=connected, or "
+                "?discord_linked_roles_error=<code> (invalid_state, access_denied, discord_code_invalid, ...)."
+            )
+        },
+    )
     def get(self, request: Request) -> HttpResponseRedirect:
         pending = request.session.pop(PENDING_KEY, None)  # a state works once
         state = request.query_params.get("state", "")

@@ -1080,7 +1080,7 @@ export interface components {
             data?: unknown;
         };
         /**
-         * @description Discord's interaction response: 1 PONG, 4 message (embeds), 5 deferred, 7 update message
+         * @description Discord's interaction response: 1 PONG, 4 message (embeds), 5 deferred, 6 deferred update, 7 update message
          *     (pagination buttons), 8 autocomplete choices.
          */
         InteractionResponse: {
@@ -1092,11 +1092,12 @@ export interface components {
          * @description * `1` - 1
          *     * `4` - 4
          *     * `5` - 5
+         *     * `6` - 6
          *     * `7` - 7
          *     * `8` - 8
          * @enum {integer}
          */
-        InteractionResponseTypeEnum: 1 | 4 | 5 | 7 | 8;
+        InteractionResponseTypeEnum: 1 | 4 | 5 | 6 | 7 | 8;
         /**
          * @description * `1` - 1
          *     * `2` - 2
@@ -2539,7 +2540,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description To Discord's consent page. */
+            /** @description To Discord's authorize page (scopes role_connections.write identify). */
             302: {
                 headers: {
                     [name: string]: unknown;
@@ -2588,14 +2589,21 @@ export interface operations {
     };
     discord_linked_roles_callback_retrieve: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Discord's authorization code. */
+                code?: string;
+                /** @description Set by Discord when the player refused. */
+                error?: string;
+                /** @description The state the flow started with. */
+                state?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description To the frontend, with the outcome in the query. */
+            /** @description To the frontend: ?discord_linked_roles=connected, or ?discord_linked_roles_error=<code> (invalid_state, access_denied, discord_code_invalid, ...). */
             302: {
                 headers: {
                     [name: string]: unknown;
