@@ -338,7 +338,6 @@ class StravaUnknownSubscription(DomainError):
     code, kind, message = "strava_unknown_subscription", "forbidden", "This event is not from our Strava subscription."
 
 
-
 class InvalidWebhookUrl(DomainError):
     code, kind, message = "invalid_webhook_url", "invalid", "A webhook URL is an absolute http(s) URL with a host."
 

@@ -10,7 +10,6 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
-from tests.seasons.helpers import at, award_at
 
 from core.services.xp import award_xp, correct_entry
 from core.utils.dates import utc_now
@@ -18,6 +17,7 @@ from events.models import DomainEvent
 from layers.models import Event
 from tests.events import consumers
 from tests.events.conftest import drain, jobs
+from tests.seasons.helpers import at, award_at
 from users.tests.factories import PlayerFactory
 from xp.models import UserProfile
 from xp.tests.factories import ActivityTypeFactory

@@ -291,7 +291,8 @@ JOBS_STALLED_AFTER_SECONDS = env.int("JOBS_STALLED_AFTER_SECONDS", default=60)
 # --- Domain events and webhooks (docs/events.md) ----------------------------------------------
 # In-process consumers: dotted paths of callables handle(event: DomainEvent) -> None, each run
 # from its own job (retried on an exception). Optional attribute event_types: the types wanted.
-DOMAIN_EVENT_CONSUMERS: list[str] = env.list("DOMAIN_EVENT_CONSUMERS", default=[])
+# The Discord app (announcements, Linked Roles; docs/discord.md) listens by default.
+DOMAIN_EVENT_CONSUMERS: list[str] = env.list("DOMAIN_EVENT_CONSUMERS", default=["community.events.handle_event"])
 # Development and tests only: let webhooks target private/loopback addresses (SSRF guard off).
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
 # Seconds to wait for a receiver (connect and each read) before the attempt counts as a timeout.
