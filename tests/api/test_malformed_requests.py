@@ -1,6 +1,6 @@
-"""Regressions found by black-box QA over real HTTP (gunicorn, PostgreSQL, Redis, DEBUG off).
+"""Malformed requests at the API edge, found by black-box QA over real HTTP (gunicorn, DEBUG off).
 
-API.md: "No request, however malformed, gets a 500", every error carries a JSON ``code``, and an
+docs/api-contract.md: "No request, however malformed, gets a 500", every error carries a JSON ``code``, and an
 oversized body is 413. Each test here reproduced a bug found over HTTP, now fixed; the guards keep
 what already worked working.
 """
