@@ -34,3 +34,7 @@ for _cache in CACHES.values():  # noqa: F405
 WEBHOOK_ALLOW_PRIVATE_TARGETS = True
 WEBHOOK_RETRY_BASE_SECONDS = 0.0
 WEBHOOK_TIMEOUT_SECONDS = 2.0
+
+# Events tests count their own jobs: no in-process consumer unless a test turns one on
+# (tests/discord turn on the Discord app's, the production default).
+DOMAIN_EVENT_CONSUMERS = list[str]()

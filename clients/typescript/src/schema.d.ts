@@ -2001,7 +2001,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "blank" | "code_or_token_required" | "discord_code_invalid" | "discord_token_invalid" | "invalid" | "invalid_choice" | "invalid_next" | "max_length" | "min_length" | "null" | "parse_error" | "required" | "unknown_field";
+                        code: "blank" | "code_or_token_required" | "discord_code_invalid" | "discord_token_invalid" | "invalid" | "invalid_choice" | "invalid_next" | "max_length" | "min_length" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "unknown_field";
                     };
                 };
             };
@@ -2174,7 +2174,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "blank" | "invalid" | "max_length" | "min_length" | "null" | "parse_error" | "required";
+                        code: "blank" | "invalid" | "max_length" | "min_length" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed";
                     };
                 };
             };
@@ -2352,7 +2352,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "blank" | "invalid" | "max_length" | "min_length" | "null" | "parse_error" | "required" | "unknown_field";
+                        code: "blank" | "invalid" | "max_length" | "min_length" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "unknown_field";
                     };
                 };
             };
@@ -2463,7 +2463,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "blank" | "invalid" | "invalid_choice" | "invalid_interaction" | "max_length" | "min_length" | "null" | "parse_error" | "required";
+                        code: "blank" | "invalid" | "invalid_choice" | "invalid_interaction" | "max_length" | "min_length" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed";
                     };
                 };
             };
@@ -4631,7 +4631,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "blank" | "invalid" | "invalid_display_name" | "max_length" | "min_length" | "not_a_string" | "null" | "parse_error" | "required" | "unknown_field";
+                        code: "blank" | "invalid" | "invalid_display_name" | "max_length" | "min_length" | "not_a_string" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "unknown_field";
                     };
                 };
             };
@@ -5029,7 +5029,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "blank" | "empty" | "invalid" | "invalid_webhook_url" | "max_length" | "min_length" | "not_a_list" | "null" | "parse_error" | "required" | "unknown_event_type" | "unknown_field" | "webhook_target_refused";
+                        code: "blank" | "empty" | "invalid" | "invalid_webhook_url" | "max_length" | "min_length" | "not_a_list" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "unknown_event_type" | "unknown_field" | "webhook_target_refused";
                     };
                 };
             };
@@ -5347,7 +5347,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "blank" | "empty" | "invalid" | "invalid_webhook_url" | "max_length" | "min_length" | "not_a_list" | "null" | "parse_error" | "required" | "unknown_event_type" | "unknown_field" | "webhook_target_refused";
+                        code: "blank" | "empty" | "invalid" | "invalid_webhook_url" | "max_length" | "min_length" | "not_a_list" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "unknown_event_type" | "unknown_field" | "webhook_target_refused";
                     };
                 };
             };
@@ -5485,7 +5485,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "blank" | "discord_id_required" | "inactive_activity" | "invalid" | "invalid_choice" | "invalid_discord_id" | "invalid_idempotency_key" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "mode_mismatch" | "not_a_number" | "null" | "parse_error" | "required" | "units_not_positive" | "unknown_activity" | "unknown_field";
+                        code: "blank" | "discord_id_required" | "inactive_activity" | "invalid" | "invalid_choice" | "invalid_discord_id" | "invalid_idempotency_key" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "mode_mismatch" | "not_a_number" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "units_not_positive" | "unknown_activity" | "unknown_field";
                     };
                 };
             };
