@@ -115,9 +115,18 @@ class FaultProxy:
                 continue
             threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
+    def _connect_upstream(self) -> socket.socket:
+        host, port = self.target
+        if host.startswith("/"):  # a Unix socket directory (the embedded PostgreSQL listens only there)
+            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            upstream.settimeout(2)
+            upstream.connect(f"{host}/.s.PGSQL.{port}")
+            return upstream
+        return socket.create_connection(self.target, timeout=2)
+
     def _serve(self, client: socket.socket) -> None:
         try:
-            upstream = socket.create_connection(self.target, timeout=2)
+            upstream = self._connect_upstream()
         except OSError:
             client.close()
             return
