@@ -20,7 +20,10 @@ from xp.tests.factories import ActivityTypeFactory
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("empty_job_queue")]
 
 
-def test_retry_stalled_jobs_puts_the_jobs_of_a_dead_worker_back(receiver, endpoint):
+def test_retry_stalled_jobs_puts_the_jobs_of_a_dead_worker_back(receiver, endpoint, settings):
+    # The worker runs its due periodic jobs when it starts: while this is an hour, the periodic
+    # retry_stalled_jobs that drain() may run does not count a 5-minute silence as stalled yet.
+    settings.JOBS_STALLED_AFTER_SECONDS = 3600
     endpoint("level_up")
     award_xp(user=PlayerFactory(), activity=ActivityTypeFactory(), units=Decimal(300), source="web")
     [dispatch] = jobs("events.dispatch")
@@ -34,6 +37,7 @@ def test_retry_stalled_jobs_puts_the_jobs_of_a_dead_worker_back(receiver, endpoi
         )
     drain()
     assert receiver.delivered() == []  # the job is stuck "doing" and its lock holds the player back
+    settings.JOBS_STALLED_AFTER_SECONDS = 60
     retry_stalled_jobs.defer(timestamp=0)
     drain()
     assert len(receiver.delivered()) == 1
