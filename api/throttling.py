@@ -1,6 +1,8 @@
 """Rate limits per player, per service key and per client address (sign-in).
 
-Counters live in the default cache: Redis when REDIS_URL is set, so every worker shares them.
+A player's writes are counted in PostgreSQL on the player's profile row
+(``core/services/write_quota.py``; the xp/add hot path counts inside its own statement). The
+other counters live in the default cache: Redis when REDIS_URL is set, so every worker shares them.
 Rates are read from settings on each request (REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], set from
 THROTTLE_* variables). A throttled request is a 429 with ``code`` "throttled", ``retry_after``
 and a Retry-After header. If the cache is unreachable the request is let through: losing the
@@ -19,6 +21,8 @@ from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
 from api.authentication import is_service_key
+from core.services import write_quota
+from core.utils.dates import utc_now
 from core.utils.redis import RedisSkipped, get_redis
 
 logger = logging.getLogger(__name__)
@@ -34,6 +38,10 @@ class RateLimitState:
     window: int
     remaining: int
     reset: float
+
+
+class CacheUnavailable(Exception):
+    """The throttle's cache could not count a request."""
 
 
 class _Throttle(SimpleRateThrottle):
@@ -54,9 +62,11 @@ class _Throttle(SimpleRateThrottle):
         now = time.time()
         bucket = int(now // window)
         try:
-            count = self._increment(f"{base}:{bucket}", window + 1)
-        except Exception as exc:  # the cache (Redis) is down, or skipped by its breaker
-            logger.warning("throttle cache unreachable; not limiting", exc_info=not isinstance(exc, RedisSkipped))
+            count = self.count(request, base, bucket, window)
+        except CacheUnavailable as exc:  # the cache (Redis) is down, or skipped by its breaker
+            logger.warning(
+                "throttle cache unreachable; not limiting", exc_info=not isinstance(exc.__cause__, RedisSkipped)
+            )
             return True
         reset = (bucket + 1) * window - now
         # What the RateLimit-Policy / RateLimit headers tell the client (api/ratelimit.py).
@@ -66,6 +76,13 @@ class _Throttle(SimpleRateThrottle):
             self._wait = reset
             return False
         return True
+
+    def count(self, request: Request, base: str, bucket: int, window: int) -> int:
+        """Count this request in window ``bucket``; the requests counted in it so far."""
+        try:
+            return self._increment(f"{base}:{bucket}", window + 1)
+        except Exception as exc:
+            raise CacheUnavailable() from exc
 
     def _increment(self, key: str, timeout: int) -> int:
         client = get_redis()
@@ -102,9 +119,11 @@ class PlayerWriteThrottle(_Throttle):
         user = request.user
         if is_service_key(request) or not user.is_authenticated:
             return None
-        # The id plus the join time: an id can come back after a rollback (SQLite development
-        # and test databases), and a counter must never be inherited by another account.
-        return self.ident_key(f"{user.pk}-{int(user.date_joined.timestamp() * 1_000_000)}")
+        return self.ident_key(user.pk)
+
+    def count(self, request: Request, base: str, bucket: int, window: int) -> int:
+        # In PostgreSQL, on the player's own row (the xp/add hot path counts in its statement).
+        return write_quota.count_write(request.user.pk, window=bucket, now=utc_now())
 
 
 class ServiceKeyWriteThrottle(_Throttle):

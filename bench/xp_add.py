@@ -106,6 +106,7 @@ def prepare(players: int, workdir: Path) -> dict[str, object]:
         "activity_id": activity.pk,
         "cap": activity.daily_unit_cap,
         "user_ids": [u.pk for u in users],
+        "session_keys": [line.split()[0] for line in lines],
         "many": str(many),
         "hot": str(hot),
     }
@@ -145,6 +146,11 @@ def raw_params(setup: dict[str, object]) -> dict[str, object]:
         "ev_xp_awarded": False,
         "activity_key": ACTIVITY,
         "units_text": str(UNITS),
+        # the checks of the hot path's statement (store.write_checked_entry)
+        "xp_per_unit": Decimal("10"),
+        "max_units": Decimal("1000"),
+        "password": "!",
+        "quota_limit": 100000,
     }
 
 
@@ -152,7 +158,13 @@ def raw_params(setup: dict[str, object]) -> dict[str, object]:
 
 
 def _raw_worker(
-    url: str, sql: str, params: dict[str, object], uids: list[int], start_at: float, duration: float, out: mp.Queue
+    url: str,
+    sql: str,
+    params: dict[str, object],
+    uids: list[tuple[int, str]],
+    start_at: float,
+    duration: float,
+    out: mp.Queue,  # type: ignore[type-arg]
 ) -> None:  # type: ignore[type-arg]
     import psycopg
 
@@ -167,7 +179,9 @@ def _raw_worker(
             if time.time() >= end:
                 break
             t0 = time.perf_counter()
-            p = dict(params, uid=uids[i % len(uids)], by=uids[i % len(uids)], now=datetime.now(UTC))
+            uid, session_key = uids[i % len(uids)]
+            now = datetime.now(UTC)
+            p = dict(params, uid=uid, by=uid, session_key=session_key, now=now, quota_window=int(now.timestamp()))
             cur.execute(sql, p)
             cur.fetchone()
             lat.append((time.perf_counter() - t0) * 1000)
@@ -176,7 +190,7 @@ def _raw_worker(
 
 
 def run_raw(
-    sql: str, params: dict[str, object], uids: list[int], clients: int, duration: float, meter: c.CpuMeter
+    sql: str, params: dict[str, object], uids: list[tuple[int, str]], clients: int, duration: float, meter: c.CpuMeter
 ) -> dict[str, float]:
     q: mp.Queue = mp.Queue()  # type: ignore[type-arg]
     start_at = time.time() + 1.5
@@ -345,6 +359,7 @@ def main() -> None:
     ap.add_argument("--profile", type=int, default=0, help="seconds of py-spy profiling after the rounds")
     ap.add_argument("--only", choices=["many", "hot"], default=None)
     ap.add_argument("--no-raw", action="store_true")
+    ap.add_argument("--warmup", type=int, default=20, help="seconds of load before the rounds")
     ap.add_argument(
         "--commit", default=None, help="serve this commit (git archive to a temp dir) instead of the working tree"
     )
@@ -365,7 +380,9 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="igo-bench-"))
     setup = prepare(args.players, workdir)
     params = raw_params(setup)
-    sql = store.STATEMENTS[("reality", False)]
+    # The statement the hot path sends for a signed-in session (credential, activity and quota
+    # checked inside it), with the same parameters.
+    sql = store.CHECKED_STATEMENTS[("reality", store.GATE_SESSION)]
     print(
         f"measured {c.MEASURED}; nproc {os.cpu_count()}; database {DB}; {args.players} players with sessions; "
         f"set-up {time.time() - t:.1f}s"
@@ -375,17 +392,18 @@ def main() -> None:
         f"-d{args.duration}s; raw SQL: {args.connections} psycopg processes, autocommit, prepared"
     )
 
-    uids: list[int] = setup["user_ids"]  # type: ignore[assignment]
+    uids = list(zip(setup["user_ids"], setup["session_keys"], strict=True))  # type: ignore[call-overload]
     phases = [("many", setup["many"], uids), ("hot", setup["hot"], uids[:1])]
     if args.only:
         phases = [p for p in phases if p[0] == args.only]
     rows: dict[str, list[dict[str, object]]] = {}
     with c.Server(env, workers=args.workers) as server:
-        # warm-up: imports, connections, prepared statements
+        # warm-up: imports, connections, prepared statements, and every worker has seen every
+        # player's session once (the steady state: a session is used again and again)
         c.run_wrk(
             f"http://{c.HOST}:{server.port}/api/v1/xp/add/",
             LUA,
-            3,
+            args.warmup,
             args.connections,
             env=dict(os.environ, BENCH_PLAYERS=str(setup["many"]), BENCH_BODY=BODY),
         )

@@ -47,8 +47,17 @@ class UserProfile(models.Model):
     reality_league = models.CharField(max_length=10, choices=LEAGUE_CHOICES, default=DEFAULT_LEAGUE)
     cyber_league = models.CharField(max_length=10, choices=LEAGUE_CHOICES, default=DEFAULT_LEAGUE)
     updated_at = models.DateTimeField(auto_now=True)
+    # The player's write quota (the player_write rate limit, api/throttling.py): writes counted in
+    # the fixed window numbered ``write_window`` (unix time // window length). Kept on this row
+    # because every award already locks and updates it: xp/add counts itself inside its own
+    # statement (core/services/xp/store.py) at no extra cost.
+    write_window = models.BigIntegerField(db_default=0)
+    write_count = models.IntegerField(db_default=0)
 
     class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(write_count__gte=0), name="xp_profile_write_count_not_negative")
+        ]
         # The all-time boards (lifetime XP per mode): pages and "players ahead of me" counts.
         indexes = [
             models.Index(fields=["-reality_xp", "user"], name="profile_all_time_reality"),

@@ -239,6 +239,12 @@ def _attach_users(board: Board, season_id: str, mode: str) -> None:
         row.league = season_league or ""
 
 
+def database_rank(season_id: str, mode: str, xp: int) -> int | None:
+    """Rank on the overall board of a player with ``xp`` (1 + players with more), from
+    PostgreSQL; None without XP."""
+    return _board_qs(season_id, mode, None).filter(xp__gt=xp).count() + 1 if xp > 0 else None
+
+
 def ranks_for(user_id: int, season_id: str, season_xp: dict[str, int | None]) -> dict[str, int | None]:
     """The player's rank per mode on the overall season boards (None without XP)."""
     ranks: dict[str, int | None] = {mode: None for mode in season_xp}
@@ -262,5 +268,5 @@ def ranks_for(user_id: int, season_id: str, season_xp: dict[str, int | None]) ->
             logger.warning("rank index unreachable; ranking from the database")
     for mode, xp in wanted.items():
         if ranks[mode] is None:
-            ranks[mode] = _board_qs(season_id, mode, None).filter(xp__gt=xp).count() + 1
+            ranks[mode] = database_rank(season_id, mode, xp)
     return ranks

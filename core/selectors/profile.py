@@ -49,13 +49,39 @@ def profile_summary(
         stored = dict(SeasonScore.objects.filter(user_id=user.pk, season_id=season_id).values_list("mode", "xp"))
         known = {mode: known.get(mode) if known.get(mode) is not None else stored.get(mode, 0) for mode in MODES}
     ranks = ranks_for(user.pk, season_id, known)
+    return profile_document(
+        user_id=user.pk,
+        username=user.username,
+        display_name=user.display_name,
+        avatar_url=user.avatar_url,
+        discord_id=user.discord_id,
+        totals=totals,
+        season_id=season_id,
+        season_xp={mode: int(known.get(mode) or 0) for mode in MODES},
+        ranks=ranks,
+    )
+
+
+def profile_document(
+    *,
+    user_id: int,
+    username: str,
+    display_name: str,
+    avatar_url: str,
+    discord_id: str | None,
+    totals: ProfileTotals,
+    season_id: str,
+    season_xp: dict[str, int],
+    ranks: dict[str, int | None],
+) -> dict[str, Any]:
+    """The profile document from values alone (the xp/add hot path has no user object)."""
     level = level_progress(totals.total_xp)
     return {
-        "id": user.pk,
-        "username": user.username,
-        "display_name": user.public_name,
-        "avatar_url": user.avatar_url or None,
-        "discord_id": user.discord_id,
+        "id": user_id,
+        "username": username,
+        "display_name": display_name or username,
+        "avatar_url": avatar_url or None,
+        "discord_id": discord_id,
         "xp": {"total": totals.total_xp, "reality": totals.reality_xp, "cyber": totals.cyber_xp},
         "level": {
             "current": level.current,
@@ -65,8 +91,5 @@ def profile_summary(
         },
         "layers": {mode: layer_summary(mode, totals.mode_xp(mode)) for mode in MODES},
         "leagues": {"reality": totals.reality_league, "cyber": totals.cyber_league},
-        "season": {
-            "id": season_id,
-            **{mode: {"xp": int(known.get(mode) or 0), "rank": ranks[mode]} for mode in MODES},
-        },
+        "season": {"id": season_id, **{mode: {"xp": season_xp[mode], "rank": ranks[mode]} for mode in MODES}},
     }

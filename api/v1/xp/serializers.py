@@ -1,5 +1,7 @@
 """Shapes for the XP endpoints (input validation and output; no game logic here)."""
 
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from rest_framework import serializers
@@ -7,6 +9,7 @@ from rest_framework import serializers
 from api.fields import ExactDecimalField, NoUnknownFieldsMixin, StrictSlugField
 from api.v1.users.serializers import LAYER_CODES, ProfileSerializer
 from core.constants.modes import MODE_CHOICES
+from core.services.xp.results import LayerUp, LevelUp
 from xp.models import ActivityType, XPEntry
 
 
@@ -43,13 +46,38 @@ _TIME = serializers.DateTimeField()
 def entry_data(entry: XPEntry) -> dict[str, Any]:
     """What EntrySerializer renders (tests/xp/test_entry_data.py), without a serializer on the
     hot path."""
+    return entry_document(entry.pk, entry.activity.key, entry.mode, entry.units, entry.xp, entry.created_at)
+
+
+def entry_document(
+    entry_id: int, activity_key: str, mode: str, units: Decimal, xp: int, created_at: datetime
+) -> dict[str, Any]:
+    """EntrySerializer's document from values alone."""
     return {
-        "id": entry.pk,
-        "activity": entry.activity.key,
-        "mode": entry.mode,
-        "units": _UNITS.to_representation(entry.units),
-        "xp": entry.xp,
-        "created_at": _TIME.to_representation(entry.created_at),
+        "id": entry_id,
+        "activity": activity_key,
+        "mode": mode,
+        "units": _UNITS.to_representation(units),
+        "xp": xp,
+        "created_at": _TIME.to_representation(created_at),
+    }
+
+
+def add_xp_document(
+    entry: dict[str, Any], profile: dict[str, Any], level_up: LevelUp | None, layer_up: LayerUp | None, duplicate: bool
+) -> dict[str, Any]:
+    """AddXPResponseSerializer's document, built directly (xp/add is the hot path)."""
+    return {
+        "entry": entry,
+        "awarded_xp": entry["xp"],
+        "profile": profile,
+        "level_up": {"from": level_up.from_level, "to": level_up.to_level} if level_up else None,
+        "layer_up": (
+            {"mode": layer_up.mode, "from": layer_up.from_layer.code, "to": layer_up.to_layer.code}
+            if layer_up
+            else None
+        ),
+        "duplicate": duplicate,
     }
 
 

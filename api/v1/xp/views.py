@@ -4,6 +4,9 @@ import re
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
@@ -16,11 +19,13 @@ from api.pagination import HistoryCursorPagination, StandardPagePagination
 from api.permissions import IsPlayerOrScopedKey
 from api.schema import error_responses
 from api.throttling import PlayerWriteThrottle, ServiceKeyWriteThrottle
+from api.v1.xp.hot_path import lean_answer
 from api.v1.xp.serializers import (
     ActivitySerializer,
     AddXPInputSerializer,
     AddXPResponseSerializer,
     HistoryEntrySerializer,
+    add_xp_document,
     entry_data,
 )
 from core.constants.modes import MODES
@@ -57,21 +62,15 @@ def idempotency_key_from(request: Request) -> str | None:
 
 
 def award_response(award: Award, user: Any) -> dict[str, Any]:
-    """AddXPResponseSerializer's document, built directly (xp/add is the hot path)."""
+    """The xp/add answer for an award (AddXPResponseSerializer's document)."""
     entry = award.entry
-    level_up, layer_up = award.level_up, award.layer_up
-    return {
-        "entry": entry_data(entry),
-        "awarded_xp": entry.xp,
-        "profile": profile_summary(user, totals=award.profile, season_id=entry.season_id, season_xp=award.season_xp),
-        "level_up": {"from": level_up.from_level, "to": level_up.to_level} if level_up else None,
-        "layer_up": (
-            {"mode": layer_up.mode, "from": layer_up.from_layer.code, "to": layer_up.to_layer.code}
-            if layer_up
-            else None
-        ),
-        "duplicate": award.duplicate,
-    }
+    return add_xp_document(
+        entry_data(entry),
+        profile_summary(user, totals=award.profile, season_id=entry.season_id, season_xp=award.season_xp),
+        award.level_up,
+        award.layer_up,
+        award.duplicate,
+    )
 
 
 class ActivityListView(generics.ListAPIView[ActivityType]):
@@ -82,11 +81,25 @@ class ActivityListView(generics.ListAPIView[ActivityType]):
 
 
 class AddXPView(APIView):
-    """A signed-in player adds XP for themself (an API key adds it for a Discord user)."""
+    """A signed-in player adds XP for themself (an API key adds it for a Discord user).
+
+    The common request is answered by the lean path (api/v1/xp/hot_path.py) before DRF is
+    involved; everything else, every error included, by this view."""
 
     permission_classes = [IsPlayerOrScopedKey]
     required_scope = "xp:write"
     throttle_classes = [PlayerWriteThrottle, ServiceKeyWriteThrottle]
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Any:
+        full_view = super().as_view(**initkwargs)
+
+        def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            return lean_answer(request) or full_view(request, *args, **kwargs)
+
+        view.cls = full_view.cls  # type: ignore[attr-defined]  # the schema and the authorization
+        view.initkwargs = full_view.initkwargs  # type: ignore[attr-defined]  # matrix see AddXPView
+        return csrf_exempt(view)  # DRF enforces CSRF for session callers; so does the lean path
 
     @extend_schema(
         request=AddXPInputSerializer,

@@ -60,23 +60,50 @@ def decode_user_id(member: str | bytes) -> int:
     return _UID_SPAN - 1 - int(text[_TIME_DIGITS:])
 
 
-_UPSERT_LUA = """
-local cur = redis.call('HGET', KEYS[3], ARGV[1])
-if cur then
-  local a = string.find(cur, '|', 1, true)
-  local b = string.find(cur, '|', a + 1, true)
-  if tonumber(string.sub(cur, 1, a - 1)) >= tonumber(ARGV[2]) then return 0 end
-  local old = string.sub(cur, a + 1, b - 1)
-  redis.call('ZREM', KEYS[1], old)
-  redis.call('ZREM', ARGV[5] .. string.sub(cur, b + 1), old)
+# upsert(board, league board, meta, user id, version, xp, member, league board prefix, league):
+# 0 when the index already holds this version or a newer one, 1 when written.
+_UPSERT_FUNCTION_LUA = """
+local function upsert(board, league_board, meta, uid, version, xp, member, league_prefix, league)
+  local cur = redis.call('HGET', meta, uid)
+  if cur then
+    local a = string.find(cur, '|', 1, true)
+    local b = string.find(cur, '|', a + 1, true)
+    if tonumber(string.sub(cur, 1, a - 1)) >= tonumber(version) then return 0 end
+    local old = string.sub(cur, a + 1, b - 1)
+    redis.call('ZREM', board, old)
+    redis.call('ZREM', league_prefix .. string.sub(cur, b + 1), old)
+  end
+  if tonumber(xp) > 0 then
+    redis.call('ZADD', board, xp, member)
+    redis.call('ZADD', league_board, xp, member)
+  end
+  redis.call('HSET', meta, uid, version .. '|' .. member .. '|' .. league)
+  return 1
 end
-if tonumber(ARGV[3]) > 0 then
-  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
-  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
-end
-redis.call('HSET', KEYS[3], ARGV[1], ARGV[2] .. '|' .. ARGV[4] .. '|' .. ARGV[6])
-return 1
 """
+_UPSERT_LUA = _UPSERT_FUNCTION_LUA + "return upsert(KEYS[1], KEYS[2], KEYS[3], unpack(ARGV))"
+
+# The xp/add round trip: the upsert, the board's ready mark (set when the write made the season,
+# taken when it learnt of a lost write), then the player's rank on both overall boards. KEYS 4-6:
+# this mode's ready mark, the other mode's ready mark and board; ARGV 7-9: season created, needs
+# repair, the other mode's season XP. Ranks: 0 without XP, -1 when the board is not ready.
+_INDEX_AND_RANK_LUA = (
+    _UPSERT_FUNCTION_LUA
+    + """
+upsert(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
+if ARGV[7] == '1' then
+  redis.call('SET', KEYS[4], '1', 'NX')
+  redis.call('SET', KEYS[5], '1', 'NX')
+end
+if ARGV[8] == '1' then redis.call('DEL', KEYS[4]) end
+local function rank(ready, board, xp)
+  if tonumber(xp) <= 0 then return 0 end
+  if redis.call('EXISTS', ready) == 0 then return -1 end
+  return redis.call('ZCOUNT', board, '(' .. xp, '+inf') + 1
+end
+return {rank(KEYS[4], KEYS[1], ARGV[3]), rank(KEYS[5], KEYS[6], ARGV[9])}
+"""
+)
 
 
 def _upsert_args(state: ScoreState) -> tuple[list[str], list[str | int]]:
@@ -116,6 +143,48 @@ class IndexHint:
     needs_repair: bool = False  # an earlier index write for this board failed
 
 
+def record_lost_write(state: ScoreState) -> None:
+    """An index write for ``state`` failed: the board is repaired by the repair job, and the
+    database answers for it until then."""
+    logger.warning("rank index write failed for %s; board served from the database until rebuilt", state)
+    # One statement (INSERT ... ON CONFLICT DO UPDATE): while Redis is away every write lands
+    # here, and concurrent writers must not queue on a read-then-update transaction.
+    RankIndexRepair.objects.bulk_create(
+        [RankIndexRepair(season_id=state.season_id, mode=state.mode, created_at=utc_now())],
+        update_conflicts=True,
+        unique_fields=["season_id", "mode"],
+        update_fields=["created_at"],
+    )
+
+
+def index_and_rank(state: ScoreState, hint: IndexHint, other_mode_xp: int) -> dict[str, int | None]:
+    """Mirror a committed score into the index and rank the player on both overall boards, in
+    one Redis round trip. Returns the rank per mode (None: no XP in that mode); a mode missing
+    from the answer has no trustworthy board (not ready, or Redis away: then the lost write is
+    recorded for repair) and is ranked from the database by the caller."""
+    client = r.get_redis()
+    if client is None:
+        return {}
+    other = MODES[1] if state.mode == MODES[0] else MODES[0]
+    keys, args = _upsert_args(state)
+    keys += [
+        ready_key(state.season_id, state.mode),
+        ready_key(state.season_id, other),
+        board_key(state.season_id, other),
+    ]
+    args += [int(hint.season_created), int(hint.needs_repair), other_mode_xp]
+    try:
+        mine, theirs = r.script(client, _INDEX_AND_RANK_LUA)(keys=keys, args=args)
+    except r.REDIS_ERRORS:
+        record_lost_write(state)
+        return {}
+    ranks: dict[str, int | None] = {}
+    for mode, answer in ((state.mode, int(mine)), (other, int(theirs))):
+        if answer >= 0:
+            ranks[mode] = answer or None
+    return ranks
+
+
 def index_on_commit(state: ScoreState | None, hint: IndexHint | None = None) -> None:
     """After the current transaction commits, mirror ``state`` into the index (best effort:
     a failure leaves the database right, records the board for repair, and the database serves
@@ -137,15 +206,7 @@ def index_on_commit(state: ScoreState | None, hint: IndexHint | None = None) -> 
             if client is not None and hint is not None and hint.needs_repair:
                 client.delete(ready_key(state.season_id, state.mode))
         except r.REDIS_ERRORS:
-            logger.warning("rank index write failed for %s; board served from the database until rebuilt", state)
-            # One statement (INSERT ... ON CONFLICT DO UPDATE): while Redis is away every write
-            # lands here, and concurrent writers must not queue on a read-then-update transaction.
-            RankIndexRepair.objects.bulk_create(
-                [RankIndexRepair(season_id=state.season_id, mode=state.mode, created_at=utc_now())],
-                update_conflicts=True,
-                unique_fields=["season_id", "mode"],
-                update_fields=["created_at"],
-            )
+            record_lost_write(state)
 
     transaction.on_commit(write)
 

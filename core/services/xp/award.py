@@ -47,6 +47,22 @@ def get_activity(key: str) -> ActivityType:
         raise UnknownActivity(activity=key) from None
 
 
+def check_award_rules(activity: ActivityType, units: Decimal, mode: str | None) -> None:
+    """The activity's rules for one entry (the daily cap over the day is the database's).
+    Raises InactiveActivity, ModeMismatch, UnitsNotPositive, UnitsOverEntryMaximum,
+    DailyCapExceeded."""
+    if not activity.is_active:
+        raise InactiveActivity(activity=activity.key)
+    if mode is not None and mode != activity.mode:
+        raise ModeMismatch(activity=activity.key, mode=mode)
+    if units <= 0:
+        raise UnitsNotPositive()
+    if units > activity.max_units_per_entry:
+        raise UnitsOverEntryMaximum(max_units_per_entry=str(activity.max_units_per_entry))
+    if activity.daily_unit_cap is not None and units > activity.daily_unit_cap:
+        raise DailyCapExceeded(daily_unit_cap=str(activity.daily_unit_cap))
+
+
 def award_xp(
     *,
     user: CustomUser,
@@ -99,17 +115,8 @@ def _validated_award(
 ) -> Award:
     if isinstance(activity, str):
         activity = get_activity(activity)
-    if not activity.is_active:
-        raise InactiveActivity(activity=activity.key)
-    if mode is not None and mode != activity.mode:
-        raise ModeMismatch(activity=activity.key, mode=mode)
     units = Decimal(units)
-    if units <= 0:
-        raise UnitsNotPositive()
-    if units > activity.max_units_per_entry:
-        raise UnitsOverEntryMaximum(max_units_per_entry=str(activity.max_units_per_entry))
-    if activity.daily_unit_cap is not None and units > activity.daily_unit_cap:
-        raise DailyCapExceeded(daily_unit_cap=str(activity.daily_unit_cap))
+    check_award_rules(activity, units, mode)
 
     write = store.XPWrite(
         user_id=user.pk,

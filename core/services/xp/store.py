@@ -16,6 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.sessions.models import Session
 from django.db import IntegrityError, connection, transaction
 
 from core.constants.layers import layer_order_sql
@@ -28,6 +29,7 @@ from core.services.xp.results import Award, ProfileTotals, layer_change, level_c
 from core.utils.dates import month_bounds, season_id_for, utc_day
 from layers.models import CyberLayerStatus, LayerChange, RealityLayerStatus
 from seasons.models import RankIndexRepair, Season, SeasonScore
+from users.models import CustomUser
 from xp.models import ActivityType, DailyUsage, Level, UserProfile, XPEntry
 
 CAP_CONSTRAINT = "xp_daily_usage_within_cap"
@@ -86,7 +88,35 @@ def _t(model: Any) -> str:
     return str(model._meta.db_table)
 
 
-def _statement(mode: str, *, correction: bool) -> str:
+# What a checked write verifies inside its own statement (see ``checked_statement``).
+GATE_SESSION, GATE_TOKEN = "session", "token"
+
+
+def _gate_sql(gate: str) -> str:
+    """The caller may write and the activity is what the caller validated against: the account
+    is active, a session still exists unexpired and the password it was opened with is unchanged
+    (what Django's get_user checks), the activity row still has the rules the caller applied."""
+    session = (
+        f"""
+      AND u.password = %(password)s
+      AND EXISTS (SELECT 1 FROM {_t(Session)} s WHERE s.session_key = %(session_key)s AND s.expire_date > %(now)s)"""
+        if gate == GATE_SESSION
+        else ""
+    )
+    return f"""gate AS (
+    SELECT u.username, u.display_name, u.avatar_url, u.discord_id FROM {_t(CustomUser)} u
+    WHERE u.id = %(uid)s AND u.is_active{session}
+      AND EXISTS (SELECT 1 FROM {_t(ActivityType)} a
+                  WHERE a.id = %(aid)s AND a.key = %(activity_key)s AND a.is_active AND a.mode = %(mode)s
+                    AND a.xp_per_unit = %(xp_per_unit)s AND a.max_units_per_entry = %(max_units)s
+                    AND a.daily_unit_cap IS NOT DISTINCT FROM %(cap)s)
+), """
+
+
+def _statement(mode: str, *, correction: bool, gate: str | None = None) -> str:
+    """The write; with ``gate`` (awards only) it is a checked write: it writes only if the gate
+    passes and the player's write quota allows it, counts the write in the quota, and returns
+    the player's public identity and the quota count too."""
     other = "cyber" if mode == "reality" else "reality"
     new_layer = layer_order_sql(mode, "prof.mode_xp")
     old_layer = layer_order_sql(mode, "(prof.mode_xp - %(xp)s)")
@@ -100,22 +130,40 @@ def _statement(mode: str, *, correction: bool) -> str:
     SELECT %(uid)s, %(aid)s, %(day)s, %(units)s, %(cap)s FROM prof
     ON CONFLICT (user_id, activity_id, day) DO UPDATE SET units = d.units + EXCLUDED.units, cap = EXCLUDED.cap"""
     )
+    first_level = level_of.format(level=_t(Level), xp="%(xp)s")
+    if gate is None:
+        profile_values = f"""(user_id, total_xp, reality_xp, cyber_xp, level, reality_league, cyber_league, updated_at)
+    VALUES (%(uid)s, %(xp)s, %(reality_xp)s, %(cyber_xp)s, {first_level}, %(league)s, %(league)s, %(now)s)"""
+        quota = ""
+        returned = ""
+    else:
+        profile_values = f"""(user_id, total_xp, reality_xp, cyber_xp, level, reality_league, cyber_league, updated_at,
+         write_window, write_count)
+    SELECT %(uid)s, %(xp)s, %(reality_xp)s, %(cyber_xp)s, {first_level}, %(league)s, %(league)s, %(now)s,
+           %(quota_window)s, 1 FROM gate"""
+        quota = """,
+        write_count = CASE WHEN p.write_window = EXCLUDED.write_window THEN p.write_count + 1 ELSE 1 END,
+        write_window = EXCLUDED.write_window
+    WHERE p.write_window <> EXCLUDED.write_window OR p.write_count < %(quota_limit)s"""
+        returned = ", p.write_count"
+    identity = (
+        ",\n       gate.username, gate.display_name, gate.avatar_url, gate.discord_id, prof.write_count" if gate else ""
+    )
+    gate_table = ", gate" if gate else ""
     return f"""
-WITH prof AS (
+WITH {_gate_sql(gate) if gate else ""}prof AS (
     INSERT INTO {_t(UserProfile)} AS p
-        (user_id, total_xp, reality_xp, cyber_xp, level, reality_league, cyber_league, updated_at)
-    VALUES (%(uid)s, %(xp)s, %(reality_xp)s, %(cyber_xp)s, {level_of.format(level=_t(Level), xp="%(xp)s")},
-            %(league)s, %(league)s, %(now)s)
+        {profile_values}
     ON CONFLICT (user_id) DO UPDATE SET
         total_xp = p.total_xp + EXCLUDED.total_xp,
         {mode}_xp = p.{mode}_xp + EXCLUDED.{mode}_xp,
         level = {level_of.format(level=_t(Level), xp="p.total_xp + EXCLUDED.total_xp")},
-        updated_at = EXCLUDED.updated_at
+        updated_at = EXCLUDED.updated_at{quota}
     RETURNING p.total_xp, p.reality_xp, p.cyber_xp, p.level, p.reality_league, p.cyber_league,
-              p.{mode}_xp AS mode_xp, p.{mode}_league AS league
+              p.{mode}_xp AS mode_xp, p.{mode}_league AS league{returned}
 ), season AS (
     INSERT INTO {_t(Season)} (id, starts_at, ends_at, status)
-    VALUES (%(sid)s, %(sstart)s, %(send)s, 'open')
+    SELECT %(sid)s, %(sstart)s, %(send)s, 'open' FROM prof
     ON CONFLICT (id) DO NOTHING
     RETURNING id
 ), ins AS (
@@ -147,13 +195,16 @@ SELECT ins.id, prof.total_xp, prof.reality_xp, prof.cyber_xp, prof.level,
         WHERE o.season_id = %(sid)s AND o.mode = '{other}' AND o.user_id = %(uid)s),
        EXISTS (SELECT 1 FROM season) AS season_created,
        EXISTS (SELECT 1 FROM {_t(RankIndexRepair)} r WHERE r.season_id = %(sid)s AND r.mode = %(mode)s)
-           AS index_needs_repair
-FROM prof, ins, score
+           AS index_needs_repair{identity}
+FROM prof, ins, score{gate_table}
 """
 
 
 STATEMENTS: dict[tuple[str, bool], str] = {
     (mode, correction): _statement(mode, correction=correction) for mode in MODES for correction in (False, True)
+}
+CHECKED_STATEMENTS: dict[tuple[str, str], str] = {
+    (mode, gate): _statement(mode, correction=False, gate=gate) for mode in MODES for gate in (GATE_SESSION, GATE_TOKEN)
 }
 
 
@@ -227,4 +278,72 @@ def write_entry(w: XPWrite) -> Award:
         duplicate=False,
         score=ScoreState(w.user_id, w.season_id, w.mode, season_xp, league, w.now, version),
         index=IndexHint(season_created=season_created, needs_repair=index_needs_repair),
+    )
+
+
+@dataclass(frozen=True)
+class WriteCheck:
+    """What a checked write verifies in its own statement: the credential (``gate``: a session
+    with its key and the password hash it was opened with, or an app token) and the player's
+    write quota (at most ``quota_limit`` writes in the window numbered ``quota_window``)."""
+
+    gate: str
+    quota_window: int
+    quota_limit: int
+    session_key: str | None = None
+    password: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckedEntry:
+    """What a checked write returns: the entry's id and everything the xp/add answer shows."""
+
+    entry_id: int
+    totals: ProfileTotals
+    season_xp: int
+    other_season_xp: int
+    score: ScoreState
+    index: IndexHint
+    username: str
+    display_name: str
+    avatar_url: str
+    discord_id: str | None
+    writes_in_window: int
+
+
+def write_checked_entry(w: XPWrite, check: WriteCheck) -> CheckedEntry | None:
+    """Append the award ``w`` in one statement that also checks ``check`` and the activity's
+    rules as ``w.activity`` holds them. None: nothing was written because a check failed (the
+    session or account is gone, the activity changed, or the quota is used up). Raises
+    IntegrityError when a database rule refuses it, as ``write_entry``."""
+    params = parameters(w)
+    params.update(
+        xp_per_unit=w.activity.xp_per_unit,
+        max_units=w.activity.max_units_per_entry,
+        quota_window=check.quota_window,
+        quota_limit=check.quota_limit,
+    )
+    if check.gate == GATE_SESSION:
+        params.update(session_key=check.session_key, password=check.password)
+    with connection.cursor() as cursor:
+        cursor.execute(CHECKED_STATEMENTS[(w.mode, check.gate)], params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    (entry_id, total, reality, cyber, level, r_league, c_league, mode_after, season_xp, league, version, other_xp) = (
+        row[:12]
+    )
+    season_created, index_needs_repair, username, display_name, avatar_url, discord_id, writes = row[12:]
+    return CheckedEntry(
+        entry_id=entry_id,
+        totals=ProfileTotals(total, reality, cyber, level, r_league, c_league),
+        season_xp=season_xp,
+        other_season_xp=other_xp or 0,
+        score=ScoreState(w.user_id, w.season_id, w.mode, season_xp, league, w.now, version),
+        index=IndexHint(season_created=season_created, needs_repair=index_needs_repair),
+        username=username,
+        display_name=display_name,
+        avatar_url=avatar_url,
+        discord_id=discord_id,
+        writes_in_window=writes,
     )
