@@ -1,5 +1,5 @@
 """Rate limits per player and per key: 429 with a code, retry_after and a Retry-After header,
-shared across workers through Redis."""
+shared across workers (a player's writes through PostgreSQL, keys and sign-ins through Redis)."""
 
 import secrets
 
@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from core.utils.redis import get_redis
 from users.tests.factories import PlayerFactory
+from xp.models import UserProfile
 
 BODY = {"activity": "pushups", "units": 1}
 
@@ -76,14 +77,18 @@ def test_sign_in_and_refresh_are_limited_per_address(low_rates):
 
 @pytest.mark.redis
 @pytest.mark.django_db
-def test_counters_are_shared_through_redis(low_rates, redis_server, player):
-    """Two clients (as two workers would be) share one player's budget through Redis."""
+def test_a_players_write_quota_is_shared_through_postgresql_and_other_writes_count_too(low_rates, redis_server, player):
+    """Two clients (as two workers would be) share one player's budget, kept on the player's
+    profile row (not in Redis); a display-name change counts against the same budget."""
     clients = [APIClient(), APIClient()]
     for client in clients:
         client.force_login(player)
-    statuses = [clients[i % 2].post("/api/v1/xp/add/", BODY, format="json").status_code for i in range(4)]
-    assert statuses == [201, 201, 201, 429]
-    assert any(b"throttle_player_write" in k for k in redis_server.scan_iter(match="*throttle*"))
+    statuses = [clients[i % 2].post("/api/v1/xp/add/", BODY, format="json").status_code for i in range(2)]
+    statuses.append(clients[0].patch("/api/v1/user/profile/", {"display_name": "Quota"}, format="json").status_code)
+    statuses.append(clients[1].post("/api/v1/xp/add/", BODY, format="json").status_code)
+    assert statuses == [201, 201, 200, 429]
+    assert UserProfile.objects.values_list("write_count", flat=True).get(user=player) == 4
+    assert not any(b"throttle_player_write" in k for k in redis_server.scan_iter(match="*throttle*"))
 
 
 @pytest.mark.django_db

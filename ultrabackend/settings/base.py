@@ -88,6 +88,8 @@ DATABASE_URL = env("DATABASE_URL", default="")
 def database_settings(config: dict) -> dict:  # type: ignore[type-arg]
     """Connection options every environment shares, on top of a URL's or the embedded server's."""
     config = {**config}
+    # Django's PostgreSQL backend, with a health check that needs no round trip (see there).
+    config["ENGINE"] = "ultrabackend.postgresql"
     config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     config["CONN_HEALTH_CHECKS"] = True
     config["ATOMIC_REQUESTS"] = False

@@ -81,10 +81,10 @@ class ActivityListView(generics.ListAPIView[ActivityType]):
 
 
 class AddXPView(APIView):
-    """A signed-in player adds XP for themself (an API key adds it for a Discord user).
+    """A signed-in player adds XP for themself (an API key adds it for a Discord user)."""
 
-    The common request is answered by the lean path (api/v1/xp/hot_path.py) before DRF is
-    involved; everything else, every error included, by this view."""
+    # The common request is answered by the lean path (api/v1/xp/hot_path.py) before DRF is
+    # involved; everything else, every error included, by this view (see as_view).
 
     permission_classes = [IsPlayerOrScopedKey]
     required_scope = "xp:write"

@@ -1,0 +1,32 @@
+"""Django's PostgreSQL backend with a health check that costs no round trip.
+
+With ``CONN_HEALTH_CHECKS`` Django checks a kept connection before its first use in a request
+by sending ``SELECT 1``: one more statement and round trip for every request. This backend asks
+the connection itself instead: psycopg reads (without waiting) whatever the server has sent
+since the last use. A server that shut down, restarted or terminated the backend has sent its
+error and closed the socket, so the connection reports itself bad and Django opens a fresh one,
+as with ``SELECT 1``. A server that stopped answering without closing anything looks healthy to
+either check; the statement that follows then fails and the request is a 503 (api/outage.py).
+"""
+
+from __future__ import annotations
+
+import psycopg
+from django.db.backends.postgresql import base
+from psycopg import pq
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def is_usable(self) -> bool:
+        connection = self.connection
+        if connection is None or connection.closed or connection.broken:
+            return False
+        pgconn = connection.pgconn
+        try:
+            # Non-blocking: only what already arrived. A terminated backend sends its FATAL
+            # message and then closes: the first read takes the message, the second the close.
+            pgconn.consume_input()
+            pgconn.consume_input()
+        except psycopg.OperationalError:
+            return False
+        return pgconn.status == pq.ConnStatus.OK and pgconn.transaction_status == pq.TransactionStatus.IDLE
