@@ -36,3 +36,7 @@ def remember(session_key: str, player: SessionPlayer) -> None:
 
 def forget(session_key: str) -> None:
     _players.pop(session_key, None)
+
+
+def forget_all() -> None:
+    _players.clear()
