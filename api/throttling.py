@@ -123,7 +123,7 @@ class PlayerWriteThrottle(_Throttle):
 
     def count(self, request: Request, base: str, bucket: int, window: int) -> int:
         # In PostgreSQL, on the player's own row (the xp/add hot path counts in its statement).
-        return write_quota.count_write(request.user.pk, window=bucket, now=utc_now())
+        return write_quota.count_write(int(request.user.pk), window=bucket, now=utc_now())  # type: ignore[arg-type]
 
 
 class ServiceKeyWriteThrottle(_Throttle):

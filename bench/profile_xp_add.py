@@ -44,12 +44,13 @@ def main() -> None:
     c.setup_django(env)
     import tempfile
 
-    from django.core.wsgi import get_wsgi_application
     from django.db import connection
 
     setup = xp_add.prepare(400, Path(tempfile.mkdtemp(prefix="igo-prof-")))
     players = [line.split() for line in Path(str(setup["many"])).read_text().splitlines()]
-    app = get_wsgi_application()
+    from ultrabackend.lean_handler import application
+
+    app = application()  # what ultrabackend.wsgi serves
     body = xp_add.BODY.encode()
     statuses: dict[str, int] = {}
 

@@ -1,9 +1,10 @@
-"""WSGI entry point (gunicorn ultrabackend.wsgi)."""
+"""WSGI entry point (gunicorn ultrabackend.wsgi): Django's handler, with a shorter middleware
+chain for the API's hot path (ultrabackend/lean_handler.py)."""
 
 import os
 
-from django.core.wsgi import get_wsgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ultrabackend.settings.production")
 
-application = get_wsgi_application()
+from ultrabackend.lean_handler import application as _application  # noqa: E402
+
+application = _application()

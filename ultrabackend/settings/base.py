@@ -59,6 +59,20 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# The API's hot path (POST /api/v1/xp/add/) is served through the same chain without what it
+# never uses: static files, the admin's messages, allauth's sign-in pages (ultrabackend/lean_handler.py).
+LEAN_PATHS = ["/api/v1/xp/add/"]
+LEAN_PATH_MIDDLEWARE = [
+    m
+    for m in MIDDLEWARE
+    if m
+    not in {
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+        "allauth.account.middleware.AccountMiddleware",
+    }
+]
+
 ROOT_URLCONF = "ultrabackend.urls"
 WSGI_APPLICATION = "ultrabackend.wsgi.application"
 AUTH_USER_MODEL = "users.CustomUser"

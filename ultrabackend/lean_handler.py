@@ -1,0 +1,46 @@
+"""The WSGI application: Django's handler, and a second one with a shorter middleware chain for
+the API's hot path (``LEAN_PATHS``, today POST /api/v1/xp/add/).
+
+Both are Django's own WSGIHandler with real middleware instances; the lean one is built from
+``LEAN_PATH_MIDDLEWARE``, which is ``MIDDLEWARE`` without what that path never uses: static
+files (WhiteNoise), the admin's messages and allauth's account middleware (sign-in pages). Every
+header and behaviour the API relies on (security headers, CORS, sessions, CSRF, languages, the
+rate-limit headers, 503 when the database is away) comes from the same middleware classes as
+everywhere else. Measured: docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.handlers.wsgi import WSGIHandler
+
+
+class LeanWSGIHandler(WSGIHandler):
+    def load_middleware(self, is_async: bool = False) -> None:
+        full = settings.MIDDLEWARE
+        settings.MIDDLEWARE = settings.LEAN_PATH_MIDDLEWARE  # read by load_middleware only
+        try:
+            super().load_middleware(is_async)
+        finally:
+            settings.MIDDLEWARE = full
+
+
+class PathDispatcher:
+    """Requests for ``LEAN_PATHS`` go to the lean handler, every other one to Django's."""
+
+    def __init__(self, full: WSGIHandler, lean: WSGIHandler, lean_paths: Iterable[str]) -> None:
+        self.full, self.lean, self.lean_paths = full, lean, frozenset(lean_paths)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        handler = self.lean if environ.get("PATH_INFO") in self.lean_paths else self.full
+        return handler(environ, start_response)
+
+
+def application() -> PathDispatcher:
+    from django.core.wsgi import get_wsgi_application
+
+    full = get_wsgi_application()  # sets Django up
+    return PathDispatcher(full, LeanWSGIHandler(), settings.LEAN_PATHS)  # type: ignore[arg-type]
