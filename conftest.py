@@ -30,6 +30,17 @@ def _reference_data(request: pytest.FixtureRequest) -> None:
         migration.install(apps, None)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_process_memory() -> None:
+    """Every test starts as a new worker process would: the hot path remembers no session owner
+    and no activity catalogue (a test database's rows come back with new ids)."""
+    from api import session_players
+    from core.selectors import activity_catalogue
+
+    session_players.forget_all()
+    activity_catalogue.forget_catalogue()
+
+
 @pytest.fixture
 def redis_server() -> Iterator[object]:
     """The real Redis (test key prefix emptied before and after); skipped without REDIS_URL."""

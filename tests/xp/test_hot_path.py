@@ -19,7 +19,6 @@ from rest_framework.test import APIClient
 from api import session_players
 from api.v1.xp import hot_path
 from api.v1.xp.serializers import AddXPInputSerializer
-from core.selectors import activity_catalogue
 from core.services import tokens
 from seasons.models import RankIndexRepair
 from tests.concurrency import run_at_once
@@ -29,13 +28,6 @@ from xp.models import ActivityType, UserProfile, XPEntry
 
 ADD = "/api/v1/xp/add/"
 BODY = {"activity": "pushups", "units": 10}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_process_memory() -> None:
-    """Each test starts as a new worker process would: nothing remembered."""
-    session_players.forget_all()
-    activity_catalogue.forget_catalogue()
 
 
 class RoundTrips:

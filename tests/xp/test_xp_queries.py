@@ -14,10 +14,12 @@ from xp.models import DailyUsage, UserProfile, XPEntry
 from xp.tests.factories import ActivityTypeFactory
 
 
+@pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_xp_add_takes_one_query_session_and_user_included(django_assert_num_queries, player_client):
-    """In steady state (this process has seen the session): the write statement checks the
-    session, the account and the activity itself (tests/xp/test_hot_path.py has the rest)."""
+def test_xp_add_takes_one_query_session_and_user_included(django_assert_num_queries, player_client, redis_server):
+    """In steady state (this process has seen the session; the ranks come from the Redis index):
+    the write statement checks the session, the account and the activity itself
+    (tests/xp/test_hot_path.py has the rest)."""
     player_client.post("/api/v1/xp/add/", {"activity": "pushups", "units": 1}, format="json")  # warm the session
     with django_assert_num_queries(1) as captured:
         response = player_client.post("/api/v1/xp/add/", {"activity": "pushups", "units": 10}, format="json")
