@@ -22,14 +22,16 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 
 def test_retry_stalled_jobs_puts_the_jobs_of_a_dead_worker_back(receiver, endpoint, settings):
     # The worker runs its due periodic jobs when it starts: while this is an hour, the periodic
-    # retry_stalled_jobs that drain() may run does not count a 5-minute silence as stalled yet.
+    # retry_stalled_jobs that drain() may run does not count the dead worker's silence as stalled yet.
     settings.JOBS_STALLED_AFTER_SECONDS = 3600
     endpoint("level_up")
     award_xp(user=PlayerFactory(), activity=ActivityTypeFactory(), units=Decimal(300), source="web")
     [dispatch] = jobs("events.dispatch")
-    with connection.cursor() as cursor:  # a worker that died (no heartbeat for 5 minutes) holding the job
+    # A worker that died holding the job, silent for 20 s: younger than the 30 s after which a
+    # starting procrastinate worker prunes it (which would free its jobs whatever our setting).
+    with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - interval '5 minutes') RETURNING id"
+            "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - interval '20 seconds') RETURNING id"
         )
         worker_id = cursor.fetchone()[0]
         cursor.execute(
@@ -37,7 +39,7 @@ def test_retry_stalled_jobs_puts_the_jobs_of_a_dead_worker_back(receiver, endpoi
         )
     drain()
     assert receiver.delivered() == []  # the job is stuck "doing" and its lock holds the player back
-    settings.JOBS_STALLED_AFTER_SECONDS = 60
+    settings.JOBS_STALLED_AFTER_SECONDS = 10
     retry_stalled_jobs.defer(timestamp=0)
     drain()
     assert len(receiver.delivered()) == 1
