@@ -275,11 +275,11 @@ def test_caps_and_per_entry_maxima_apply_and_the_refusal_is_visible(
     send("create", second)
     run_pending_jobs()
     states = {a["activity_id"]: (a["state"], a["reason"]) for a in my_activities(player_client)}
-    assert states == {
-        ultra: ("refused", "units_over_entry_max"),
-        first: ("awarded", ""),
-        second: ("refused", "daily_cap_exceeded"),
-    }
+    assert states.pop(ultra) == ("refused", "units_over_entry_max")
+    # The worker imports the two in parallel: whichever commits first is awarded, the other is
+    # over the day's cap.
+    assert sorted(states.values()) == [("awarded", ""), ("refused", "daily_cap_exceeded")]
+    assert set(states) == {first, second}
     assert total_xp(player) == 27000
 
 
