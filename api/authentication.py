@@ -26,7 +26,8 @@ from core.services import tokens
 from users.models import CustomUser, ServiceAPIKey
 
 
-def _credentials(request: Request, scheme: str) -> str | None:
+def credentials(request: Any, scheme: str) -> str | None:
+    """The credentials of ``Authorization: <scheme> <credentials>`` (None: another scheme or none)."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
     given, _, value = header.partition(" ")
     if given.lower() != scheme.lower():
@@ -38,7 +39,7 @@ class BearerTokenAuthentication(BaseAuthentication):
     error_codes = {401: ["token_invalid", "token_expired", "token_revoked"]}  # for api/schema.py
 
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
-        token = _credentials(request, "Bearer")
+        token = credentials(request, "Bearer")
         if token is None:
             return None
         try:
@@ -58,7 +59,7 @@ class ServiceKeyAuthentication(BaseAuthentication):
     error_codes = {401: ["invalid_api_key"]}
 
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
-        key = _credentials(request, "Api-Key")
+        key = credentials(request, "Api-Key")
         if key is None:
             return None
         try:

@@ -19,6 +19,11 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def loads_exact(text: str) -> Any:
+    """JSON with decimals kept exact and NaN/Infinity refused (ValueError, RecursionError)."""
+    return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+
+
 class StrictJSONParser(JSONParser):
     """Decimals stay exact (no binary floats), NaN/Infinity are refused, bodies are bounded."""
 
@@ -36,7 +41,7 @@ class StrictJSONParser(JSONParser):
             raise PayloadTooLarge()
         try:
             text = raw.decode((parser_context or {}).get("encoding", settings.DEFAULT_CHARSET))
-            return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+            return loads_exact(text)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ParseError(f"JSON parse error - {exc}") from None
         except RecursionError:  # absurdly deep nesting: refuse it like any other malformed body

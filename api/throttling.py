@@ -58,24 +58,38 @@ class _Throttle(SimpleRateThrottle):
         base = self.get_cache_key(request, view)
         if base is None:
             return True
-        window = int(self.duration)  # type: ignore[attr-defined]
         now = time.time()
-        bucket = int(now // window)
+        bucket = self.bucket(now)
         try:
-            count = self.count(request, base, bucket, window)
+            count = self.count(request, base, bucket, self.window_seconds)
         except CacheUnavailable as exc:  # the cache (Redis) is down, or skipped by its breaker
             logger.warning(
                 "throttle cache unreachable; not limiting", exc_info=not isinstance(exc.__cause__, RedisSkipped)
             )
             return True
-        reset = (bucket + 1) * window - now
-        # What the RateLimit-Policy / RateLimit headers tell the client (api/ratelimit.py).
-        limit = int(self.num_requests)  # type: ignore[attr-defined]
-        request._request.rate_limit = RateLimitState(str(self.scope), limit, window, max(limit - count, 0), reset)  # type: ignore[attr-defined]
-        if count > limit:
-            self._wait = reset
+        state = self.rate_limit_state(count, bucket, now)
+        request._request.rate_limit = state  # type: ignore[attr-defined]  # told by api/ratelimit.py
+        if count > state.limit:
+            self._wait = state.reset
             return False
         return True
+
+    @property
+    def limit(self) -> int:
+        return int(self.num_requests)  # type: ignore[attr-defined]
+
+    @property
+    def window_seconds(self) -> int:
+        return int(self.duration)  # type: ignore[attr-defined]
+
+    def bucket(self, now: float) -> int:
+        """The number of the fixed window ``now`` (unix time) falls in."""
+        return int(now // self.window_seconds)
+
+    def rate_limit_state(self, count: int, bucket: int, now: float) -> RateLimitState:
+        """What the RateLimit-Policy / RateLimit headers tell after ``count`` requests in ``bucket``."""
+        reset = (bucket + 1) * self.window_seconds - now
+        return RateLimitState(str(self.scope), self.limit, self.window_seconds, max(self.limit - count, 0), reset)
 
     def count(self, request: Request, base: str, bucket: int, window: int) -> int:
         """Count this request in window ``bucket``; the requests counted in it so far."""

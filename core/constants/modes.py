@@ -4,3 +4,8 @@ REALITY = "reality"
 CYBER = "cyber"
 MODES: tuple[str, ...] = (REALITY, CYBER)
 MODE_CHOICES = [(REALITY, "Reality"), (CYBER, "Cyber")]
+
+
+def other_mode(mode: str) -> str:
+    """The mode that is not ``mode``."""
+    return CYBER if mode == REALITY else REALITY

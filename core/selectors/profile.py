@@ -9,6 +9,7 @@ from core.constants.levels import level_progress
 from core.constants.modes import MODES
 from core.selectors.leaderboard import ranks_for
 from core.services.xp import ProfileTotals
+from core.services.xp.results import PlayerIdentity
 from core.utils.dates import season_id_for, utc_now
 from seasons.models import SeasonScore
 from users.models import CustomUser
@@ -50,25 +51,16 @@ def profile_summary(
         known = {mode: known.get(mode) if known.get(mode) is not None else stored.get(mode, 0) for mode in MODES}
     ranks = ranks_for(user.pk, season_id, known)
     return profile_document(
-        user_id=user.pk,
-        username=user.username,
-        display_name=user.display_name,
-        avatar_url=user.avatar_url,
-        discord_id=user.discord_id,
-        totals=totals,
-        season_id=season_id,
-        season_xp={mode: int(known.get(mode) or 0) for mode in MODES},
-        ranks=ranks,
+        PlayerIdentity(user.pk, user.username, user.display_name, user.avatar_url, user.discord_id),
+        totals,
+        season_id,
+        {mode: int(known.get(mode) or 0) for mode in MODES},
+        ranks,
     )
 
 
 def profile_document(
-    *,
-    user_id: int,
-    username: str,
-    display_name: str,
-    avatar_url: str,
-    discord_id: str | None,
+    identity: PlayerIdentity,
     totals: ProfileTotals,
     season_id: str,
     season_xp: dict[str, int],
@@ -77,11 +69,11 @@ def profile_document(
     """The profile document from values alone (the xp/add hot path has no user object)."""
     level = level_progress(totals.total_xp)
     return {
-        "id": user_id,
-        "username": username,
-        "display_name": display_name or username,
-        "avatar_url": avatar_url or None,
-        "discord_id": discord_id,
+        "id": identity.user_id,
+        "username": identity.username,
+        "display_name": identity.display_name or identity.username,
+        "avatar_url": identity.avatar_url or None,
+        "discord_id": identity.discord_id,
         "xp": {"total": totals.total_xp, "reality": totals.reality_xp, "cyber": totals.cyber_xp},
         "level": {
             "current": level.current,

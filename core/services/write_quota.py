@@ -37,8 +37,3 @@ def count_write(user_id: int, *, window: int, now: datetime) -> int:
     with connection.cursor() as cursor:
         cursor.execute(_COUNT_SQL, {"uid": user_id, "window": window, "now": now, "league": DEFAULT_LEAGUE})
         return int(cursor.fetchone()[0])
-
-
-def reset_quota(user_id: int) -> None:
-    """Forget the writes counted for ``user_id`` (an admin lifting a limit; tests)."""
-    UserProfile.objects.filter(user_id=user_id).update(write_window=0, write_count=0)

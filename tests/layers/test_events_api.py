@@ -4,11 +4,9 @@ the time window, capacity, participants for admins, and errors that never change
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from api.throttling import PlayerWriteThrottle
 from core.constants.layers import BY_CODE
 from core.services import layer_service
 from layers.models import Event, EventParticipation
@@ -338,8 +336,6 @@ def test_joining_and_leaving_count_against_the_players_write_limit(client_for, m
     }
     event = make_event(required_layer="RL0")
     client = client_for()
-    # The local-memory cache outlives tests and SQLite reuses user ids: start from a clean count.
-    cache.delete(PlayerWriteThrottle().key(client.user.pk))
     assert join(client, event).status_code == 201
     assert leave(client, event).status_code == 200
     response = join(client, event)

@@ -14,7 +14,6 @@ view would refuse.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,18 +21,18 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.contrib import auth
 from django.db import IntegrityError, connection
 from django.http import HttpRequest, HttpResponse
-from rest_framework import serializers
-from rest_framework.authentication import CSRFCheck
+from rest_framework import exceptions, serializers
 
 from api import session_players
-from api.fields import ExactDecimalField, StrictSlugField
-from api.throttling import PlayerWriteThrottle, RateLimitState
-from api.v1.xp.serializers import add_xp_document, entry_document
+from api.authentication import SessionAuthentication, credentials
+from api.idempotency import idempotency_key_from
+from api.parsers import loads_exact
+from api.throttling import PlayerWriteThrottle
+from api.v1.xp.serializers import AddXPInputSerializer, add_xp_document, entry_document
 from core.constants.modes import MODES
-from core.exceptions import DomainError, InvalidAppToken
+from core.exceptions import DomainError, InvalidAppToken, InvalidIdempotencyKey
 from core.selectors.activity_catalogue import cached_activity, forget_catalogue
 from core.selectors.leaderboard import database_rank, ranks_for
 from core.selectors.profile import profile_document
@@ -45,14 +44,13 @@ from core.services.xp.results import layer_change, level_change
 from core.utils.dates import utc_now
 
 ALLOW = "POST, OPTIONS"  # what DRF's finalize_response sets for AddXPView
-_FIELDS = frozenset({"activity", "units", "note", "mode"})
 _JSON_TYPES = frozenset({"application/json", "application/json; charset=utf-8", "application/json;charset=utf-8"})
 _ACCEPTED = frozenset({"", "*/*", "application/json", "application/json, */*", "application/*"})
 _NO_QUOTA = 2**31 - 1  # the quota check of a statement when player_write has no rate
-# The same fields AddXPInputSerializer declares, so a value passes here only if it passes there.
-_ACTIVITY = StrictSlugField(max_length=50, trim_whitespace=False)
-_UNITS = ExactDecimalField(max_digits=12, decimal_places=2)
-_NOTE = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+# AddXPInputSerializer's own fields, so a value passes here only as it passes there. A player
+# never sends discord_id (the full view refuses it).
+_INPUT = AddXPInputSerializer().fields
+_PLAYER_FIELDS = frozenset(_INPUT) - {"discord_id"}
 
 
 @dataclass(frozen=True)
@@ -71,10 +69,9 @@ def lean_answer(request: HttpRequest) -> HttpResponse | None:
     caller = _caller(request)
     if caller is None:
         return None
-    idempotency_key = request.META.get("HTTP_IDEMPOTENCY_KEY")
-    if idempotency_key is not None and not (
-        0 < len(idempotency_key) <= 255 and all(32 < ord(c) < 127 for c in idempotency_key)
-    ):
+    try:
+        idempotency_key = idempotency_key_from(request)
+    except InvalidIdempotencyKey:
         return None
     body = _body(request)
     if body is None:
@@ -89,11 +86,8 @@ def lean_answer(request: HttpRequest) -> HttpResponse | None:
         return None
 
     throttle = PlayerWriteThrottle()
-    window_seconds = int(throttle.duration) if throttle.rate else 1  # type: ignore[attr-defined]
-    limit = int(throttle.num_requests) if throttle.rate else _NO_QUOTA  # type: ignore[attr-defined]
-    now = utc_now()
-    seconds = time.time()
-    window = int(seconds // window_seconds)
+    now, seconds = utc_now(), time.time()
+    window = throttle.bucket(seconds) if throttle.rate else int(seconds)
     write = store.XPWrite(
         user_id=caller.user_id,
         activity=activity,
@@ -108,56 +102,39 @@ def lean_answer(request: HttpRequest) -> HttpResponse | None:
     check = store.WriteCheck(
         gate=caller.check_gate,
         quota_window=window,
-        quota_limit=limit,
+        quota_limit=throttle.limit if throttle.rate else _NO_QUOTA,
         session_key=caller.session_key,
         password=caller.password,
     )
     try:
         with store.statement_scope():
-            written = store.write_checked_entry(write, check)
+            checked = store.write_checked_entry(write, check)
     except IntegrityError:  # a retried Idempotency-Key or the daily cap: the full view answers
         return None
-    if written is None:  # a check failed: forget what this process remembered, the full view answers
+    if checked is None:  # a check failed: forget what this process remembered, the full view answers
         if caller.session_key:
             session_players.forget(caller.session_key)
         forget_catalogue()
         return None
 
-    other = MODES[1] if write.mode == MODES[0] else MODES[0]
-    season_xp = {write.mode: written.season_xp, other: written.other_season_xp}
+    written = checked.written
     if connection.in_atomic_block:  # a caller's transaction (tests): the index follows its commit
         rank_index.index_on_commit(written.score, written.index)
-        ranks = ranks_for(caller.user_id, write.season_id, dict(season_xp))
+        ranks = ranks_for(caller.user_id, write.season_id, dict(written.season_xp))
     else:
-        ranks = rank_index.index_and_rank(written.score, written.index, written.other_season_xp)
+        ranks = rank_index.index_and_rank(written.score, written.index, written.season_xp)
         for mode in MODES:
             if mode not in ranks:
-                ranks[mode] = database_rank(write.season_id, mode, season_xp[mode])
+                ranks[mode] = database_rank(write.season_id, mode, written.season_xp[mode])
     document = add_xp_document(
         entry_document(written.entry_id, activity.key, write.mode, units, write.xp, now),
-        profile_document(
-            user_id=caller.user_id,
-            username=written.username,
-            display_name=written.display_name,
-            avatar_url=written.avatar_url,
-            discord_id=written.discord_id,
-            totals=written.totals,
-            season_id=write.season_id,
-            season_xp=season_xp,
-            ranks=ranks,
-        ),
+        profile_document(checked.identity, written.totals, write.season_id, written.season_xp, ranks),
         level_change(written.totals.total_xp, write.xp),
-        layer_change(write.mode, written.totals.mode_xp(write.mode), write.xp),
+        layer_change(write.mode, written.mode_xp_after, write.xp),
         duplicate=False,
     )
     if throttle.rate:  # the RateLimit headers (api/ratelimit.py), as the throttle tells them
-        request.rate_limit = RateLimitState(  # type: ignore[attr-defined]
-            str(throttle.scope),
-            limit,
-            window_seconds,
-            max(limit - written.writes_in_window, 0),
-            (window + 1) * window_seconds - seconds,
-        )
+        request.rate_limit = throttle.rate_limit_state(checked.writes_in_window, window, seconds)  # type: ignore[attr-defined]
     response = HttpResponse(render_json(document), status=201, content_type="application/json")
     response["Allow"] = ALLOW
     return response
@@ -173,36 +150,33 @@ def render_json(document: Any) -> bytes:
 
 def _caller(request: HttpRequest) -> _Caller | None:
     """The signed-in player, as far as this process can tell before the statement checks it."""
-    header = request.META.get("HTTP_AUTHORIZATION")
-    if header is not None:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer":
+    if "HTTP_AUTHORIZATION" in request.META:  # only an app token is taken here
+        token = credentials(request, "Bearer")
+        if token is None:
             return None
         try:
-            claims = tokens.decode(token.strip(), typ="access")
+            claims = tokens.decode(token, typ="access")
         except InvalidAppToken:
             return None
         return _Caller(claims.user_id, "mobile", store.GATE_TOKEN)
     session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
     if not session_key:
         return None
-    player = session_players.recall(session_key)
+    player = session_players.recall(session_key) or _verified_session_player(request, session_key)
     if player is None:
-        player = _verified_session_player(request, session_key)
-        if player is None:
-            return None
-    # DRF's SessionAuthentication enforces CSRF for a signed-in session; so does this path.
-    check = CSRFCheck(lambda _: None)  # type: ignore[arg-type]
-    check.process_request(request)
-    if check.process_view(request, None, (), {}) is not None:  # type: ignore[arg-type]
+        return None
+    try:  # DRF's SessionAuthentication enforces CSRF for a signed-in session; so does this path
+        SessionAuthentication().enforce_csrf(request)
+    except exceptions.PermissionDenied:
         return None
     request.session.accessed = True  # as reading it would: the answer varies by Cookie
     return _Caller(player.user_id, "web", store.GATE_SESSION, session_key, player.password)
 
 
 def _verified_session_player(request: HttpRequest, session_key: str) -> session_players.SessionPlayer | None:
-    """Load the session and its user the usual way (Django's get_user), once per process."""
-    user = auth.get_user(request)
+    """The session's player as Django's AuthenticationMiddleware finds it (once per process; the
+    full view reuses the same lazily loaded user if it has to answer)."""
+    user = request.user
     if not user.is_authenticated or request.session.session_key != session_key or request.session.modified:
         return None
     player = session_players.SessionPlayer(user.pk, user.password)
@@ -221,22 +195,21 @@ def _body(request: HttpRequest) -> tuple[str, Decimal, str, str | None] | None:
     if not 0 < length <= settings.MAX_REQUEST_BODY_BYTES:
         return None
     try:
-        data = json.loads(request.body.decode(), parse_float=Decimal, parse_constant=_refuse)
+        data = loads_exact(request.body.decode())
     except (ValueError, RecursionError):
         return None
-    if not isinstance(data, dict) or not data.keys() <= _FIELDS or "activity" not in data or "units" not in data:
+    if not isinstance(data, dict) or not data.keys() <= _PLAYER_FIELDS or "activity" not in data or "units" not in data:
         return None
-    mode = data.get("mode")
-    if "mode" in data and mode not in MODES:
-        return None
-    activity, units, note = data["activity"], data["units"], data.get("note", "")
-    if not isinstance(activity, str) or not isinstance(note, str) or units is None:
+    # Stricter than the serializer on purpose: it would turn a number into the text of a slug
+    # or a note; the full view answers those.
+    if not isinstance(data["activity"], str) or not isinstance(data.get("note", ""), str):
         return None
     try:
-        return _ACTIVITY.run_validation(activity), _UNITS.run_validation(units), _NOTE.run_validation(note), mode
+        return (
+            _INPUT["activity"].run_validation(data["activity"]),
+            _INPUT["units"].run_validation(data["units"]),
+            _INPUT["note"].run_validation(data.get("note", "")),
+            _INPUT["mode"].run_validation(data["mode"]) if "mode" in data else None,
+        )
     except serializers.ValidationError:
         return None
-
-
-def _refuse(name: str) -> Any:
-    raise ValueError(name)

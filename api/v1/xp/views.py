@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.authentication import is_app_token, is_service_key
+from api.idempotency import idempotency_key_from
 from api.pagination import HistoryCursorPagination, StandardPagePagination
 from api.permissions import IsPlayerOrScopedKey
 from api.schema import error_responses
@@ -50,15 +51,6 @@ from core.services.xp.for_discord_user import award_xp_to_discord_user
 from xp.models import ActivityType, XPEntry
 
 SLUG_RE = re.compile(r"[-a-zA-Z0-9_]{1,50}")  # with fullmatch: no trailing newline
-
-
-def idempotency_key_from(request: Request) -> str | None:
-    value = request.headers.get("Idempotency-Key")
-    if value is None:
-        return None
-    if not (0 < len(value) <= 255) or not all(32 < ord(c) < 127 for c in value):
-        raise InvalidIdempotencyKey()
-    return value
 
 
 def award_response(award: Award, user: Any) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from core.constants.leagues import LEAGUES
-from core.constants.modes import MODES
+from core.constants.modes import MODES, other_mode
 from core.services.seasons.lifecycle import ScoreState
 from core.utils import redis as r
 from core.utils.dates import month_bounds, utc_now
@@ -157,22 +157,22 @@ def record_lost_write(state: ScoreState) -> None:
     )
 
 
-def index_and_rank(state: ScoreState, hint: IndexHint, other_mode_xp: int) -> dict[str, int | None]:
-    """Mirror a committed score into the index and rank the player on both overall boards, in
-    one Redis round trip. Returns the rank per mode (None: no XP in that mode); a mode missing
+def index_and_rank(state: ScoreState, hint: IndexHint, season_xp: dict[str, int]) -> dict[str, int | None]:
+    """Mirror a committed score into the index and rank the player (this season's XP per mode:
+    ``season_xp``) on both overall boards, in one Redis round trip. Returns the rank per mode (None: no XP in that mode); a mode missing
     from the answer has no trustworthy board (not ready, or Redis away: then the lost write is
     recorded for repair) and is ranked from the database by the caller."""
     client = r.get_redis()
     if client is None:
         return {}
-    other = MODES[1] if state.mode == MODES[0] else MODES[0]
+    other = other_mode(state.mode)
     keys, args = _upsert_args(state)
     keys += [
         ready_key(state.season_id, state.mode),
         ready_key(state.season_id, other),
         board_key(state.season_id, other),
     ]
-    args += [int(hint.season_created), int(hint.needs_repair), other_mode_xp]
+    args += [int(hint.season_created), int(hint.needs_repair), season_xp[other]]
     try:
         mine, theirs = r.script(client, _INDEX_AND_RANK_LUA)(keys=keys, args=args)
     except r.REDIS_ERRORS:

@@ -39,6 +39,17 @@ class ProfileTotals:
 
 
 @dataclass(frozen=True)
+class PlayerIdentity:
+    """What a player's profile shows of the account."""
+
+    user_id: int
+    username: str
+    display_name: str
+    avatar_url: str
+    discord_id: str | None
+
+
+@dataclass(frozen=True)
 class LevelUp:
     from_level: int
     to_level: int

@@ -21,11 +21,11 @@ from django.db import IntegrityError, connection, transaction
 
 from core.constants.layers import layer_order_sql
 from core.constants.leagues import DEFAULT_LEAGUE
-from core.constants.modes import MODES
+from core.constants.modes import MODES, other_mode
 from core.services import domain_events
 from core.services.seasons.lifecycle import ScoreState
 from core.services.seasons.rank_index import IndexHint
-from core.services.xp.results import Award, ProfileTotals, layer_change, level_change
+from core.services.xp.results import Award, PlayerIdentity, ProfileTotals, layer_change, level_change
 from core.utils.dates import month_bounds, season_id_for, utc_day
 from layers.models import CyberLayerStatus, LayerChange, RealityLayerStatus
 from seasons.models import RankIndexRepair, Season, SeasonScore
@@ -117,7 +117,7 @@ def _statement(mode: str, *, correction: bool, gate: str | None = None) -> str:
     """The write; with ``gate`` (awards only) it is a checked write: it writes only if the gate
     passes and the player's write quota allows it, counts the write in the quota, and returns
     the player's public identity and the quota count too."""
-    other = "cyber" if mode == "reality" else "reality"
+    other = other_mode(mode)
     new_layer = layer_order_sql(mode, "prof.mode_xp")
     old_layer = layer_order_sql(mode, "(prof.mode_xp - %(xp)s)")
     level_of = "COALESCE((SELECT level FROM {level} WHERE min_xp <= {xp} ORDER BY min_xp DESC LIMIT 1), 1)"
@@ -237,18 +237,41 @@ def parameters(w: XPWrite) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class _Written:
+    """The columns every XP statement returns, read into what the callers build on."""
+
+    entry_id: int
+    totals: ProfileTotals
+    mode_xp_after: int
+    season_xp: dict[str, int]  # this season's XP per mode after the write
+    score: ScoreState
+    index: IndexHint
+
+
+def _written(w: XPWrite, row: tuple[Any, ...]) -> _Written:
+    (entry_id, total, reality, cyber, level, r_league, c_league, mode_after, season_xp, league, version, other_xp) = (
+        row[:12]
+    )
+    season_created, index_needs_repair = row[12:14]
+    return _Written(
+        entry_id=entry_id,
+        totals=ProfileTotals(total, reality, cyber, level, r_league, c_league),
+        mode_xp_after=mode_after,
+        season_xp={w.mode: season_xp, other_mode(w.mode): other_xp or 0},
+        score=ScoreState(w.user_id, w.season_id, w.mode, season_xp, league, w.now, version),
+        index=IndexHint(season_created=season_created, needs_repair=index_needs_repair),
+    )
+
+
 def write_entry(w: XPWrite) -> Award:
     """Append ``w`` and update everything derived from it in one statement. Raises
     IntegrityError when a database rule refuses it (see ``violated_constraint``)."""
     with connection.cursor() as cursor:
         cursor.execute(STATEMENTS[(w.mode, w.is_correction)], parameters(w))
-        row = cursor.fetchone()
-    (entry_id, total, reality, cyber, level, r_league, c_league, mode_after, season_xp, league, version, other_xp) = (
-        row[:12]
-    )
-    season_created, index_needs_repair = row[12:]
+        written = _written(w, cursor.fetchone())
     entry = XPEntry(
-        id=entry_id,
+        id=written.entry_id,
         user_id=w.user_id,
         activity=w.activity,
         mode=w.mode,
@@ -262,22 +285,21 @@ def write_entry(w: XPWrite) -> Award:
         corrects_id=w.corrects_id,
         reason=w.reason,
         season_id=w.season_id,
-        total_xp_after=total,
-        mode_xp_after=mode_after,
+        total_xp_after=written.totals.total_xp,
+        mode_xp_after=written.mode_xp_after,
         created_at=w.now,
     )
     entry._state.adding = False
     entry._state.db = "default"
-    other = "cyber" if w.mode == "reality" else "reality"
     return Award(
         entry=entry,
-        profile=ProfileTotals(total, reality, cyber, level, r_league, c_league),
-        season_xp={w.mode: season_xp, other: other_xp or 0},
-        level_up=level_change(total, w.xp),
-        layer_up=layer_change(w.mode, mode_after, w.xp),
+        profile=written.totals,
+        season_xp=dict(written.season_xp),
+        level_up=level_change(written.totals.total_xp, w.xp),
+        layer_up=layer_change(w.mode, written.mode_xp_after, w.xp),
         duplicate=False,
-        score=ScoreState(w.user_id, w.season_id, w.mode, season_xp, league, w.now, version),
-        index=IndexHint(season_created=season_created, needs_repair=index_needs_repair),
+        score=written.score,
+        index=written.index,
     )
 
 
@@ -296,18 +318,11 @@ class WriteCheck:
 
 @dataclass(frozen=True)
 class CheckedEntry:
-    """What a checked write returns: the entry's id and everything the xp/add answer shows."""
+    """What a checked write returns: what every write returns, the player's public identity
+    and the writes counted in the quota's window, this one included."""
 
-    entry_id: int
-    totals: ProfileTotals
-    season_xp: int
-    other_season_xp: int
-    score: ScoreState
-    index: IndexHint
-    username: str
-    display_name: str
-    avatar_url: str
-    discord_id: str | None
+    written: _Written
+    identity: PlayerIdentity
     writes_in_window: int
 
 
@@ -330,20 +345,9 @@ def write_checked_entry(w: XPWrite, check: WriteCheck) -> CheckedEntry | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    (entry_id, total, reality, cyber, level, r_league, c_league, mode_after, season_xp, league, version, other_xp) = (
-        row[:12]
-    )
-    season_created, index_needs_repair, username, display_name, avatar_url, discord_id, writes = row[12:]
+    username, display_name, avatar_url, discord_id, writes = row[14:]
     return CheckedEntry(
-        entry_id=entry_id,
-        totals=ProfileTotals(total, reality, cyber, level, r_league, c_league),
-        season_xp=season_xp,
-        other_season_xp=other_xp or 0,
-        score=ScoreState(w.user_id, w.season_id, w.mode, season_xp, league, w.now, version),
-        index=IndexHint(season_created=season_created, needs_repair=index_needs_repair),
-        username=username,
-        display_name=display_name,
-        avatar_url=avatar_url,
-        discord_id=discord_id,
+        written=_written(w, row),
+        identity=PlayerIdentity(w.user_id, username, display_name, avatar_url, discord_id),
         writes_in_window=writes,
     )
