@@ -69,7 +69,11 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_POST(self) -> None:  # noqa: N802
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            length = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(length)
+            if len(body) < length:  # the sender died mid-request (a killed worker): nothing arrived
+                self.close_connection = True
+                return
             with receiver.lock:
                 receiver.requests += 1
                 number = receiver.requests
