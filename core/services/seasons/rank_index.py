@@ -159,9 +159,10 @@ def record_lost_write(state: ScoreState) -> None:
 
 def index_and_rank(state: ScoreState, hint: IndexHint, season_xp: dict[str, int]) -> dict[str, int | None]:
     """Mirror a committed score into the index and rank the player (this season's XP per mode:
-    ``season_xp``) on both overall boards, in one Redis round trip. Returns the rank per mode (None: no XP in that mode); a mode missing
-    from the answer has no trustworthy board (not ready, or Redis away: then the lost write is
-    recorded for repair) and is ranked from the database by the caller."""
+    ``season_xp``) on both overall boards, in one Redis round trip. Returns the rank per mode
+    (None: no XP in that mode); a mode missing from the answer has no trustworthy board (not
+    ready, or Redis away: then the lost write is recorded for repair) and is ranked from the
+    database by the caller."""
     client = r.get_redis()
     if client is None:
         return {}
