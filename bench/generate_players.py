@@ -109,8 +109,9 @@ def main() -> None:
                 "date_joined",
                 "display_name",
                 "avatar_url",
+                "display_name_chosen",
             ],
-            (f"{i}\t!\tf\tp{i:07d}\t\t\t\tf\tt\t{joined}\tPlayer {i}\t\n" for i in range(1, n + 1)),
+            (f"{i}\t!\tf\tp{i:07d}\t\t\t\tf\tt\t{joined}\tPlayer {i}\t\tt\n" for i in range(1, n + 1)),
         )
         conn.execute("SELECT setval(pg_get_serial_sequence('users_customuser', 'id'), %s)", [n])
         t = step(f"COPY {n:,} users", t)

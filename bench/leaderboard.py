@@ -260,8 +260,9 @@ def profile_redis_path(cookie: str, pages: dict[str, int]) -> None:
         resp.close()
         return int(status[0][:3])
 
-    for name, page in [("trivial", 0), *pages.items()]:
-        path = "/api/v1/health/" if name == "trivial" else f"/api/v1/seasons/reality/?page={page}"
+    trivial = {"trivial": "/api/v1/health/", "signed-in trivial": "/api/v1/auth/session/"}
+    for name, page in [*((name, 0) for name in trivial), *pages.items()]:
+        path = trivial.get(name) or f"/api/v1/seasons/reality/?page={page}"
         for _ in range(30):
             get(path)
         t0 = time.process_time()

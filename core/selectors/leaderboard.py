@@ -8,13 +8,16 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
 
 from core.constants.layers import layer_for_xp
+from core.constants.modes import MODES
 from core.services.seasons import rank_index as ri
 from core.utils import redis as r
-from seasons.models import SeasonScore
+from seasons.models import RankIndexRepair, SeasonScore
 from users.models import CustomUser
+from xp.models import UserProfile
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +109,6 @@ def _from_redis(
     client = r.get_redis()
     if client is None:
         return None
-    if mode in ri.boards_needing_repair(season_id):
-        return None  # a write missed the index: the database answers until the repair job ran
     try:
         result = _run_page_script(client, season_id, mode, league, offset, limit, me_id)
     except r.REDIS_ERRORS:
@@ -205,38 +206,57 @@ def _from_database(season_id: str, mode: str, league: str | None, offset: int, l
 def leaderboard(*, season_id: str, mode: str, league: str | None, offset: int, limit: int, me_id: int | None) -> Board:
     """One page of a season board, with the signed-in player's rank and neighbours."""
     board = _from_redis(season_id, mode, league, offset, limit, me_id)
+    if board is not None and _attach_users(board, season_id, mode):
+        # A write missed the index (Redis was away for it): the database answers until the
+        # repair job ran. Asked inside the users query, so a page from the index costs one
+        # SQL statement; a page without rows asks on its own.
+        board = None
     if board is None:
         board = _from_database(season_id, mode, league, offset, limit, me_id)
-    _attach_users(board, season_id, mode)
+        _attach_users(board, season_id, mode)
     return board
 
 
-def _attach_users(board: Board, season_id: str, mode: str) -> None:
-    """Names, level, layer and season league of every shown row, in one query of plain values
-    (no model instances: a page shows up to 100 + 5 rows)."""
+def _shown_players_statement(mode: str) -> str:
+    """The shown players' names, level, mode XP and season league, and whether the board's index
+    waits for a repair: one fixed statement per mode (prepared by the driver once it is hot)."""
+    users, profiles = CustomUser._meta.db_table, UserProfile._meta.db_table
+    scores, repairs = SeasonScore._meta.db_table, RankIndexRepair._meta.db_table
+    return f"""
+SELECT u.id, u.username, u.display_name, u.avatar_url, p.level, p.{mode}_xp,
+       (SELECT s.league FROM {scores} s WHERE s.season_id = %(sid)s AND s.mode = %(mode)s AND s.user_id = u.id),
+       EXISTS (SELECT 1 FROM {repairs} r WHERE r.season_id = %(sid)s AND r.mode = %(mode)s)
+  FROM {users} u LEFT JOIN {profiles} p ON p.user_id = u.id
+ WHERE u.id = ANY(%(ids)s::bigint[])"""
+
+
+_SHOWN_PLAYERS = {mode: _shown_players_statement(mode) for mode in MODES}
+
+
+def _attach_users(board: Board, season_id: str, mode: str) -> bool:
+    """Names, level, layer and season league of every shown row, in one statement of plain
+    values (no ORM: a page shows up to 100 + 5 rows). True when the board's index waits for a
+    repair (the answer then comes from the database: see ``leaderboard``)."""
     rows = board.rows + board.around
-    ids = {row.user_id for row in rows}
+    ids = sorted({row.user_id for row in rows})
     if not ids:
-        return
-    league = SeasonScore.objects.filter(season_id=season_id, mode=mode, user_id=OuterRef("pk")).values("league")[:1]
-    found = {
-        values[0]: values[1:]
-        for values in CustomUser.objects.filter(pk__in=ids)
-        .annotate(season_league=Subquery(league))
-        .values_list(
-            "pk", "username", "display_name", "avatar_url", "profile__level", f"profile__{mode}_xp", "season_league"
-        )
-    }
+        return board.source == "redis" and mode in ri.boards_needing_repair(season_id)
+    with connection.cursor() as cursor:
+        cursor.execute(_SHOWN_PLAYERS[mode], {"sid": season_id, "mode": mode, "ids": ids})
+        found = {values[0]: values[1:] for values in cursor.fetchall()}
+    if board.source == "redis" and any(values[-1] for values in found.values()):
+        return True
     for row in rows:
         if row.user_id not in found:
             continue
-        username, display_name, avatar_url, level, mode_xp, season_league = found[row.user_id]
+        username, display_name, avatar_url, level, mode_xp, season_league, _ = found[row.user_id]
         row.username = username
         row.display_name = display_name or username
         row.avatar_url = avatar_url or None
         row.level = level or 1
         row.layer = layer_for_xp(mode, mode_xp or 0).code
         row.league = season_league or ""
+    return False
 
 
 def database_rank(season_id: str, mode: str, xp: int) -> int | None:

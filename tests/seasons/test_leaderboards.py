@@ -4,11 +4,15 @@ corrections, and the same answers from Redis, from the database, and with Redis 
 import pytest
 from rest_framework.test import APIClient
 
+from api.v1.seasons.serializers import BoardRowSerializer, board_rows_document
+from core.selectors.leaderboard import Row
 from core.services.seasons import rank_index
 from core.services.xp import correct_entry
 from core.tasks import repair_rank_index
 from core.utils import redis as r
+from core.utils.dates import utc_now
 from seasons.models import RankIndexRepair
+from tests.round_trips import RoundTrips
 from tests.seasons.helpers import at, award_at
 from users.tests.factories import PlayerFactory
 from xp.models import UserProfile
@@ -351,3 +355,38 @@ def test_ties_one_microsecond_apart_are_ordered_the_same_by_redis_and_the_databa
     redis = lb._from_redis("2026-11", "reality", None, 0, 10, None)
     assert [row.user_id for row in database.rows] == [earlier.pk, later.pk]
     assert redis is not None and [row.user_id for row in redis.rows] == [earlier.pk, later.pk]
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_signed_in_page_from_the_index_is_two_sql_statements_and_two_redis_round_trips(redis_server, monkeypatch):
+    """The session from Redis, the user row (both as on any signed-in request), the page script,
+    and one query for the shown players that also asks whether the index waits for a repair."""
+    players = [PlayerFactory(username=f"p{i:02d}") for i in range(30)]
+    for i, user in enumerate(players):
+        award_at(user, 10 + i, utc_now())
+    client = APIClient()
+    client.force_login(players[3])
+    first = board(client)  # warm: prepared statements, the script loaded
+    trips = RoundTrips(monkeypatch)
+    body = board(client)
+    assert body == first and body["me"]["rank"] == 27
+    assert trips.sql == ["SELECT", "SELECT"] and trips.redis == 2
+
+
+def test_board_rows_are_written_as_their_serializer_writes_them():
+    rows = [
+        Row(
+            rank=1,
+            user_id=7,
+            xp=120,
+            league="gold",
+            username="ann",
+            display_name="Ann",
+            avatar_url=None,
+            level=3,
+            layer="L1",
+        ),
+        Row(rank=1, user_id=9, xp=120, league="", username=None, display_name=None, avatar_url="https://x.test/a.png"),
+    ]
+    assert board_rows_document(rows) == BoardRowSerializer(many=True).to_representation(rows)

@@ -10,9 +10,7 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-import psycopg
 import pytest
-import redis
 from django.db.models import Sum
 from rest_framework.test import APIClient
 
@@ -22,36 +20,13 @@ from api.v1.xp.serializers import AddXPInputSerializer
 from core.services import tokens
 from seasons.models import RankIndexRepair
 from tests.concurrency import run_at_once
+from tests.round_trips import RoundTrips
 from users.models import CustomUser
 from users.tests.factories import PlayerFactory
 from xp.models import ActivityType, UserProfile, XPEntry
 
 ADD = "/api/v1/xp/add/"
 BODY = {"activity": "pushups", "units": 10}
-
-
-class RoundTrips:
-    """Statements sent to PostgreSQL (every psycopg execute, Django's or not: a health check's
-    SELECT 1 would count) and commands sent to Redis (a pipeline or a script is one)."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.sql: list[str] = []
-        self.redis = 0
-        execute, send = psycopg.Cursor.execute, redis.connection.AbstractConnection.send_packed_command
-
-        def counting_execute(cursor: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
-            self.sql.append(str(query).split(None, 1)[0])
-            return execute(cursor, query, *args, **kwargs)
-
-        def counting_send(connection: Any, *args: Any, **kwargs: Any) -> Any:
-            self.redis += 1
-            return send(connection, *args, **kwargs)
-
-        monkeypatch.setattr(psycopg.Cursor, "execute", counting_execute)
-        monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting_send)
-
-    def reset(self) -> None:
-        self.sql, self.redis = [], 0
 
 
 def session_client(user: CustomUser) -> APIClient:

@@ -15,11 +15,10 @@ from api.fields import SEASON_ID_PATTERN
 from api.pagination import StandardPagePagination
 from api.schema import error_responses
 from api.v1.seasons.serializers import (
-    ALL_TIME_LEADERBOARD,
-    LEADERBOARD,
     AllTimeLeaderboardSerializer,
     LeaderboardSerializer,
     SeasonSerializer,
+    board_rows_document,
 )
 from core.constants.leagues import LEAGUES
 from core.exceptions import InvalidPage, InvalidSeasonId, UnknownLeague, UnknownSeason
@@ -110,39 +109,38 @@ class LeaderboardView(APIView):
 
 
 def board_document(
-    request: Request,
-    board: Board,
-    *,
-    page: int,
-    page_size: int,
-    season_status: str | None,
-    shape: LeaderboardSerializer = LEADERBOARD,
+    request: Request, board: Board, *, page: int, page_size: int, season_status: str | None
 ) -> dict[str, Any]:
-    """The leaderboard answer (seasonal and all-time boards share it)."""
+    """The leaderboard answer (seasonal and all-time boards share it), in the shape of
+    LeaderboardSerializer, built as plain values (a page renders up to 105 rows; measured in
+    docs/benchmarks.md)."""
     url = request.build_absolute_uri()
     me = None
     if board.me is not None:
-        me = {"rank": board.me.rank, "xp": board.me.xp, "league": board.me.league, "around": board.around}
-    return shape.to_representation(  # type: ignore[no-any-return]
-        {
-            "season": board.season_id,
-            "season_status": season_status,
-            "mode": board.mode,
-            "league": board.league,
-            "page": page,
-            "page_size": page_size,
-            "results": board.rows,
-            "me": me,
-            "next": replace_query_param(url, "page", page + 1) if board.has_next else None,
-            "previous": (
-                None
-                if page == 1
-                else remove_query_param(url, "page")
-                if page == 2
-                else replace_query_param(url, "page", page - 1)
-            ),
+        me = {
+            "rank": board.me.rank,
+            "xp": board.me.xp,
+            "league": board.me.league,
+            "around": board_rows_document(board.around),
         }
-    )
+    return {
+        "season": board.season_id,
+        "season_status": season_status,
+        "mode": board.mode,
+        "league": board.league,
+        "page": page,
+        "page_size": page_size,
+        "results": board_rows_document(board.rows),
+        "me": me,
+        "next": replace_query_param(url, "page", page + 1) if board.has_next else None,
+        "previous": (
+            None
+            if page == 1
+            else remove_query_param(url, "page")
+            if page == 2
+            else replace_query_param(url, "page", page - 1)
+        ),
+    }
 
 
 class RealityLeaderboardView(LeaderboardView):
@@ -172,8 +170,4 @@ class AllTimeLeaderboardView(APIView):
         page_size = _positive_int(params.get("page_size"), settings.LEADERBOARD_PAGE_SIZE, MAX_PAGE_SIZE)
         me_id = request.user.pk if request.user.is_authenticated else None
         board = all_time_board(mode=mode, offset=(page - 1) * page_size, limit=page_size, me_id=me_id)
-        return Response(
-            board_document(
-                request, board, page=page, page_size=page_size, season_status=None, shape=ALL_TIME_LEADERBOARD
-            )
-        )
+        return Response(board_document(request, board, page=page, page_size=page_size, season_status=None))

@@ -17,9 +17,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
-import orjson
 from django.conf import settings
 from django.db import IntegrityError, connection
 from django.http import HttpRequest, HttpResponse
@@ -29,6 +27,7 @@ from api import session_players
 from api.authentication import SessionAuthentication, credentials
 from api.idempotency import idempotency_key_from
 from api.parsers import loads_exact
+from api.renderers import render_json
 from api.throttling import PlayerWriteThrottle
 from api.v1.xp.serializers import AddXPInputSerializer, add_xp_document, entry_document
 from core.constants.modes import MODES
@@ -138,14 +137,6 @@ def lean_answer(request: HttpRequest) -> HttpResponse | None:
     response = HttpResponse(render_json(document), status=201, content_type="application/json")
     response["Allow"] = ALLOW
     return response
-
-
-def render_json(document: Any) -> bytes:
-    """What DRF's JSONRenderer writes (compact, UTF-8, U+2028/U+2029 escaped), with orjson."""
-    content = orjson.dumps(document)
-    if b"\xe2\x80\xa8" in content or b"\xe2\x80\xa9" in content:
-        content = content.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
-    return content
 
 
 def _caller(request: HttpRequest) -> _Caller | None:
