@@ -302,3 +302,32 @@ def test_without_a_player_write_rate_the_lean_path_writes_and_tells_no_quota(set
     assert [a.status_code for a in answers] == [201] * 3
     assert not any(a.has_header("RateLimit") for a in answers)
     assert XPEntry.objects.filter(user=player).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_lean_requests_with_one_idempotency_key_write_one_entry(monkeypatch):
+    """10 signed-in clients this process already knows send the same key at once: the lean path
+    writes the entry once; every loser meets the unique index, and the full view replays it."""
+    player = PlayerFactory()
+    clients = [session_client(player) for _ in range(10)]
+    for client in clients:  # every session learnt: the racing requests take the lean path
+        assert client.post(ADD, BODY, format="json").status_code == 201
+    lean_answers: list[int] = []
+    real = hot_path.lean_answer
+
+    def counted(request: Any) -> Any:
+        answer = real(request)
+        if answer is not None:
+            lean_answers.append(answer.status_code)
+        return answer
+
+    monkeypatch.setattr("api.v1.xp.views.lean_answer", counted)
+    body = {"activity": "pushups", "units": 7}
+    answers = run_at_once(lambda i: clients[i].post(ADD, body, format="json", HTTP_IDEMPOTENCY_KEY="race-1"), count=10)
+    assert {a.status_code for a in answers} == {201}
+    assert sorted(a.json()["duplicate"] for a in answers) == [False] + [True] * 9
+    assert len({a.json()["entry"]["id"] for a in answers}) == 1
+    assert lean_answers == [201]  # the winner, on the lean path; the nine replays by the full view
+    assert XPEntry.objects.filter(user=player, idempotency_key="race-1").count() == 1
+    per_unit = ActivityType.objects.get(key="pushups").xp_per_unit
+    assert UserProfile.objects.get(user=player).total_xp == (10 * 10 + 7) * per_unit

@@ -238,7 +238,7 @@ def parameters(w: XPWrite) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class _Written:
+class WrittenRow:
     """The columns every XP statement returns, read into what the callers build on."""
 
     entry_id: int
@@ -249,12 +249,12 @@ class _Written:
     index: IndexHint
 
 
-def _written(w: XPWrite, row: tuple[Any, ...]) -> _Written:
+def _written(w: XPWrite, row: tuple[Any, ...]) -> WrittenRow:
     (entry_id, total, reality, cyber, level, r_league, c_league, mode_after, season_xp, league, version, other_xp) = (
         row[:12]
     )
     season_created, index_needs_repair = row[12:14]
-    return _Written(
+    return WrittenRow(
         entry_id=entry_id,
         totals=ProfileTotals(total, reality, cyber, level, r_league, c_league),
         mode_xp_after=mode_after,
@@ -321,7 +321,7 @@ class CheckedEntry:
     """What a checked write returns: what every write returns, the player's public identity
     and the writes counted in the quota's window, this one included."""
 
-    written: _Written
+    written: WrittenRow
     identity: PlayerIdentity
     writes_in_window: int
 
