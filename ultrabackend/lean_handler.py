@@ -1,5 +1,5 @@
 """The WSGI application: Django's handler, and a second one with a shorter middleware chain for
-the API's hot path (``LEAN_PATHS``, today POST /api/v1/xp/add/).
+the API's hot paths (``LEAN_PATHS``: POST /api/v1/xp/add/ and the seasonal board pages).
 
 Both are Django's own WSGIHandler with real middleware instances; the lean one is built from
 ``LEAN_PATH_MIDDLEWARE``, which is ``MIDDLEWARE`` without what that path never uses: static

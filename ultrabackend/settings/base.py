@@ -59,9 +59,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-# The API's hot path (POST /api/v1/xp/add/) is served through the same chain without what it
-# never uses: static files, the admin's messages, allauth's sign-in pages (ultrabackend/lean_handler.py).
-LEAN_PATHS = ["/api/v1/xp/add/"]
+# The API's hot paths (POST /api/v1/xp/add/ and the seasonal board pages) are served through the
+# same chain without what they never use: static files, the admin's messages, allauth's sign-in
+# pages (ultrabackend/lean_handler.py, tests/core/test_lean_handler.py).
+LEAN_PATHS = ["/api/v1/xp/add/", "/api/v1/seasons/reality/", "/api/v1/seasons/cyber/"]
 LEAN_PATH_MIDDLEWARE = [
     m
     for m in MIDDLEWARE
