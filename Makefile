@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
-WORKERS ?= 3
+WORKERS ?= 4
 
 .PHONY: install run dev test lint migrate demo admin bench clean db-stop client
 

@@ -4,7 +4,7 @@ Environment knobs (all optional):
   BENCH_PG       PostgreSQL server URL without database  (default postgres://postgres@127.0.0.1:5432)
   BENCH_REDIS    Redis URL, a dedicated DB number          (default redis://127.0.0.1:6379/5)
   BENCH_PORT     gunicorn port on 127.0.0.1                (default 8765)
-  BENCH_WORKERS  gunicorn sync workers                     (default 3, as the Procfile)
+  BENCH_WORKERS  gunicorn sync workers                     (default 4, as the Procfile)
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ PY = str(ROOT / ".venv" / "bin" / "python")
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 PG_SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
-WORKERS = int(os.environ.get("BENCH_WORKERS", "3"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
 HOST = "127.0.0.1"  # never anything else
 SRC = ROOT  # the source tree served and migrated (see use_commit)
 MEASURED = ""  # what was measured: a commit, or the working tree
