@@ -4,7 +4,7 @@ Same bytes as DRF's for every document the API answers with: compact separators,
 U+2028/U+2029 escaped, and what the standard encoder cannot write natively (dates and times,
 Decimal, lazy translations, ...) handed to DRF's own encoder. Pretty-printing (``; indent=``)
 and anything orjson refuses (a key that is not a string, an integer beyond 64 bits) are written
-by DRF's renderer itself. Measured: docs/benchmarks.md ("Leaderboard page").
+by DRF's renderer itself. Measured: docs/benchmarks.md ("Issue 14: the signed-in leaderboard page").
 """
 
 from __future__ import annotations

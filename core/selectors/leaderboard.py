@@ -209,7 +209,7 @@ def leaderboard(*, season_id: str, mode: str, league: str | None, offset: int, l
     if board is not None and _attach_users(board, season_id, mode):
         # A write missed the index (Redis was away for it): the database answers until the
         # repair job ran. Asked inside the users query, so a page from the index costs one
-        # SQL statement; a page without rows asks on its own.
+        # SQL statement.
         board = None
     if board is None:
         board = _from_database(season_id, mode, league, offset, limit, me_id)
@@ -240,7 +240,7 @@ def _attach_users(board: Board, season_id: str, mode: str) -> bool:
     rows = board.rows + board.around
     ids = sorted({row.user_id for row in rows})
     if not ids:
-        return board.source == "redis" and mode in ri.boards_needing_repair(season_id)
+        return False  # nothing shown: an empty page reads the same from a stale index
     with connection.cursor() as cursor:
         cursor.execute(_SHOWN_PLAYERS[mode], {"sid": season_id, "mode": mode, "ids": ids})
         found = {values[0]: values[1:] for values in cursor.fetchall()}

@@ -3,9 +3,8 @@ middleware chain with the same answers, headers included, as Django's full chain
 
 from __future__ import annotations
 
-import io
-import sys
 from typing import Any
+from wsgiref.util import setup_testing_defaults
 
 import pytest
 from rest_framework.test import APIClient
@@ -20,24 +19,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def call(app: Any, path: str, cookie: str = "", query: str = "") -> tuple[str, dict[str, str], bytes]:
     environ = {
-        "REQUEST_METHOD": "GET",
         "PATH_INFO": path,
         "QUERY_STRING": query,
         "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "testserver",
         "HTTP_ORIGIN": "http://localhost:3000",
-        "SERVER_PROTOCOL": "HTTP/1.1",
         "HTTP_COOKIE": cookie,
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.url_scheme": "http",
-        "wsgi.errors": sys.stderr,
-        "wsgi.version": (1, 0),
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
         "REMOTE_ADDR": "127.0.0.1",
     }
+    setup_testing_defaults(environ)  # the rest of a WSGI GET (method, host, protocol, wsgi.*)
     started: list[Any] = []
     response = app(environ, lambda status, headers: started.append((status, headers)))
     body = b"".join(response)

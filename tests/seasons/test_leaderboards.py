@@ -390,3 +390,18 @@ def test_board_rows_are_written_as_their_serializer_writes_them():
         Row(rank=1, user_id=9, xp=120, league="", username=None, display_name=None, avatar_url="https://x.test/a.png"),
     ]
     assert board_rows_document(rows) == BoardRowSerializer(many=True).to_representation(rows)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_past_the_end_also_waits_for_the_repair(redis_server, settings, march):
+    """Only the signed-in player's own rows are shown: their standing still comes from the
+    database, not the stale index (an anonymous page past the end shows nothing stale)."""
+    all_answers(march)  # index built
+    real = settings.REDIS_URL
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    award_at(march["gus"], 1000, at("2026-03-09T00:00:00"))  # the index misses this write
+    settings.REDIS_URL = real
+    client = APIClient()
+    client.force_login(march["gus"])
+    body = board(client, season="2026-03", page=99)
+    assert body["results"] == [] and body["me"]["rank"] == 1 and body["me"]["xp"] == 1010
