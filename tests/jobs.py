@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
 from procrastinate.contrib.django import app
+from procrastinate.contrib.django.models import ProcrastinateJob
+
+from core.utils.dates import utc_now
+
+# A job that keeps coming back ready (a task that defers itself) must not hang a test.
+MAX_WORKER_RUNS = 20
 
 
 def run_pending_jobs(queues: list[str] | None = None) -> None:
     """Process every job that is ready now, then return (needs a transactional test: the worker
-    reads committed jobs over its own connection, as the real worker does)."""
-    with app.replace_connector(app.connector.get_worker_connector()):  # type: ignore[attr-defined]
-        app.run_worker(queues=queues, wait=False, install_signal_handlers=False, listen_notify=False)
+    reads committed jobs over its own connection, as the real worker does).
+
+    A worker started with ``wait=False`` stops at the first fetch that finds nothing, and a job
+    whose ``lock`` is held by one still finishing is not fetchable at that instant; so the worker
+    is run again while a job that is ready now remains. Jobs a retry scheduled for later stay."""
+    for _ in range(MAX_WORKER_RUNS):
+        with app.replace_connector(app.connector.get_worker_connector()):  # type: ignore[attr-defined]
+            app.run_worker(queues=queues, wait=False, install_signal_handlers=False, listen_notify=False)
+        if not _ready_jobs(queues).exists():
+            return
+
+
+def _ready_jobs(queues: list[str] | None):
+    ready = ProcrastinateJob.objects.filter(status="todo").filter(
+        Q(scheduled_at__isnull=True) | Q(scheduled_at__lte=utc_now())
+    )
+    return ready.filter(queue_name__in=queues) if queues else ready
