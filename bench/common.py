@@ -129,8 +129,11 @@ def git_commit() -> str:
 class Server:
     """gunicorn serving the project on 127.0.0.1:PORT; stopped on exit."""
 
-    def __init__(self, env: dict[str, str], workers: int = WORKERS, port: int = PORT) -> None:
+    def __init__(
+        self, env: dict[str, str], workers: int = WORKERS, port: int = PORT, extra_args: list[str] | None = None
+    ) -> None:
         self.env, self.workers, self.port = env, workers, port
+        self.extra_args = extra_args or []  # e.g. a worker class to compare; later flags win
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Server:
@@ -147,6 +150,7 @@ class Server:
             "warning",
             "--timeout",
             "60",
+            *self.extra_args,
         ]
         self.proc = subprocess.Popen(cmd, cwd=SRC, env=self.env)
         deadline = time.time() + 30

@@ -25,6 +25,7 @@ import json
 import multiprocessing as mp
 import os
 import secrets
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -356,6 +357,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are reported")
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--workers", type=int, default=c.WORKERS)
+    ap.add_argument("--server-args", default="", help="extra gunicorn flags, e.g. '--worker-class gthread --threads 2'")
     ap.add_argument("--profile", type=int, default=0, help="seconds of py-spy profiling after the rounds")
     ap.add_argument("--only", choices=["many", "hot"], default=None)
     ap.add_argument("--no-raw", action="store_true")
@@ -397,7 +399,7 @@ def main() -> None:
     if args.only:
         phases = [p for p in phases if p[0] == args.only]
     rows: dict[str, list[dict[str, object]]] = {}
-    with c.Server(env, workers=args.workers) as server:
+    with c.Server(env, workers=args.workers, extra_args=shlex.split(args.server_args)) as server:
         # warm-up: imports, connections, prepared statements, and every worker has seen every
         # player's session once (the steady state: a session is used again and again)
         c.run_wrk(

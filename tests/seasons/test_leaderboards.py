@@ -201,7 +201,11 @@ def all_answers(march):
 
 @pytest.mark.django_db(transaction=True)
 def test_redis_database_and_redis_gone_give_the_same_answers(redis_server, settings, march):
+    goldie = PlayerFactory(username="goldie")  # a row whose league the index must carry too
+    UserProfile.objects.filter(user=goldie).update(reality_league="gold")
+    award_at(goldie, 70, at("2026-03-08T10:00:00"))
     with_redis = all_answers(march)
+    assert {row["league"] for row in with_redis[0]["results"]} == {"bronze", "gold"}
     assert redis_server.exists(rank_index.ready_key("2026-03", "reality"))  # trusted from the season's first write
     settings.REDIS_URL = ""
     without_redis = all_answers(march)
