@@ -63,31 +63,13 @@ def ranked_rows(pairs: list[tuple[int, int]], first_rank: int, first_position: i
     return rows
 
 
-# The page, its first rank, each row's season league (from the index's meta hash: the league the
-# league boards are built on), and the signed-in player's position with the rows around it.
 _PAGE_LUA = """
 if redis.call('EXISTS', KEYS[2]) == 0 then return false end
-local function leagues(rows)
-  local uids = {}
-  for i = 1, #rows, 2 do uids[#uids + 1] = $USER_ID_OF_MEMBER end
-  if #uids == 0 then return {} end
-  local metas = redis.call('HMGET', KEYS[3], unpack(uids))
-  local out = {}
-  for i, cur in ipairs(metas) do
-    if cur then
-      local a = string.find(cur, '|', 1, true)
-      out[i] = string.sub(cur, string.find(cur, '|', a + 1, true) + 1)
-    else
-      out[i] = ''
-    end
-  end
-  return out
-end
 local function ranked(key, start, stop)
   local rows = redis.call('ZREVRANGE', key, start, stop, 'WITHSCORES')
   local first = 0
   if #rows > 0 then first = redis.call('ZCOUNT', key, '(' .. rows[2], '+inf') + 1 end
-  return {first, rows, leagues(rows)}
+  return {first, rows}
 end
 local page = ranked(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
 local me = false
@@ -101,22 +83,16 @@ if ARGV[3] ~= '' then
       local lo = pos - tonumber(ARGV[4])
       if lo < 0 then lo = 0 end
       local around = ranked(KEYS[1], lo, pos + tonumber(ARGV[4]))
-      me = {pos, lo, around[1], around[2], around[3]}
+      me = {pos, lo, around[1], around[2]}
     end
   end
 end
-return {page[1], page[2], me, page[3]}
-""".replace("$USER_ID_OF_MEMBER", ri.lua_user_id("rows[i]"))
+return {page[1], page[2], me}
+"""
 
 
 def _pairs(flat: list) -> list[tuple[int, int]]:  # type: ignore[type-arg]
     return [(ri.decode_user_id(flat[i]), int(float(flat[i + 1]))) for i in range(0, len(flat), 2)]
-
-
-def _with_leagues(rows: list[Row], leagues: list) -> list[Row]:  # type: ignore[type-arg]
-    for row, league in zip(rows, leagues, strict=False):
-        row.league = league.decode() if isinstance(league, bytes) else str(league)
-    return rows
 
 
 def _run_page_script(client, season_id: str, mode: str, league: str | None, offset: int, limit: int, me_id: int | None):  # type: ignore[no-untyped-def]
@@ -140,13 +116,13 @@ def _from_redis(
         return None
     if result is None:
         return None  # not ready (Redis restarted empty): the database answers until the repair job ran
-    first_rank, flat, me, page_leagues = result
+    first_rank, flat, me = result
     pairs = _pairs(flat)
-    rows = _with_leagues(ranked_rows(pairs[:limit], int(first_rank), offset), page_leagues)
+    rows = ranked_rows(pairs[:limit], int(first_rank), offset)
     board = Board(season_id, mode, league, rows, has_next=len(pairs) > limit, source="redis")
     if me:
-        pos, lo, around_first, around_flat, around_leagues = me
-        around = _with_leagues(ranked_rows(_pairs(around_flat), int(around_first), int(lo)), around_leagues)
+        pos, lo, around_first, around_flat = me
+        around = ranked_rows(_pairs(around_flat), int(around_first), int(lo))
         board.around = around
         board.me = next(row for row in around if row.user_id == me_id)
     return board
@@ -231,7 +207,7 @@ def leaderboard(*, season_id: str, mode: str, league: str | None, offset: int, l
     """One page of a season board, with the signed-in player's rank and neighbours."""
     board = _from_redis(season_id, mode, league, offset, limit, me_id)
     if board is not None:
-        players = _shown_players(board, _INDEXED_PLAYERS[mode], season_id, mode)
+        players = _shown_players(board, season_id, mode)
         if players is not None and not players.repair_pending:
             _fill_rows(board, players.found, mode)
             return board
@@ -239,7 +215,7 @@ def leaderboard(*, season_id: str, mode: str, league: str | None, offset: int, l
         # repair job ran. Asked inside the players query, so a page from the index costs one
         # SQL statement.
     board = _from_database(season_id, mode, league, offset, limit, me_id)
-    players = _shown_players(board, _SCORED_PLAYERS[mode], season_id, mode)
+    players = _shown_players(board, season_id, mode)
     if players is not None:
         _fill_rows(board, players.found, mode)
     return board
@@ -249,25 +225,18 @@ _USERS, _PROFILES = CustomUser._meta.db_table, UserProfile._meta.db_table
 _SCORES, _REPAIRS = SeasonScore._meta.db_table, RankIndexRepair._meta.db_table
 
 
-def _players_statement(mode: str, *, with_league: bool) -> str:
-    """The shown players' names, level and mode XP (and, for a page from the database, their
-    season league; a page from the index carries it already), and whether the board's index
-    waits for a repair: one fixed statement per mode and source (prepared by the driver once
-    it is hot)."""
-    league = (
-        f"(SELECT s.league FROM {_SCORES} s WHERE s.season_id = %(sid)s AND s.mode = %(mode)s AND s.user_id = u.id)"
-        if with_league
-        else "NULL"
-    )
+def _players_statement(mode: str) -> str:
+    """The shown players' names, level, mode XP and season league, and whether the board's index
+    waits for a repair: one fixed statement per mode (prepared by the driver once it is hot)."""
     return f"""
-SELECT u.id, u.username, u.display_name, u.avatar_url, p.level, p.{mode}_xp, {league},
+SELECT u.id, u.username, u.display_name, u.avatar_url, p.level, p.{mode}_xp,
+       (SELECT s.league FROM {_SCORES} s WHERE s.season_id = %(sid)s AND s.mode = %(mode)s AND s.user_id = u.id),
        EXISTS (SELECT 1 FROM {_REPAIRS} r WHERE r.season_id = %(sid)s AND r.mode = %(mode)s)
   FROM {_USERS} u LEFT JOIN {_PROFILES} p ON p.user_id = u.id
  WHERE u.id = ANY(%(ids)s::bigint[])"""
 
 
-_INDEXED_PLAYERS = {mode: _players_statement(mode, with_league=False) for mode in MODES}
-_SCORED_PLAYERS = {mode: _players_statement(mode, with_league=True) for mode in MODES}
+_SHOWN_PLAYERS = {mode: _players_statement(mode) for mode in MODES}
 
 
 @dataclass
@@ -276,7 +245,7 @@ class ShownPlayers:
     repair_pending: bool  # the board's index waits for a repair
 
 
-def _shown_players(board: Board, statement: str, season_id: str, mode: str) -> ShownPlayers | None:
+def _shown_players(board: Board, season_id: str, mode: str) -> ShownPlayers | None:
     """What a page shows of its players, in one statement of plain values (no ORM: a page shows
     up to 100 + 5 rows); None when it shows nobody (an empty page reads the same from a stale
     index, so it asks nothing)."""
@@ -284,7 +253,7 @@ def _shown_players(board: Board, statement: str, season_id: str, mode: str) -> S
     if not ids:
         return None
     with connection.cursor() as cursor:
-        cursor.execute(statement, {"sid": season_id, "mode": mode, "ids": ids})
+        cursor.execute(_SHOWN_PLAYERS[mode], {"sid": season_id, "mode": mode, "ids": ids})
         values = cursor.fetchall()
     return ShownPlayers({v[0]: v[1:7] for v in values}, any(v[7] for v in values))
 
@@ -299,8 +268,7 @@ def _fill_rows(board: Board, found: dict[int, tuple[Any, ...]], mode: str) -> No
         row.avatar_url = avatar_url or None
         row.level = level or 1
         row.layer = layer_for_xp(mode, mode_xp or 0).code
-        if season_league is not None:  # a page from the index has its leagues already
-            row.league = season_league
+        row.league = season_league or ""
 
 
 def database_rank(season_id: str, mode: str, xp: int) -> int | None:

@@ -55,11 +55,6 @@ def encode_member(season_id: str, user_id: int, reached_at: datetime) -> str:
     return f"{_TIME_SPAN - 1 - micros:0{_TIME_DIGITS}d}{_UID_SPAN - 1 - user_id:0{_UID_DIGITS}d}"
 
 
-def lua_user_id(member: str) -> str:
-    """A Lua expression for the user id (as a string) of the member held by Lua variable ``member``."""
-    return f"tostring({_UID_SPAN - 1} - tonumber(string.sub({member}, {_TIME_DIGITS + 1})))"
-
-
 def decode_user_id(member: str | bytes) -> int:
     text = member.decode() if isinstance(member, bytes) else member
     return _UID_SPAN - 1 - int(text[_TIME_DIGITS:])
