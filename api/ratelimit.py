@@ -16,7 +16,9 @@ class RateLimitHeadersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+        return self.process_response(request, self.get_response(request))
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         state = getattr(request, "rate_limit", None)
         if state is not None:
             response["RateLimit-Policy"] = f'"{state.policy}";q={state.limit};w={state.window}'

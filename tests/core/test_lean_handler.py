@@ -4,13 +4,13 @@ middleware chain with the same answers, headers included, as Django's full chain
 from __future__ import annotations
 
 from typing import Any
-from wsgiref.util import setup_testing_defaults
 
 import pytest
 from rest_framework.test import APIClient
 
 from core.utils.dates import utc_now
 from tests.seasons.helpers import award_at
+from tests.wsgi import call_wsgi
 from ultrabackend.lean_handler import PathDispatcher, application
 from users.tests.factories import PlayerFactory
 
@@ -26,13 +26,7 @@ def call(app: Any, path: str, cookie: str = "", query: str = "") -> tuple[str, d
         "HTTP_COOKIE": cookie,
         "REMOTE_ADDR": "127.0.0.1",
     }
-    setup_testing_defaults(environ)  # the rest of a WSGI GET (method, host, protocol, wsgi.*)
-    started: list[Any] = []
-    response = app(environ, lambda status, headers: started.append((status, headers)))
-    body = b"".join(response)
-    response.close()
-    status, headers = started[0]
-    return status, dict(headers), body
+    return call_wsgi(app, environ)
 
 
 @pytest.fixture

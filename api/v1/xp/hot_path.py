@@ -42,6 +42,9 @@ from core.services.xp.award import check_award_rules, xp_for_units
 from core.services.xp.results import layer_change, level_change
 from core.utils.dates import utc_now
 
+# The environ key a handler sets when it asked lean_answer already and got None (the view then
+# goes straight to the full answer): ultrabackend/direct_handler.py.
+DECLINED = "igoultra.lean_answer_declined"
 ALLOW = "POST, OPTIONS"  # what DRF's finalize_response sets for AddXPView
 _JSON_TYPES = frozenset({"application/json", "application/json; charset=utf-8", "application/json;charset=utf-8"})
 _ACCEPTED = frozenset({"", "*/*", "application/json", "application/json, */*", "application/*"})
