@@ -227,34 +227,27 @@ def profile_redis_path(cookie: str, pages: dict[str, int]) -> None:
     import cProfile
     import io
     import pstats
+    from wsgiref.util import setup_testing_defaults
 
     import redis as redis_lib
-    from django.core.wsgi import get_wsgi_application
     from django.db import connection
 
-    app = get_wsgi_application()
+    from ultrabackend.lean_handler import application
+
+    app = application()  # what ultrabackend.wsgi serves: the board paths take the lean chain
 
     def get(path: str) -> int:
         status = []
         path, _, query = path.partition("?")
         environ = {
-            "REQUEST_METHOD": "GET",
             "PATH_INFO": path,
             "QUERY_STRING": query,
             "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "80",
             "HTTP_HOST": "127.0.0.1",
-            "SERVER_PROTOCOL": "HTTP/1.1",
             "HTTP_COOKIE": cookie,
-            "wsgi.input": io.BytesIO(b""),
-            "wsgi.url_scheme": "http",
-            "wsgi.errors": sys.stderr,
-            "wsgi.version": (1, 0),
-            "wsgi.multithread": False,
-            "wsgi.multiprocess": True,
-            "wsgi.run_once": False,
             "REMOTE_ADDR": "127.0.0.1",
         }
+        setup_testing_defaults(environ)  # a WSGI GET: method, protocol, wsgi.*
         resp = app(environ, lambda st, h: status.append(st))
         b"".join(resp)
         resp.close()

@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from wsgiref.util import setup_testing_defaults
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common as c  # noqa: E402
@@ -62,24 +63,17 @@ def main() -> None:
         environ = {
             "REQUEST_METHOD": "POST",
             "PATH_INFO": "/api/v1/xp/add/",
-            "QUERY_STRING": "",
             "SERVER_NAME": "127.0.0.1",
             "SERVER_PORT": "8765",
             "HTTP_HOST": "127.0.0.1:8765",
-            "SERVER_PROTOCOL": "HTTP/1.1",
             "CONTENT_TYPE": "application/json",
             "CONTENT_LENGTH": str(len(body)),
             "HTTP_COOKIE": f"sessionid={session}; csrftoken={csrf}",
             "HTTP_X_CSRFTOKEN": csrf,
             "wsgi.input": io.BytesIO(body),
-            "wsgi.url_scheme": "http",
-            "wsgi.errors": sys.stderr,
-            "wsgi.version": (1, 0),
-            "wsgi.multithread": False,
-            "wsgi.multiprocess": True,
-            "wsgi.run_once": False,
             "REMOTE_ADDR": "127.0.0.1",
         }
+        setup_testing_defaults(environ)  # protocol, wsgi.*
         resp = app(environ, start_response)
         b"".join(resp)
         resp.close()
