@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.http import HttpRequest
+
 MAX_REMEMBERED = 50_000
 
 
@@ -40,3 +42,14 @@ def forget(session_key: str) -> None:
 
 def forget_all() -> None:
     _players.clear()
+
+
+def verified(request: HttpRequest, session_key: str) -> SessionPlayer | None:
+    """The session's player as Django's AuthenticationMiddleware finds it, remembered (once per
+    process; a full view answering the same request reuses the same lazily loaded user)."""
+    user = request.user
+    if not user.is_authenticated or request.session.session_key != session_key or request.session.modified:
+        return None
+    player = SessionPlayer(user.pk, user.password)
+    remember(session_key, player)
+    return player

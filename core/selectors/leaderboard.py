@@ -13,8 +13,10 @@ from django.db.models import Count, Q, QuerySet
 
 from core.constants.layers import layer_for_xp
 from core.constants.modes import MODES
+from core.selectors.session_gate import session_holds
 from core.services.seasons import rank_index as ri
 from core.utils import redis as r
+from core.utils.dates import utc_now
 from seasons.models import RankIndexRepair, SeasonScore
 from users.models import CustomUser
 from xp.models import UserProfile
@@ -237,6 +239,62 @@ SELECT u.id, u.username, u.display_name, u.avatar_url, p.level, p.{mode}_xp,
 
 
 _SHOWN_PLAYERS = {mode: _players_statement(mode) for mode in MODES}
+
+
+def _session_players_statement(mode: str) -> str:
+    """The same values for a page from the index, and whether the viewer's session still holds
+    (``session_gate``): one row at least, the gate's, when the page shows nobody."""
+    return f"""
+WITH gate AS (
+  SELECT EXISTS (SELECT 1 FROM {_USERS} me WHERE me.id = %(me)s AND {session_holds("me")}) AS holds,
+         EXISTS (SELECT 1 FROM {_REPAIRS} r WHERE r.season_id = %(sid)s AND r.mode = %(mode)s) AS repair
+)
+SELECT u.id, u.username, u.display_name, u.avatar_url, p.level, p.{mode}_xp,
+       (SELECT s.league FROM {_SCORES} s WHERE s.season_id = %(sid)s AND s.mode = %(mode)s AND s.user_id = u.id),
+       gate.repair, gate.holds
+  FROM gate
+  LEFT JOIN ({_USERS} u LEFT JOIN {_PROFILES} p ON p.user_id = u.id) ON u.id = ANY(%(ids)s::bigint[])"""
+
+
+_SESSION_PLAYERS = {mode: _session_players_statement(mode) for mode in MODES}
+
+
+@dataclass(frozen=True)
+class SessionViewer:
+    """A signed-in viewer as a process remembers it: checked by the page's own statement."""
+
+    user_id: int
+    session_key: str
+    password: str  # the account's password hash when the session was verified
+
+
+def indexed_page_for_session(
+    *, season_id: str, mode: str, league: str | None, offset: int, limit: int, viewer: SessionViewer
+) -> Board | None:
+    """A page from the index for a viewer known by session, in one Redis script and one SQL
+    statement that also checks the session still holds; None when it does not, or the index is
+    not usable or waits for a repair (the caller then answers the usual way)."""
+    board = _from_redis(season_id, mode, league, offset, limit, viewer.user_id)
+    if board is None:
+        return None
+    ids = sorted({row.user_id for row in (*board.rows, *board.around)})
+    params: dict[str, Any] = {
+        "sid": season_id,
+        "mode": mode,
+        "ids": ids,
+        "me": viewer.user_id,
+        "session_key": viewer.session_key,
+        "password": viewer.password,
+        "now": utc_now(),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_SESSION_PLAYERS[mode], params)
+        values = cursor.fetchall()
+    repair, holds = values[0][7], values[0][8]
+    if repair or not holds:
+        return None
+    _fill_rows(board, {v[0]: v[1:7] for v in values if v[0] is not None}, mode)
+    return board
 
 
 @dataclass

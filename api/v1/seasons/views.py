@@ -3,31 +3,33 @@
 from typing import Any
 
 from django.conf import settings
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from api.fields import SEASON_ID_PATTERN
 from api.pagination import StandardPagePagination
 from api.schema import error_responses
+from api.v1.seasons.board_answer import MAX_PAGE_SIZE, board_document, positive_int
+from api.v1.seasons.lean_board import lean_board_answer
 from api.v1.seasons.serializers import (
     AllTimeLeaderboardSerializer,
     LeaderboardSerializer,
     SeasonSerializer,
-    board_rows_document,
 )
 from core.constants.leagues import LEAGUES
 from core.exceptions import InvalidPage, InvalidSeasonId, UnknownLeague, UnknownSeason
 from core.selectors.all_time import all_time_board
-from core.selectors.leaderboard import Board, leaderboard
+from core.selectors.leaderboard import leaderboard
 from core.utils.dates import SEASON_ID_RE, month_bounds, season_id_for, utc_now
 from seasons.models import Season
 
-MAX_PAGE_SIZE = 100
 POSITIVE_INT = {"type": "integer", "minimum": 1, "maximum": 999_999_999}  # what _positive_int accepts
 
 
@@ -47,19 +49,24 @@ class SeasonListView(generics.ListAPIView[Season]):
         return seasons
 
 
-def _positive_int(value: str | None, default: int, maximum: int | None = None) -> int:
-    if value is None:
-        return default
-    # ASCII digits only ("²".isdigit() is true) and the length checked before int().
-    if not value.isascii() or not value.isdigit() or len(value) > 9 or int(value) < 1:
-        raise InvalidPage()
-    number = int(value)
-    return min(number, maximum) if maximum else number
-
-
 class LeaderboardView(APIView):
+    """A page of a season board; a signed-in player's common request is answered by the lean
+    path (api/v1/seasons/lean_board.py) before DRF is involved (see as_view)."""
+
     permission_classes = [AllowAny]
     mode = "reality"
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Any:
+        full_view = super().as_view(**initkwargs)
+        mode = initkwargs.get("mode", cls.mode)
+
+        def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            return lean_board_answer(request, mode) or full_view(request, *args, **kwargs)
+
+        view.cls = full_view.cls  # type: ignore[attr-defined]  # the schema and the authorization
+        view.initkwargs = full_view.initkwargs  # type: ignore[attr-defined]  # matrix see the view
+        return csrf_exempt(view)  # as DRF's own as_view (a GET needs no CSRF token)
 
     @extend_schema(
         parameters=[
@@ -94,8 +101,8 @@ class LeaderboardView(APIView):
         league = params.get("league")
         if league is not None and league not in LEAGUES:
             raise UnknownLeague(league=league, leagues=list(LEAGUES))
-        page = _positive_int(params.get("page"), 1)
-        page_size = _positive_int(params.get("page_size"), settings.LEADERBOARD_PAGE_SIZE, MAX_PAGE_SIZE)
+        page = positive_int(params.get("page"), 1)
+        page_size = positive_int(params.get("page_size"), settings.LEADERBOARD_PAGE_SIZE, MAX_PAGE_SIZE)
         me_id = request.user.pk if request.user.is_authenticated else None
         board = leaderboard(
             season_id=season_id,
@@ -106,41 +113,6 @@ class LeaderboardView(APIView):
             me_id=me_id,
         )
         return Response(board_document(request, board, page=page, page_size=page_size, season_status=status))
-
-
-def board_document(
-    request: Request, board: Board, *, page: int, page_size: int, season_status: str | None
-) -> dict[str, Any]:
-    """The leaderboard answer (seasonal and all-time boards share it), in the shape of
-    LeaderboardSerializer, built as plain values (a page renders up to 105 rows; measured in
-    docs/benchmarks.md)."""
-    url = request.build_absolute_uri()
-    me = None
-    if board.me is not None:
-        me = {
-            "rank": board.me.rank,
-            "xp": board.me.xp,
-            "league": board.me.league,
-            "around": board_rows_document(board.around),
-        }
-    return {
-        "season": board.season_id,
-        "season_status": season_status,
-        "mode": board.mode,
-        "league": board.league,
-        "page": page,
-        "page_size": page_size,
-        "results": board_rows_document(board.rows),
-        "me": me,
-        "next": replace_query_param(url, "page", page + 1) if board.has_next else None,
-        "previous": (
-            None
-            if page == 1
-            else remove_query_param(url, "page")
-            if page == 2
-            else replace_query_param(url, "page", page - 1)
-        ),
-    }
 
 
 class RealityLeaderboardView(LeaderboardView):
@@ -166,8 +138,8 @@ class AllTimeLeaderboardView(APIView):
     )
     def get(self, request: Request, mode: str) -> Response:
         params = request.query_params
-        page = _positive_int(params.get("page"), 1)
-        page_size = _positive_int(params.get("page_size"), settings.LEADERBOARD_PAGE_SIZE, MAX_PAGE_SIZE)
+        page = positive_int(params.get("page"), 1)
+        page_size = positive_int(params.get("page_size"), settings.LEADERBOARD_PAGE_SIZE, MAX_PAGE_SIZE)
         me_id = request.user.pk if request.user.is_authenticated else None
         board = all_time_board(mode=mode, offset=(page - 1) * page_size, limit=page_size, me_id=me_id)
         return Response(board_document(request, board, page=page, page_size=page_size, season_status=None))

@@ -47,7 +47,8 @@ from core.utils.dates import utc_now
 DECLINED = "igoultra.lean_answer_declined"
 ALLOW = "POST, OPTIONS"  # what DRF's finalize_response sets for AddXPView
 _JSON_TYPES = frozenset({"application/json", "application/json; charset=utf-8", "application/json;charset=utf-8"})
-_ACCEPTED = frozenset({"", "*/*", "application/json", "application/json, */*", "application/*"})
+# Accept headers a JSON answer satisfies as DRF would negotiate it (anything else: the full view).
+ACCEPTED = frozenset({"", "*/*", "application/json", "application/json, */*", "application/*"})
 _NO_QUOTA = 2**31 - 1  # the quota check of a statement when player_write has no rate
 # AddXPInputSerializer's own fields, so a value passes here only as it passes there. A player
 # never sends discord_id (the full view refuses it).
@@ -66,7 +67,7 @@ class _Caller:
 
 def lean_answer(request: HttpRequest) -> HttpResponse | None:
     """The answer to a common xp/add, or None when the full view must answer."""
-    if request.method != "POST" or request.META.get("HTTP_ACCEPT", "") not in _ACCEPTED:
+    if request.method != "POST" or request.META.get("HTTP_ACCEPT", "") not in ACCEPTED:
         return None
     caller = _caller(request)
     if caller is None:
@@ -156,7 +157,7 @@ def _caller(request: HttpRequest) -> _Caller | None:
     session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
     if not session_key:
         return None
-    player = session_players.recall(session_key) or _verified_session_player(request, session_key)
+    player = session_players.recall(session_key) or session_players.verified(request, session_key)
     if player is None:
         return None
     try:  # DRF's SessionAuthentication enforces CSRF for a signed-in session; so does this path
@@ -165,17 +166,6 @@ def _caller(request: HttpRequest) -> _Caller | None:
         return None
     request.session.accessed = True  # as reading it would: the answer varies by Cookie
     return _Caller(player.user_id, "web", store.GATE_SESSION, session_key, player.password)
-
-
-def _verified_session_player(request: HttpRequest, session_key: str) -> session_players.SessionPlayer | None:
-    """The session's player as Django's AuthenticationMiddleware finds it (once per process; the
-    full view reuses the same lazily loaded user if it has to answer)."""
-    user = request.user
-    if not user.is_authenticated or request.session.session_key != session_key or request.session.modified:
-        return None
-    player = session_players.SessionPlayer(user.pk, user.password)
-    session_players.remember(session_key, player)
-    return player
 
 
 def _body(request: HttpRequest) -> tuple[str, Decimal, str, str | None] | None:

@@ -16,12 +16,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.sessions.models import Session
 from django.db import IntegrityError, connection, transaction
 
 from core.constants.layers import layer_order_sql
 from core.constants.leagues import DEFAULT_LEAGUE
 from core.constants.modes import MODES, other_mode
+from core.selectors.session_gate import session_holds
 from core.services import domain_events
 from core.services.seasons.lifecycle import ScoreState
 from core.services.seasons.rank_index import IndexHint
@@ -96,16 +96,10 @@ def _gate_sql(gate: str) -> str:
     """The caller may write and the activity is what the caller validated against: the account
     is active, a session still exists unexpired and the password it was opened with is unchanged
     (what Django's get_user checks), the activity row still has the rules the caller applied."""
-    session = (
-        f"""
-      AND u.password = %(password)s
-      AND EXISTS (SELECT 1 FROM {_t(Session)} s WHERE s.session_key = %(session_key)s AND s.expire_date > %(now)s)"""
-        if gate == GATE_SESSION
-        else ""
-    )
+    holds = session_holds("u") if gate == GATE_SESSION else "u.is_active"
     return f"""gate AS (
     SELECT u.username, u.display_name, u.avatar_url, u.discord_id FROM {_t(CustomUser)} u
-    WHERE u.id = %(uid)s AND u.is_active{session}
+    WHERE u.id = %(uid)s AND {holds}
       AND EXISTS (SELECT 1 FROM {_t(ActivityType)} a
                   WHERE a.id = %(aid)s AND a.key = %(activity_key)s AND a.is_active AND a.mode = %(mode)s
                     AND a.xp_per_unit = %(xp_per_unit)s AND a.max_units_per_entry = %(max_units)s

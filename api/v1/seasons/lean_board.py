@@ -1,0 +1,70 @@
+"""GET /api/v1/seasons/{mode}/ for a signed-in player this process remembers, answered with one
+Redis script and one SQL statement (docs/hot-path.md, "The signed-in leaderboard page").
+
+The statement that reads the shown players also checks, at that moment, that the viewer's
+session still holds (``core/selectors/session_gate.py``: what Django's ``get_user`` checks), so
+the session is not loaded from Redis and the user row is not read. Anything else returns None
+and the view answers exactly as it always has: signed out, an app token or a service key, a
+past season, a parameter the view would refuse or one this path does not take, an unusual
+Accept, a session this process has not verified yet (it is verified the usual way then, and
+remembered), a session that no longer holds, the index away or waiting for a repair.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from api import session_players
+from api.renderers import render_json
+from api.v1.seasons.board_answer import MAX_PAGE_SIZE, board_document, positive_int
+from api.v1.xp.hot_path import ACCEPTED
+from core.constants.leagues import LEAGUES
+from core.exceptions import InvalidPage
+from core.selectors.leaderboard import SessionViewer, indexed_page_for_session
+from core.utils.dates import season_id_for, utc_now
+from seasons.models import Season
+
+ALLOW = "GET, HEAD, OPTIONS"  # what DRF's finalize_response sets for LeaderboardView
+_PARAMS = frozenset({"season", "league", "page", "page_size"})
+
+
+def lean_board_answer(request: HttpRequest, mode: str) -> HttpResponse | None:
+    """The answer to a signed-in player's page of the current season, or None (the view answers)."""
+    meta = request.META
+    if request.method != "GET" or meta.get("HTTP_ACCEPT", "") not in ACCEPTED or "HTTP_AUTHORIZATION" in meta:
+        return None
+    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not session_key:
+        return None
+    params = request.GET
+    season_id = season_id_for(utc_now())
+    league = params.get("league")
+    if (
+        not params.keys() <= _PARAMS
+        or any(len(params.getlist(name)) > 1 for name in params)
+        or params.get("season", season_id) != season_id
+        or (league is not None and league not in LEAGUES)
+    ):
+        return None
+    try:
+        page = positive_int(params.get("page"), 1)
+        size = positive_int(params.get("page_size"), settings.LEADERBOARD_PAGE_SIZE, MAX_PAGE_SIZE)
+    except InvalidPage:
+        return None
+    player = session_players.recall(session_key)
+    if player is None:
+        session_players.verified(request, session_key)  # next time; the view answers this one
+        return None
+    viewer = SessionViewer(player.user_id, session_key, player.password)
+    board = indexed_page_for_session(
+        season_id=season_id, mode=mode, league=league, offset=(page - 1) * size, limit=size, viewer=viewer
+    )
+    if board is None:
+        session_players.forget(session_key)  # verified again the usual way from now on
+        return None
+    request.session.accessed = True  # as reading it would: the answer varies by Cookie
+    document = board_document(request, board, page=page, page_size=size, season_status=Season.OPEN)
+    response = HttpResponse(render_json(document), content_type="application/json")
+    response["Allow"] = ALLOW
+    return response
