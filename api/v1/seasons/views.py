@@ -50,8 +50,9 @@ class SeasonListView(generics.ListAPIView[Season]):
 
 
 class LeaderboardView(APIView):
-    """A page of a season board; a signed-in player's common request is answered by the lean
-    path (api/v1/seasons/lean_board.py) before DRF is involved (see as_view)."""
+    # A signed-in player's common request is answered by the lean path (api/v1/seasons/
+    # lean_board.py) before DRF is involved (see as_view). No docstring: it would be the
+    # operation's description in the OpenAPI schema.
 
     permission_classes = [AllowAny]
     mode = "reality"
