@@ -6,11 +6,13 @@ locale/de/LC_MESSAGES/django.po); ``code`` never changes with the language.
 Validation errors also carry ``errors``: [{"field", "code", "detail"}], and the top-level code
 is the first field error's code (for example ``max_decimal_places``)."""
 
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
@@ -57,6 +59,15 @@ def _flatten(detail: Any, field: str | None = None) -> list[dict[str, Any]]:
     return [{"field": field, "code": getattr(detail, "code", "invalid"), "detail": str(detail)}]
 
 
+def _retry_seconds(exc: DomainError) -> int:
+    """When to try again: the upstream's own reset time when the error carries one (Strava's
+    rate-limit window), otherwise the same pause as a database outage."""
+    retry_at = getattr(exc, "retry_at", None)
+    if retry_at is not None:
+        return max(1, math.ceil((retry_at - timezone.now()).total_seconds()))
+    return retry_after()
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     request = context.get("request")
     if request is not None:
@@ -70,6 +81,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         )
         if exc.kind == "unauthenticated":
             refused["WWW-Authenticate"] = 'Bearer realm="api"'
+        if exc.kind == "unavailable":
+            refused["Retry-After"] = str(_retry_seconds(exc))
         return refused
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()

@@ -152,7 +152,14 @@ class DiscordTokenInvalid(DomainError):
 
 
 class DiscordUnavailable(DomainError):
+    """Discord timed out, was unreachable or rate-limited us; ``retry_at`` is when its 429 said
+    to try again (None otherwise)."""
+
     code, kind, message = "discord_unavailable", "unavailable", "Discord cannot be reached right now; try again."
+
+    def __init__(self, retry_at: Any = None, message: str | None = None) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at
 
 
 class DiscordBadGateway(DomainError):

@@ -14,6 +14,8 @@ KeyError (a 500). Here every Discord answer is checked first and mapped to a cod
 from __future__ import annotations
 
 import logging
+import math
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,6 +36,7 @@ from core.exceptions import (
     InvalidDiscordId,
 )
 from core.services.user_service import DiscordIdentity, validate_discord_id
+from core.utils.dates import utc_now
 from core.utils.headers import is_header_safe
 
 logger = logging.getLogger(__name__)
@@ -156,6 +159,21 @@ def avatar_url(discord_id: str, avatar: object) -> str:
     return f"{CDN_URL}/embed/avatars/{(int(discord_id) >> 22) % 6}.png"
 
 
+def _retry_at(response: requests.Response, body: Any) -> datetime | None:
+    """When Discord's 429 says to try again: ``retry_after`` (seconds, in the body) or the
+    ``Retry-After`` header; None when it says neither usably."""
+    hint = body.get("retry_after") if isinstance(body, dict) else None
+    if hint is None:
+        hint = response.headers.get("Retry-After")
+    try:
+        seconds = float(hint)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(seconds) or seconds < 0:
+        return None
+    return utc_now() + timedelta(seconds=min(seconds, 3600))
+
+
 def _call(method: str, url: str, *, refused: type[Exception], **kwargs: Any) -> Any:
     headers = {"Accept": "application/json", **kwargs.pop("headers", {})}
     if not all(is_header_safe(value) for value in headers.values()):
@@ -176,7 +194,7 @@ def _call(method: str, url: str, *, refused: type[Exception], **kwargs: Any) -> 
         return body
     error = body.get("error") if isinstance(body, dict) else None
     if status == 429:
-        raise DiscordUnavailable()
+        raise DiscordUnavailable(retry_at=_retry_at(response, body))
     if error == "invalid_client":
         logger.error("Discord refused our client credentials (DISCORD_CLIENT_ID / DISCORD_CLIENT_SECRET)")
         raise DiscordClientRejected()

@@ -137,6 +137,8 @@ def test_discord_failing_is_502_or_503_with_a_code(discord, alice, failure, stat
         response = app_client().post(URL, body, format="json")
         assert response.status_code == status, response.content
         assert response.json()["code"] == code
+        # A 503 says when to come back: Discord's own retry_after (1.5 s, rounded up) on a 429.
+        assert response.get("Retry-After") == ("2" if status == 503 else None)
 
 
 @pytest.mark.django_db
@@ -144,6 +146,7 @@ def test_discord_unreachable_is_503(discord, alice, settings, closed_port_url):
     settings.DISCORD_API_URL = closed_port_url
     response = app_client().post(URL, {"access_token": "t", "client": "app"}, format="json")
     assert response.status_code == 503 and response.json()["code"] == "discord_unavailable"
+    assert response["Retry-After"] == str(settings.DATABASE_RETRY_AFTER_SECONDS)
 
 
 @pytest.mark.django_db

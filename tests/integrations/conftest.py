@@ -3,7 +3,8 @@
 It speaks what the backend uses: OAuth (/oauth/authorize auto-consents as ``current_athlete``,
 /oauth/token for codes and refresh tokens, deauthorize), /athlete, /activities/{id},
 /athlete/activities and /push_subscriptions, with Strava's error bodies and rate-limit headers.
-``fail(kind, times)`` makes the next API answers misbehave: "429", "5xx", "slow" or "garbage".
+``fail(kind, times)`` makes the next API answers misbehave: "429", "5xx", "slow" or "garbage";
+"token-5xx" and "token-429" do the same to the OAuth token endpoint.
 """
 
 from __future__ import annotations
@@ -279,6 +280,9 @@ def _handler(fake: FakeStrava) -> type[BaseHTTPRequestHandler]:
             if fake.failure == "token-5xx" and fake.failures_left > 0:
                 fake.failures_left -= 1
                 return self._send(502, {"message": "Bad Gateway"})
+            if fake.failure == "token-429" and fake.failures_left > 0:
+                fake.failures_left -= 1
+                return self._send(429, _error("Rate Limit Exceeded", "Application", "rate limit", "exceeded"))
             grant = form.get("grant_type")
             if grant == "authorization_code":
                 athlete = fake.codes.pop(form.get("code", ""), None)

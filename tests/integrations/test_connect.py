@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -156,11 +156,28 @@ def test_strava_down_during_the_code_exchange_is_a_coded_5xx(strava: FakeStrava,
     strava.fail("token-5xx")
     answer = player_client.get(url)
     assert (answer.status_code, answer.json()["code"]) == (503, "strava_unavailable")
+    assert answer["Retry-After"] == str(settings.DATABASE_RETRY_AFTER_SECONDS)
 
     url = _callback_url(player_client, strava, 5001)
     settings.STRAVA_OAUTH_URL = "http://127.0.0.1:9/oauth"  # nothing listens there
     unreachable = player_client.get(url)
     assert (unreachable.status_code, unreachable.json()["code"]) == (503, "strava_unavailable")
+    assert int(unreachable["Retry-After"]) > 0
+    assert not StravaConnection.objects.exists()
+
+
+def test_strava_rate_limit_at_the_code_exchange_says_when_its_window_resets(
+    strava: FakeStrava, player_client: APIClient
+):
+    url = _callback_url(player_client, strava, 5001)
+    strava.fail("token-429")
+    before = datetime.now(UTC)
+    answer = player_client.get(url)
+    assert (answer.status_code, answer.json()["code"]) == (503, "strava_rate_limited")
+    # Strava's short window resets at the next quarter hour: :00, :15, :30 or :45 UTC.
+    reset = before.replace(minute=before.minute - before.minute % 15, second=0, microsecond=0) + timedelta(minutes=15)
+    expected = (reset - before).total_seconds()
+    assert abs(int(answer["Retry-After"]) - expected) <= 2
     assert not StravaConnection.objects.exists()
 
 
