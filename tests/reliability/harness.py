@@ -247,6 +247,7 @@ def start_server(
         REDIS_SOCKET_TIMEOUT="0.05",
         REDIS_BREAKER_RESET_SECONDS="2",
         DB_CONNECT_TIMEOUT="2",
+        DB_QUERY_TIMEOUT="2",
         # the load is many requests from one key: limits must not be what answers
         THROTTLE_KEY_WRITE="1000000/min",
         THROTTLE_KEY_READ="1000000/min",

@@ -1,5 +1,5 @@
 """The fault suite: the real server (gunicorn, 2 sync workers, production settings) while
-PostgreSQL is cut and Redis is cut or frozen (tests/reliability/harness.py).
+PostgreSQL is cut or frozen and Redis is cut or frozen (tests/reliability/harness.py).
 
 Figures (requests, 5xx, p99 per phase) are printed; speed is never asserted beyond "every request
 was answered within the client timeout". Run alone with ``pytest -m faults -s``.
@@ -26,6 +26,7 @@ pytestmark = [pytest.mark.faults, pytest.mark.redis]
 
 PLAYERS = [str(80351110224678900 + n) for n in range(12)]
 CLIENT_TIMEOUT = 20.0  # seconds: the generous sanity bound
+FROZEN_CLIENT_TIMEOUT = 10.0  # a third of gunicorn's worker timeout: the query bound answers first
 
 
 def _xp_sender(faults: Faults, raw_key: str) -> Any:
@@ -63,6 +64,43 @@ def _assert_only_503(samples: list[harness.Sample]) -> None:
             assert s.code == "database_unavailable" and s.retry_after and s.retry_after.isdigit(), s
 
 
+def _assert_probes_answer_503(faults: Faults, probes: dict[str, dict[str, str] | None], timeout: float) -> None:
+    for path, headers in probes.items():
+        status, response_headers, body = faults.get(path, headers=headers, timeout=timeout)
+        assert status == 503, (path, status, body)
+        assert response_headers.get("retry-after", "").isdigit(), path
+        if path != "/api/v1/health/":
+            assert body["code"] == "database_unavailable", (path, body)
+
+
+def _restore_postgres_and_stop(faults: Faults, load: harness.Load) -> tuple[list[harness.Sample], float, float]:
+    restored_at = time.monotonic()
+    faults.postgres.restore()
+    time.sleep(6)
+    samples = load.stop()
+    return samples, restored_at, time.monotonic()
+
+
+def _print_phases(samples: list[harness.Sample], fault: str, start: float, restored: float, end: float) -> None:
+    for name, since, until in (("up", 0.0, start), (fault, start, restored), ("restored", restored, end)):
+        print(harness.summary(f"postgres {name}", harness.between(samples, since, until)))
+
+
+def _assert_recovered_and_each_key_counted_once(
+    faults: Faults, raw_key: str, samples: list[harness.Sample], restored_at: float, end: float
+) -> None:
+    # Recovery by itself: once the database is back (a connect and a health check later), every
+    # request is accepted again.
+    settled = harness.between(samples, restored_at + 3, end)
+    assert settled and all(s.status == 201 for s in settled), harness.summary("settled", settled)
+    accepted = _retry_until_accepted(faults, raw_key, samples)
+    # One entry per accepted key, none for a refused one that was retried (no double counting:
+    # a write answered 503 may still have reached PostgreSQL), and totals equal the ledger.
+    assert XPEntry.objects.filter(idempotency_key__in=accepted).count() == len(accepted)
+    assert XPEntry.objects.count() == len(accepted)
+    assert assert_totals_equal_ledger() == len(accepted)
+
+
 def test_postgres_cut_under_load_answers_503_and_recovers(faults: Faults) -> None:
     _, raw_key = ServiceAPIKey.objects.create_key(name="bot", scopes=["xp:write", "profile:read"])
     load = harness.Load(_xp_sender(faults, raw_key), threads=4, max_seconds=90).start()
@@ -82,45 +120,42 @@ def test_postgres_cut_under_load_answers_503_and_recovers(faults: Faults) -> Non
         "/admin/": {"Cookie": f"sessionid={'s' * 32}"},
         "/api/v1/health/": None,
     }
-    for path, headers in probes.items():
-        status, response_headers, body = faults.get(path, headers=headers, timeout=CLIENT_TIMEOUT)
-        assert status == 503, (path, status, body)
-        assert response_headers.get("retry-after", "").isdigit(), path
-        if path != "/api/v1/health/":
-            assert body["code"] == "database_unavailable", (path, body)
+    _assert_probes_answer_503(faults, probes, CLIENT_TIMEOUT)
     status, _, _ = faults.get("/api/v1/schema/", timeout=CLIENT_TIMEOUT)
     assert status in (200, 503)
     time.sleep(3)
-    restored_at = time.monotonic()
-    faults.postgres.restore()
-    time.sleep(6)
-    samples = load.stop()
-    end = time.monotonic()
+    samples, restored_at, end = _restore_postgres_and_stop(faults, load)
 
-    before = harness.between(samples, 0, cut_at)
-    during = harness.between(samples, cut_at, restored_at)
-    after = harness.between(samples, restored_at, end)
-    for line in (
-        harness.summary("postgres up", before),
-        harness.summary("postgres cut", during),
-        harness.summary("postgres restored", after),
-    ):
-        print(line)
+    _print_phases(samples, "cut", cut_at, restored_at, end)
     _assert_only_503(samples)
+    before = harness.between(samples, 0, cut_at)
     done_before = [s for s in before if s.started + s.seconds < cut_at]  # not in flight at the cut
     assert done_before and all(s.status == 201 for s in done_before)
-    assert any(s.status == 503 for s in during), "the cut was not noticed"
-    # Recovery by itself: once the database is back (a connect and a health check later), every
-    # request is accepted again.
-    settled = harness.between(samples, restored_at + 3, end)
-    assert settled and all(s.status == 201 for s in settled), harness.summary("settled", settled)
+    assert any(s.status == 503 for s in harness.between(samples, cut_at, restored_at)), "the cut was not noticed"
+    _assert_recovered_and_each_key_counted_once(faults, raw_key, samples, restored_at, end)
 
-    accepted = _retry_until_accepted(faults, raw_key, samples)
-    # One entry per accepted key, none for a refused one that was retried (no double counting),
-    # and totals equal the ledger exactly.
-    assert XPEntry.objects.filter(idempotency_key__in=accepted).count() == len(accepted)
-    assert XPEntry.objects.count() == len(accepted)
-    assert assert_totals_equal_ledger() == len(accepted)
+
+def test_postgres_frozen_under_load_answers_503_within_the_query_bound(faults: Faults) -> None:
+    """PostgreSQL stops answering on the connections already open (and accepts new ones that
+    then hear nothing): every request still gets an answer, a 503 once DB_QUERY_TIMEOUT (2 s
+    here) or DB_CONNECT_TIMEOUT ran out, long before gunicorn's 30 s worker timeout."""
+    _, raw_key = ServiceAPIKey.objects.create_key(name="bot", scopes=["xp:write", "profile:read"])
+    load = harness.Load(_xp_sender(faults, raw_key), threads=4, max_seconds=90).start()
+    time.sleep(3)
+    frozen_at = time.monotonic()
+    faults.postgres.freeze()
+    time.sleep(0.5)
+    probes = dict.fromkeys(("/api/v1/seasons/reality/", "/api/v1/activities/", "/api/v1/health/"))
+    _assert_probes_answer_503(faults, probes, FROZEN_CLIENT_TIMEOUT)
+    time.sleep(6)
+    samples, restored_at, end = _restore_postgres_and_stop(faults, load)
+
+    _print_phases(samples, "frozen", frozen_at, restored_at, end)
+    _assert_only_503(samples)
+    during = harness.between(samples, frozen_at, restored_at)
+    assert during and any(s.status == 503 for s in during), "the freeze was not noticed"
+    assert max(s.seconds for s in samples) < FROZEN_CLIENT_TIMEOUT
+    _assert_recovered_and_each_key_counted_once(faults, raw_key, samples, restored_at, end)
 
 
 def test_redis_frozen_xp_add_keeps_answering(faults: Faults) -> None:

@@ -6,17 +6,27 @@ the connection itself instead: psycopg reads (without waiting) whatever the serv
 since the last use. A server that shut down, restarted or terminated the backend has sent its
 error and closed the socket, so the connection reports itself bad and Django opens a fresh one,
 as with ``SELECT 1``. A server that stopped answering without closing anything looks healthy to
-either check; the statement that follows then fails and the request is a 503 (api/outage.py).
+either check; the statement that follows then waits at most ``DB_QUERY_TIMEOUT`` seconds
+(bounded_wait.py) and the request is a 503 (api/outage.py).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import psycopg
 from django.db.backends.postgresql import base
 from psycopg import pq
 
+from ultrabackend.postgresql.bounded_wait import BoundedPsycopg, connect_within_bounds
+
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    Database = BoundedPsycopg()  # type: ignore[assignment]
+
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        return connect_within_bounds(lambda: super(DatabaseWrapper, self).get_new_connection(conn_params))
+
     def is_usable(self) -> bool:
         connection = self.connection
         if connection is None or connection.closed or connection.broken:

@@ -118,6 +118,15 @@ def database_settings(config: dict) -> dict:  # type: ignore[type-arg]
     return config
 
 
+# A request waits at most this many seconds for PostgreSQL to answer a statement on an open
+# connection; then the connection is dropped and the request is a 503 database_unavailable
+# (ultrabackend/postgresql/bounded_wait.py). 0 turns the bound off.
+DATABASE_QUERY_TIMEOUT = env.float("DB_QUERY_TIMEOUT", default=5.0)
+# After such a timeout (or a connect timeout) this worker answers requests that need a new
+# connection 503 at once for this many seconds, then tries one (ultrabackend/postgresql/breaker.py).
+DATABASE_BREAKER_RESET_SECONDS = env.float("DB_BREAKER_RESET_SECONDS", default=2.0)
+
+
 DATABASES = {"default": database_settings(env.db_url_config(DATABASE_URL))} if DATABASE_URL else {}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
