@@ -27,6 +27,20 @@ def proxy() -> Iterator[FaultProxy]:
     fault_proxy = FaultProxy((db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432)))
     yield fault_proxy
     fault_proxy.close()
+    _wait_for_proxied_sessions_to_end()
+
+
+def _wait_for_proxied_sessions_to_end() -> None:
+    """The server ends the sessions behind the closed proxy a moment later; wait for that (at
+    most 2 s) so that the test database can be dropped at the end of the run."""
+    with connection.cursor() as cursor:
+        for _ in range(40):
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+            threading.Event().wait(0.05)
 
 
 @pytest.fixture
