@@ -11,6 +11,8 @@ from rest_framework.test import APIClient
 from core.utils import redis as r
 from users.tests.factories import PlayerFactory
 
+# Data migrations whose rows every database has (each module's ``install(apps, schema_editor)``).
+REFERENCE_DATA_MIGRATIONS = ("xp.migrations.0002_default_catalogue_and_levels", "xp.migrations.0006_system_activities")
 DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
 
 
@@ -26,8 +28,8 @@ def _reference_data(request: pytest.FixtureRequest) -> None:
     from xp.models import Level
 
     if not Level.objects.exists():
-        migration = importlib.import_module("xp.migrations.0002_default_catalogue_and_levels")
-        migration.install(apps, None)
+        for name in REFERENCE_DATA_MIGRATIONS:
+            importlib.import_module(name).install(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -23,6 +23,14 @@ class UnknownActivity(DomainError):
     code, kind, message = "unknown_activity", "invalid", "No such activity."
 
 
+class ActivityNotReportable(DomainError):
+    code, kind, message = (
+        "activity_not_reportable",
+        "invalid",
+        "This activity is awarded by the game itself and cannot be reported.",
+    )
+
+
 class InactiveActivity(DomainError):
     code, kind, message = "inactive_activity", "invalid", "This activity is not active."
 

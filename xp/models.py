@@ -25,6 +25,9 @@ class ActivityType(models.Model):
         max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0.01"))]
     )
     is_active = models.BooleanField(default=True)
+    # Awarded by the game itself (quest rewards, reviewer rewards): never self-reported, not in the
+    # public catalogue; only trusted awards (``award_xp(trusted=True)``) may use it.
+    system = models.BooleanField(default=False)
     description = models.TextField(blank=True)
 
     class Meta:

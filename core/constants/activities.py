@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from .modes import CYBER, REALITY
 
-SOURCES = ("web", "mobile", "discord", "bot", "admin", "import", "strava")
+SOURCES = ("web", "mobile", "discord", "bot", "admin", "import", "strava", "quest", "claim", "review")
 SOURCE_CHOICES = [(s, s) for s in SOURCES]
 
 # key, name, mode, unit, xp per unit, max units per entry, daily unit cap
@@ -19,4 +19,14 @@ DEFAULT_ACTIVITIES: tuple[tuple[str, str, str, str, Decimal, Decimal, Decimal | 
     ("coding", "Coding", CYBER, "minute", Decimal("5"), Decimal("720"), Decimal("960")),
     ("study", "Study", CYBER, "minute", Decimal("3"), Decimal("720"), Decimal("960")),
     ("hack_quest", "Hack quest", CYBER, "quest", Decimal("250"), Decimal("5"), Decimal("20")),
+)
+
+# Activities the game awards itself (``ActivityType.system``): one XP per unit, no per-entry or
+# daily limit (trusted awards skip both). key, name, mode, unit.
+QUEST_REWARD_ACTIVITY = {REALITY: "quest_reward_reality", CYBER: "quest_reward_cyber"}
+COMMUNITY_REVIEW_ACTIVITY = "community_review"
+SYSTEM_ACTIVITIES: tuple[tuple[str, str, str, str], ...] = (
+    (QUEST_REWARD_ACTIVITY[REALITY], "Quest reward (reality)", REALITY, "xp"),
+    (QUEST_REWARD_ACTIVITY[CYBER], "Quest reward (cyber)", CYBER, "xp"),
+    (COMMUNITY_REVIEW_ACTIVITY, "Community review", CYBER, "xp"),
 )

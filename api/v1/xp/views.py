@@ -32,6 +32,7 @@ from api.v1.xp.serializers import (
 from core.constants.modes import MODES
 from core.exceptions import (
     AccountDisabled,
+    ActivityNotReportable,
     DailyCapExceeded,
     DiscordIdNotAllowed,
     DiscordIdRequired,
@@ -69,7 +70,7 @@ class ActivityListView(generics.ListAPIView[ActivityType]):
     permission_classes = [AllowAny]
     serializer_class = ActivitySerializer
     pagination_class = StandardPagePagination
-    queryset = ActivityType.objects.filter(is_active=True).order_by("mode", "key")
+    queryset = ActivityType.objects.filter(is_active=True, system=False).order_by("mode", "key")
 
 
 class AddXPView(APIView):
@@ -112,6 +113,7 @@ class AddXPView(APIView):
             201: AddXPResponseSerializer,
             **error_responses(
                 UnknownActivity,
+                ActivityNotReportable,
                 InactiveActivity,
                 ModeMismatch,
                 UnitsNotPositive,

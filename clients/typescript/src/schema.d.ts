@@ -1560,9 +1560,12 @@ export interface components {
          *     * `admin` - admin
          *     * `import` - import
          *     * `strava` - strava
+         *     * `quest` - quest
+         *     * `claim` - claim
+         *     * `review` - review
          * @enum {string}
          */
-        SourceEnum: "web" | "mobile" | "discord" | "bot" | "admin" | "import" | "strava";
+        SourceEnum: "web" | "mobile" | "discord" | "bot" | "admin" | "import" | "strava" | "quest" | "claim" | "review";
         /**
          * @description * `awarded` - Awarded
          *     * `ignored` - Ignored
@@ -5485,7 +5488,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "blank" | "discord_id_required" | "inactive_activity" | "invalid" | "invalid_choice" | "invalid_discord_id" | "invalid_idempotency_key" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "mode_mismatch" | "not_a_number" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "units_not_positive" | "unknown_activity" | "unknown_field";
+                        code: "activity_not_reportable" | "blank" | "discord_id_required" | "inactive_activity" | "invalid" | "invalid_choice" | "invalid_discord_id" | "invalid_idempotency_key" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "mode_mismatch" | "not_a_number" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "units_not_positive" | "unknown_activity" | "unknown_field";
                     };
                 };
             };

@@ -15,6 +15,7 @@ from django.db import IntegrityError
 
 from core.constants.modes import MODES
 from core.exceptions import (
+    ActivityNotReportable,
     DailyCapExceeded,
     DomainError,
     IdempotencyKeyReused,
@@ -47,16 +48,22 @@ def get_activity(key: str) -> ActivityType:
         raise UnknownActivity(activity=key) from None
 
 
-def check_award_rules(activity: ActivityType, units: Decimal, mode: str | None) -> None:
-    """The activity's rules for one entry (the daily cap over the day is the database's).
-    Raises InactiveActivity, ModeMismatch, UnitsNotPositive, UnitsOverEntryMaximum,
-    DailyCapExceeded."""
+def check_award_rules(activity: ActivityType, units: Decimal, mode: str | None, *, trusted: bool = False) -> None:
+    """The activity's rules for one entry (the daily cap over the day is the database's). A
+    trusted award (the game's own: quest rewards, approved claims, reviewer rewards) skips the
+    per-entry maximum and the daily cap; only it may use a system activity.
+    Raises ActivityNotReportable, InactiveActivity, ModeMismatch, UnitsNotPositive,
+    UnitsOverEntryMaximum, DailyCapExceeded."""
+    if activity.system and not trusted:
+        raise ActivityNotReportable(activity=activity.key)
     if not activity.is_active:
         raise InactiveActivity(activity=activity.key)
     if mode is not None and mode != activity.mode:
         raise ModeMismatch(activity=activity.key, mode=mode)
     if units <= 0:
         raise UnitsNotPositive()
+    if trusted:
+        return
     if units > activity.max_units_per_entry:
         raise UnitsOverEntryMaximum(max_units_per_entry=str(activity.max_units_per_entry))
     if activity.daily_unit_cap is not None and units > activity.daily_unit_cap:
@@ -74,9 +81,13 @@ def award_xp(
     idempotency_key: str | None = None,
     note: str = "",
     mode: str | None = None,
+    trusted: bool = False,
 ) -> Award:
     """Append one ledger entry for ``user`` and update everything derived from it, atomically.
 
+    ``trusted``: an award the game makes itself (a quest reward, an approved claim, a reviewer
+    reward; never a player's or a service key's own report): no per-entry maximum, no daily cap,
+    system activities allowed.
     Raises UnknownActivity, InactiveActivity, ModeMismatch, UnitsNotPositive,
     UnitsOverEntryMaximum, DailyCapExceeded, IdempotencyKeyReused. A retry with the same
     ``idempotency_key`` returns the first award with ``duplicate=True`` and changes nothing.
@@ -92,6 +103,7 @@ def award_xp(
             idempotency_key=idempotency_key,
             note=note,
             mode=mode,
+            trusted=trusted,
         )
     except DomainError:
         # A retry whose first request succeeded gets the first answer even if the rules changed
@@ -112,11 +124,12 @@ def _validated_award(
     idempotency_key: str | None,
     note: str,
     mode: str | None,
+    trusted: bool,
 ) -> Award:
     if isinstance(activity, str):
         activity = get_activity(activity)
     units = Decimal(units)
-    check_award_rules(activity, units, mode)
+    check_award_rules(activity, units, mode, trusted=trusted)
 
     write = store.XPWrite(
         user_id=user.pk,
@@ -129,6 +142,7 @@ def _validated_award(
         idempotency_key=idempotency_key or None,
         note=note,
         now=utc_now(),
+        counts_daily_usage=not trusted,
     )
     try:
         with store.statement_scope():

@@ -58,6 +58,8 @@ class XPWrite:
     corrects_id: int | None = None
     reason: str = ""
     season_id: str = ""
+    # False: a trusted award (the game's own), which neither meets nor uses up the daily cap.
+    counts_daily_usage: bool = True
 
     def __post_init__(self) -> None:
         if not self.season_id:
@@ -107,7 +109,7 @@ def _gate_sql(gate: str) -> str:
 ), """
 
 
-def _statement(mode: str, *, correction: bool, gate: str | None = None) -> str:
+def _statement(mode: str, *, correction: bool, gate: str | None = None, daily_usage: bool = True) -> str:
     """The write; with ``gate`` (awards only) it is a checked write: it writes only if the gate
     passes and the player's write quota allows it, counts the write in the quota, and returns
     the player's public identity and the quota count too."""
@@ -117,7 +119,7 @@ def _statement(mode: str, *, correction: bool, gate: str | None = None) -> str:
     level_of = "COALESCE((SELECT level FROM {level} WHERE min_xp <= {xp} ORDER BY min_xp DESC LIMIT 1), 1)"
     daily = (
         ""
-        if correction
+        if correction or not daily_usage
         else f"""
 ), daily AS (
     INSERT INTO {_t(DailyUsage)} AS d (user_id, activity_id, day, units, cap)
@@ -197,6 +199,8 @@ FROM prof, ins, score{gate_table}
 STATEMENTS: dict[tuple[str, bool], str] = {
     (mode, correction): _statement(mode, correction=correction) for mode in MODES for correction in (False, True)
 }
+# Trusted awards (quest rewards, approved claims, reviewer rewards): no daily usage.
+TRUSTED_STATEMENTS: dict[str, str] = {mode: _statement(mode, correction=False, daily_usage=False) for mode in MODES}
 CHECKED_STATEMENTS: dict[tuple[str, str], str] = {
     (mode, gate): _statement(mode, correction=False, gate=gate) for mode in MODES for gate in (GATE_SESSION, GATE_TOKEN)
 }
@@ -262,7 +266,12 @@ def write_entry(w: XPWrite) -> Award:
     """Append ``w`` and update everything derived from it in one statement. Raises
     IntegrityError when a database rule refuses it (see ``violated_constraint``)."""
     with connection.cursor() as cursor:
-        cursor.execute(STATEMENTS[(w.mode, w.is_correction)], parameters(w))
+        statement = (
+            STATEMENTS[(w.mode, w.is_correction)]
+            if w.counts_daily_usage or w.is_correction
+            else TRUSTED_STATEMENTS[w.mode]
+        )
+        cursor.execute(statement, parameters(w))
         written = _written(w, cursor.fetchone())
     entry = XPEntry(
         id=written.entry_id,
