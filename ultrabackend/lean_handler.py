@@ -29,38 +29,20 @@ class LeanWSGIHandler(WSGIHandler):
 
 
 class PathDispatcher:
-    """Requests for ``LEAN_PATHS`` go to the lean handler, every other one to Django's; a path with
-    a direct handler (POST /api/v1/xp/add/: ultrabackend/direct_handler.py) goes to it."""
+    """Requests for ``LEAN_PATHS`` go to the lean handler, every other one to Django's."""
 
-    def __init__(
-        self,
-        full: WSGIHandler,
-        lean: WSGIHandler,
-        lean_paths: Iterable[str],
-        direct: dict[str, Callable[..., Any]] | None = None,
-    ) -> None:
+    def __init__(self, full: WSGIHandler, lean: WSGIHandler, lean_paths: Iterable[str]) -> None:
         self.full, self.lean, self.lean_paths = full, lean, frozenset(lean_paths)
-        self.direct = direct or {}
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        path = environ.get("PATH_INFO")
-        direct = self.direct.get(path)  # type: ignore[arg-type]
-        if direct is not None:
-            return direct(environ, start_response)
-        handler = self.lean if path in self.lean_paths else self.full
+        handler = self.lean if environ.get("PATH_INFO") in self.lean_paths else self.full
         return handler(environ, start_response)
 
 
-XP_ADD_PATH = "/api/v1/xp/add/"
 
 
 def application() -> PathDispatcher:
     from django.core.wsgi import get_wsgi_application
 
-    full = get_wsgi_application()  # sets Django up: the imports below need the apps loaded
-    from api.v1.xp.hot_path import DECLINED, lean_answer
-    from ultrabackend.direct_handler import DirectHandler
-
-    lean = LeanWSGIHandler()
-    xp_add = DirectHandler(XP_ADD_PATH, lean_answer, lean, settings.LEAN_PATH_MIDDLEWARE, DECLINED)
-    return PathDispatcher(full, lean, settings.LEAN_PATHS, {XP_ADD_PATH: xp_add})  # type: ignore[arg-type]
+    full = get_wsgi_application()  # sets Django up first
+    return PathDispatcher(full, LeanWSGIHandler(), settings.LEAN_PATHS)  # type: ignore[arg-type]

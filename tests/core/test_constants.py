@@ -2,6 +2,7 @@ from decimal import Decimal
 
 import pytest
 
+from core.constants.activities import SYSTEM_ACTIVITIES
 from core.constants.layers import LADDERS, layer_for_xp, next_layer
 from core.constants.leagues import LEAGUES, league_down, league_up, promotion_counts
 from core.constants.levels import LEVEL_THRESHOLDS, MAX_LEVEL, level_for_xp, level_progress, xp_for_level
@@ -39,10 +40,12 @@ def test_level_table_in_the_database_equals_the_constants():
 
 @pytest.mark.django_db
 def test_default_catalogue_is_installed_with_the_database():
-    rates = dict(ActivityType.objects.values_list("key", "xp_per_unit"))
+    rates = dict(ActivityType.objects.filter(system=False).values_list("key", "xp_per_unit"))
     assert rates["pushups"] == Decimal("10") and rates["steps"] == Decimal("0.2")
     assert rates["running"] == Decimal("300") and rates["hack_quest"] == Decimal("250")
     assert len(rates) == 10
+    system = dict(ActivityType.objects.filter(system=True).values_list("key", "xp_per_unit"))
+    assert system == {key: Decimal("1") for key, *_ in SYSTEM_ACTIVITIES}
 
 
 def test_layers_line_up_with_levels():

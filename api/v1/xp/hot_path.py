@@ -2,10 +2,10 @@
 round trip (docs/hot-path.md).
 
 The common request, a player (session cookie with its CSRF token, or an app token) adding XP
-with a valid body, is answered here: the credential, the activity's rules and the write quota
-are checked inside the write statement itself (``store.write_checked_entry``), the rank index
-is written and both ranks are read in one Redis script, and the answer is rendered from what
-the statement returned. Everything else (a service key, a malformed body, a refused rule, an
+with a valid body, is parsed here and awarded by the one award service with the player's
+credential (``award_xp(credential=...)``: the credential, the activity's rules and the write
+quota are proved inside the write statement, the rank index written and both ranks read in one
+Redis script), and the answer is rendered from what the service returned. Everything else (a service key, a malformed body, a refused rule, an
 unknown or changed activity, a used-up quota, a signed-out session, an unusual Accept or
 Content-Type) returns None here and the full DRF view (``AddXPView``) answers it exactly as
 it always has: this path never answers an error itself, and it never writes what the full
@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, connection
 from django.http import HttpRequest, HttpResponse
 from rest_framework import exceptions, serializers
 
@@ -30,21 +29,12 @@ from api.parsers import loads_exact
 from api.renderers import render_json
 from api.throttling import PlayerWriteThrottle
 from api.v1.xp.serializers import AddXPInputSerializer, add_xp_document, entry_document
-from core.constants.modes import MODES
-from core.exceptions import DomainError, InvalidAppToken, InvalidIdempotencyKey
-from core.selectors.activity_catalogue import cached_activity, forget_catalogue
-from core.selectors.leaderboard import database_rank, ranks_for
+from core.exceptions import InvalidAppToken, InvalidIdempotencyKey
 from core.selectors.profile import profile_document
 from core.services import tokens
-from core.services.seasons import rank_index
 from core.services.xp import store
-from core.services.xp.award import check_award_rules, xp_for_units
-from core.services.xp.results import layer_change, level_change
-from core.utils.dates import utc_now
+from core.services.xp.award import Credential, award_xp
 
-# The environ key a handler sets when it asked lean_answer already and got None (the view then
-# goes straight to the full answer): ultrabackend/direct_handler.py.
-DECLINED = "igoultra.lean_answer_declined"
 ALLOW = "POST, OPTIONS"  # what DRF's finalize_response sets for AddXPView
 _JSON_TYPES = frozenset({"application/json", "application/json; charset=utf-8", "application/json;charset=utf-8"})
 # Accept headers a JSON answer satisfies as DRF would negotiate it (anything else: the full view).
@@ -80,64 +70,42 @@ def lean_answer(request: HttpRequest) -> HttpResponse | None:
     if body is None:
         return None
     activity_key, units, note, mode = body
-    activity = cached_activity(activity_key)
-    if activity is None:
-        return None
-    try:
-        check_award_rules(activity, units, mode)
-    except DomainError:
-        return None
 
     throttle = PlayerWriteThrottle()
-    now, seconds = utc_now(), time.time()
+    seconds = time.time()
     window = throttle.bucket(seconds) if throttle.rate else int(seconds)
-    write = store.XPWrite(
+    credential = Credential(
         user_id=caller.user_id,
-        activity=activity,
-        units=units,
-        xp=xp_for_units(activity, units),
-        source=caller.source,
-        submitted_by_id=caller.user_id,
-        idempotency_key=idempotency_key,
-        note=note,
-        now=now,
-    )
-    check = store.WriteCheck(
         gate=caller.check_gate,
         quota_window=window,
         quota_limit=throttle.limit if throttle.rate else _NO_QUOTA,
         session_key=caller.session_key,
         password=caller.password,
     )
-    try:
-        with store.statement_scope():
-            checked = store.write_checked_entry(write, check)
-    except IntegrityError:  # a retried Idempotency-Key or the daily cap: the full view answers
-        return None
-    if checked is None:  # a check failed: forget what this process remembered, the full view answers
+    award = award_xp(
+        credential=credential,
+        source=caller.source,
+        activity=activity_key,
+        units=units,
+        note=note,
+        mode=mode,
+        idempotency_key=idempotency_key,
+    )
+    if award is None:  # the full view answers; the session is verified again there
         if caller.session_key:
             session_players.forget(caller.session_key)
-        forget_catalogue()
         return None
-
-    written = checked.written
-    if connection.in_atomic_block:  # a caller's transaction (tests): the index follows its commit
-        rank_index.index_on_commit(written.score, written.index)
-        ranks = ranks_for(caller.user_id, write.season_id, dict(written.season_xp))
-    else:
-        ranks = rank_index.index_and_rank(written.score, written.index, written.season_xp)
-        for mode in MODES:
-            if mode not in ranks:
-                ranks[mode] = database_rank(write.season_id, mode, written.season_xp[mode])
+    assert award.identity is not None and award.ranks is not None and award.writes_in_window is not None
+    entry = award.entry
     document = add_xp_document(
-        entry_document(written.entry_id, activity.key, write.mode, units, write.xp, now),
-        profile_document(checked.identity, written.totals, write.season_id, written.season_xp, ranks),
-        level_change(written.totals.total_xp, write.xp),
-        layer_change(write.mode, written.mode_xp_after, write.xp),
+        entry_document(entry.pk, entry.activity.key, entry.mode, entry.units, entry.xp, entry.created_at),
+        profile_document(award.identity, award.profile, entry.season_id, award.season_xp, award.ranks),  # type: ignore[arg-type]
+        award.level_up,
+        award.layer_up,
         duplicate=False,
     )
     if throttle.rate:  # the RateLimit headers (api/ratelimit.py), as the throttle tells them
-        request.rate_limit = throttle.rate_limit_state(checked.writes_in_window, window, seconds)  # type: ignore[attr-defined]
+        request.rate_limit = throttle.rate_limit_state(award.writes_in_window, window, seconds)  # type: ignore[attr-defined]
     response = HttpResponse(render_json(document), status=201, content_type="application/json")
     response["Allow"] = ALLOW
     return response

@@ -20,7 +20,7 @@ from api.pagination import HistoryCursorPagination, StandardPagePagination
 from api.permissions import IsPlayerOrScopedKey
 from api.schema import error_responses
 from api.throttling import PlayerWriteThrottle, ServiceKeyWriteThrottle
-from api.v1.xp.hot_path import DECLINED, lean_answer
+from api.v1.xp.hot_path import lean_answer
 from api.v1.xp.serializers import (
     ActivitySerializer,
     AddXPInputSerializer,
@@ -88,8 +88,6 @@ class AddXPView(APIView):
         full_view = super().as_view(**initkwargs)
 
         def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            if DECLINED in request.META:  # the direct handler asked it already (ultrabackend/direct_handler.py)
-                return full_view(request, *args, **kwargs)  # type: ignore[no-any-return]
             return lean_answer(request) or full_view(request, *args, **kwargs)
 
         view.cls = full_view.cls  # type: ignore[attr-defined]  # the schema and the authorization

@@ -1,4 +1,10 @@
-"""Awarding XP: the one way XP enters the ledger (players, apps, bots, Discord, imports, demo data).
+"""Awarding XP: the one way XP enters the ledger (players, apps, bots, Discord, imports, quests,
+claims, demo data).
+
+Two ways to name the player, one orchestration: ``user`` (an account the caller loaded and
+authenticated) or ``credential`` (the fast case of a signed-in player: the session or app token,
+the activity's rules as this process knows them and the write quota are proved inside the write
+statement itself, so the award needs no other query; docs/hot-path.md).
 
 Guarantees: XP is floor(units x XP per unit) in exact decimal arithmetic; the write is one
 statement (``store.write_entry``) so nothing is lost or counted twice under any concurrency; the
@@ -8,10 +14,11 @@ only after commit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING
 
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 
 from core.constants.modes import MODES
 from core.exceptions import (
@@ -25,6 +32,8 @@ from core.exceptions import (
     UnitsOverEntryMaximum,
     UnknownActivity,
 )
+from core.selectors.activity_catalogue import cached_activity, forget_catalogue
+from core.selectors.leaderboard import database_rank, ranks_for
 from core.services.seasons import rank_index
 from core.services.xp import store
 from core.services.xp.results import Award, ProfileTotals, layer_change, level_change
@@ -33,6 +42,21 @@ from xp.models import ActivityType, UserProfile, XPEntry
 
 if TYPE_CHECKING:
     from users.models import CustomUser, ServiceAPIKey
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A signed-in player as far as the caller can tell without a query, proved by the write
+    itself: ``gate`` is ``store.GATE_SESSION`` (with the session key and the password hash the
+    session was opened with) or ``store.GATE_TOKEN`` (an app token: the account must be active).
+    ``quota_limit`` writes at most in the quota window numbered ``quota_window``."""
+
+    user_id: int
+    gate: str
+    quota_window: int
+    quota_limit: int
+    session_key: str | None = None
+    password: str | None = None
 
 
 def xp_for_units(activity: ActivityType, units: Decimal) -> int:
@@ -72,7 +96,8 @@ def check_award_rules(activity: ActivityType, units: Decimal, mode: str | None, 
 
 def award_xp(
     *,
-    user: CustomUser,
+    user: CustomUser | None = None,
+    credential: Credential | None = None,
     activity: ActivityType | str,
     units: Decimal,
     source: str,
@@ -85,6 +110,12 @@ def award_xp(
 ) -> Award:
     """Append one ledger entry for ``user`` and update everything derived from it, atomically.
 
+    Exactly one of ``user`` and ``credential``. With ``credential`` the award is the fast case:
+    it returns None, having written nothing, whenever it cannot answer alone (the credential or
+    the activity's rules did not hold in the statement, the quota is used up, a rule refused it,
+    the Idempotency-Key was used before): the caller then authenticates the player fully and
+    calls again with ``user``, which answers every refusal.
+
     ``trusted``: an award the game makes itself (a quest reward, an approved claim, a reviewer
     reward; never a player's or a service key's own report): no per-entry maximum, no daily cap,
     system activities allowed.
@@ -92,6 +123,17 @@ def award_xp(
     UnitsOverEntryMaximum, DailyCapExceeded, IdempotencyKeyReused. A retry with the same
     ``idempotency_key`` returns the first award with ``duplicate=True`` and changes nothing.
     """
+    if credential is not None:
+        return _checked_award(
+            credential,
+            source=source,
+            activity=activity,
+            units=units,
+            idempotency_key=idempotency_key,
+            note=note,
+            mode=mode,
+        )
+    assert user is not None, "award_xp needs a user or a credential"
     try:
         return _validated_award(
             user=user,
@@ -160,6 +202,63 @@ def _validated_award(
         raise
     rank_index.index_on_commit(award.score, award.index)
     return award
+
+
+def _checked_award(
+    credential: Credential,
+    *,
+    source: str,
+    activity: ActivityType | str,
+    units: Decimal,
+    idempotency_key: str | None,
+    note: str,
+    mode: str | None,
+) -> Award | None:
+    found = cached_activity(activity) if isinstance(activity, str) else activity
+    if found is None:
+        return None
+    units = Decimal(units)
+    try:
+        check_award_rules(found, units, mode)
+    except DomainError:
+        return None
+    write = store.XPWrite(
+        user_id=credential.user_id,
+        activity=found,
+        units=units,
+        xp=xp_for_units(found, units),
+        source=source,
+        submitted_by_id=credential.user_id,
+        idempotency_key=idempotency_key,
+        note=note,
+        now=utc_now(),
+    )
+    check = store.WriteCheck(
+        gate=credential.gate,
+        quota_window=credential.quota_window,
+        quota_limit=credential.quota_limit,
+        session_key=credential.session_key,
+        password=credential.password,
+    )
+    try:
+        with store.statement_scope():
+            checked = store.write_checked_entry(write, check)
+    except IntegrityError:  # a retried Idempotency-Key or the daily cap: answered with ``user``
+        return None
+    if checked is None:  # a check failed: what this process remembered of the activities is stale
+        forget_catalogue()
+        return None
+    written = checked.written
+    award = store.award_of(write, written)
+    if connection.in_atomic_block:  # a caller's transaction (tests): the index follows its commit
+        rank_index.index_on_commit(written.score, written.index)
+        ranks = ranks_for(credential.user_id, write.season_id, dict(written.season_xp))
+    else:  # one Redis round trip: the index written and both ranks read
+        ranks = rank_index.index_and_rank(written.score, written.index, written.season_xp)
+        for each in MODES:
+            if each not in ranks:
+                ranks[each] = database_rank(write.season_id, each, written.season_xp[each])
+    return replace(award, identity=checked.identity, ranks=ranks, writes_in_window=checked.writes_in_window)
 
 
 def _replay(*, user_id: int, key: str, activity: ActivityType | str, units: Decimal) -> Award:

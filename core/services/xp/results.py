@@ -75,6 +75,11 @@ class Award:
     duplicate: bool
     score: ScoreState | None = None  # the season score row after this entry
     index: IndexHint | None = None  # what the write learnt about the rank index
+    # A checked award (``award_xp(credential=...)``) also returns what the statement proved and
+    # read: the player's public identity, both season ranks, the writes counted in the quota.
+    identity: PlayerIdentity | None = None
+    ranks: dict[str, int | None] | None = None
+    writes_in_window: int | None = None
 
 
 def level_change(total_after: int, xp: int) -> LevelUp | None:

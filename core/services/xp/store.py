@@ -273,6 +273,11 @@ def write_entry(w: XPWrite) -> Award:
         )
         cursor.execute(statement, parameters(w))
         written = _written(w, cursor.fetchone())
+    return award_of(w, written)
+
+
+def award_of(w: XPWrite, written: WrittenRow) -> Award:
+    """The award of the write ``w`` from what its statement returned (no query)."""
     entry = XPEntry(
         id=written.entry_id,
         user_id=w.user_id,
