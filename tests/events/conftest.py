@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -199,7 +200,8 @@ def database_url() -> str:
     """The URL of the database this test runs on (the test database), for subprocesses."""
     s = connection.settings_dict
     auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    host = quote(s["HOST"] or "127.0.0.1", safe="")  # a Unix socket directory (the embedded server) is a path
+    return f"postgres://{auth}@{host}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 def subprocess_env() -> dict[str, str]:

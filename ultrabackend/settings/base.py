@@ -1,6 +1,7 @@
 """Settings shared by every environment; every deployment-specific value comes from the environment."""
 
 from pathlib import Path
+from urllib.parse import unquote
 
 import environ
 
@@ -103,6 +104,10 @@ DATABASE_URL = env("DATABASE_URL", default="")
 def database_settings(config: dict) -> dict:  # type: ignore[type-arg]
     """Connection options every environment shares, on top of a URL's or the embedded server's."""
     config = {**config}
+    # A Unix socket directory travels in a URL's host percent-encoded (postgres://u@%2Fpath%2Fto:5432/db):
+    # django-environ keeps it encoded; PostgreSQL needs the path.
+    if "%" in str(config.get("HOST", "")):
+        config["HOST"] = unquote(config["HOST"])
     # Django's PostgreSQL backend, with a health check that needs no round trip (see there).
     config["ENGINE"] = "ultrabackend.postgresql"
     config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)

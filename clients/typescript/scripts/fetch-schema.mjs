@@ -7,6 +7,18 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+// The committed document is compact with its keys sorted, written by Python's json (JavaScript
+// would round the schema's 64-bit integer bounds), so a test compares it byte for byte with
+// what the server serves.
+const COMPACT = [
+  "-c",
+  "import json, sys; p = sys.argv[1]; d = json.load(open(p)); " +
+    "open(p, 'w').write(json.dumps(d, sort_keys=True, separators=(',', ':'), ensure_ascii=False) + '\\n')",
+];
+function compact(python) {
+  execFileSync(python, [...COMPACT, out], { stdio: "inherit" });
+}
 const out = resolve(here, "..", "openapi.json");
 const base = process.env.IGOULTRA_API_URL;
 
@@ -18,7 +30,8 @@ if (base) {
     console.error(`GET /api/v1/schema/ answered ${response.status}`);
     process.exit(1);
   }
-  writeFileSync(out, JSON.stringify(await response.json(), null, 2) + "\n");
+  writeFileSync(out, await response.text());
+  compact(process.env.PYTHON ?? "python3");
 } else {
   const backend = resolve(here, "..", "..", "..");
   const venvPython = join(backend, ".venv", "bin", "python");
@@ -29,5 +42,6 @@ if (base) {
     // The document production serves (DEBUG adds the browsable API's text/html answers).
     env: { ...process.env, DJANGO_DEBUG: "False" },
   });
+  compact(python);
 }
 console.log(`wrote ${out}`);

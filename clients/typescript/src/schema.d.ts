@@ -683,36 +683,36 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         Activity: {
-            key: string;
-            name: string;
-            mode: components["schemas"]["ModeEnum"];
-            unit: string;
-            /**
-             * Format: decimal
-             * @example 1.0000
-             */
-            xp_per_unit: string;
-            /**
-             * Format: decimal
-             * @example 1.00
-             */
-            max_units_per_entry: string;
             /**
              * Format: decimal
              * @example 1.00
              */
             daily_unit_cap?: string | null;
             description?: string;
+            key: string;
+            /**
+             * Format: decimal
+             * @example 1.00
+             */
+            max_units_per_entry: string;
+            mode: components["schemas"]["ModeEnum"];
+            name: string;
+            unit: string;
+            /**
+             * Format: decimal
+             * @example 1.0000
+             */
+            xp_per_unit: string;
         };
         /** @description Refuse fields the endpoint does not know (a client cannot set xp, level or rank). */
         AddXPInputRequest: {
             activity: string;
-            /** @description A JSON number or a decimal string (no exponent in strings). */
-            units: number | string;
+            discord_id?: string;
+            mode?: components["schemas"]["ModeEnum"];
             /** @default  */
             note?: string;
-            mode?: components["schemas"]["ModeEnum"];
-            discord_id?: string;
+            /** @description A JSON number or a decimal string (no exponent in strings). */
+            units: number | string;
         };
         /**
          * @description The answer of POST /xp/add/ (also the replay of a retried Idempotency-Key). The view
@@ -720,32 +720,23 @@ export interface components {
          *     dict is exactly what this serializer renders, and that real answers validate.
          */
         AddXPResponse: {
-            entry: components["schemas"]["Entry"];
             /** @description XP this entry added (the entry's xp). */
             awarded_xp: number;
-            /** @description The player's profile after this entry. */
-            profile: components["schemas"]["Profile"];
-            /** @description null unless this entry raised the level. */
-            level_up: components["schemas"]["LevelUp"] | null;
-            /** @description null unless this entry raised the layer. */
-            layer_up: components["schemas"]["LayerUp"] | null;
             /** @description true when this answers a retried Idempotency-Key (nothing was added again). */
             duplicate: boolean;
+            entry: components["schemas"]["Entry"];
+            /** @description null unless this entry raised the layer. */
+            layer_up: components["schemas"]["LayerUp"] | null;
+            /** @description null unless this entry raised the level. */
+            level_up: components["schemas"]["LevelUp"] | null;
+            /** @description The player's profile after this entry. */
+            profile: components["schemas"]["Profile"];
         };
         /**
          * @description One page of an all-time board: players ranked on lifetime XP in the mode (no season,
          *     no league filter: leagues are per season; ``league`` of a row is the player's current one).
          */
         AllTimeLeaderboard: {
-            season: components["schemas"]["SeasonEnum"];
-            /**
-             * @description Always null.
-             *
-             *     * `open` - Open
-             *     * `closed` - Closed
-             */
-            season_status: (components["schemas"]["SeasonStatusEnum"] | components["schemas"]["NullEnum"]) | null;
-            mode: components["schemas"]["ModeEnum"];
             /**
              * @description The ?league= filter, or null.
              *
@@ -757,43 +748,52 @@ export interface components {
              *     * `ultra` - ultra
              */
             league: (components["schemas"]["LeagueEnum"] | components["schemas"]["NullEnum"]) | null;
-            page: number;
-            page_size: number;
-            results: components["schemas"]["BoardRow"][];
             /** @description The signed-in player's standing; null when signed out or without XP on this board. */
             me: components["schemas"]["BoardMe"] | null;
+            mode: components["schemas"]["ModeEnum"];
             /**
              * Format: uri
              * @description The next page, or null on the last one.
              */
             next: string | null;
+            page: number;
+            page_size: number;
             /**
              * Format: uri
              * @description The previous page, or null on the first one.
              */
             previous: string | null;
+            results: components["schemas"]["BoardRow"][];
+            season: components["schemas"]["SeasonEnum"];
+            /**
+             * @description Always null.
+             *
+             *     * `open` - Open
+             *     * `closed` - Closed
+             */
+            season_status: (components["schemas"]["SeasonStatusEnum"] | components["schemas"]["NullEnum"]) | null;
         };
         /** @description Where to go from the API's root. */
         ApiIndex: {
-            name: string;
-            version: string;
             /**
              * Format: uri
              * @description Swagger UI.
              */
             docs: string;
+            /** Format: uri */
+            health: string;
+            name: string;
             /**
              * Format: uri
              * @description This OpenAPI document.
              */
             schema: string;
-            /** Format: uri */
-            health: string;
             /**
              * Format: uri
              * @description Discord sign-in (docs/auth.md).
              */
             sign_in: string;
+            version: string;
         };
         /**
          * @description * `create` - create
@@ -803,19 +803,13 @@ export interface components {
          */
         AspectTypeEnum: "create" | "update" | "delete";
         BoardMe: {
-            rank: number;
-            xp: number;
-            league: components["schemas"]["LeagueEnum"];
             /** @description The signed-in player's row and up to 2 neighbours each side. */
             around: components["schemas"]["BoardRow"][];
+            league: components["schemas"]["LeagueEnum"];
+            rank: number;
+            xp: number;
         };
         BoardRow: {
-            /** @description Standard competition rank (1, 2, 2, 4). */
-            rank: number;
-            user: components["schemas"]["BoardUser"];
-            /** @description XP in this season and mode. */
-            xp: number;
-            level: number;
             /**
              * @description The player's layer code in this mode.
              *
@@ -832,12 +826,18 @@ export interface components {
              */
             layer: components["schemas"]["LayerCodeEnum"];
             league: components["schemas"]["LeagueEnum"];
+            level: number;
+            /** @description Standard competition rank (1, 2, 2, 4). */
+            rank: number;
+            user: components["schemas"]["BoardUser"];
+            /** @description XP in this season and mode. */
+            xp: number;
         };
         BoardUser: {
+            avatar_url: string | null;
+            display_name: string;
             id: number;
             username: string;
-            display_name: string;
-            avatar_url: string | null;
         };
         /** @description A form POST to /auth/discord/ starts the browser flow, like GET. */
         BrowserSignInStartRequest: {
@@ -856,22 +856,22 @@ export interface components {
         ClientEnum: "browser" | "app";
         /** @description A webhook subscription (the secret only in the answer that created it). */
         CreatedWebhook: {
-            id: number;
-            /** Format: uri */
-            url: string;
-            event_types: string[];
+            /** Format: date-time */
+            created_at: string;
             description: string;
-            is_active: boolean;
             /** @description Disabled after 5 days of failing deliveries. */
             disabled: boolean;
             /** Format: date-time */
             disabled_at: string | null;
+            event_types: string[];
             /** Format: date-time */
             failing_since: string | null;
-            /** Format: date-time */
-            created_at: string;
+            id: number;
+            is_active: boolean;
             /** @description whsec_...: verifies the webhook-signature header (Standard Webhooks). */
             secret: string;
+            /** Format: uri */
+            url: string;
         };
         /**
          * @description * `ok` - ok
@@ -881,16 +881,18 @@ export interface components {
         DatabaseEnum: "ok" | "error";
         /** @description Refuse fields the endpoint does not know (a client cannot set xp, level or rank). */
         DiscordSignInRequest: {
-            code?: string;
-            redirect_uri?: string;
             access_token?: string;
             /** @default browser */
             client?: components["schemas"]["ClientEnum"];
+            code?: string;
+            redirect_uri?: string;
         };
         /** @description An entry in the xp/add answer (rendered from the XPEntry, activity loaded). */
         Entry: {
-            id: number;
             activity: string;
+            /** Format: date-time */
+            created_at: string;
+            id: number;
             mode: components["schemas"]["ModeEnum"];
             /**
              * Format: decimal
@@ -898,8 +900,6 @@ export interface components {
              */
             units: string;
             xp: number;
-            /** Format: date-time */
-            created_at: string;
         };
         /** @description Every error answer of the API. `code` is machine-readable and stable (each operation lists the codes it can answer with, per status); `detail` is for humans. Some codes carry more fields (e.g. `layer_too_low`: `required_layer`, `current_layer`, `missing_xp`). */
         Error: {
@@ -917,102 +917,96 @@ export interface components {
          *     the view passes the reader's XP per mode (``mode_xp``) and ``now`` in the context.
          */
         Event: {
+            readonly can_join: boolean | null;
+            capacity?: number | null;
+            description?: string;
+            /** Format: date-time */
+            ends_at: string;
             readonly id: number;
-            name: string;
+            readonly joined: boolean | null;
             kind?: components["schemas"]["KindEnum"];
+            readonly missing_xp: number | null;
             mode: components["schemas"]["ModeEnum"];
+            name: string;
+            participants: number;
             required_layer: components["schemas"]["RequiredLayerEnum"];
             /** Format: date-time */
             starts_at: string;
-            /** Format: date-time */
-            ends_at: string;
-            capacity?: number | null;
-            participants: number;
-            description?: string;
-            readonly can_join: boolean | null;
-            readonly missing_xp: number | null;
-            readonly joined: boolean | null;
         };
         ExportAccount: {
-            id: number;
-            username: string;
-            display_name: string;
             avatar_url: string | null;
-            email: string | null;
-            discord_id: string | null;
             /** Format: date-time */
             date_joined: string;
+            discord_id: string | null;
+            display_name: string;
+            email: string | null;
+            id: number;
             /** Format: date-time */
             last_login: string | null;
+            username: string;
         };
         ExportEntry: {
-            id: number;
             activity__key: string;
+            corrects_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            id: number;
+            idempotency_key: string | null;
             mode: string;
+            note: string;
+            reason: string;
+            season_id: string;
+            /** @description web, mobile, bot, discord, ... */
+            source: string;
             /**
              * Format: decimal
              * @example 1.00
              */
             units: string;
             xp: number;
-            note: string;
-            idempotency_key: string | null;
-            corrects_id: number | null;
-            reason: string;
-            season_id: string;
-            /** Format: date-time */
-            created_at: string;
-            /** @description web, mobile, bot, discord, ... */
-            source: string;
         };
         ExportLayerChange: {
-            mode: string;
-            from_layer: number;
-            to_layer: number;
-            reason: string;
-            entry_id: number | null;
             /** Format: date-time */
             created_at: string;
+            entry_id: number | null;
+            from_layer: number;
+            mode: string;
+            reason: string;
+            to_layer: number;
         };
         ExportLinkedAccount: {
-            provider: string;
-            uid: string;
             /** Format: date-time */
             date_joined: string;
             /** Format: date-time */
             last_login: string | null;
+            provider: string;
+            uid: string;
         };
         ExportParticipation: {
-            event_id: number;
             event__name: string;
+            event_id: number;
             /** Format: date-time */
             joined_at: string;
         };
         ExportScore: {
-            season_id: string;
-            mode: string;
-            xp: number;
             league: string;
+            mode: string;
+            season_id: string;
+            xp: number;
         };
         /** @description One field that failed validation. */
         FieldError: {
-            /** @description The field's name (dotted for nested fields); null for the body as a whole. */
-            field: string | null;
             /** @description Machine-readable, stable (e.g. required, max_decimal_places). */
             code: string;
             /** @description Human-readable; may change. */
             detail: string;
+            /** @description The field's name (dotted for nested fields); null for the body as a whole. */
+            field: string | null;
         };
         Health: {
-            /**
-             * @description ok; degraded (the database answers, Redis does not); error (the database does not).
-             *
-             *     * `ok` - ok
-             *     * `degraded` - degraded
-             *     * `error` - error
-             */
-            status: components["schemas"]["HealthStatusEnum"];
             database: components["schemas"]["DatabaseEnum"];
+            /** @description Always postgresql. */
+            database_vendor: string;
             /**
              * @description degraded: configured but unreachable.
              *
@@ -1021,8 +1015,14 @@ export interface components {
              *     * `degraded` - degraded
              */
             redis: components["schemas"]["RedisEnum"];
-            /** @description Always postgresql. */
-            database_vendor: string;
+            /**
+             * @description ok; degraded (the database answers, Redis does not); error (the database does not).
+             *
+             *     * `ok` - ok
+             *     * `degraded` - degraded
+             *     * `error` - error
+             */
+            status: components["schemas"]["HealthStatusEnum"];
         };
         /**
          * @description * `ok` - ok
@@ -1032,10 +1032,17 @@ export interface components {
          */
         HealthStatusEnum: "ok" | "degraded" | "error";
         HistoryEntry: {
-            readonly id: number;
             activity: string;
             activity_name: string;
+            corrects: number | null;
+            /** Format: date-time */
+            created_at: string;
+            readonly id: number;
             mode: components["schemas"]["ModeEnum"];
+            note?: string;
+            reason?: string;
+            season: string;
+            source: components["schemas"]["SourceEnum"];
             /**
              * Format: decimal
              * @example 1.00
@@ -1043,13 +1050,6 @@ export interface components {
             units: string;
             /** Format: int64 */
             xp: number;
-            source: components["schemas"]["SourceEnum"];
-            note?: string;
-            season: string;
-            corrects: number | null;
-            reason?: string;
-            /** Format: date-time */
-            created_at: string;
         };
         Integrations: {
             /** @description Whether a Strava athlete is linked (docs/strava.md). */
@@ -1057,9 +1057,16 @@ export interface components {
         };
         /** @description An interaction as Discord POSTs it (https://discord.com/developers/docs/interactions). */
         InteractionRequest: {
+            application_id?: string;
+            /** @description The command, its options, or a custom_id. */
+            data?: unknown;
+            guild_id?: string;
             /** @description The interaction's snowflake (the /log idempotency key). */
             id: string;
-            application_id?: string;
+            /** @description The invoking member in a server. */
+            member?: unknown;
+            /** @description For follow-up messages (15 minutes). */
+            token?: string;
             /**
              * @description 1 PING, 2 command, 3 component, 4 autocomplete.
              *
@@ -1069,24 +1076,17 @@ export interface components {
              *     * `4` - 4
              */
             type: components["schemas"]["InteractionTypeEnum"];
-            /** @description For follow-up messages (15 minutes). */
-            token?: string;
-            /** @description The invoking member in a server. */
-            member?: unknown;
             /** @description The invoking user in a DM. */
             user?: unknown;
-            guild_id?: string;
-            /** @description The command, its options, or a custom_id. */
-            data?: unknown;
         };
         /**
          * @description Discord's interaction response: 1 PONG, 4 message (embeds), 5 deferred, 6 deferred update, 7 update message
          *     (pagination buttons), 8 autocomplete choices.
          */
         InteractionResponse: {
-            type: components["schemas"]["InteractionResponseTypeEnum"];
             /** @description Embeds, components and flags (64: ephemeral). */
             data?: unknown;
+            type: components["schemas"]["InteractionResponseTypeEnum"];
         };
         /**
          * @description * `1` - 1
@@ -1114,11 +1114,11 @@ export interface components {
         KindEnum: "event" | "dungeon";
         Layer: {
             code: string;
-            name: string;
-            mode: string;
-            order: number;
-            min_xp: number;
             description: string;
+            min_xp: number;
+            mode: string;
+            name: string;
+            order: number;
         };
         /**
          * @description * `CL0` - CL0
@@ -1137,8 +1137,6 @@ export interface components {
         LayerSummary: {
             code: components["schemas"]["LayerCodeEnum"];
             name: string;
-            /** @description Position on the mode's ladder, from 0. */
-            order: number;
             /**
              * @description null on the top layer.
              *
@@ -1154,24 +1152,23 @@ export interface components {
              *     * `RLX` - RLX
              */
             next_code: (components["schemas"]["LayerCodeEnum"] | components["schemas"]["NullEnum"]) | null;
+            /** @description Position on the mode's ladder, from 0. */
+            order: number;
             /** @description Mode XP still needed for the next layer; null on the top layer. */
             xp_to_next: number | null;
         };
         /** @description The layer (code) before and after this entry, in the entry's mode. */
         LayerUp: {
-            mode: components["schemas"]["ModeEnum"];
             from: components["schemas"]["LayerCodeEnum"];
+            mode: components["schemas"]["ModeEnum"];
             to: components["schemas"]["LayerCodeEnum"];
         };
         LayersByMode: {
-            reality: components["schemas"]["LayerSummary"];
             cyber: components["schemas"]["LayerSummary"];
+            reality: components["schemas"]["LayerSummary"];
         };
         /** @description One page of a seasonal board: ranked players with XP in the season and mode. */
         Leaderboard: {
-            season: string;
-            season_status: components["schemas"]["SeasonStatusEnum"];
-            mode: components["schemas"]["ModeEnum"];
             /**
              * @description The ?league= filter, or null.
              *
@@ -1183,21 +1180,24 @@ export interface components {
              *     * `ultra` - ultra
              */
             league: (components["schemas"]["LeagueEnum"] | components["schemas"]["NullEnum"]) | null;
-            page: number;
-            page_size: number;
-            results: components["schemas"]["BoardRow"][];
             /** @description The signed-in player's standing; null when signed out or without XP on this board. */
             me: components["schemas"]["BoardMe"] | null;
+            mode: components["schemas"]["ModeEnum"];
             /**
              * Format: uri
              * @description The next page, or null on the last one.
              */
             next: string | null;
+            page: number;
+            page_size: number;
             /**
              * Format: uri
              * @description The previous page, or null on the first one.
              */
             previous: string | null;
+            results: components["schemas"]["BoardRow"][];
+            season: string;
+            season_status: components["schemas"]["SeasonStatusEnum"];
         };
         /**
          * @description * `bronze` - bronze
@@ -1210,21 +1210,21 @@ export interface components {
          */
         LeagueEnum: "bronze" | "silver" | "gold" | "platinum" | "diamond" | "ultra";
         LeaguesByMode: {
-            reality: components["schemas"]["LeagueEnum"];
             cyber: components["schemas"]["LeagueEnum"];
+            reality: components["schemas"]["LeagueEnum"];
         };
         Level: {
             /** @description The current level (1 to 10,000). */
             current: number;
-            /** @description XP earned since the current level began. */
-            xp_into_level: number;
-            /** @description The XP still needed to reach the next level (not the size of the level); null at the level cap. */
-            xp_for_next_level: number | null;
             /**
              * Format: double
              * @description Share of the current level done, 0 to 1 (4 decimal places).
              */
             progress: number;
+            /** @description The XP still needed to reach the next level (not the size of the level); null at the level cap. */
+            xp_for_next_level: number | null;
+            /** @description XP earned since the current level began. */
+            xp_into_level: number;
         };
         /** @description The level before and after this entry. */
         LevelUp: {
@@ -1258,17 +1258,17 @@ export interface components {
         ObjectTypeEnum: "activity" | "athlete";
         /** @description The signed-in player's own profile: the profile plus their linked services. */
         OwnProfile: {
-            id: number;
-            username: string;
-            display_name: string;
             avatar_url: string | null;
             discord_id: string | null;
-            xp: components["schemas"]["XPTotals"];
-            level: components["schemas"]["Level"];
+            display_name: string;
+            id: number;
+            integrations: components["schemas"]["Integrations"];
             layers: components["schemas"]["LayersByMode"];
             leagues: components["schemas"]["LeaguesByMode"];
+            level: components["schemas"]["Level"];
             season: components["schemas"]["ProfileSeason"];
-            integrations: components["schemas"]["Integrations"];
+            username: string;
+            xp: components["schemas"]["XPTotals"];
         };
         PaginatedActivityList: {
             /** @example 123 */
@@ -1372,26 +1372,23 @@ export interface components {
             results: components["schemas"]["StravaActivity"][];
         };
         Participant: {
-            user_id: number;
-            username: string;
-            display_name: string;
             discord_id: string | null;
+            display_name: string;
             /** Format: date-time */
             readonly joined_at: string;
+            user_id: number;
+            username: string;
         };
         /** @description The answer to a join: the participation and the event card as it is now. */
         Participation: {
+            readonly event: components["schemas"]["Event"];
             readonly id: number;
             /** Format: date-time */
             readonly joined_at: string;
-            readonly event: components["schemas"]["Event"];
         };
         PastSeason: {
-            season: string;
-            mode: components["schemas"]["PastSeasonModeEnum"];
-            /** @description Final rank on the league board; null without XP. */
-            rank: number | null;
-            xp: number;
+            /** Format: date-time */
+            closed_at: string | null;
             /**
              * @description The league played in that season.
              *
@@ -1403,6 +1400,8 @@ export interface components {
              *     * `ultra` - ultra
              */
             league: components["schemas"]["LeagueEnum"];
+            mode: components["schemas"]["PastSeasonModeEnum"];
+            movement: components["schemas"]["MovementEnum"];
             /**
              * @description The league after the season closed.
              *
@@ -1414,9 +1413,10 @@ export interface components {
              *     * `ultra` - ultra
              */
             new_league: components["schemas"]["LeagueEnum"];
-            movement: components["schemas"]["MovementEnum"];
-            /** Format: date-time */
-            closed_at: string | null;
+            /** @description Final rank on the league board; null without XP. */
+            rank: number | null;
+            season: string;
+            xp: number;
         };
         /**
          * @description * `reality` - reality
@@ -1434,44 +1434,44 @@ export interface components {
         };
         /** @description Refuse fields the endpoint does not know (a client cannot set xp, level or rank). */
         PatchedWebhookInputRequest: {
-            url?: string;
-            event_types?: string[];
             /** @default  */
             description?: string;
+            event_types?: string[];
             /** @default true */
             is_active?: boolean;
+            url?: string;
         };
         /** @description Every personal datum the backend holds about the player (GDPR Art. 15 and 20). */
         PersonalData: {
             account: components["schemas"]["ExportAccount"];
-            profile: components["schemas"]["Profile"];
+            event_participations: components["schemas"]["ExportParticipation"][];
+            layer_changes: components["schemas"]["ExportLayerChange"][];
             linked_accounts: components["schemas"]["ExportLinkedAccount"][];
+            profile: components["schemas"]["Profile"];
+            season_results: components["schemas"]["PastSeason"][];
+            season_scores: components["schemas"]["ExportScore"][];
             /** @description The Strava link and every imported activity (docs/strava.md). */
             strava: unknown;
             xp_entries: components["schemas"]["ExportEntry"][];
-            season_scores: components["schemas"]["ExportScore"][];
-            season_results: components["schemas"]["PastSeason"][];
-            layer_changes: components["schemas"]["ExportLayerChange"][];
-            event_participations: components["schemas"]["ExportParticipation"][];
         };
         /** @description A player's XP, level, layers, leagues and this season's standing. */
         Profile: {
-            id: number;
-            username: string;
-            display_name: string;
             avatar_url: string | null;
             discord_id: string | null;
-            xp: components["schemas"]["XPTotals"];
-            level: components["schemas"]["Level"];
+            display_name: string;
+            id: number;
             layers: components["schemas"]["LayersByMode"];
             leagues: components["schemas"]["LeaguesByMode"];
+            level: components["schemas"]["Level"];
             season: components["schemas"]["ProfileSeason"];
+            username: string;
+            xp: components["schemas"]["XPTotals"];
         };
         ProfileSeason: {
+            cyber: components["schemas"]["SeasonStanding"];
             /** @description The current season, YYYY-MM (UTC month). */
             id: string;
             reality: components["schemas"]["SeasonStanding"];
-            cyber: components["schemas"]["SeasonStanding"];
         };
         /**
          * @description * `ok` - ok
@@ -1499,15 +1499,15 @@ export interface components {
          */
         RequiredLayerEnum: "RL0" | "RL1" | "RL2" | "RL3" | "RLX" | "CL0" | "CL1" | "CL2" | "CL3" | "CLX";
         Season: {
+            /** Format: date-time */
+            closed_at?: string | null;
+            /** Format: date-time */
+            ends_at: string;
             /** @description YYYY-MM (a UTC calendar month). */
             id: string;
             /** Format: date-time */
             starts_at: string;
-            /** Format: date-time */
-            ends_at: string;
             status?: components["schemas"]["SeasonStatusEnum"];
-            /** Format: date-time */
-            closed_at?: string | null;
         };
         /**
          * @description * `all-time` - all-time
@@ -1515,10 +1515,10 @@ export interface components {
          */
         SeasonEnum: "all-time";
         SeasonStanding: {
-            /** @description XP in this season and mode. */
-            xp: number;
             /** @description null without XP this season. */
             rank: number | null;
+            /** @description XP in this season and mode. */
+            xp: number;
         };
         /**
          * @description * `open` - Open
@@ -1528,8 +1528,8 @@ export interface components {
         SeasonStatusEnum: "open" | "closed";
         /** @description Who is signed in, and how (a browser session or an app token). */
         Session: {
-            user: components["schemas"]["User"];
             method: components["schemas"]["SessionMethodEnum"];
+            user: components["schemas"]["User"];
         };
         /**
          * @description * `session` - session
@@ -1539,12 +1539,12 @@ export interface components {
         SessionMethodEnum: "session" | "token";
         /** @description A browser signed in: the session cookie is set. */
         SessionSignIn: {
-            user: components["schemas"]["User"];
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             method: "session";
+            user: components["schemas"]["User"];
         };
         /**
          * @description * `session` - session
@@ -1577,96 +1577,96 @@ export interface components {
          */
         StateEnum: "awarded" | "ignored" | "held" | "rejected" | "refused" | "reversed";
         StravaActivity: {
-            readonly id: number;
-            activity_id: number;
-            name?: string;
-            sport_type?: string;
             readonly activity: string | null;
+            activity_id: number;
+            /** Format: date-time */
+            created_at: string;
             /**
              * Format: decimal
              * @example 1.0
              */
             distance_m: string;
-            moving_time_s: number;
+            entry_id: number | null;
+            readonly id: number;
             manual?: boolean;
+            moving_time_s: number;
+            name?: string;
+            reason: string;
+            review_reason?: string;
+            revision?: number;
+            sport_type?: string;
             /** Format: date-time */
             start_date?: string | null;
+            state: components["schemas"]["StateEnum"];
             /**
              * Format: decimal
              * @example 1.00
              */
             units?: string | null;
-            state: components["schemas"]["StateEnum"];
-            reason: string;
-            review_reason?: string;
-            /** Format: int64 */
-            xp?: number;
-            entry_id: number | null;
-            revision?: number;
-            /** Format: date-time */
-            created_at: string;
             /** Format: date-time */
             updated_at: string;
+            /** Format: int64 */
+            xp?: number;
         };
         StravaBackfill: {
-            status: string;
             /** Format: date-time */
             since: string;
+            status: string;
         };
         StravaChallenge: {
             "hub.challenge": string;
         };
         StravaEventQueued: {
-            status: string;
             queued: string;
+            status: string;
         };
         /** @description One push event as Strava sends it (unknown fields are tolerated: Strava may add some). */
         StravaEventRequest: {
-            object_type: components["schemas"]["ObjectTypeEnum"];
             aspect_type: components["schemas"]["AspectTypeEnum"];
             /** Format: int64 */
+            event_time?: number;
+            /** Format: int64 */
             object_id: number;
+            object_type: components["schemas"]["ObjectTypeEnum"];
             /** Format: int64 */
             owner_id: number;
             /** Format: int64 */
             subscription_id?: number;
-            /** Format: int64 */
-            event_time?: number;
             updates?: {
                 [key: string]: unknown;
             };
         };
         StravaLink: {
-            connected: boolean;
             athlete_id: number | null;
+            connected: boolean;
         };
         StravaStatus: {
-            connected: boolean;
             athlete_id: number | null;
+            backfill_available: boolean;
+            connected: boolean;
             /** Format: date-time */
             connected_at: string | null;
             /** Format: date-time */
             imports_since: string | null;
-            backfill_available: boolean;
         };
         /**
          * @description An app signed in: send ``access`` as ``Authorization: Bearer``; trade ``refresh`` at
          *     /auth/token/refresh/ for a new pair (each refresh token works once).
          */
         TokenPair: {
-            user: components["schemas"]["User"];
+            /** @description Access token (JWT), valid expires_in seconds. */
+            access: string;
+            expires_in: number;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             method: "token";
-            /** @description Access token (JWT), valid expires_in seconds. */
-            access: string;
             /** @description Refresh token (JWT), valid refresh_expires_in seconds, usable once. */
             refresh: string;
-            token_type: components["schemas"]["TokenTypeEnum"];
-            expires_in: number;
             refresh_expires_in: number;
+            token_type: components["schemas"]["TokenTypeEnum"];
+            user: components["schemas"]["User"];
         };
         /**
          * @description * `token` - token
@@ -1679,49 +1679,49 @@ export interface components {
          */
         TokenTypeEnum: "Bearer";
         User: {
+            readonly avatar_url: string | null;
+            discord_id?: string | null;
+            readonly display_name: string;
             readonly id: number;
             /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
             username: string;
-            readonly display_name: string;
-            readonly avatar_url: string | null;
-            discord_id?: string | null;
         };
         /** @description A webhook subscription (the secret only in the answer that created it). */
         Webhook: {
-            id: number;
-            /** Format: uri */
-            url: string;
-            event_types: string[];
+            /** Format: date-time */
+            created_at: string;
             description: string;
-            is_active: boolean;
             /** @description Disabled after 5 days of failing deliveries. */
             disabled: boolean;
             /** Format: date-time */
             disabled_at: string | null;
+            event_types: string[];
             /** Format: date-time */
             failing_since: string | null;
-            /** Format: date-time */
-            created_at: string;
+            id: number;
+            is_active: boolean;
+            /** Format: uri */
+            url: string;
         };
         /** @description Refuse fields the endpoint does not know (a client cannot set xp, level or rank). */
         WebhookInputRequest: {
-            url: string;
-            event_types: string[];
             /** @default  */
             description?: string;
+            event_types: string[];
             /** @default true */
             is_active?: boolean;
+            url: string;
         };
         WebhookList: {
             results: components["schemas"]["Webhook"][];
         };
         XPTotals: {
-            /** @description Lifetime XP, both modes. */
-            total: number;
-            /** @description Lifetime reality XP. */
-            reality: number;
             /** @description Lifetime cyber XP. */
             cyber: number;
+            /** @description Lifetime reality XP. */
+            reality: number;
+            /** @description Lifetime XP, both modes. */
+            total: number;
         };
     };
     responses: never;
