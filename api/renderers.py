@@ -20,6 +20,10 @@ _standard_encoder = encoders.JSONEncoder()
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
+# Accept headers a JSON answer satisfies as DRF would negotiate it (the lean paths answer only these).
+JSON_ACCEPTED = frozenset({"", "*/*", "application/json", "application/json, */*", "application/*"})
+
+
 def render_json(document: Any) -> bytes:
     """``document`` as DRF's JSONRenderer writes it; TypeError when orjson cannot write it."""
     content = orjson.dumps(document, default=_standard_encoder.default, option=_OPTIONS)

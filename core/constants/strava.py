@@ -79,3 +79,7 @@ def speed_is_plausible(activity_key: str, distance_m: Decimal, moving_time_s: in
     low, high = SPEED_BOUNDS_MPS[activity_key]
     speed = Decimal(distance_m) / Decimal(moving_time_s)
     return low <= speed <= high
+
+
+# The one-time import reaches this many days back (POST .../strava/backfill/).
+BACKFILL_DAYS = 7

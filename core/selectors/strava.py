@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
 
-from core.services.strava_service import import_from
+from core.constants.strava import BACKFILL_DAYS
 from integrations.models import StravaActivity, StravaConnection
 from users.models import CustomUser
+
+
+def import_from(connection: StravaConnection) -> datetime:
+    """Activities that started before this moment are not imported (whole seconds, as Strava's
+    start dates)."""
+    connected = connection.connected_at.replace(microsecond=0)
+    if connection.backfill_requested_at is None:
+        return connected
+    return min(connected, connection.backfill_requested_at.replace(microsecond=0) - timedelta(days=BACKFILL_DAYS))
 
 
 def strava_status(user: CustomUser) -> dict[str, Any]:

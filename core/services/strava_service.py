@@ -48,6 +48,7 @@ from core.exceptions import (
     StravaNotHeld,
     StravaObjectNotFound,
 )
+from core.selectors.strava import import_from
 from core.services.xp import award_xp, correct_entry
 from core.utils.dates import utc_now
 from integrations import client as strava
@@ -61,7 +62,6 @@ logger = logging.getLogger(__name__)
 STATE_SALT = "integrations.strava.connect"
 STATE_MAX_AGE_SECONDS = 600
 REFRESH_MARGIN = timedelta(minutes=5)  # refresh a token this long before it expires
-BACKFILL_DAYS = 7
 
 State = StravaActivity.State
 
@@ -198,15 +198,6 @@ def fresh_access_token(connection: StravaConnection) -> str:
     connection.refresh_token_encrypted = locked.refresh_token_encrypted
     connection.expires_at = locked.expires_at
     return grant.access_token
-
-
-def import_from(connection: StravaConnection) -> datetime:
-    """Activities that started before this moment are not imported (whole seconds, as Strava's
-    start dates)."""
-    connected = connection.connected_at.replace(microsecond=0)
-    if connection.backfill_requested_at is None:
-        return connected
-    return min(connected, connection.backfill_requested_at.replace(microsecond=0) - timedelta(days=BACKFILL_DAYS))
 
 
 def request_backfill(*, user: CustomUser) -> StravaConnection:

@@ -16,9 +16,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from api import session_players
-from api.renderers import render_json
+from api.renderers import JSON_ACCEPTED, render_json
 from api.v1.seasons.board_answer import MAX_PAGE_SIZE, board_document, positive_int
-from api.v1.xp.hot_path import ACCEPTED
 from core.constants.leagues import LEAGUES
 from core.exceptions import InvalidPage
 from core.selectors.leaderboard import SessionViewer, indexed_page_for_session
@@ -32,7 +31,7 @@ _PARAMS = frozenset({"season", "league", "page", "page_size"})
 def lean_board_answer(request: HttpRequest, mode: str) -> HttpResponse | None:
     """The answer to a signed-in player's page of the current season, or None (the view answers)."""
     meta = request.META
-    if request.method != "GET" or meta.get("HTTP_ACCEPT", "") not in ACCEPTED or "HTTP_AUTHORIZATION" in meta:
+    if request.method != "GET" or meta.get("HTTP_ACCEPT", "") not in JSON_ACCEPTED or "HTTP_AUTHORIZATION" in meta:
         return None
     session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
     if not session_key:

@@ -26,7 +26,7 @@ from api import session_players
 from api.authentication import SessionAuthentication, credentials
 from api.idempotency import idempotency_key_from
 from api.parsers import loads_exact
-from api.renderers import render_json
+from api.renderers import JSON_ACCEPTED, render_json
 from api.throttling import PlayerWriteThrottle
 from api.v1.xp.serializers import AddXPInputSerializer, add_xp_document, entry_document
 from core.exceptions import InvalidAppToken, InvalidIdempotencyKey
@@ -37,8 +37,6 @@ from core.services.xp.award import Credential, award_xp
 
 ALLOW = "POST, OPTIONS"  # what DRF's finalize_response sets for AddXPView
 _JSON_TYPES = frozenset({"application/json", "application/json; charset=utf-8", "application/json;charset=utf-8"})
-# Accept headers a JSON answer satisfies as DRF would negotiate it (anything else: the full view).
-ACCEPTED = frozenset({"", "*/*", "application/json", "application/json, */*", "application/*"})
 _NO_QUOTA = 2**31 - 1  # the quota check of a statement when player_write has no rate
 # AddXPInputSerializer's own fields, so a value passes here only as it passes there. A player
 # never sends discord_id (the full view refuses it).
@@ -57,7 +55,7 @@ class _Caller:
 
 def lean_answer(request: HttpRequest) -> HttpResponse | None:
     """The answer to a common xp/add, or None when the full view must answer."""
-    if request.method != "POST" or request.META.get("HTTP_ACCEPT", "") not in ACCEPTED:
+    if request.method != "POST" or request.META.get("HTTP_ACCEPT", "") not in JSON_ACCEPTED:
         return None
     caller = _caller(request)
     if caller is None:
