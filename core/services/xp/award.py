@@ -173,18 +173,16 @@ def _validated_award(
     units = Decimal(units)
     check_award_rules(activity, units, mode, trusted=trusted)
 
-    write = store.XPWrite(
+    write = _entry_to_write(
         user_id=user.pk,
         activity=activity,
         units=units,
-        xp=xp_for_units(activity, units),
         source=source,
         submitted_by_id=submitted_by.pk if submitted_by else None,
         api_key_id=api_key.pk if api_key else None,
         idempotency_key=idempotency_key or None,
         note=note,
-        now=utc_now(),
-        counts_daily_usage=not trusted,
+        trusted=trusted,
     )
     try:
         with store.statement_scope():
@@ -201,6 +199,41 @@ def _validated_award(
             raise DailyCapExceeded(daily_unit_cap=str(activity.daily_unit_cap)) from None
         raise
     rank_index.index_on_commit(award.score, award.index)
+    return _after_write(write, award)
+
+
+def _entry_to_write(
+    *,
+    user_id: int,
+    activity: ActivityType,
+    units: Decimal,
+    source: str,
+    submitted_by_id: int | None,
+    api_key_id: object,
+    idempotency_key: str | None,
+    note: str,
+    trusted: bool,
+) -> store.XPWrite:
+    """The ledger entry an award of ``units`` of ``activity`` appends now: its XP and what the
+    write must know. Every award goes through here, whichever way the player was named."""
+    return store.XPWrite(
+        user_id=user_id,
+        activity=activity,
+        units=units,
+        xp=xp_for_units(activity, units),
+        source=source,
+        submitted_by_id=submitted_by_id,
+        api_key_id=api_key_id,
+        idempotency_key=idempotency_key,
+        note=note,
+        now=utc_now(),
+        counts_daily_usage=not trusted,
+    )
+
+
+def _after_write(write: store.XPWrite, award: Award) -> Award:
+    """What follows a written award, whichever way the player was named (nothing yet beyond
+    the rank index, which each way writes as it can)."""
     return award
 
 
@@ -222,16 +255,16 @@ def _checked_award(
         check_award_rules(found, units, mode)
     except DomainError:
         return None
-    write = store.XPWrite(
+    write = _entry_to_write(
         user_id=credential.user_id,
         activity=found,
         units=units,
-        xp=xp_for_units(found, units),
         source=source,
         submitted_by_id=credential.user_id,
+        api_key_id=None,
         idempotency_key=idempotency_key,
         note=note,
-        now=utc_now(),
+        trusted=False,
     )
     check = store.WriteCheck(
         gate=credential.gate,
@@ -258,7 +291,8 @@ def _checked_award(
         for each in MODES:
             if each not in ranks:
                 ranks[each] = database_rank(write.season_id, each, written.season_xp[each])
-    return replace(award, identity=checked.identity, ranks=ranks, writes_in_window=checked.writes_in_window)
+    award = replace(award, identity=checked.identity, ranks=ranks, writes_in_window=checked.writes_in_window)
+    return _after_write(write, award)
 
 
 def _replay(*, user_id: int, key: str, activity: ActivityType | str, units: Decimal) -> Award:
