@@ -71,7 +71,11 @@ BUILTIN_PERMISSION_CODES: dict[type, dict[int, list[str]]] = {
 }
 DEFAULT_PERMISSION_CODES = {401: ["not_authenticated"], 403: ["permission_denied"]}
 ALWAYS = {406: ["not_acceptable"], 503: ["database_unavailable"]}
-BODY_CODES = {400: ["parse_error"], 413: ["payload_too_large"], 415: ["unsupported_media_type"]}
+BODY_CODES = {
+    400: ["parse_error", "invalid_text", "duplicate_key"],
+    413: ["payload_too_large"],
+    415: ["unsupported_media_type"],
+}
 
 
 def error_schema(codes: Iterable[str]) -> dict[str, Any]:

@@ -5,12 +5,9 @@ See docs/discord.md. The interaction logic lives in community/interactions.py.
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import time
-from decimal import Decimal
-from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -23,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.parsers import DuplicateKeyError, InvalidTextError, loads_exact, refusal
 from api.schema import error_responses
 from api.v1.discord.serializers import InteractionResponseSerializer, InteractionSerializer
 from community import discord_api, interactions, linked_roles
@@ -31,9 +29,12 @@ from core.clients.discord import avatar_url
 from core.exceptions import (
     AccountDisabled,
     DomainError,
+    DuplicateKey,
     InteractionSignatureInvalid,
     InteractionsNotConfigured,
+    InteractionTimestampInvalid,
     InvalidInteraction,
+    InvalidText,
     LinkedRolesNotConfigured,
 )
 from core.services.user_service import DiscordIdentity, sign_in_discord, validate_discord_id
@@ -42,10 +43,6 @@ logger = logging.getLogger(__name__)
 
 PENDING_KEY = "discord_linked_roles"
 STATE_TTL_SECONDS = 600
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 class InteractionsView(APIView):
@@ -60,7 +57,14 @@ class InteractionsView(APIView):
         request=InteractionSerializer,
         responses={
             200: InteractionResponseSerializer,
-            **error_responses(InvalidInteraction, InteractionSignatureInvalid, InteractionsNotConfigured),
+            **error_responses(
+                InvalidInteraction,
+                InteractionSignatureInvalid,
+                InteractionTimestampInvalid,
+                InteractionsNotConfigured,
+                InvalidText,
+                DuplicateKey,
+            ),
         },
     )
     def post(self, request: Request) -> Response:
@@ -72,8 +76,11 @@ class InteractionsView(APIView):
             body=body,
         )
         try:
-            # Exact decimals for `units` (5.3 km stays 5.3, never 5.2999...).
-            payload = json.loads(body, parse_float=Decimal, parse_constant=_no_constants)
+            # Exact decimals for `units` (5.3 km stays 5.3, never 5.2999...); no lone surrogate,
+            # NUL, repeated key or deep nesting reaches the dispatcher.
+            payload = loads_exact(body)
+        except (InvalidTextError, DuplicateKeyError) as exc:
+            raise refusal(exc) from None
         except ValueError:
             raise InvalidInteraction("The body is not JSON.") from None
         return Response(interactions.handle(payload))
