@@ -3,6 +3,7 @@ pushed at link time and after every change that moves it."""
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 import sys
 from datetime import timedelta
@@ -253,7 +254,8 @@ def test_production_refuses_to_start_with_linked_roles_and_no_key():
         check_keys(["short"])
     env = {
         "DJANGO_SETTINGS_MODULE": "ultrabackend.settings.production",
-        "DJANGO_SECRET_KEY": "x" * 50,
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
+        "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
         "DISCORD_LINKED_ROLES_ENABLED": "True",
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused",  # check does not connect
         "PATH": "/usr/bin:/bin",
