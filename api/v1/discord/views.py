@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from api.parsers import DuplicateKeyError, InvalidTextError, loads_exact, refusal
 from api.schema import error_responses
+from api.session_auth import session_user
 from api.v1.discord.serializers import InteractionResponseSerializer, InteractionSerializer
 from community import discord_api, interactions, linked_roles
 from community.signature import verify
@@ -112,7 +113,14 @@ class LinkedRolesView(APIView):
         linked_roles.ensure_configured()
         state = secrets.token_urlsafe(32)
         redirect_uri = _callback_uri(request)
-        request.session[PENDING_KEY] = {"state": state, "redirect_uri": redirect_uri, "created": int(time.time())}
+        # Bound to this browser (its session) and to the player signed in here, if any.
+        player = session_user(request._request)  # this view authenticates nobody: the session's player
+        request.session[PENDING_KEY] = {
+            "state": state,
+            "redirect_uri": redirect_uri,
+            "created": int(time.time()),
+            "user": player.pk if player.is_authenticated else None,
+        }
         query = urlencode(
             {
                 "client_id": settings.DISCORD_CLIENT_ID,
@@ -142,7 +150,7 @@ class LinkedRolesCallbackView(APIView):
         responses={
             302: OpenApiResponse(
                 description="To the frontend: ?discord_linked_roles=connected, or "
-                "?discord_linked_roles_error=<code> (invalid_state, access_denied, discord_code_invalid, ...)."
+                "?discord_linked_roles_error=<code> (invalid_state, access_denied, account_mismatch, discord_code_invalid, ...)."
             )
         },
     )
@@ -156,6 +164,10 @@ class LinkedRolesCallbackView(APIView):
             or time.time() - pending.get("created", 0) > STATE_TTL_SECONDS
         ):
             return _done(discord_linked_roles_error="invalid_state")
+        started_by = pending.get("user")
+        player = session_user(request._request)
+        if started_by is not None and (not player.is_authenticated or player.pk != started_by):
+            return _done(discord_linked_roles_error="invalid_state")  # signed out or someone else since
         if request.query_params.get("error"):
             return _done(discord_linked_roles_error="access_denied")
         code = request.query_params.get("code", "")
@@ -168,6 +180,9 @@ class LinkedRolesCallbackView(APIView):
                 return _done(discord_linked_roles_error="scope_missing")
             who = linked_roles.whoami(tokens["access_token"])
             discord_id = validate_discord_id(who.get("id"))
+            if started_by is not None and getattr(player, "discord_id", None) != discord_id:
+                # The signed-in player consented with another Discord account: link nobody.
+                return _done(discord_linked_roles_error="account_mismatch")
             username = str(who.get("username") or "")[:150]
             user = sign_in_discord(
                 identity=DiscordIdentity(
