@@ -17,7 +17,8 @@ Two ways codes get into the schema:
      operations with a request body;
    - 404 ``not_found`` for paths with parameters and for paginated lists (past the last page), and
      400 ``invalid_page`` for paginated lists (a malformed page, page_size or cursor);
-   - 406 ``not_acceptable``, 503 ``database_unavailable`` (with ``Retry-After``) everywhere;
+   - 400 ``invalid_text`` (api/text.py), 406 ``not_acceptable``, 503 ``database_unavailable``
+     (with ``Retry-After``) everywhere; 400 ``invalid_text`` and ``duplicate_key`` for bodies;
    - 429 ``throttled`` (with ``Retry-After`` and ``retry_after``) for throttled views.
 2. Declared by the view for its domain errors: ``extend_schema(responses={200: Ser,
    **error_responses(UnknownSeason, InvalidPage)})``: each ``DomainError`` subclass lands under
@@ -70,8 +71,13 @@ BUILTIN_PERMISSION_CODES: dict[type, dict[int, list[str]]] = {
     permissions.IsAuthenticatedOrReadOnly: {401: ["not_authenticated"], 403: ["permission_denied"]},
 }
 DEFAULT_PERMISSION_CODES = {401: ["not_authenticated"], 403: ["permission_denied"]}
-ALWAYS = {406: ["not_acceptable"], 503: ["database_unavailable"]}
-BODY_CODES = {400: ["parse_error"], 413: ["payload_too_large"], 415: ["unsupported_media_type"]}
+# invalid_text: a NUL or non-UTF-8 escape in any URL's path or query (api/text.py).
+ALWAYS = {400: ["invalid_text"], 406: ["not_acceptable"], 503: ["database_unavailable"]}
+BODY_CODES = {
+    400: ["parse_error", "invalid_text", "duplicate_key"],
+    413: ["payload_too_large"],
+    415: ["unsupported_media_type"],
+}
 
 
 def error_schema(codes: Iterable[str]) -> dict[str, Any]:

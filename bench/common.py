@@ -58,6 +58,7 @@ def server_env(db_name: str, redis_url: str | None) -> dict[str, str]:
     env.update(
         DJANGO_SETTINGS_MODULE="ultrabackend.settings.production",
         DJANGO_SECRET_KEY="bench-only-secret-key-not-used-anywhere-else-0123456789abcdef",
+        JWT_SIGNING_KEY="bench-only-jwt-key-not-used-anywhere-else-9876543210fedcba",
         DJANGO_DEBUG="False",
         SECURE_SSL_REDIRECT="False",
         ALLOWED_HOSTS=HOST,
@@ -94,6 +95,7 @@ def setup_django(env: dict[str, str]) -> None:
     for key in (
         "DJANGO_SETTINGS_MODULE",
         "DJANGO_SECRET_KEY",
+        "JWT_SIGNING_KEY",
         "DJANGO_DEBUG",
         "SECURE_SSL_REDIRECT",
         "ALLOWED_HOSTS",

@@ -1,18 +1,23 @@
 """Discord signs every interaction with Ed25519: X-Signature-Ed25519 over
-X-Signature-Timestamp + the raw body, checked against the application's public key."""
+X-Signature-Timestamp + the raw body, checked against the application's public key. A signed
+interaction whose timestamp is more than ``DISCORD_SIGNATURE_MAX_AGE_SECONDS`` away from now
+(a replay, or a clock far off) is refused too."""
 
 from __future__ import annotations
 
 import binascii
+import time
 
+from django.conf import settings
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
-from core.exceptions import InteractionSignatureInvalid, InteractionsNotConfigured
+from core.exceptions import InteractionSignatureInvalid, InteractionsNotConfigured, InteractionTimestampInvalid
 
 
 def verify(*, public_key_hex: str, signature_hex: str | None, timestamp: str | None, body: bytes) -> None:
-    """Raises InteractionsNotConfigured or InteractionSignatureInvalid (both 401)."""
+    """Raises InteractionsNotConfigured, InteractionSignatureInvalid or InteractionTimestampInvalid
+    (all 401)."""
     if not public_key_hex:
         raise InteractionsNotConfigured()
     if not signature_hex or not timestamp:
@@ -26,3 +31,9 @@ def verify(*, public_key_hex: str, signature_hex: str | None, timestamp: str | N
         key.verify(timestamp.encode() + body, signature)
     except (binascii.Error, ValueError, TypeError, BadSignatureError):
         raise InteractionSignatureInvalid() from None
+    try:
+        signed_at = int(timestamp)
+    except ValueError:
+        raise InteractionTimestampInvalid() from None
+    if abs(time.time() - signed_at) > settings.DISCORD_SIGNATURE_MAX_AGE_SECONDS:
+        raise InteractionTimestampInvalid()

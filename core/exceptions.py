@@ -128,6 +128,21 @@ class InvalidIdempotencyKey(DomainError):
     )
 
 
+class InvalidText(DomainError):
+    """Text that is not valid Unicode for storage: a lone surrogate, a NUL, or bytes that are not
+    UTF-8 (api/parsers.py, api/text.py)."""
+
+    code, kind, message = (
+        "invalid_text",
+        "invalid",
+        "The request contains text that is not valid UTF-8 (a lone surrogate or a NUL character).",
+    )
+
+
+class DuplicateKey(DomainError):
+    code, kind, message = "duplicate_key", "invalid", "A JSON object in the body has the same key twice."
+
+
 class InvalidFilter(DomainError):
     code, kind, message = "invalid_filter", "invalid", "Unknown filter value."
 
@@ -199,6 +214,14 @@ class DiscordIdNotAllowed(DomainError):
 
 class InteractionSignatureInvalid(DomainError):
     code, kind, message = "invalid_signature", "unauthenticated", "The interaction signature does not match."
+
+
+class InteractionTimestampInvalid(DomainError):
+    code, kind, message = (
+        "invalid_timestamp",
+        "unauthenticated",
+        "The interaction's X-Signature-Timestamp is too old or too far ahead (a replay).",
+    )
 
 
 class InteractionsNotConfigured(DomainError):

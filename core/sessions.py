@@ -6,6 +6,12 @@ means the database answers. A cache write or delete that could not reach Redis w
 stale copy there (a logged-out session readable again once Redis is back), so it is handed to
 the task queue (``core.tasks.forget_cached_session``), which deletes the copy as soon as Redis
 answers again.
+
+That repair comes late (after Redis is back and the job ran) and a session deleted or expired
+only in PostgreSQL has a live copy in Redis too, so a copy from Redis is never trusted alone:
+``served_from_cache`` tells ``api.session_auth`` to load the user only while the session row is
+alive in PostgreSQL, in the same query (revocation wins over the cache, whatever the order of
+outages).
 """
 
 import logging
@@ -28,13 +34,17 @@ def _forget_later(cache_key: str) -> None:
 class SessionStore(CachedDBStore):
     """cached_db sessions whose cache calls never fail a request; the database stays the truth."""
 
+    served_from_cache = False  # the last load came from Redis (api/session_auth.py checks the row)
+
     def load(self):  # type: ignore[no-untyped-def]
+        self.served_from_cache = False
         try:
             data = self._cache.get(self.cache_key)  # type: ignore[attr-defined]
         except Exception:  # Redis down: read the database instead.
             logger.warning("session cache unreachable; reading the database")
             data = None
         if data is not None:
+            self.served_from_cache = True
             return data
         s = self._get_session_from_db()  # type: ignore[attr-defined]
         if not s:

@@ -44,6 +44,13 @@ def new_webhook_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
+def new_encrypted_webhook_secret() -> str:
+    """A fresh secret, encrypted at rest like every other token (core/crypto.py)."""
+    from core import crypto
+
+    return crypto.encrypt(new_webhook_secret())
+
+
 class DomainEvent(models.Model):
     type = models.CharField(max_length=32, choices=[(t, t) for t in EVENT_TYPES])
     # The player the event is about (None for season-wide events such as season_closed).
@@ -93,7 +100,8 @@ class WebhookEndpoint(models.Model):
     url = models.URLField(max_length=2000)
     event_types = models.JSONField(default=list, help_text='e.g. ["level_up", "layer_up"]')
     description = models.CharField(max_length=200, blank=True)
-    secret = models.CharField(max_length=100, default=new_webhook_secret)
+    # The signing secret, encrypted with FIELD_ENCRYPTION_KEY (``secret`` reads and sets it).
+    secret_encrypted = models.TextField(default=new_encrypted_webhook_secret)
     is_active = models.BooleanField(default=True)
     # Set by the delivery when every delivery failed for WEBHOOK_DISABLE_AFTER_SECONDS.
     disabled_at = models.DateTimeField(null=True, blank=True)
@@ -110,6 +118,19 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+    @property
+    def secret(self) -> str:
+        """The ``whsec_`` secret in clear (raises core.crypto.DecryptionFailed with a wrong key)."""
+        from core import crypto
+
+        return crypto.decrypt(self.secret_encrypted)
+
+    @secret.setter
+    def secret(self, value: str) -> None:
+        from core import crypto
+
+        self.secret_encrypted = crypto.encrypt(value)
 
     @property
     def is_disabled(self) -> bool:

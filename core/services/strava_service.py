@@ -280,9 +280,22 @@ def delete_activity(*, athlete_id: int, strava_id: int) -> StravaActivity | None
 
 
 def athlete_deauthorized(*, athlete_id: int) -> bool:
-    """The athlete revoked access at Strava (``authorized: false``): forget the tokens at once
-    (they no longer work; nothing is asked of Strava). True when a link was dropped."""
-    return forget_athlete(athlete_id=athlete_id)
+    """The webhook says the athlete revoked access (``authorized: false``). The webhook is not
+    signed, so Strava is asked first with the athlete's own token: only when Strava refuses it
+    (StravaAuthorizationRevoked) is the link dropped. True when a link was dropped. Strava
+    unreachable raises (the job is retried)."""
+    connection = StravaConnection.objects.filter(athlete_id=athlete_id).first()
+    if connection is None:
+        return False
+    try:
+        token = fresh_access_token(connection)  # a revoked refresh token forgets the link itself
+        strava.get_athlete_id(token)
+    except StravaAuthorizationRevoked:
+        return forget_athlete(athlete_id=athlete_id)
+    except crypto.DecryptionFailed:  # tokens nobody can read any more: nothing left to protect
+        return forget_athlete(athlete_id=athlete_id)
+    logger.warning("deauthorization event for Strava athlete %s, whose token still works: ignored", athlete_id)
+    return False
 
 
 # --- judging an activity -----------------------------------------------------------------------

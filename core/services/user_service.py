@@ -48,6 +48,12 @@ def find_discord_user(*, discord_id: str) -> CustomUser | None:
     return CustomUser.objects.filter(discord_id=validate_discord_id(discord_id)).first()
 
 
+def placeholder_username() -> str:
+    """The username of an account made before its player signed in (the bot awarded XP first):
+    random, so a public board never shows a Discord id."""
+    return f"player_{secrets.token_hex(6)}"
+
+
 def get_or_create_discord_user(*, discord_id: str) -> tuple[CustomUser, bool]:
     """The account of ``discord_id``, created (no usable password, with a profile) if none exists.
 
@@ -57,7 +63,8 @@ def get_or_create_discord_user(*, discord_id: str) -> tuple[CustomUser, bool]:
     user = CustomUser.objects.filter(discord_id=discord_id).first()
     if user is not None:
         return user, False
-    username = f"discord_{discord_id}"
+    # Never made from the Discord id: usernames are public (boards), the id is not.
+    username = placeholder_username()
     for _attempt in range(3):
         try:
             with transaction.atomic():
@@ -69,8 +76,8 @@ def get_or_create_discord_user(*, discord_id: str) -> tuple[CustomUser, bool]:
             existing = CustomUser.objects.filter(discord_id=discord_id).first()
             if existing is not None:
                 return existing, False
-            # The username is someone else's: take a free variant and try again.
-            username = f"discord_{discord_id}_{secrets.token_hex(3)}"
+            # The username is someone else's: take another and try again.
+            username = placeholder_username()
     raise RuntimeError("could not create an account for a Discord id")  # three clashes in a row
 
 
@@ -95,7 +102,7 @@ def sign_in_discord(*, identity: DiscordIdentity) -> CustomUser:
 
 def _refresh_identity(user: CustomUser, identity: DiscordIdentity) -> list[str]:
     changed = []
-    if identity.username and user.username != identity.username:
+    if identity.username and user.username != identity.username and not _is_clash_variant(user.username, identity):
         user.username = identity.username[:USERNAME_MAX]
         changed.append("username")
     display_name = (identity.display_name or identity.username)[:100]
@@ -111,6 +118,13 @@ def _refresh_identity(user: CustomUser, identity: DiscordIdentity) -> list[str]:
     return changed
 
 
+def _is_clash_variant(username: str, identity: DiscordIdentity) -> bool:
+    """The username _save_identity gave when the Discord username was taken: kept, so it does
+    not change at every sign-in while the clash lasts."""
+    prefix = identity.username[: USERNAME_MAX - 9]
+    return username.startswith(f"{prefix}_") and re.fullmatch(r"[0-9a-f]{8}", username[len(prefix) + 1 :]) is not None
+
+
 def _save_identity(user: CustomUser, identity: DiscordIdentity, changed: list[str]) -> None:
     try:
         with transaction.atomic():
@@ -119,7 +133,13 @@ def _save_identity(user: CustomUser, identity: DiscordIdentity, changed: list[st
         if "username" not in changed:
             raise
         # Another account holds that username (a local account, or a Discord user who renamed):
-        # keep it unique with the Discord id, which nobody else can have.
-        user.username = f"{identity.username[: USERNAME_MAX - 21]}_{identity.discord_id}"
-        with transaction.atomic():
-            user.save(update_fields=changed)
+        # keep it unique with a random suffix (not the Discord id: usernames are public).
+        for _attempt in range(3):
+            user.username = f"{identity.username[: USERNAME_MAX - 9]}_{secrets.token_hex(4)}"
+            try:
+                with transaction.atomic():
+                    user.save(update_fields=changed)
+                return
+            except IntegrityError:
+                continue
+        raise RuntimeError("could not find a free username")

@@ -51,17 +51,41 @@ USER_AGENT = "iGoUltra-Webhooks/1.0"
 # --- targets (SSRF) -----------------------------------------------------------------------------
 
 
+# IPv6 forms that carry an IPv4 address the packet may end up at: NAT64's well-known prefix
+# (RFC 6052) is judged by its embedded IPv4, like 6to4 (2002::/16) and IPv4-mapped addresses;
+# the local-use NAT64 prefix (RFC 8215) and Teredo (2001::/32) are refused outright.
+NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
+TEREDO = ipaddress.IPv6Network("2001::/32")
+# Ports a webhook may be delivered to: the web's own and the unprivileged range (never 0, and no
+# other well-known service port such as SMTP or SSH).
+ALLOWED_PORTS = frozenset({80, 443}) | frozenset(range(1024, 65536))
+
+
+def _is_public_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return ip.is_global and not (
+        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified
+    )
+
+
 def is_public_address(address: str) -> bool:
-    """True for a globally routable unicast address (IPv4-mapped IPv6 judged as its IPv4)."""
+    """True for a globally routable unicast address. An IPv6 address that embeds an IPv4 one
+    (IPv4-mapped, 6to4, NAT64) is public only if both are; Teredo, local-use NAT64 and the
+    deprecated site-local range are never public."""
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not (
-        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified
-    )
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return _is_public_ip(ip.ipv4_mapped)
+        if ip in TEREDO or ip in NAT64_LOCAL_USE or ip.is_site_local:
+            return False
+        if ip in NAT64_WELL_KNOWN:
+            return _is_public_ip(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        if ip.sixtofour is not None:
+            return _is_public_ip(ip.sixtofour) and _is_public_ip(ip)
+    return _is_public_ip(ip)
 
 
 def private_targets_allowed() -> bool:
@@ -81,6 +105,8 @@ def validate_url(url: Any) -> str:
         raise InvalidWebhookUrl() from None
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
         raise InvalidWebhookUrl()
+    if port is not None and port not in ALLOWED_PORTS:
+        raise WebhookTargetRefused("A webhook port is 80, 443 or 1024-65535.")
     if any(ch.isspace() for ch in url) or not url.isascii():
         raise InvalidWebhookUrl("A webhook URL is ASCII without spaces (punycode for international names).")
     if not private_targets_allowed():

@@ -2,14 +2,15 @@
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCTION_ENV = {
-    "DJANGO_SECRET_KEY": "s" * 60,
-    "JWT_SIGNING_KEY": "j" * 60,
+PRODUCTION_ENV = {  # production refuses weak secrets (core/secret_keys.py)
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
+    "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused",
 }
 

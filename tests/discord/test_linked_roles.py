@@ -3,6 +3,7 @@ pushed at link time and after every change that moves it."""
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 import sys
 from datetime import timedelta
@@ -253,7 +254,8 @@ def test_production_refuses_to_start_with_linked_roles_and_no_key():
         check_keys(["short"])
     env = {
         "DJANGO_SETTINGS_MODULE": "ultrabackend.settings.production",
-        "DJANGO_SECRET_KEY": "x" * 50,
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
+        "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
         "DISCORD_LINKED_ROLES_ENABLED": "True",
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused",  # check does not connect
         "PATH": "/usr/bin:/bin",
@@ -271,3 +273,40 @@ def test_production_refuses_to_start_with_linked_roles_and_no_key():
         timeout=60,
     )
     assert started.returncode == 0, started.stderr
+
+
+# --- issue 22, point 4: bound to the browser and the player who started --------------------------
+
+
+def _signed_in(user: CustomUser) -> APIClient:
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
+def test_a_player_who_signed_out_before_returning_links_nothing(discord, alice, settings):
+    player = CustomUser.objects.create_user(username="alice-here", discord_id=ALICE)
+    client = _signed_in(player)
+    start = client.get("/api/v1/discord/linked-roles/")
+    back = urlsplit(requests.get(start["Location"], allow_redirects=False, timeout=5).headers["Location"])
+    session_cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    client.logout()  # the same browser, signed out meanwhile (its session state is gone too)
+    client.cookies[settings.SESSION_COOKIE_NAME] = session_cookie
+    done = client.get(f"{back.path}?{back.query}")
+    assert "discord_linked_roles_error=" in done["Location"]
+    assert not DiscordLink.objects.exists()
+
+
+def test_a_signed_in_player_consenting_with_another_discord_account_links_nobody(discord, alice, settings):
+    player = CustomUser.objects.create_user(username="bob-here", discord_id="222222222222222222")
+    _, done = link_through_discord(discord, _signed_in(player))  # consents as ALICE at Discord
+    assert done["Location"] == f"{settings.FRONTEND_URL}/?discord_linked_roles_error=account_mismatch"
+    assert not DiscordLink.objects.exists()
+    assert not CustomUser.objects.filter(discord_id=ALICE).exists()
+
+
+def test_a_signed_in_player_consenting_as_themself_is_linked(discord, alice, settings):
+    player = CustomUser.objects.create_user(username="alice-here", discord_id=ALICE)
+    _, done = link_through_discord(discord, _signed_in(player))
+    assert done["Location"] == f"{settings.FRONTEND_URL}/?discord_linked_roles=connected"
+    assert DiscordLink.objects.get().user == player

@@ -52,9 +52,10 @@ MIDDLEWARE = [
     "api.ratelimit.RateLimitHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "api.text.InvalidTextMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "api.session_auth.AuthenticationMiddleware",  # Django's, with revocation winning over Redis
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -190,6 +191,8 @@ DISCORD_TIMEOUT_SECONDS = env.float("DISCORD_TIMEOUT_SECONDS", default=5.0)
 # The Discord app inside the backend (docs/discord.md): slash commands over HTTP, announcements,
 # Linked Roles. The application id defaults to DISCORD_CLIENT_ID (they are the same number).
 DISCORD_PUBLIC_KEY = env("DISCORD_PUBLIC_KEY", default="")  # hex; verifies signed interactions
+# A signed interaction whose X-Signature-Timestamp is further from now than this is a replay.
+DISCORD_SIGNATURE_MAX_AGE_SECONDS = env.int("DISCORD_SIGNATURE_MAX_AGE_SECONDS", default=300)
 DISCORD_BOT_TOKEN = env("DISCORD_BOT_TOKEN", default="")  # discord_sync, channel announcements
 DISCORD_APPLICATION_ID = env("DISCORD_APPLICATION_ID", default="")
 # Linked Roles: off unless enabled; needs DISCORD_CLIENT_ID/SECRET and FIELD_ENCRYPTION_KEY.

@@ -16,11 +16,31 @@ FRONTEND_URL = env("FRONTEND_URL", default="https://app.igoultra.de").rstrip("/"
 AUTH_ALLOWED_REDIRECT_ORIGINS = env.list("AUTH_ALLOWED_REDIRECT_ORIGINS", default=[FRONTEND_URL])
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[FRONTEND_URL])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[FRONTEND_URL])
-# App tokens need their own key in production: `check --deploy` fails (igoultra.E001) when it is
-# missing, short or a placeholder (core/checks.py). Until it is set, tokens are signed with the
-# secret key as before (a running deployment keeps working; the check says what to fix).
+# App tokens need their own key in production (never the secret key).
 JWT_SIGNING_KEY_SET = bool(env("JWT_SIGNING_KEY", default=""))
-JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", default="") or SECRET_KEY
+JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", default="")
+
+# Every secret is refused when it is a placeholder, short, of little variety or shared with
+# another (core/secret_keys.py): a weak key is a reason not to start, not a warning.
+from core.secret_keys import problems as _secret_problems  # noqa: E402
+
+_weak = _secret_problems(
+    {
+        "DJANGO_SECRET_KEY": SECRET_KEY,
+        "JWT_SIGNING_KEY": JWT_SIGNING_KEY,
+        "FIELD_ENCRYPTION_KEY": env("FIELD_ENCRYPTION_KEY", default=""),
+        "STRAVA_VERIFY_TOKEN": env("STRAVA_VERIFY_TOKEN", default=""),
+        "METRICS_TOKEN": env("METRICS_TOKEN", default=""),
+    },
+    required=("DJANGO_SECRET_KEY", "JWT_SIGNING_KEY"),
+)
+if _weak:
+    raise ImproperlyConfigured(
+        "Refusing to start with unfit secrets: "
+        + " ".join(_weak)
+        + " Generate each with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        " (FIELD_ENCRYPTION_KEY: a Fernet key, see .env.example)."
+    )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

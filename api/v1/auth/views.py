@@ -20,14 +20,13 @@ from django.utils.crypto import constant_time_compare
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.authentication import CSRFCheck
-from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.authentication import is_app_token
-from api.parsers import StrictJSONParser
+from api.parsers import StrictFormParser, StrictJSONParser
 from api.schema import error_responses
 from api.throttling import SignInThrottle
 from api.v1.auth.serializers import (
@@ -116,7 +115,7 @@ class DiscordView(APIView):
 
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
-    parser_classes = [StrictJSONParser, FormParser]
+    parser_classes = [StrictJSONParser, StrictFormParser]
 
     def get_throttles(self) -> list[Any]:
         return [SignInThrottle()] if self.request.method == "POST" else []

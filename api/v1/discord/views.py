@@ -5,12 +5,9 @@ See docs/discord.md. The interaction logic lives in community/interactions.py.
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import time
-from decimal import Decimal
-from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -23,7 +20,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.parsers import DuplicateKeyError, InvalidTextError, loads_exact, refusal
 from api.schema import error_responses
+from api.session_auth import session_user
 from api.v1.discord.serializers import InteractionResponseSerializer, InteractionSerializer
 from community import discord_api, interactions, linked_roles
 from community.signature import verify
@@ -31,9 +30,12 @@ from core.clients.discord import avatar_url
 from core.exceptions import (
     AccountDisabled,
     DomainError,
+    DuplicateKey,
     InteractionSignatureInvalid,
     InteractionsNotConfigured,
+    InteractionTimestampInvalid,
     InvalidInteraction,
+    InvalidText,
     LinkedRolesNotConfigured,
 )
 from core.services.user_service import DiscordIdentity, sign_in_discord, validate_discord_id
@@ -42,10 +44,6 @@ logger = logging.getLogger(__name__)
 
 PENDING_KEY = "discord_linked_roles"
 STATE_TTL_SECONDS = 600
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 class InteractionsView(APIView):
@@ -60,7 +58,14 @@ class InteractionsView(APIView):
         request=InteractionSerializer,
         responses={
             200: InteractionResponseSerializer,
-            **error_responses(InvalidInteraction, InteractionSignatureInvalid, InteractionsNotConfigured),
+            **error_responses(
+                InvalidInteraction,
+                InteractionSignatureInvalid,
+                InteractionTimestampInvalid,
+                InteractionsNotConfigured,
+                InvalidText,
+                DuplicateKey,
+            ),
         },
     )
     def post(self, request: Request) -> Response:
@@ -72,8 +77,11 @@ class InteractionsView(APIView):
             body=body,
         )
         try:
-            # Exact decimals for `units` (5.3 km stays 5.3, never 5.2999...).
-            payload = json.loads(body, parse_float=Decimal, parse_constant=_no_constants)
+            # Exact decimals for `units` (5.3 km stays 5.3, never 5.2999...); no lone surrogate,
+            # NUL, repeated key or deep nesting reaches the dispatcher.
+            payload = loads_exact(body)
+        except (InvalidTextError, DuplicateKeyError) as exc:
+            raise refusal(exc) from None
         except ValueError:
             raise InvalidInteraction("The body is not JSON.") from None
         return Response(interactions.handle(payload))
@@ -105,7 +113,14 @@ class LinkedRolesView(APIView):
         linked_roles.ensure_configured()
         state = secrets.token_urlsafe(32)
         redirect_uri = _callback_uri(request)
-        request.session[PENDING_KEY] = {"state": state, "redirect_uri": redirect_uri, "created": int(time.time())}
+        # Bound to this browser (its session) and to the player signed in here, if any.
+        player = session_user(request._request)  # this view authenticates nobody: the session's player
+        request.session[PENDING_KEY] = {
+            "state": state,
+            "redirect_uri": redirect_uri,
+            "created": int(time.time()),
+            "user": player.pk if player.is_authenticated else None,
+        }
         query = urlencode(
             {
                 "client_id": settings.DISCORD_CLIENT_ID,
@@ -135,7 +150,7 @@ class LinkedRolesCallbackView(APIView):
         responses={
             302: OpenApiResponse(
                 description="To the frontend: ?discord_linked_roles=connected, or "
-                "?discord_linked_roles_error=<code> (invalid_state, access_denied, discord_code_invalid, ...)."
+                "?discord_linked_roles_error=<code> (invalid_state, access_denied, account_mismatch, discord_code_invalid, ...)."
             )
         },
     )
@@ -149,6 +164,10 @@ class LinkedRolesCallbackView(APIView):
             or time.time() - pending.get("created", 0) > STATE_TTL_SECONDS
         ):
             return _done(discord_linked_roles_error="invalid_state")
+        started_by = pending.get("user")
+        player = session_user(request._request)
+        if started_by is not None and (not player.is_authenticated or player.pk != started_by):
+            return _done(discord_linked_roles_error="invalid_state")  # signed out or someone else since
         if request.query_params.get("error"):
             return _done(discord_linked_roles_error="access_denied")
         code = request.query_params.get("code", "")
@@ -161,6 +180,9 @@ class LinkedRolesCallbackView(APIView):
                 return _done(discord_linked_roles_error="scope_missing")
             who = linked_roles.whoami(tokens["access_token"])
             discord_id = validate_discord_id(who.get("id"))
+            if started_by is not None and getattr(player, "discord_id", None) != discord_id:
+                # The signed-in player consented with another Discord account: link nobody.
+                return _done(discord_linked_roles_error="account_mismatch")
             username = str(who.get("username") or "")[:150]
             user = sign_in_discord(
                 identity=DiscordIdentity(

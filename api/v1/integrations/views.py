@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.authentication import SessionAuthentication
+from api.authentication import BearerTokenAuthentication, SessionAuthentication
 from api.pagination import HistoryCursorPagination
 from api.schema import error_responses
 from api.v1.auth.views import safe_next
@@ -71,6 +71,11 @@ CALLBACK_ERRORS = (
 )
 
 
+# The browser (or app) that started a connection carries this cookie back to the callback; a
+# consent URL forwarded to someone else arrives without it and links nothing.
+BINDING_COOKIE = "igo_strava_connect"
+
+
 def callback_uri(request: HttpRequest) -> str:
     return settings.STRAVA_REDIRECT_URI or request.build_absolute_uri(reverse("strava-callback"))
 
@@ -89,8 +94,19 @@ class StravaConnectView(APIView):
         next_param = request.query_params.get("next")
         target = safe_next(next_param) if next_param else None
         strava.ensure_configured()
-        state = strava_service.make_state(user=request.user, nonce=secrets.token_urlsafe(16), next_url=target)  # type: ignore[arg-type]
-        return HttpResponseRedirect(strava.authorize_url(redirect_uri=callback_uri(request._request), state=state))
+        nonce = secrets.token_urlsafe(16)
+        state = strava_service.make_state(user=request.user, nonce=nonce, next_url=target)  # type: ignore[arg-type]
+        answer = HttpResponseRedirect(strava.authorize_url(redirect_uri=callback_uri(request._request), state=state))
+        answer.set_cookie(
+            BINDING_COOKIE,
+            nonce,
+            max_age=strava_service.STATE_MAX_AGE_SECONDS,
+            path=reverse("strava-callback"),
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",  # sent on the top-level redirect back from strava.com
+        )
+        return answer
 
 
 class StravaCallbackView(APIView):
@@ -99,8 +115,9 @@ class StravaCallbackView(APIView):
     connection was started with ``next``, redirects there with ``?strava=connected`` or
     ``?strava_error=<code>``."""
 
-    # Only the browser's session (if any): the state must be for the player signed in there.
-    authentication_classes = [SessionAuthentication]
+    # The player who started must be the one signed in when it returns: the browser's session,
+    # or the app's Bearer token (an app that caught the redirect calls the callback itself).
+    authentication_classes = [SessionAuthentication, BearerTokenAuthentication]
     permission_classes = [AllowAny]
 
     @extend_schema(
@@ -116,19 +133,23 @@ class StravaCallbackView(APIView):
             connection = self._connect(request, pending)
         except DomainError as exc:
             if pending.next_url:
-                return HttpResponseRedirect(_with_query(pending.next_url, strava_error=exc.code))
+                return _unbound(HttpResponseRedirect(_with_query(pending.next_url, strava_error=exc.code)))
             raise
         if pending.next_url:
-            return HttpResponseRedirect(_with_query(pending.next_url, strava="connected"))
-        return Response(
-            StravaStatusSerializer(strava_connection_detail(connection.user)).data, status=status.HTTP_200_OK
+            return _unbound(HttpResponseRedirect(_with_query(pending.next_url, strava="connected")))
+        return _unbound(
+            Response(StravaStatusSerializer(strava_connection_detail(connection.user)).data, status=status.HTTP_200_OK)
         )
 
     def _connect(self, request: Request, pending: strava_service.ConnectState) -> Any:
-        # The state is bound to the player who started; a browser signed in as someone else, a
-        # reused state or a deactivated player links nothing.
-        if request.user.is_authenticated and request.user.pk != pending.user_id:
-            raise StravaInvalidState()
+        # The state is bound to the browser and the player who started: a browser without the
+        # binding cookie (a consent URL sent to someone else), nobody or someone else signed in,
+        # a reused state or a deactivated player links nothing.
+        bound = request.COOKIES.get(BINDING_COOKIE, "")
+        if not bound or not constant_time_compare(bound, pending.nonce):
+            raise StravaInvalidState("This connection was started in another browser; start it again here.")
+        if not request.user.is_authenticated or request.user.pk != pending.user_id:
+            raise StravaInvalidState("Sign in as the player who started the connection, then start it again.")
         if not cache.add(f"strava:state-used:{pending.nonce}", 1, timeout=strava_service.STATE_MAX_AGE_SECONDS + 60):
             raise StravaInvalidState()
         user = CustomUser.objects.filter(pk=pending.user_id, is_active=True).first()
@@ -144,6 +165,11 @@ class StravaCallbackView(APIView):
             raise StravaCodeInvalid()
         grant = strava.exchange_code(code)
         return strava_service.link_athlete(user=user, grant=grant, scope=",".join(sorted(granted - {""})))
+
+
+def _unbound(answer: Any) -> Any:
+    answer.delete_cookie(BINDING_COOKIE, path=reverse("strava-callback"), samesite="Lax")
+    return answer
 
 
 def _with_query(url: str, **params: str) -> str:

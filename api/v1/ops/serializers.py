@@ -16,7 +16,6 @@ class HealthSerializer(serializers.Serializer[Any]):
     redis = serializers.ChoiceField(
         choices=["ok", "not_configured", "degraded"], help_text="degraded: configured but unreachable."
     )
-    database_vendor = serializers.CharField(help_text="Always postgresql.")
 
 
 HEALTH = HealthSerializer()

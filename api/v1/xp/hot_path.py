@@ -21,6 +21,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from rest_framework import exceptions, serializers
+from rest_framework.settings import api_settings
 
 from api import session_players
 from api.authentication import SessionAuthentication, credentials
@@ -57,6 +58,8 @@ def lean_answer(request: HttpRequest) -> HttpResponse | None:
     """The answer to a common xp/add, or None when the full view must answer."""
     if request.method != "POST" or request.META.get("HTTP_ACCEPT", "") not in JSON_ACCEPTED:
         return None
+    if request.META.get("QUERY_STRING") and api_settings.URL_FORMAT_OVERRIDE in request.GET:
+        return None  # ?format= is negotiated by DRF (an unknown format is its 404)
     caller = _caller(request)
     if caller is None:
         return None
