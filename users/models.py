@@ -28,6 +28,9 @@ class CustomUser(AbstractUser):
     # Set when the player erased their account (DELETE /api/v1/user/): personal data is gone,
     # the ledger and season results stay under this pseudonymous row.
     erased_at = models.DateTimeField(null=True, blank=True)
+    # The player shows on public pages (community pages, rank card); PATCH /api/v1/user/profile/
+    # ``public: false`` hides them from every one of them (docs/domain.md, "Public pages").
+    public = models.BooleanField(default=True)
 
     objects = PlayerManager()  # type: ignore[misc]
 
@@ -35,6 +38,10 @@ class CustomUser(AbstractUser):
         verbose_name = "user"
         verbose_name_plural = "users"
         # The all-time boards leave deactivated and erased accounts out: a tiny partial index finds them.
+        # The community page's name search has two more indexes, made in SQL by migration
+        # users/0003 (Django wraps an OpClass expression in one parenthesis too many):
+        # user_display_name_prefix and user_username_prefix on UPPER(...) varchar_pattern_ops,
+        # so a prefix match (UPPER(col) LIKE 'ADA%') is an index range at any collation.
         indexes = [models.Index(fields=["id"], condition=models.Q(is_active=False), name="user_inactive")]
 
     def __str__(self) -> str:

@@ -1,0 +1,24 @@
+from django.db import migrations, models
+
+PREFIX_INDEXES = [
+    ("user_display_name_prefix", "display_name"),
+    ("user_username_prefix", "username"),
+]
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("users", "0002_account_self_service"),
+    ]
+
+    operations = [
+        migrations.AddField(model_name="customuser", name="public", field=models.BooleanField(default=True)),
+        *[
+            migrations.RunSQL(
+                f'CREATE INDEX "{name}" ON "users_customuser" (UPPER("{column}") varchar_pattern_ops)',
+                f'DROP INDEX IF EXISTS "{name}"',
+            )
+            for name, column in PREFIX_INDEXES
+        ],
+    ]
