@@ -4,6 +4,7 @@ server whose boards come from the Redis rank index when REDIS_URL is set."""
 from __future__ import annotations
 
 import pytest
+from rest_framework.test import APIClient
 
 from core.selectors.leaderboard import leaderboard
 from core.selectors.showcase import community_board
@@ -91,4 +92,10 @@ def test_live_board_is_read_from_the_rank_index(redis_server, live_server, commu
         (1, "Ada Lovelace"),
         (3, "Bob Runner"),
         (4, "Dee Walker"),
+    ]
+    # The API's board from the index hides the same player's identity, keeping their rank.
+    rows = APIClient().get("/api/v1/seasons/reality/").json()["results"]
+    assert [(row["rank"], row["user"]["display_name"]) for row in rows][:2] == [
+        (1, "Ada Lovelace"),
+        (2, "Hidden player"),
     ]

@@ -54,3 +54,28 @@ def test_patching_public_alone_keeps_the_display_name(player_client, player):
     player_client.patch(PROFILE, {"display_name": "Runner One"}, format="json")
     body = player_client.patch(PROFILE, {"public": False}, format="json").json()
     assert body["display_name"] == "Runner One" and body["public"] is False
+
+
+def test_api_boards_keep_a_hidden_players_row_and_rank_without_their_identity(community):
+    cyd = community["cyd"]
+    rows = APIClient().get("/api/v1/seasons/reality/").json()["results"]
+    assert [(r["rank"], r["user"]["display_name"]) for r in rows] == [
+        (1, "Ada Lovelace"),
+        (2, "Hidden player"),
+        (3, "Bob Runner"),
+        (4, "Dee Walker"),
+    ]
+    hidden = rows[1]["user"]
+    assert hidden == {"id": cyd.pk, "username": f"hidden-{cyd.pk}", "display_name": "Hidden player", "avatar_url": None}
+    assert rows[1]["xp"] == 250
+
+    # The player themself still sees their own name, on the board and in "me".
+    body = signed_in(cyd).get("/api/v1/seasons/reality/").json()
+    assert body["results"][1]["user"]["display_name"] == "Cyd Hidden"
+    assert body["me"]["rank"] == 2
+
+    all_time = APIClient().get("/api/v1/leaderboards/all-time/reality/").json()["results"]
+    assert "Hidden player" in [r["user"]["display_name"] for r in all_time]
+    assert "Cyd Hidden" not in str(all_time)
+    mine = signed_in(cyd).get("/api/v1/leaderboards/all-time/reality/").json()["results"]
+    assert "Cyd Hidden" in str(mine)
