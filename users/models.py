@@ -30,7 +30,7 @@ class CustomUser(AbstractUser):
     erased_at = models.DateTimeField(null=True, blank=True)
     # The player shows on public pages (community pages, rank card); PATCH /api/v1/user/profile/
     # ``public: false`` hides them from every one of them (docs/domain.md, "Public pages").
-    public = models.BooleanField(default=True)
+    public = models.BooleanField(default=True, db_default=True)
 
     objects = PlayerManager()  # type: ignore[misc]
 

@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(model_name="customuser", name="public", field=models.BooleanField(default=True)),
+        migrations.AddField(model_name="customuser", name="public", field=models.BooleanField(default=True, db_default=True)),
         *[
             migrations.RunSQL(
                 f'CREATE INDEX "{name}" ON "users_customuser" (UPPER("{column}") varchar_pattern_ops)',
