@@ -185,6 +185,8 @@ def profile(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
             if not name:
                 raise Refused("This member has no iGoUltra profile yet: their first /log creates it.")
             raise Refused("%(name)s has no iGoUltra profile yet: their first /log creates it.", name=name)
+        if not target.public:  # hidden from public pages: from other members too (docs/showcase.md)
+            raise Refused("This member keeps their iGoUltra profile private.")
     else:
         target = ctx.account()
         if target is None:

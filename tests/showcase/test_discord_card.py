@@ -52,3 +52,18 @@ def test_no_card_for_a_hidden_player_or_without_a_public_base_url(interactions, 
     community["ada"].public = False
     community["ada"].save(update_fields=["public"])
     assert image_of(interactions.post(command("profile", user=discord_user(ADA_DISCORD, "Ada")))) is None
+
+
+def test_profile_of_a_hidden_member_is_refused_to_others_but_not_to_themself(interactions, community):  # noqa: F811
+    community["ada"].public = False
+    community["ada"].save(update_fields=["public"])
+    options = [{"name": "member", "type": 6, "value": ADA_DISCORD}]
+    other = command("profile", options, user=discord_user("333333333333333333", "Zed"))
+    answer = interactions.post(other).json()["data"]
+    assert answer["flags"] == 64 and "keeps their iGoUltra profile private" in answer["embeds"][0]["description"]
+    other["locale"] = "de"
+    other["id"] = "700000000000000077"
+    german = interactions.post(other).json()["data"]
+    assert "hält sein iGoUltra-Profil privat" in german["embeds"][0]["description"]
+    mine = interactions.post(command("profile", options, user=discord_user(ADA_DISCORD, "Ada"))).json()["data"]
+    assert mine["embeds"][0]["title"] == "Ada Lovelace"
