@@ -3,12 +3,17 @@ endpoint and anything else that serves it)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from django.conf import settings
 
 from core.constants.modes import MODES
 from core.exceptions import InvalidFilter, UnknownPlayer
 from core.selectors.showcase import card_facts
+from core.utils import redis as r
 from showcase.avatars import avatar_for, cdn_path
 from showcase.card import LANGUAGES, RENDER_VERSION, THEMES, render_card
 
@@ -34,13 +39,35 @@ class CardOptions:
         return cls(mode, theme, lang)
 
 
+KEEP_RENDERED_SECONDS = 600
+
+
+def rendered_key(etag: str) -> str:
+    return f"{settings.CACHES['default'].get('KEY_PREFIX', 'igo')}:card:{etag.strip(chr(34))}"
+
+
 @dataclass(frozen=True)
 class PreparedCard:
     etag: str
-    _render: object
+    _render: Callable[[], bytes]
 
     def png(self) -> bytes:
-        return self._render()  # type: ignore[operator]
+        """The PNG: from Redis when a card with this ETag was rendered in the last 10 minutes
+        (any worker), else rendered now and kept there. Redis away: rendered, nothing kept."""
+        client = r.get_redis()
+        if client is None:
+            return self._render()
+        key = rendered_key(self.etag)
+        try:
+            kept = client.get(key)
+        except r.REDIS_ERRORS:
+            return self._render()
+        if kept:
+            return bytes(kept)
+        png = self._render()
+        with contextlib.suppress(*r.REDIS_ERRORS):
+            client.set(key, png, ex=KEEP_RENDERED_SECONDS)
+        return png
 
 
 def prepare_card(user_id: int, options: CardOptions) -> PreparedCard:

@@ -132,3 +132,15 @@ def test_cdn_failing_draws_the_fallback_quickly(community, cdn, failure):
     cdn.delay = 0
     APIClient().get(card_url(community["ada"]))  # the failure is kept a minute: no second wait
     assert len(cdn.requests) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rendered_card_is_kept_in_redis_by_its_etag(redis_server, community, monkeypatch):
+    from showcase import cards
+
+    first = APIClient().get(card_url(community["ada"]))
+    assert redis_server.get(cards.rendered_key(first["ETag"])) == first.content
+    # Another worker with the same facts answers from Redis: no second render.
+    monkeypatch.setattr(cards, "render_card", lambda *a, **k: pytest.fail("rendered again"))
+    again = APIClient().get(card_url(community["ada"]))
+    assert again.content == first.content and again["ETag"] == first["ETag"]
