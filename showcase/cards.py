@@ -63,7 +63,7 @@ class PreparedCard:
         except r.REDIS_ERRORS:
             return self._render()
         if kept:
-            return bytes(kept)
+            return kept if isinstance(kept, bytes) else kept.encode("latin-1")
         png = self._render()
         with contextlib.suppress(*r.REDIS_ERRORS):
             client.set(key, png, ex=KEEP_RENDERED_SECONDS)
