@@ -39,9 +39,8 @@ class CustomUser(AbstractUser):
         verbose_name_plural = "users"
         # The all-time boards leave deactivated and erased accounts out: a tiny partial index finds them.
         # The community page's name search has two more indexes, made in SQL by migration
-        # users/0003 (Django wraps an OpClass expression in one parenthesis too many):
-        # user_display_name_prefix and user_username_prefix on UPPER(...) varchar_pattern_ops,
-        # so a prefix match (UPPER(col) LIKE 'ADA%') is an index range at any collation.
+        # users/0003: user_display_name_prefix and user_username_prefix on (UPPER(col) COLLATE
+        # "C"), so a prefix match is an index range read in order at any database collation.
         indexes = [models.Index(fields=["id"], condition=models.Q(is_active=False), name="user_inactive")]
 
     def __str__(self) -> str:

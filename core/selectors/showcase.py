@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import QuerySet
 
 from core.constants.modes import MODES
 from core.selectors.account import past_seasons
@@ -149,24 +150,43 @@ class SearchHit:
     season: dict[str, tuple[int, int | None]]  # mode -> (season XP, rank)
 
 
+_SEARCH = f"""
+SELECT id FROM (
+  (SELECT u.id, UPPER(u.display_name) COLLATE "C" AS k FROM {CustomUser._meta.db_table} u
+    WHERE UPPER(u.display_name) COLLATE "C" LIKE UPPER(%(pattern)s) AND {{shown}}
+    ORDER BY 2 LIMIT %(limit)s)
+  UNION ALL
+  (SELECT u.id, UPPER(u.username) COLLATE "C" FROM {CustomUser._meta.db_table} u
+    WHERE UPPER(u.username) COLLATE "C" LIKE UPPER(%(pattern)s) AND {{shown}}
+    ORDER BY 2 LIMIT %(limit)s)
+) matches ORDER BY k, id""".format(shown="u.public AND u.is_active AND u.erased_at IS NULL")
+
+
+def like_prefix(text: str) -> str:
+    """A LIKE pattern for "starts with ``text``" (its own % and _ are plain characters)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def search_players(query: str, *, season_id: str | None = None) -> list[SearchHit]:
     """Shown players whose display name or username starts with ``query`` (case-insensitive),
-    with this season's XP and rank per mode; at most SEARCH_LIMIT, by name."""
+    with this season's XP and rank per mode; at most SEARCH_LIMIT, by name.
+
+    Each name is an index range read in order (migration users/0003), so a prefix that a million
+    players share costs what a rare one does."""
     query = query.strip()[:SEARCH_MAX]
     if len(query) < SEARCH_MIN:
         return []
     season_id = season_id or season_id_for(utc_now())
-    users = list(
-        shown_players()
-        .filter(Q(display_name__istartswith=query) | Q(username__istartswith=query))
-        .select_related("profile")
-        .order_by("display_name", "username", "pk")[:SEARCH_LIMIT]
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_SEARCH, {"pattern": like_prefix(query), "limit": SEARCH_LIMIT})
+        ids = list(dict.fromkeys(row[0] for row in cursor.fetchall()))[:SEARCH_LIMIT]
+    found = {u.pk: u for u in CustomUser.objects.filter(pk__in=ids).select_related("profile")}
+    users = [found[i] for i in ids if i in found]
     scores: dict[tuple[int, str], int] = {
         (user_id, mode): xp
-        for user_id, mode, xp in SeasonScore.objects.filter(
-            season_id=season_id, user_id__in=[u.pk for u in users]
-        ).values_list("user_id", "mode", "xp")
+        for user_id, mode, xp in SeasonScore.objects.filter(season_id=season_id, user_id__in=ids).values_list(
+            "user_id", "mode", "xp"
+        )
     }
     hits = []
     for user in users:

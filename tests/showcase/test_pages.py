@@ -59,6 +59,20 @@ def test_search_finds_players_by_the_start_of_their_name_but_not_hidden_ones(com
     assert "No player’s name starts with" in hidden and "Cyd Hidden" not in hidden
     assert "Type at least 2 characters" in html("/community/", q="b")
     assert "No player" in html("/community/", q="%_" + "x" * 200)  # LIKE wildcards are text; long input cut
+    PlayerFactory(username="pct", display_name="50%_Runner")
+    PlayerFactory(username="five", display_name="50 Fifty")
+    wild = html("/community/", q="50%_").split('id="search-results"', 1)[1]
+    assert "50%_Runner" in wild and "50 Fifty" not in wild
+
+
+def test_search_lists_each_player_once_in_name_order_and_at_most_twenty(community):
+    for i in range(25):
+        PlayerFactory(username=f"walker{i:02d}", display_name=f"Walker {i:02d}")
+    results = html("/community/", q="walk").split('id="search-results"', 1)[1].split("</table>", 1)[0]
+    names = re.findall(r'<a href="/community/players/\d+/">([^<]+)</a>', results)
+    assert len(names) == 20 and len(set(names)) == 20
+    assert names == sorted(names, key=str.upper)
+    assert "Dee Walker" not in names  # "walker" is inside her name, not at its start
 
 
 def test_upcoming_events_are_listed_soonest_first(community):

@@ -13,10 +13,14 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(model_name="customuser", name="public", field=models.BooleanField(default=True, db_default=True)),
+        migrations.AddField(
+            model_name="customuser", name="public", field=models.BooleanField(default=True, db_default=True)
+        ),
         *[
             migrations.RunSQL(
-                f'CREATE INDEX "{name}" ON "users_customuser" (UPPER("{column}") varchar_pattern_ops)',
+                # In the "C" collation: a LIKE 'ADA%' prefix is an index range, and the matches
+                # come out in index order (core/selectors/showcase.py search_players).
+                f'CREATE INDEX "{name}" ON "users_customuser" ((UPPER("{column}") COLLATE "C"))',
                 f'DROP INDEX IF EXISTS "{name}"',
             )
             for name, column in PREFIX_INDEXES
