@@ -30,6 +30,11 @@ from core.utils.dates import season_id_for, utc_now
 CACHE_CONTROL = "public, max-age=30"
 
 
+def players_url() -> str:
+    """The player pages' common prefix (one reverse per page, not one per row)."""
+    return reverse("community-player", args=[1]).removesuffix("1/")
+
+
 def community_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """GET/HEAD only, 404 when the pages are switched off, cacheable by browsers and proxies."""
 
@@ -63,6 +68,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "search_min": SEARCH_MIN,
         "events": upcoming_events(),
         "page_url": request.build_absolute_uri(reverse("community-index")),
+        "players_url": players_url(),
     }
     return render(request, "showcase/community.html", context)
 
@@ -81,5 +87,6 @@ def player(request: HttpRequest, user_id: int) -> HttpResponse:
         "og_image": cards[0][2],
         "season_id": page.cards[MODES[0]].season_id,
         "page_url": request.build_absolute_uri(reverse("community-player", args=[user_id])),
+        "players_url": players_url(),
     }
     return render(request, "showcase/player.html", context)

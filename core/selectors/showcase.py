@@ -28,6 +28,7 @@ BOARD_SIZE = 50  # rows on the community page per mode
 SEARCH_LIMIT = 20
 SEARCH_MIN, SEARCH_MAX = 2, 50  # characters of a name search
 EVENTS_SHOWN = 10
+HIDDEN_SLACK = 10  # board rows read beyond BOARD_SIZE to fill the places of hidden players
 
 
 def shown_players() -> QuerySet[CustomUser]:
@@ -135,8 +136,9 @@ def community_board(mode: str, *, season_id: str | None = None, size: int = BOAR
     Ranks are the board's own (a hidden player keeps their place: the row after them shows the
     next rank), read from the Redis index when it is ready, like the API's boards."""
     season_id = season_id or season_id_for(utc_now())
-    # Twice the rows, so a few hidden players near the top do not shorten the list.
-    board = leaderboard(season_id=season_id, mode=mode, league=None, offset=0, limit=size * 2, me_id=None)
+    # A few rows more, so hidden players near the top do not shorten the list (a page of the
+    # index and one statement for its players, like the API's).
+    board = leaderboard(season_id=season_id, mode=mode, league=None, offset=0, limit=size + HIDDEN_SLACK, me_id=None)
     ids = [row.user_id for row in board.rows]
     shown = set(shown_players().filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
     return [row for row in board.rows if row.user_id in shown][:size]
