@@ -111,3 +111,32 @@ def _retry_after(response: requests.Response, body: Any) -> float:
         if seconds >= 0:
             return min(seconds, 3600.0)
     return 1.0
+
+
+CDN_IMAGE_MAX_BYTES = 2_000_000
+
+
+def cdn_image(path: str) -> bytes:
+    """An image from Discord's CDN (``DISCORD_CDN_URL + path``), within
+    ``DISCORD_CDN_TIMEOUT_SECONDS``. Callers build ``path`` from Discord ids and hashes only:
+    no URL a user supplied is ever fetched. Raises Unavailable or Rejected like ``call``."""
+    try:
+        response = requests.get(
+            f"{settings.DISCORD_CDN_URL}{path}",
+            headers={"User-Agent": "iGoUltra (community)", "Accept": "image/png"},
+            timeout=settings.DISCORD_CDN_TIMEOUT_SECONDS,
+            stream=True,
+        )
+        with response:
+            if response.status_code >= 500 or response.status_code == 429:
+                raise Unavailable(
+                    f"Discord's CDN answered {response.status_code} to {path}", status=response.status_code
+                )
+            if response.status_code != 200:
+                raise Rejected(f"Discord's CDN refused {path} with {response.status_code}", status=response.status_code)
+            body = response.raw.read(CDN_IMAGE_MAX_BYTES + 1, decode_content=True)
+    except requests.RequestException as exc:
+        raise Unavailable(f"Discord's CDN unreachable: {path}: {exc.__class__.__name__}") from None
+    if len(body) > CDN_IMAGE_MAX_BYTES:
+        raise Rejected(f"Discord's CDN answered {path} with more than {CDN_IMAGE_MAX_BYTES} bytes")
+    return body

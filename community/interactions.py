@@ -36,6 +36,7 @@ from core.services.seasons import rank_index
 from core.services.xp.for_discord_user import award_xp_to_discord_user
 from core.utils import redis as r
 from core.utils.dates import SEASON_ID_RE, season_id_for, utc_now
+from showcase.links import with_card
 from users.models import CustomUser
 from xp.models import ActivityType
 
@@ -184,11 +185,14 @@ def profile(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
             if not name:
                 raise Refused("This member has no iGoUltra profile yet: their first /log creates it.")
             raise Refused("%(name)s has no iGoUltra profile yet: their first /log creates it.", name=name)
+        if not target.public:  # hidden from public pages: from other members too (docs/showcase.md)
+            raise Refused("This member keeps their iGoUltra profile private.")
     else:
         target = ctx.account()
         if target is None:
             raise Refused("You have no profile yet. Log your first activity with /log and it starts.")
-    return reply(embeds.profile(profile_summary(target)))
+    summary = profile_summary(target)
+    return reply(with_card(embeds.profile(summary), target, summary, mode=MODES[0], lang=language_of(ctx.interaction)))
 
 
 def rank(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
@@ -196,7 +200,10 @@ def rank(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
     user = ctx.account()
     if user is None:
         raise Refused("You are not on the board yet. Log an activity with /log to get a rank.")
-    return reply(embeds.rank(profile_summary(user), modes))
+    summary = profile_summary(user)
+    return reply(
+        with_card(embeds.rank(summary, modes), user, summary, mode=modes[0], lang=language_of(ctx.interaction))
+    )
 
 
 def _modes(value: Any) -> tuple[str, ...]:

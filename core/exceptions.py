@@ -151,6 +151,12 @@ class InvalidPage(DomainError):
     code, kind, message = "invalid_page", "invalid", "page and page_size must be positive integers."
 
 
+class UnknownPlayer(DomainError):
+    """No such player, or one who chose not to show on public pages (the same answer for both)."""
+
+    code, kind, message = "unknown_player", "not_found", "No such player."
+
+
 class UnknownDiscordUser(DomainError):
     code, kind, message = "unknown_discord_user", "not_found", "No account has this Discord id yet."
 

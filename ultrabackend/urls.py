@@ -9,6 +9,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/api/v1/", permanent=False)),
     path("api/v1/", include("api.v1.urls")),
     path("admin/", admin.site.urls),
+    path("community/", include("showcase.urls")),
 ]
 
 handler400 = "api.errors.bad_request"

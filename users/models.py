@@ -28,6 +28,9 @@ class CustomUser(AbstractUser):
     # Set when the player erased their account (DELETE /api/v1/user/): personal data is gone,
     # the ledger and season results stay under this pseudonymous row.
     erased_at = models.DateTimeField(null=True, blank=True)
+    # The player shows on public pages (community pages, rank card); PATCH /api/v1/user/profile/
+    # ``public: false`` hides them from every one of them (docs/domain.md, "Public pages").
+    public = models.BooleanField(default=True, db_default=True)
 
     objects = PlayerManager()  # type: ignore[misc]
 
@@ -35,6 +38,9 @@ class CustomUser(AbstractUser):
         verbose_name = "user"
         verbose_name_plural = "users"
         # The all-time boards leave deactivated and erased accounts out: a tiny partial index finds them.
+        # The community page's name search has two more indexes, made in SQL by migration
+        # users/0003: user_display_name_prefix and user_username_prefix on (UPPER(col) COLLATE
+        # "C"), so a prefix match is an index range read in order at any database collation.
         indexes = [models.Index(fields=["id"], condition=models.Q(is_active=False), name="user_inactive")]
 
     def __str__(self) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from core.constants.layers import layer_for_xp
-from core.selectors.leaderboard import AROUND, Board, Row, ranked_rows
+from core.selectors.leaderboard import AROUND, HIDDEN_NAME, Board, Row, ranked_rows
 from users.models import CustomUser
 from xp.models import UserProfile
 
@@ -66,12 +66,16 @@ def _attach_users(board: Board, mode: str) -> None:
             "profile__level",
             "profile__reality_league",
             "profile__cyber_league",
+            "public",
         )
     }
+    me_id = board.me.user_id if board.me is not None else None
     for row in rows:
         if row.user_id not in found:
             continue
-        username, display_name, avatar_url, level, reality_league, cyber_league = found[row.user_id]
+        username, display_name, avatar_url, level, reality_league, cyber_league, public = found[row.user_id]
+        if not public and row.user_id != me_id:  # hidden: the row stays, the identity does not
+            username, display_name, avatar_url = f"hidden-{row.user_id}", HIDDEN_NAME, ""
         row.username, row.display_name, row.avatar_url = username, display_name or username, avatar_url or None
         row.level = level or 1
         row.layer = layer_for_xp(mode, row.xp).code

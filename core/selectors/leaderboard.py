@@ -209,7 +209,7 @@ def leaderboard(*, season_id: str, mode: str, league: str | None, offset: int, l
     """One page of a season board, with the signed-in player's rank and neighbours."""
     board = _from_redis(season_id, mode, league, offset, limit, me_id)
     if board is not None:
-        players = _shown_players(board, season_id, mode)
+        players = _shown_players(board, season_id, mode, me_id)
         if players is not None and not players.repair_pending:
             _fill_rows(board, players.found, mode)
             return board
@@ -217,13 +217,19 @@ def leaderboard(*, season_id: str, mode: str, league: str | None, offset: int, l
         # repair job ran. Asked inside the players query, so a page from the index costs one
         # SQL statement.
     board = _from_database(season_id, mode, league, offset, limit, me_id)
-    players = _shown_players(board, season_id, mode)
+    players = _shown_players(board, season_id, mode, me_id)
     if players is not None:
         _fill_rows(board, players.found, mode)
     return board
 
 
 _USERS, _PROFILES = CustomUser._meta.db_table, UserProfile._meta.db_table
+HIDDEN_NAME = "Hidden player"
+# A player who hid their profile (``public`` false) keeps their row, rank and XP (everyone
+# else's rank stays right) but shows no name or avatar to anyone but themself (docs/showcase.md).
+_IDENTITY = f"""CASE WHEN u.public OR u.id = %(me)s THEN u.username ELSE 'hidden-' || u.id END,
+       CASE WHEN u.public OR u.id = %(me)s THEN u.display_name ELSE '{HIDDEN_NAME}' END,
+       CASE WHEN u.public OR u.id = %(me)s THEN u.avatar_url ELSE '' END"""
 _SCORES, _REPAIRS = SeasonScore._meta.db_table, RankIndexRepair._meta.db_table
 
 
@@ -231,7 +237,7 @@ def _players_statement(mode: str) -> str:
     """The shown players' names, level, mode XP and season league, and whether the board's index
     waits for a repair: one fixed statement per mode (prepared by the driver once it is hot)."""
     return f"""
-SELECT u.id, u.username, u.display_name, u.avatar_url, p.level, p.{mode}_xp,
+SELECT u.id, {_IDENTITY}, p.level, p.{mode}_xp,
        (SELECT s.league FROM {_SCORES} s WHERE s.season_id = %(sid)s AND s.mode = %(mode)s AND s.user_id = u.id),
        EXISTS (SELECT 1 FROM {_REPAIRS} r WHERE r.season_id = %(sid)s AND r.mode = %(mode)s)
   FROM {_USERS} u LEFT JOIN {_PROFILES} p ON p.user_id = u.id
@@ -249,7 +255,7 @@ WITH gate AS (
   SELECT EXISTS (SELECT 1 FROM {_USERS} me WHERE me.id = %(me)s AND {session_holds("me")}) AS holds,
          EXISTS (SELECT 1 FROM {_REPAIRS} r WHERE r.season_id = %(sid)s AND r.mode = %(mode)s) AS repair
 )
-SELECT u.id, u.username, u.display_name, u.avatar_url, p.level, p.{mode}_xp,
+SELECT u.id, {_IDENTITY}, p.level, p.{mode}_xp,
        (SELECT s.league FROM {_SCORES} s WHERE s.season_id = %(sid)s AND s.mode = %(mode)s AND s.user_id = u.id),
        gate.repair, gate.holds
   FROM gate
@@ -303,7 +309,7 @@ class ShownPlayers:
     repair_pending: bool  # the board's index waits for a repair
 
 
-def _shown_players(board: Board, season_id: str, mode: str) -> ShownPlayers | None:
+def _shown_players(board: Board, season_id: str, mode: str, me_id: int | None = None) -> ShownPlayers | None:
     """What a page shows of its players, in one statement of plain values (no ORM: a page shows
     up to 100 + 5 rows); None when it shows nobody (an empty page reads the same from a stale
     index, so it asks nothing)."""
@@ -311,7 +317,7 @@ def _shown_players(board: Board, season_id: str, mode: str) -> ShownPlayers | No
     if not ids:
         return None
     with connection.cursor() as cursor:
-        cursor.execute(_SHOWN_PLAYERS[mode], {"sid": season_id, "mode": mode, "ids": ids})
+        cursor.execute(_SHOWN_PLAYERS[mode], {"sid": season_id, "mode": mode, "ids": ids, "me": me_id})
         values = cursor.fetchall()
     return ShownPlayers({v[0]: v[1:7] for v in values}, any(v[7] for v in values))
 

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "community",
     "integrations",
     "events",
+    "showcase",
 ]
 
 MIDDLEWARE = [
@@ -199,6 +200,16 @@ DISCORD_APPLICATION_ID = env("DISCORD_APPLICATION_ID", default="")
 DISCORD_LINKED_ROLES_ENABLED = env.bool("DISCORD_LINKED_ROLES_ENABLED", default=False)
 DISCORD_LINKED_ROLES_REDIRECT_URI = env("DISCORD_LINKED_ROLES_REDIRECT_URI", default="")
 DISCORD_PLATFORM_NAME = env("DISCORD_PLATFORM_NAME", default="iGoUltra")
+
+# Rank cards and community pages (showcase/, docs/showcase.md). Avatars come only from Discord's
+# CDN (a stand-in in tests), with a short timeout and a drawn fallback.
+DISCORD_CDN_URL = env("DISCORD_CDN_URL", default="https://cdn.discordapp.com").rstrip("/")
+DISCORD_CDN_TIMEOUT_SECONDS = env.float("DISCORD_CDN_TIMEOUT_SECONDS", default=1.0)
+# The server-rendered /community/ pages (404 when off; the card endpoint stays).
+COMMUNITY_PAGES_ENABLED = env.bool("COMMUNITY_PAGES_ENABLED", default=True)
+# The backend's public origin (https://api.igoultra.de): /rank and /profile show the card from it;
+# empty: they answer with text embeds only (Discord cannot fetch a card from a private address).
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="").rstrip("/")
 
 # allauth: its Discord provider parses the identity and records the linked SocialAccount; our
 # own views (api/v1/auth/) run the flows, so allauth's account pages are not mounted.

@@ -101,6 +101,9 @@ class OwnProfileSerializer(ProfileSerializer):
     """The signed-in player's own profile: the profile plus their linked services."""
 
     integrations = IntegrationsSerializer()
+    public = serializers.BooleanField(
+        help_text="Whether the player shows on public pages and rank cards (PATCH to change; docs/showcase.md)."
+    )
 
 
 OWN_PROFILE = OwnProfileSerializer()

@@ -35,12 +35,25 @@ from core.selectors.profile import profile_summary
 from core.selectors.strava import strava_status
 from core.services.account_service import erase_account, set_display_name
 from core.services.user_service import find_discord_user
+from core.services.visibility import set_profile_public
 from users.models import CustomUser
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true or false only (no "yes", 1 or "false" strings)."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
 
 
 class ProfileUpdateSerializer(NoUnknownFieldsMixin, serializers.Serializer[dict]):
     # Validated as given by the service (no trimming here); null resets to the Discord name.
     display_name = StrictCharField(allow_null=True, allow_blank=True, required=False)
+    public = StrictBooleanField(
+        required=False, help_text="false hides the player from every public page and card (docs/showcase.md)."
+    )
 
 
 class AccountErasureSerializer(NoUnknownFieldsMixin, serializers.Serializer[dict]):
@@ -49,7 +62,7 @@ class AccountErasureSerializer(NoUnknownFieldsMixin, serializers.Serializer[dict
 
 def own_profile(user: CustomUser) -> dict[str, Any]:
     """The profile document plus the player's linked services (``integrations``)."""
-    return {**profile_summary(user), "integrations": {"strava": strava_status(user)}}
+    return {**profile_summary(user), "integrations": {"strava": strava_status(user)}, "public": user.public}
 
 
 class ProfileView(APIView):
@@ -66,11 +79,14 @@ class ProfileView(APIView):
         request=ProfileUpdateSerializer, responses={200: OwnProfileSerializer, **error_responses(InvalidDisplayName)}
     )
     def patch(self, request: Request) -> Response:
-        """Change what the player may change: the display name (null: back to the Discord name)."""
+        """Change what the player may change: the display name (null: back to the Discord name) and
+        whether they show on public pages (``public``)."""
         data = ProfileUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if "display_name" in data.validated_data:
             set_display_name(user=request.user, display_name=data.validated_data["display_name"])  # type: ignore[arg-type]
+        if "public" in data.validated_data:
+            set_profile_public(user=request.user, public=data.validated_data["public"])  # type: ignore[arg-type]
         return Response(render_own_profile(own_profile(request.user)))  # type: ignore[arg-type]
 
 

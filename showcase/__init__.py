@@ -1,0 +1,1 @@
+"""Rank cards (PNG) and the server-rendered community pages (docs/showcase.md)."""
