@@ -9,7 +9,7 @@ PREFIX_INDEXES = [
 class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
-        ("users", "0002_account_self_service"),
+        ("users", "0003_usernames_without_discord_ids"),
     ]
 
     operations = [
