@@ -131,9 +131,7 @@ def main() -> None:
         for rnd in range(1, args.rounds + 1):
             line = []
             for name, path in phases:
-                res = c.run_wrk(
-                    base + path, str(script) if name == "card 304" else None, args.duration, 1, threads=1
-                )
+                res = c.run_wrk(base + path, str(script) if name == "card 304" else None, args.duration, 1, threads=1)
                 results.setdefault(name, []).append({k: v for k, v in res.items() if k != "raw"})
                 bad = int(res["non2xx3xx"])  # type: ignore[arg-type]
                 line.append(f"{name} {res['p50']:.1f}/{res['p99']:.1f} ms" + (f" NON-2XX {bad}" if bad else ""))

@@ -39,8 +39,6 @@ class PathDispatcher:
         return handler(environ, start_response)
 
 
-
-
 def application() -> PathDispatcher:
     from django.core.wsgi import get_wsgi_application
 
