@@ -122,7 +122,7 @@ def _bad(client, player, *, status, code, body=None, raw=None, content_type="app
         ('{"activity": "running", "units": NaN}', "application/json", 400, "parse_error"),
         ('{"activity": "running", "units": Infinity}', "application/json", 400, "parse_error"),
         ('{"activity": "running", "units": -Infinity}', "application/json", 400, "parse_error"),
-        (b'{"activity": "running", "units": 5\xff}', "application/json", 400, "parse_error"),
+        (b'{"activity": "running", "units": 5\xff}', "application/json", 400, "invalid_text"),
         ("[1, 2]", "application/json", 400, "invalid"),
         ('"running"', "application/json", 400, "invalid"),
         ("", "application/json", 400, "required"),
