@@ -12,7 +12,7 @@ from core.exceptions import InteractionSignatureInvalid, InteractionsNotConfigur
 
 
 def verify(*, public_key_hex: str, signature_hex: str | None, timestamp: str | None, body: bytes) -> None:
-    """Raises InteractionsNotConfigured or InteractionSignatureInvalid (both 401)."""
+    """Raises InteractionsNotConfigured or InteractionSignatureInvalid (503 feature_not_configured, 401)."""
     if not public_key_hex:
         raise InteractionsNotConfigured()
     if not signature_hex or not timestamp:

@@ -231,8 +231,9 @@ def test_not_configured_is_a_404_with_a_code(discord, settings, change):
     else:
         settings.DISCORD_CLIENT_SECRET = ""
     response = APIClient().get("/api/v1/discord/linked-roles/")
-    assert response.status_code == 404
-    assert response.json()["code"] == "linked_roles_not_configured"
+    assert response.status_code == 503
+    assert response.json()["code"] == "feature_not_configured"
+    assert response.json()["feature"] == "discord_linked_roles"
 
 
 def test_keys_rotate(discord, alice, settings):
