@@ -488,7 +488,7 @@ def test_refusals_follow_the_players_discord_language(interactions, events):
     gated = command("join", [{"name": "event", "type": 4, "value": events["gated"].pk}], user=discord_user(ALICE))
     gated["locale"] = "de"
     assert embed(interactions.post(gated))["description"] == (
-        "Dieses Event erfordert Layer RL2 Flow; du bist in RL0 Base: noch 5,809 XP."
+        "Dieses Event erfordert Layer RL2 Flow; du bist in RL0 Base: noch 5.809 XP."
     )
     english = log(0, user=discord_user(ALICE))
     english["locale"] = "en-GB"
