@@ -1,6 +1,6 @@
-"""Erasure and export know every personal datum: the seats of a player's events, the Discord link
-(tokens revoked and the Linked Roles connection cleared at Discord), the servers they were seen
-in, and every model with a user foreign key or a Discord id (core/personal_data.py)."""
+"""Erasing a player who joined events and linked Discord: seats given back in the same
+transaction, the Linked Roles connection cleared and the tokens revoked at Discord (a job, after
+commit), the Discord rows gone, nothing carrying the Discord id left."""
 
 from __future__ import annotations
 
@@ -10,84 +10,23 @@ from datetime import timedelta
 import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.apps import apps
-from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from community.models import DiscordLink, GuildMember
 from core import crypto
-from core.personal_data import CUSTOM, DELETE, KEEP, PERSONAL_DATA
 from core.selectors.account import personal_data
 from core.utils.dates import utc_now
 from layers.models import Event
 from tests.auth.conftest import CLIENT_ID
-from tests.discord.conftest import (  # noqa: F401  (fixtures)
-    GUILD_ID,
-    _empty_job_queue,
-    command,
-    discord,
-    discord_user,
-    interactions,
-    signing_key,
-)
+from tests.discord.conftest import GUILD_ID, command, discord_user
 from tests.discord.test_linked_roles import link_through_discord
 from tests.jobs import run_pending_jobs
+from tests.users.test_personal_data_registry import erase, personal_models
 from users.models import CustomUser
 from users.tests.factories import PlayerFactory
 
 ALICE = "111111111111111111"
 ROLE_PATH = f"/api/users/@me/applications/{CLIENT_ID}/role-connection"
-
-
-def personal_models() -> dict[str, list[str]]:
-    """Every installed model with a foreign key to the user model or a field named like a
-    Discord id, with those fields' names."""
-    user_model = get_user_model()
-    found: dict[str, list[str]] = {}
-    for model in apps.get_models():
-        for field in model._meta.concrete_fields:
-            if (field.is_relation and field.related_model is user_model) or "discord_id" in field.name:
-                found.setdefault(model._meta.label, []).append(field.name)
-    return found
-
-
-def erase(client: APIClient) -> None:
-    token = client.delete("/api/v1/user/").json()["confirmation_token"]
-    assert client.delete("/api/v1/user/", {"confirmation_token": token}, format="json").status_code == 204
-
-
-def test_every_model_with_a_user_key_or_a_discord_id_is_in_the_registry():
-    found = personal_models()
-    assert {"community.DiscordLink", "community.GuildMember", "layers.EventParticipation"} <= set(found)
-    missing = sorted(set(found) - set(PERSONAL_DATA))
-    assert not missing, f"say in core/personal_data.py how export and erasure handle {missing}"
-    stale = sorted(label for label in PERSONAL_DATA if label not in {m._meta.label for m in apps.get_models()})
-    assert not stale
-    assert {handling.erase for handling in PERSONAL_DATA.values()} <= {DELETE, KEEP, CUSTOM}
-
-
-@pytest.mark.django_db
-def test_the_export_has_a_key_for_every_registered_model_and_erasure_deletes_the_delete_ones(player):
-    from allauth.account.models import EmailAddress
-
-    EmailAddress.objects.create(user=player, email=player.email, verified=True, primary=True)
-    GuildMember.objects.create(guild_id=GUILD_ID, user=player)
-    client = APIClient()
-    client.force_login(player)
-    assert client.post("/api/v1/xp/add/", {"activity": "pushups", "units": 30}, format="json").status_code == 201  # a level-up event
-    document = client.get("/api/v1/user/export/").json()
-    for label, handling in PERSONAL_DATA.items():
-        assert handling.export in document, label
-    assert document["email_addresses"][0]["email"] == player.email
-    assert document["discord_guilds"][0]["guild_id"] == GUILD_ID
-    assert document["daily_usage"] and document["domain_events"]
-
-    erase(client)
-    for label, handling in PERSONAL_DATA.items():
-        if handling.erase != DELETE:
-            continue
-        model = apps.get_model(label)
-        for field in personal_models()[label]:
-            assert not model._default_manager.filter(**{field: player.pk}).exists(), (label, field)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -118,7 +57,9 @@ def test_erasing_a_player_who_joined_an_event_and_linked_discord_forgets_everyth
     user = CustomUser.objects.get(discord_id=ALICE)
     client.force_login(user)
     logged = interactions.post(
-        command("log", [{"name": "activity", "value": "pushups"}, {"name": "units", "value": 5}], user=discord_user(ALICE))
+        command(
+            "log", [{"name": "activity", "value": "pushups"}, {"name": "units", "value": 5}], user=discord_user(ALICE)
+        )
     )
     assert logged.status_code == 200
     for joined in (event, past):
