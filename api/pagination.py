@@ -12,7 +12,7 @@ from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from core.exceptions import InvalidPage
+from core.exceptions import InvalidPage, PageNotFound
 
 
 def positive_int(value: str | None) -> int | None:
@@ -56,10 +56,13 @@ class StandardPagePagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset: Any, request: Request, view: APIView | None = None) -> Any:
         _check_params(request, self.page_query_param, self.page_size_query_param)
-        return super().paginate_queryset(queryset, request, view)
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except NotFound:
+            raise PageNotFound() from None  # past the last page: the same answer as the leaderboards
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
-        """Pages count from 1 (page 0 or a malformed page is 400 invalid_page; past the last page is 404 not_found)."""
+        """Pages count from 1 (page 0 or a malformed page is 400 invalid_page; past the last page is 404 page_not_found)."""
         parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             if parameter["name"] == self.page_query_param:

@@ -15,7 +15,8 @@ Two ways codes get into the schema:
    - 400 ``parse_error`` and every validation code of the request serializer (the fields'
      ``error_messages`` keys, the serializer's ``extra_error_codes``), 413 and 415 for
      operations with a request body;
-   - 404 ``not_found`` for paths with parameters and for paginated lists (past the last page), and
+   - 404 ``not_found`` for paths with parameters, 404 ``page_not_found`` for paginated lists (past
+     the last page), and
      400 ``invalid_page`` for paginated lists (a malformed page, page_size or cursor);
    - 400 ``invalid_text`` (api/text.py), 406 ``not_acceptable``, 503 ``database_unavailable``
      (with ``Retry-After``) everywhere; 400 ``invalid_text`` and ``duplicate_key`` for bodies;
@@ -228,9 +229,10 @@ class AutoSchema(SpectacularAutoSchema):
                 if isinstance(target, serializers.BaseSerializer):
                     add({400: serializer_error_codes(target)})
         paginated = self._is_list_view() and self._get_paginator() is not None
-        if re.search(r"{[^}]+}", self.path) or paginated:
+        if re.search(r"{[^}]+}", self.path):
             add({404: ["not_found"]})
         if paginated:
+            add({404: ["page_not_found"]})  # past the last page (api/pagination.py)
             add({400: ["invalid_page"]})  # a malformed page, page_size or cursor (api/pagination.py)
         return found
 

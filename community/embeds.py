@@ -1,11 +1,21 @@
 """Discord messages (embeds and buttons) built from what the selectors and services return.
-Pure formatting: no queries, no writes."""
+Pure formatting: no queries, no writes.
+
+Every text a player, an admin or Discord supplied (names, notes, event and activity names) goes
+through ``escape`` before it is put in a message: Markdown, masked links, mentions, headings and
+quotes show as the characters typed (docs/discord.md).
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+
+from babel.numbers import format_decimal
+from django.conf import settings
+from django.utils import translation
 
 from core.constants.layers import BY_CODE, LADDERS
 from core.constants.modes import MODES
@@ -15,11 +25,27 @@ COLOR_OK, COLOR_INFO, COLOR_ERROR, COLOR_CELEBRATE = 0x2ECC71, 0x3498DB, 0xE74C3
 BUTTON, ACTION_ROW, SECONDARY = 2, 1, 2
 
 
+# Everything Discord's Markdown gives a meaning to: emphasis, code, spoilers, quotes, headings,
+# lists, masked links [text](url), mentions <@id> and @everyone, emoji :name:, and the escape
+# itself. Discord drops a backslash before any ASCII punctuation, so the text reads as typed.
+_MARKDOWN = re.compile(r"([\\*_~`|>#\-\[\]()<@:])")
+
+
+def escape(text: object) -> str:
+    """``text`` for a Discord message: shown literally, never as Markdown, a link or a mention."""
+    return _MARKDOWN.sub(r"\\\1", str(text))
+
+
 def number(value: int | Decimal) -> str:
+    """``value`` written for the answer's language (the active translation): 5,809 and 5.25 in
+    English, 5.809 and 5,25 in German; a decimal without trailing zeros (1000.00 is 1,000)."""
     if isinstance(value, Decimal):
         value = value.normalize()
-        return f"{value:,f}"
-    return f"{value:,}"
+    return format_decimal(value, locale=_babel_locale(), decimal_quantization=False)
+
+
+def _babel_locale() -> str:
+    return (translation.get_language() or settings.LANGUAGE_CODE).replace("-", "_").split("_")[0]
 
 
 def when(moment: datetime) -> str:
@@ -65,8 +91,9 @@ def award(result: Any, *, activity_name: str, unit: str, level: Any) -> dict[str
         )
         celebrate = True
     embed = {
-        "title": f"+{number(entry.xp)} XP · {activity_name}",
-        "description": f"{number(entry.units)} {unit}" + (f"\n> {entry.note}" if entry.note else ""),
+        "title": f"+{number(entry.xp)} XP · {escape(activity_name)}",
+        "description": f"{number(entry.units)} {escape(unit)}"
+        + (f"\n> {escape(' '.join(entry.note.split()))}" if entry.note else ""),
         "color": COLOR_CELEBRATE if celebrate else COLOR_OK,
         "fields": fields,
     }
@@ -103,7 +130,7 @@ def profile(summary: dict[str, Any]) -> dict[str, Any]:
                 + (f", rank #{rank}" if rank else ""),
             }
         )
-    embed: dict[str, Any] = {"title": summary["display_name"], "color": COLOR_INFO, "fields": fields}
+    embed: dict[str, Any] = {"title": escape(summary["display_name"]), "color": COLOR_INFO, "fields": fields}
     if summary.get("avatar_url"):
         embed["thumbnail"] = {"url": summary["avatar_url"]}
     return message(embed)
@@ -123,7 +150,7 @@ def rank(summary: dict[str, Any], modes: tuple[str, ...]) -> dict[str, Any]:
             lines.append(f"**{mode.capitalize()}**: not on the board yet (no XP this season) · {league} league")
     return message(
         {
-            "title": f"{summary['display_name']} · season {season['id']}",
+            "title": f"{escape(summary['display_name'])} · season {season['id']}",
             "description": "\n".join(lines),
             "color": COLOR_INFO,
         }
@@ -136,7 +163,7 @@ def leaderboard(board: Any, *, page: int, custom_id: Any) -> dict[str, Any]:
     if board.league:
         title += f" · {board.league.capitalize()}"
     lines = [
-        f"**#{row.rank}** {row.display_name or row.username or row.user_id} — {number(row.xp)} XP · "
+        f"**#{row.rank}** {escape(row.display_name or row.username or row.user_id)} — {number(row.xp)} XP · "
         f"level {row.level} · {row.layer}"
         for row in board.rows
     ]
@@ -188,7 +215,7 @@ def events(rows: list[tuple[Any, Any]], *, signed_in: bool) -> dict[str, Any]:
                 status = f"\n🔒 Needs {layer_name(gate.required.code)} ({number(gate.missing_xp)} XP to go)"
         fields.append(
             {
-                "name": f"{event.name} ({event.kind}, #{event.pk})",
+                "name": f"{escape(event.name)} ({event.kind}, #{event.pk})",
                 "value": f"{event.mode.capitalize()} · from {layer_name(event.required_layer)} · seats {seats}\n"
                 f"Starts {when(event.starts_at)}{status}",
             }
@@ -200,7 +227,7 @@ def events(rows: list[tuple[Any, Any]], *, signed_in: bool) -> dict[str, Any]:
 def joined(event: Any) -> dict[str, Any]:
     return message(
         {
-            "title": f"You joined {event.name}",
+            "title": f"You joined {escape(event.name)}",
             "description": f"Starts {when(event.starts_at)}.",
             "color": COLOR_OK,
         }
@@ -213,7 +240,7 @@ def joined(event: Any) -> dict[str, Any]:
 def level_up_announcement(name: str, data: dict[str, Any]) -> dict[str, Any]:
     return {
         "title": "Level up!",
-        "description": f"**{name}** reached level **{data.get('to')}**.",
+        "description": f"**{escape(name)}** reached level **{escape(data.get('to'))}**.",
         "color": COLOR_CELEBRATE,
     }
 
@@ -224,8 +251,8 @@ def layer_up_announcement(name: str, data: dict[str, Any]) -> dict[str, Any]:
     if isinstance(to, int) and not isinstance(to, bool) and mode in LADDERS and 0 <= to < len(LADDERS[mode]):
         to = LADDERS[mode][to].code  # a layer given by its order
     return {
-        "title": f"New {mode} layer!".replace("  ", " "),
-        "description": f"**{name}** entered **{layer_name(str(to))}**.",
+        "title": f"New {escape(mode)} layer!".replace("  ", " "),
+        "description": f"**{escape(name)}** entered **{escape(layer_name(str(to)))}**.",
         "color": COLOR_CELEBRATE,
     }
 
@@ -234,7 +261,8 @@ def promotion_announcement(name: str, data: dict[str, Any]) -> dict[str, Any]:
     mode = str(data.get("mode") or "")
     return {
         "title": "Promotion!",
-        "description": f"**{name}** moved up to the **{str(data.get('to')).capitalize()}** {mode} league.".replace(
+        "description": f"**{escape(name)}** moved up to the **{escape(str(data.get('to')).capitalize())}** "
+        f"{escape(mode)} league.".replace(
             "  ", " "
         ),
         "color": COLOR_CELEBRATE,
@@ -246,7 +274,7 @@ def season_top_announcement(season_id: str, boards: dict[str, list[Any]]) -> dic
     fields = []
     for mode, rows in boards.items():
         lines = [
-            f"{medals[min(row.rank, 3) - 1]} {row.display_name or row.username} — {number(row.xp)} XP"
+            f"{medals[min(row.rank, 3) - 1]} {escape(row.display_name or row.username)} — {number(row.xp)} XP"
             for row in rows[:3]
         ]
         fields.append({"name": mode.capitalize(), "value": "\n".join(lines) or "Nobody scored."})

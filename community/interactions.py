@@ -80,17 +80,18 @@ def handle(interaction: Any) -> dict[str, Any]:
         return {"type": AUTOCOMPLETE_RESULT, "data": {"choices": autocomplete(data)}}
     if kind not in (APPLICATION_COMMAND, MESSAGE_COMPONENT):
         raise InvalidInteraction(f"Unknown interaction type {kind}.")
-    try:
-        if kind == APPLICATION_COMMAND:
-            handler = COMMANDS.get(str(data.get("name")))
-            if handler is None:
-                raise Refused("I don't know this command (yet). An admin can run `discord_sync` to update them.")
-            return handler(Context(interaction), options_of(data))
-        return component(Context(interaction), data)
-    except InvalidInteraction:
-        raise  # not the player's doing: the view answers 400
-    except (DomainError, Refused) as exc:
-        with translation.override(language_of(interaction)):
+    # Words and numbers in the reader's language (English or German), refusals and answers alike.
+    with translation.override(language_of(interaction)):
+        try:
+            if kind == APPLICATION_COMMAND:
+                handler = COMMANDS.get(str(data.get("name")))
+                if handler is None:
+                    raise Refused("I don't know this command (yet). An admin can run `discord_sync` to update them.")
+                return handler(Context(interaction), options_of(data))
+            return component(Context(interaction), data)
+        except InvalidInteraction:
+            raise  # not the player's doing: the view answers 400
+        except (DomainError, Refused) as exc:
             return {"type": CHANNEL_MESSAGE, "data": embeds.error(refusal(exc))}
 
 
@@ -367,16 +368,29 @@ REFUSALS = {
 
 def refusal(exc: DomainError | Refused) -> str:
     """The player's words for a refusal, in the interaction's language (English or German)."""
-    details = dict(exc.details)
+    # Numbers in the reader's language ("noch 5.809 XP", "höchstens 1.000").
+    details = {key: _localized_number(key, value) for key, value in exc.details.items()}
     if exc.code == "layer_too_low":
-        details["required_layer"] = embeds.layer_name(str(details.get("required_layer")))
-        details["current_layer"] = embeds.layer_name(str(details.get("current_layer")))
-        details["missing_xp"] = embeds.number(int(details.get("missing_xp") or 0))
+        details["required_layer"] = embeds.layer_name(str(exc.details.get("required_layer")))
+        details["current_layer"] = embeds.layer_name(str(exc.details.get("current_layer")))
     text = REFUSALS.get(exc.code) or exc.message
     try:
         return gettext(text) % details if "%(" in text else gettext(text)
     except (KeyError, ValueError, TypeError):
         return gettext(exc.message)
+
+
+NUMERIC_DETAILS = frozenset({"max_units_per_entry", "daily_unit_cap", "missing_xp", "capacity"})
+
+
+def _localized_number(key: str, value: Any) -> Any:
+    """A number of a refusal's details (the API sends them as decimal strings) in the active language."""
+    if key not in NUMERIC_DETAILS or isinstance(value, bool):
+        return embeds.escape(value) if isinstance(value, str) else value  # what the player typed
+    try:
+        return embeds.number(Decimal(str(value)))
+    except ArithmeticError:
+        return value
 
 
 def language_of(interaction: dict[str, Any]) -> str:

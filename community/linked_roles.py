@@ -130,17 +130,36 @@ def _fresh_access_token(found: DiscordLink) -> str | None:
 
 def push_role_connection(*, user_id: int) -> bool:
     """PUT the player's role connection when it differs from what Discord last accepted. True
-    when sent. Raises discord_api.RateLimited / Unavailable (the job retries them)."""
-    found = DiscordLink.objects.filter(user_id=user_id, revoked_at__isnull=True).select_related("user").first()
-    if found is None:
-        return False
-    metadata = metadata_for(user_id)
+    when sent. Raises discord_api.RateLimited / Unavailable (the job retries them).
+
+    One push per player at a time: the link's row is locked from the comparison to the record
+    of what Discord accepted, so two racing jobs send the values once (the second one waits,
+    then finds them pushed)."""
+    with transaction.atomic():
+        found = (
+            DiscordLink.objects.select_for_update(of=("self",))
+            .filter(user_id=user_id, revoked_at__isnull=True)
+            .select_related("user")
+            .first()
+        )
+        if found is None:
+            return False
+        outcome = _push_locked(found)
+    if outcome is None:
+        raise TokenExpired("Discord refused the access token; refreshing on the next attempt")
+    return outcome
+
+
+def _push_locked(found: DiscordLink) -> bool | None:
+    """The push of ``push_role_connection`` under the row lock; None when Discord refused the
+    access token (it is marked expired, so the retry refreshes it)."""
+    metadata = metadata_for(found.user_id)
     if found.pushed_metadata == metadata:
         return False
     try:
         token = _fresh_access_token(found)
     except crypto.DecryptionFailed:
-        logger.error("the Discord tokens of user %s cannot be decrypted with FIELD_ENCRYPTION_KEY", user_id)
+        logger.error("the Discord tokens of user %s cannot be decrypted with FIELD_ENCRYPTION_KEY", found.user_id)
         return False
     if token is None:
         return False
@@ -150,20 +169,63 @@ def push_role_connection(*, user_id: int) -> bool:
         "metadata": {key: str(value) for key, value in metadata.items()},
     }
     try:
-        api.call(
-            "PUT",
-            f"/users/@me/applications/{api.application_id()}/role-connection",
-            json=body,
-            headers={"Authorization": f"Bearer {token}"},
-        )
+        _put_role_connection(token, body)
     except api.Rejected as exc:
         if exc.status == 401:
             DiscordLink.objects.filter(pk=found.pk).update(expires_at=utc_now())
-            raise TokenExpired("Discord refused the access token; refreshing on the next attempt") from None
-        logger.warning("Discord refused the role connection of user %s: %s", user_id, exc)
+            return None
+        logger.warning("Discord refused the role connection of user %s: %s", found.user_id, exc)
         return False
     DiscordLink.objects.filter(pk=found.pk).update(pushed_metadata=metadata, pushed_at=utc_now())
     return True
+
+
+def _put_role_connection(access_token: str, body: dict[str, Any]) -> None:
+    api.call(
+        "PUT",
+        f"/users/@me/applications/{api.application_id()}/role-connection",
+        json=body,
+        headers={"Authorization": f"Bearer {access_token}"},
+    )
+
+
+def forget(*, access_token_encrypted: str, refresh_token_encrypted: str) -> None:
+    """Account erasure, after the link's row is gone: clear the player's role connection at
+    Discord (empty metadata) and revoke the app's tokens. Raises discord_api.RateLimited /
+    Unavailable (the job retries; both steps are safe to repeat)."""
+    try:
+        access, refresh = crypto.decrypt(access_token_encrypted), crypto.decrypt(refresh_token_encrypted)
+    except crypto.DecryptionFailed:
+        logger.error("erased Discord tokens cannot be decrypted with FIELD_ENCRYPTION_KEY: not revoked")
+        return
+    cleared = {"platform_name": settings.DISCORD_PLATFORM_NAME, "platform_username": None, "metadata": {}}
+    try:
+        _put_role_connection(access, cleared)
+    except api.Rejected as exc:
+        if exc.status == 401:  # the access token expired: a fresh one clears it
+            try:
+                tokens = _token_request({"grant_type": "refresh_token", "refresh_token": refresh})
+                access, refresh = tokens["access_token"], tokens["refresh_token"]
+                _put_role_connection(access, cleared)
+            except api.Rejected:
+                logger.info("the erased player's Discord authorisation was already gone")
+                return  # Discord no longer knows these tokens: nothing left to clear or revoke
+        else:
+            logger.warning("Discord refused to clear an erased player's role connection: %s", exc)
+    for token, hint in ((access, "access_token"), (refresh, "refresh_token")):
+        try:
+            api.call(
+                "POST",
+                "/oauth2/token/revoke",
+                data={
+                    "token": token,
+                    "token_type_hint": hint,
+                    "client_id": settings.DISCORD_CLIENT_ID,
+                    "client_secret": settings.DISCORD_CLIENT_SECRET,
+                },
+            )
+        except api.Rejected as exc:
+            logger.info("Discord refused to revoke an erased player's %s: %s", hint, exc)
 
 
 def rotate_keys() -> int:

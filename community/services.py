@@ -36,11 +36,9 @@ def account_for(discord_user: dict[str, Any], *, create: bool) -> CustomUser | N
 
 def name_account(user: CustomUser, discord_user: dict[str, Any]) -> None:
     """An account without a display name (made by a command) takes the Discord display name;
-    a name the player chose or got at sign-in is never overwritten."""
-    name = discord_name(discord_user)
-    if name and not user.display_name:
-        user.display_name = name
-        type(user).objects.filter(pk=user.pk, display_name="").update(display_name=name)
+    a name the player chose or got at sign-in is never overwritten; a name another player is
+    shown under gets a suffix (core/services/user_service.py)."""
+    user_service.name_unnamed_account(user, discord_name(discord_user))
 
 
 def remember_member(guild_id: str | None, user: CustomUser | None) -> None:

@@ -16,8 +16,8 @@ from core.exceptions import InteractionSignatureInvalid, InteractionsNotConfigur
 
 
 def verify(*, public_key_hex: str, signature_hex: str | None, timestamp: str | None, body: bytes) -> None:
-    """Raises InteractionsNotConfigured, InteractionSignatureInvalid or InteractionTimestampInvalid
-    (all 401)."""
+    """Raises InteractionsNotConfigured (503 feature_not_configured), InteractionSignatureInvalid or
+    InteractionTimestampInvalid (401)."""
     if not public_key_hex:
         raise InteractionsNotConfigured()
     if not signature_hex or not timestamp:

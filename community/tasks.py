@@ -67,7 +67,21 @@ def push_role_connection(*, user_id: int) -> None:
 
 
 def defer_role_connection(user_id: int) -> None:
-    services.defer_once(push_role_connection, queueing_lock=f"role-connection:{user_id}", user_id=user_id)
+    # queueing_lock: one waiting job is enough; lock: a waiting job never runs beside a running
+    # one (push_role_connection also locks the link's row, whoever calls it).
+    services.defer_once(
+        push_role_connection,
+        queueing_lock=f"role-connection:{user_id}",
+        lock=f"role-connection:{user_id}",
+        user_id=user_id,
+    )
+
+
+@app.task(queue=QUEUE, retry=DiscordRetry(max_attempts=10), pass_context=False)
+def forget_discord_link(*, access_token_encrypted: str, refresh_token_encrypted: str) -> None:
+    """After an account erasure: clear the role connection at Discord and revoke the tokens
+    (still Fernet ciphertext in the job's arguments, as they were in the erased row)."""
+    linked_roles.forget(access_token_encrypted=access_token_encrypted, refresh_token_encrypted=refresh_token_encrypted)
 
 
 def post(channel: AnnouncementChannel, body: dict[str, Any]) -> None:

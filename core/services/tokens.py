@@ -38,9 +38,12 @@ class AppToken:
     expires_at: int
 
 
-def issue_pair(user: CustomUser) -> dict[str, Any]:
+def issue_pair(user: CustomUser, *, access_ttl: int | None = None) -> dict[str, Any]:
+    """An access and a refresh token; ``access_ttl`` overrides JWT_ACCESS_TTL_SECONDS (``dev_token``'s
+    long-lived local token)."""
     now = int(time.time())
-    access_ttl, refresh_ttl = settings.JWT_ACCESS_TTL_SECONDS, settings.JWT_REFRESH_TTL_SECONDS
+    access_ttl = access_ttl or settings.JWT_ACCESS_TTL_SECONDS
+    refresh_ttl = settings.JWT_REFRESH_TTL_SECONDS
     return {
         "access": _encode(user.pk, "access", now, access_ttl),
         "refresh": _encode(user.pk, "refresh", now, refresh_ttl),

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Value
 
 from core.exceptions import InvalidDiscordId
-from users.models import CustomUser
+from users.models import SHOWN_NAME_CONSTRAINT, CustomUser, name_key, shown_name_key
 
 SNOWFLAKE = re.compile(r"[0-9]{17,20}")
 USERNAME_MAX = 150
@@ -33,6 +35,80 @@ class DiscordIdentity:
     email: str = ""
     email_verified: bool = False
     extra_data: dict[str, Any] = field(default_factory=dict)
+
+
+# Characters that show as nothing or as a blank although Unicode files them as letters or marks
+# (Hangul fillers, the braille blank, the combining grapheme joiner, Mongolian vowel separator).
+INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f\u180e\u17b4\u17b5")
+REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def is_refused_character(ch: str) -> bool:
+    """Control, format (zero-width, bidi overrides), private-use, unassigned and invisible
+    characters, and any whitespace but the plain space: never in a display name."""
+    return unicodedata.category(ch) in REFUSED_CATEGORIES or ch in INVISIBLE or (ch.isspace() and ch != " ")
+
+
+def clean_name(name: str) -> str:
+    """A name from Discord or the bot without the characters a chosen name may not have."""
+    return " ".join("".join(ch if not is_refused_character(ch) or ch.isspace() else "" for ch in name).split())
+
+
+def name_taken(name: str, *, exclude_pk: int | None = None) -> bool:
+    """Whether another player (not erased) is shown under ``name``: compared by the database's
+    own key (NFKC, then lower case), the one its unique index uses."""
+    found = (
+        CustomUser.objects.filter(erased_at__isnull=True).alias(key=shown_name_key()).filter(key=name_key(Value(name)))
+    )
+    if exclude_pk is not None:
+        found = found.exclude(pk=exclude_pk)
+    return found.exists()
+
+
+def is_name_clash(exc: IntegrityError) -> bool:
+    return SHOWN_NAME_CONSTRAINT in str(exc)
+
+
+def name_candidates(name: str, discord_id: str | None) -> list[str]:
+    """``name``, then the same with a disambiguating suffix: the Discord id's last four digits,
+    then a counter (docs/domain.md, "Names")."""
+    base = name[:90]
+    found = [name]
+    if discord_id:
+        found.append(f"{base} #{discord_id[-4:]}")
+    found.extend(f"{base} #{n}" for n in range(2, 30))
+    return found
+
+
+def save_with_free_name(user: CustomUser, fields: list[str], *, wanted: str) -> None:
+    """Save ``fields`` of ``user`` with display name ``wanted`` or, when another player is shown
+    under it, the first free ``name_candidates`` suffix. For names the player did not choose
+    (Discord's name, the bot's name); a chosen name is refused instead (account_service)."""
+    fields = list(dict.fromkeys([*fields, "display_name"]))
+    for candidate in name_candidates(wanted, user.discord_id):
+        user.display_name = candidate
+        if name_taken(candidate, exclude_pk=user.pk):
+            continue
+        try:
+            with transaction.atomic():
+                user.save(update_fields=fields)
+            return
+        except IntegrityError as exc:
+            if not is_name_clash(exc):
+                raise
+    user.display_name = f"{wanted[:80]} #{secrets.token_hex(3)}"
+    with transaction.atomic():
+        user.save(update_fields=fields)
+
+
+def name_unnamed_account(user: CustomUser, name: str) -> None:
+    """An account without a display name (made by the bot or a slash command) takes ``name``
+    (the member's Discord name); a name the player chose or got at sign-in is never replaced.
+    The player changes it later with PATCH /api/v1/user/profile/."""
+    name = clean_name(name)[:100]
+    if not name or user.display_name or user.display_name_chosen:
+        return
+    save_with_free_name(user, ["display_name"], wanted=name)
 
 
 def validate_discord_id(value: object) -> str:
@@ -105,7 +181,7 @@ def _refresh_identity(user: CustomUser, identity: DiscordIdentity) -> list[str]:
     if identity.username and user.username != identity.username and not _is_clash_variant(user.username, identity):
         user.username = identity.username[:USERNAME_MAX]
         changed.append("username")
-    display_name = (identity.display_name or identity.username)[:100]
+    display_name = clean_name(identity.display_name or identity.username)[:100] or identity.username[:100]
     if not user.display_name_chosen and user.display_name != display_name:
         user.display_name = display_name
         changed.append("display_name")
@@ -126,20 +202,17 @@ def _is_clash_variant(username: str, identity: DiscordIdentity) -> bool:
 
 
 def _save_identity(user: CustomUser, identity: DiscordIdentity, changed: list[str]) -> None:
+    wanted = user.display_name
     try:
         with transaction.atomic():
             user.save(update_fields=changed)
-    except IntegrityError:
-        if "username" not in changed:
-            raise
-        # Another account holds that username (a local account, or a Discord user who renamed):
-        # keep it unique with a random suffix (not the Discord id: usernames are public).
-        for _attempt in range(3):
+        return
+    except IntegrityError as exc:
+        if not is_name_clash(exc):
+            if "username" not in changed:
+                raise
+            # Another account holds that username (a local account, or a Discord user who renamed):
+            # keep it unique with a random suffix (not the Discord id: usernames are public).
             user.username = f"{identity.username[: USERNAME_MAX - 9]}_{secrets.token_hex(4)}"
-            try:
-                with transaction.atomic():
-                    user.save(update_fields=changed)
-                return
-            except IntegrityError:
-                continue
-        raise RuntimeError("could not find a free username")
+    # Another player is shown under this Discord name: the same name with a suffix.
+    save_with_free_name(user, changed, wanted=wanted or user.username)

@@ -164,8 +164,8 @@ def test_wrong_client_secret_is_502_not_400(discord, alice, settings):
 def test_not_configured_is_503(settings):
     settings.DISCORD_CLIENT_ID = ""
     response = app_client().post(URL, {"access_token": "t", "client": "app"}, format="json")
-    assert response.status_code == 503 and response.json()["code"] == "discord_not_configured"
-    assert APIClient().get(URL).json()["code"] == "discord_not_configured"
+    assert response.status_code == 503 and response.json()["code"] == "feature_not_configured"
+    assert APIClient().get(URL).json()["code"] == "feature_not_configured"
 
 
 @pytest.mark.django_db

@@ -236,7 +236,7 @@ def test_real_answers_validate_against_the_schema(world: World, discord: FakeDis
             400,
             "unknown_league",
         ),
-        ("GET", "/api/v1/events/", "/api/v1/events/?page=99", None, "anonymous", 404, "not_found"),
+        ("GET", "/api/v1/events/", "/api/v1/events/?page=99", None, "anonymous", 404, "page_not_found"),
         ("GET", "/api/v1/events/{event_id}/", "/api/v1/events/999999/", None, "anonymous", 404, "unknown_event"),
         ("POST", "/api/v1/events/{event_id}/join/", "DUNGEON", None, "player", 403, "layer_too_low"),
         (
@@ -263,7 +263,7 @@ def test_real_answers_validate_against_the_schema(world: World, discord: FakeDis
             "/api/v1/xp/add/",
             {"activity": "running", "units": 101},
             "player",
-            422,
+            400,
             "units_over_entry_max",
         ),
         (

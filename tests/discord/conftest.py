@@ -53,6 +53,7 @@ class CommunityDiscord(FakeDiscord):
         self.role_connections: dict[str, dict[str, Any]] = {}  # discord id -> last PUT body
         self.expires_in = 604800
         self.slow: dict[str, float] = {}  # path -> seconds to wait before answering (timeouts)
+        self.revoked: list[str] = []  # tokens revoked through /oauth2/token/revoke
         super().__init__()
         self.server.RequestHandlerClass = _community_handler(self)
 
@@ -115,6 +116,18 @@ def _community_handler(fake: CommunityDiscord) -> type:
             parts = path.split("/")
             if method == "POST" and path == "/api/oauth2/token":
                 return self._token(body or {})
+            if method == "POST" and path == "/api/oauth2/token/revoke":
+                form = body or {}
+                if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
+                    return self._json(401, {"error": "invalid_client"})
+                token = form.get("token", "")
+                # Revoking either token ends the whole authorisation, as at Discord.
+                owner = fake.tokens.get(token) or fake.refresh_tokens.get(token)
+                fake.revoked.append(token)
+                for store in (fake.tokens, fake.refresh_tokens):
+                    for known in [t for t, who in store.items() if who == owner]:
+                        store.pop(known, None)
+                return self._json(200, {})
             if method == "PUT" and path.startswith("/api/applications/"):
                 if not self._bot():
                     return self._json(401, unauthorized)

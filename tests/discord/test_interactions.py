@@ -91,8 +91,9 @@ def test_signature_with_another_timestamp_is_refused(interactions):
 def test_without_a_usable_public_key_every_interaction_is_refused(interactions, settings, key):
     settings.DISCORD_PUBLIC_KEY = key
     response = interactions.post({"type": 1})
-    assert response.status_code == 401
-    assert response.json()["code"] == "interactions_not_configured"
+    assert response.status_code == 503
+    assert response.json()["code"] == "feature_not_configured"
+    assert response.json()["feature"] == "discord_interactions"
 
 
 def test_signed_garbage_is_a_400_not_a_500(interactions):
@@ -487,7 +488,7 @@ def test_refusals_follow_the_players_discord_language(interactions, events):
     gated = command("join", [{"name": "event", "type": 4, "value": events["gated"].pk}], user=discord_user(ALICE))
     gated["locale"] = "de"
     assert embed(interactions.post(gated))["description"] == (
-        "Dieses Event erfordert Layer RL2 Flow; du bist in RL0 Base: noch 5,809 XP."
+        "Dieses Event erfordert Layer RL2 Flow; du bist in RL0 Base: noch 5.809 XP."
     )
     english = log(0, user=discord_user(ALICE))
     english["locale"] = "en-GB"

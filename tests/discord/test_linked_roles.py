@@ -224,7 +224,7 @@ def test_a_disabled_account_is_not_linked(discord, alice):
 # Without FIELD_ENCRYPTION_KEY development derives a key from the secret key (core/crypto.py);
 # production refuses to start instead (test below).
 @pytest.mark.parametrize("change", ["disabled", "bad_key", "no_secret"])
-def test_not_configured_is_a_404_with_a_code(discord, settings, change):
+def test_not_configured_is_a_503_feature_not_configured(discord, settings, change):
     if change == "disabled":
         settings.DISCORD_LINKED_ROLES_ENABLED = False
     elif change == "bad_key":
@@ -232,8 +232,9 @@ def test_not_configured_is_a_404_with_a_code(discord, settings, change):
     else:
         settings.DISCORD_CLIENT_SECRET = ""
     response = APIClient().get("/api/v1/discord/linked-roles/")
-    assert response.status_code == 404
-    assert response.json()["code"] == "linked_roles_not_configured"
+    assert response.status_code == 503
+    assert response.json()["code"] == "feature_not_configured"
+    assert response.json()["feature"] == "discord_linked_roles"
 
 
 def test_keys_rotate(discord, alice, settings):

@@ -76,7 +76,7 @@ def test_connect_without_strava_credentials_is_503(strava: FakeStrava, player_cl
     settings.STRAVA_CLIENT_SECRET = ""
     answer = player_client.get("/api/v1/integrations/strava/connect/")
     assert answer.status_code == 503
-    assert answer.json()["code"] == "strava_not_configured"
+    assert answer.json()["code"] == "feature_not_configured"
 
 
 def test_an_athlete_linked_to_another_player_is_a_conflict(strava: FakeStrava, player_client: APIClient):

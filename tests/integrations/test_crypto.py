@@ -52,4 +52,4 @@ def test_connect_refuses_with_a_malformed_encryption_key(settings: Any, player_c
     settings.STRAVA_CLIENT_ID, settings.STRAVA_CLIENT_SECRET = "1", "s"
     settings.FIELD_ENCRYPTION_KEY = "not-a-key"
     answer = player_client.get("/api/v1/integrations/strava/connect/")
-    assert (answer.status_code, answer.json()["code"]) == (503, "strava_not_configured")
+    assert (answer.status_code, answer.json()["code"]) == (503, "feature_not_configured")

@@ -62,5 +62,5 @@ def test_create_needs_a_callback_url_and_a_verify_token(strava: FakeStrava, sett
 
 def test_commands_say_when_strava_is_not_configured(settings: Any):
     settings.STRAVA_CLIENT_ID = ""
-    with pytest.raises(CommandError, match="strava_not_configured"):
+    with pytest.raises(CommandError, match="feature_not_configured"):
         run("show")

@@ -415,5 +415,7 @@ def test_a_page_past_the_end_also_waits_for_the_repair(redis_server, settings, m
     settings.REDIS_URL = real
     client = APIClient()
     client.force_login(march["gus"])
-    body = board(client, season="2026-03", page=99)
-    assert body["results"] == [] and body["me"]["rank"] == 1 and body["me"]["xp"] == 1010
+    past = client.get(BOARD, {"season": "2026-03", "page": 99})  # past the end: no empty page, no stale rows
+    assert past.status_code == 404 and past.json()["code"] == "page_not_found"
+    body = board(client, season="2026-03", page=2, page_size=5)
+    assert body["me"]["rank"] == 1 and body["me"]["xp"] == 1010

@@ -1,5 +1,6 @@
 """Settings shared by every environment; every deployment-specific value comes from the environment."""
 
+import warnings
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -14,6 +15,12 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-local-development-key-change-me")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+
+# Django 6's default: a URL typed without a scheme is https. Opting in now silences Django 5.2's
+# RemovedInDjango60Warning on every command; the setting itself warns that it is transitional
+# (it goes with Django 6, when this line goes too).
+warnings.filterwarnings("ignore", message="The FORMS_URLFIELD_ASSUME_HTTPS transitional setting is deprecated")
+FORMS_URLFIELD_ASSUME_HTTPS = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",

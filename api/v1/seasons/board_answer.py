@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from api.v1.seasons.serializers import board_rows_document
-from core.exceptions import InvalidPage
+from core.exceptions import InvalidPage, PageNotFound
 from core.selectors.leaderboard import Board
 
 MAX_PAGE_SIZE = 100
@@ -29,7 +29,10 @@ def board_document(
 ) -> dict[str, Any]:
     """The leaderboard answer (seasonal and all-time boards share it), in the shape of
     LeaderboardSerializer, built as plain values (a page renders up to 105 rows; measured in
-    docs/benchmarks.md)."""
+    docs/benchmarks.md). Raises PageNotFound past the last page (page 1 of an empty board is
+    an empty page)."""
+    if page > 1 and not board.rows:
+        raise PageNotFound()
     url = request.build_absolute_uri()
     me = None
     if board.me is not None:

@@ -24,7 +24,7 @@ from api.v1.seasons.serializers import (
     SeasonSerializer,
 )
 from core.constants.leagues import LEAGUES
-from core.exceptions import InvalidPage, InvalidSeasonId, UnknownLeague, UnknownSeason
+from core.exceptions import InvalidPage, InvalidSeasonId, PageNotFound, UnknownLeague, UnknownSeason
 from core.selectors.all_time import all_time_board
 from core.selectors.leaderboard import leaderboard
 from core.utils.dates import SEASON_ID_RE, month_bounds, season_id_for, utc_now
@@ -82,7 +82,7 @@ class LeaderboardView(APIView):
         ],
         responses={
             200: LeaderboardSerializer,
-            **error_responses(InvalidSeasonId, UnknownSeason, UnknownLeague, InvalidPage),
+            **error_responses(InvalidSeasonId, UnknownSeason, UnknownLeague, InvalidPage, PageNotFound),
         },
     )
     def get(self, request: Request) -> Response:
@@ -135,7 +135,7 @@ class AllTimeLeaderboardView(APIView):
             OpenApiParameter("page", POSITIVE_INT, description="From 1."),
             OpenApiParameter("page_size", POSITIVE_INT),
         ],
-        responses={200: AllTimeLeaderboardSerializer, **error_responses(InvalidPage)},
+        responses={200: AllTimeLeaderboardSerializer, **error_responses(InvalidPage, PageNotFound)},
     )
     def get(self, request: Request, mode: str) -> Response:
         params = request.query_params

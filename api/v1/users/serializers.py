@@ -10,6 +10,7 @@ from rest_framework import serializers
 from api.fields import SEASON_ID_PATTERN
 from core.constants.layers import BY_CODE
 from core.constants.leagues import LEAGUES
+from core.personal_data import PERSONAL_DATA
 
 LAYER_CODES = sorted(BY_CODE)
 
@@ -135,8 +136,22 @@ class ExportAccountSerializer(serializers.Serializer[Any]):
     avatar_url = serializers.CharField(allow_null=True)
     email = serializers.CharField(allow_null=True)
     discord_id = serializers.CharField(allow_null=True)
+    display_name_chosen = serializers.BooleanField()
+    first_name = serializers.CharField(allow_null=True)
+    last_name = serializers.CharField(allow_null=True)
     date_joined = serializers.DateTimeField()
     last_login = serializers.DateTimeField(allow_null=True)
+
+
+class ExportDiscordLinkSerializer(serializers.Serializer[Any]):
+    discord_id = serializers.CharField()
+    scope = serializers.CharField(allow_blank=True)
+    linked_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    pushed_metadata = serializers.JSONField(allow_null=True)
+    pushed_at = serializers.DateTimeField(allow_null=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    tokens = serializers.CharField(help_text="The tokens are held encrypted and never shown.")
 
 
 class ExportLinkedAccountSerializer(serializers.Serializer[Any]):
@@ -144,6 +159,7 @@ class ExportLinkedAccountSerializer(serializers.Serializer[Any]):
     uid = serializers.CharField()
     date_joined = serializers.DateTimeField()
     last_login = serializers.DateTimeField(allow_null=True)
+    extra_data = serializers.JSONField(help_text="What the provider said about the account at the last sign-in.")
 
 
 class ExportEntrySerializer(serializers.Serializer[Any]):
@@ -192,9 +208,21 @@ class PersonalDataSerializer(serializers.Serializer[Any]):
     account = ExportAccountSerializer()
     profile = ProfileSerializer()
     linked_accounts = ExportLinkedAccountSerializer(many=True)
+    discord_link = ExportDiscordLinkSerializer(allow_null=True, help_text="The Linked Roles authorisation.")
     strava = serializers.JSONField(help_text="The Strava link and every imported activity (docs/strava.md).")
     xp_entries = ExportEntrySerializer(many=True)
     season_scores = ExportScoreSerializer(many=True)
     season_results = PastSeasonSerializer(many=True)
     layer_changes = ExportLayerChangeSerializer(many=True)
     event_participations = ExportParticipationSerializer(many=True)
+
+    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+        # The models core/personal_data.py exports row by row, each under its key.
+        rows = {
+            handling.export: serializers.ListField(
+                child=serializers.DictField(), help_text=f"Rows of {label} (every field)."
+            )
+            for label, handling in PERSONAL_DATA.items()
+            if handling.rows
+        }
+        return {**super().get_fields(), **rows}

@@ -26,6 +26,7 @@ from core.exceptions import (
     ConfirmationInvalid,
     ConfirmationRequired,
     InvalidDiscordId,
+    DisplayNameTaken,
     InvalidDisplayName,
     InvalidFilter,
     UnknownDiscordUser,
@@ -76,7 +77,8 @@ class ProfileView(APIView):
         return Response(render_own_profile(own_profile(request.user)))  # type: ignore[arg-type]
 
     @extend_schema(
-        request=ProfileUpdateSerializer, responses={200: OwnProfileSerializer, **error_responses(InvalidDisplayName)}
+        request=ProfileUpdateSerializer,
+        responses={200: OwnProfileSerializer, **error_responses(InvalidDisplayName, DisplayNameTaken)},
     )
     def patch(self, request: Request) -> Response:
         """Change what the player may change: the display name (null: back to the Discord name) and

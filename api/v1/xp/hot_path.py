@@ -40,9 +40,9 @@ ALLOW = "POST, OPTIONS"  # what DRF's finalize_response sets for AddXPView
 _JSON_TYPES = frozenset({"application/json", "application/json; charset=utf-8", "application/json;charset=utf-8"})
 _NO_QUOTA = 2**31 - 1  # the quota check of a statement when player_write has no rate
 # AddXPInputSerializer's own fields, so a value passes here only as it passes there. A player
-# never sends discord_id (the full view refuses it).
+# never sends discord_id or display_name (the full view refuses them).
 _INPUT = AddXPInputSerializer().fields
-_PLAYER_FIELDS = frozenset(_INPUT) - {"discord_id"}
+_PLAYER_FIELDS = frozenset(_INPUT) - {"discord_id", "display_name"}
 
 
 @dataclass(frozen=True)

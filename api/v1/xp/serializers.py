@@ -26,6 +26,9 @@ class AddXPInputSerializer(NoUnknownFieldsMixin, serializers.Serializer[Any]):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     mode = serializers.ChoiceField(choices=MODE_CHOICES, required=False)
     discord_id = serializers.CharField(max_length=32, required=False, trim_whitespace=False)
+    # A service key only: the member's name in Discord, taken by an account that has none yet
+    # (the player changes it later with PATCH /api/v1/user/profile/).
+    display_name = serializers.CharField(max_length=100, required=False)
 
 
 class EntrySerializer(serializers.Serializer[Any]):

@@ -36,6 +36,7 @@ from core.exceptions import (
     DailyCapExceeded,
     DiscordIdNotAllowed,
     DiscordIdRequired,
+    DisplayNameNotAllowed,
     IdempotencyKeyReused,
     InactiveActivity,
     InvalidDiscordId,
@@ -47,6 +48,7 @@ from core.exceptions import (
     UnknownActivity,
 )
 from core.selectors.profile import profile_summary
+from core.services import user_service
 from core.services.xp import Award, award_xp
 from core.services.xp.for_discord_user import award_xp_to_discord_user
 from xp.models import ActivityType, XPEntry
@@ -122,6 +124,7 @@ class AddXPView(APIView):
                 InvalidDiscordId,
                 DiscordIdRequired,
                 DiscordIdNotAllowed,
+                DisplayNameNotAllowed,
                 AccountDisabled,
             ),
         },
@@ -147,9 +150,13 @@ class AddXPView(APIView):
                 api_key=request.auth,  # type: ignore[arg-type]
                 **common,
             )
+            if values.get("display_name"):
+                user_service.name_unnamed_account(target, values["display_name"])
         else:
             if "discord_id" in values:
                 raise DiscordIdNotAllowed()  # a player only ever adds XP for themself
+            if "display_name" in values:
+                raise DisplayNameNotAllowed()
             target = request.user  # type: ignore[assignment]  # IsPlayerOrScopedKey: signed in
             source = "mobile" if is_app_token(request) else "web"
             result = award_xp(user=target, source=source, submitted_by=target, **common)

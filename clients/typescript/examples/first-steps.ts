@@ -5,6 +5,7 @@
  *   IGOULTRA_API_URL=http://127.0.0.1:8000 \
  *   IGOULTRA_DISCORD_ACCESS_TOKEN=<a Discord OAuth token> npm run first-steps
  *   # or, with an app token already: IGOULTRA_ACCESS_TOKEN=<access JWT>
+ *   # (`.venv/bin/python manage.py dev_token ada` prints one for local development)
  */
 import {
   ApiError,
@@ -34,7 +35,14 @@ async function main(): Promise<void> {
     check(renewed.user.id === pair.user.id && renewed.access !== "", "refreshed the tokens");
     accessToken = renewed.access;
   }
-  check(Boolean(accessToken), "have an app access token");
+  if (!accessToken) {
+    console.error(
+      "no token: set IGOULTRA_ACCESS_TOKEN to an app access token (in the backend checkout,\n" +
+        "`.venv/bin/python manage.py dev_token ada` prints one) or IGOULTRA_DISCORD_ACCESS_TOKEN to a Discord token",
+    );
+    process.exit(2);
+  }
+  check(true, "have an app access token");
 
   const before = await getProfile(client);
   check(before.level.current >= 1, `profile of ${before.display_name}: level ${before.level.current}`);

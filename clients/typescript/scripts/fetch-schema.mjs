@@ -39,8 +39,14 @@ if (base) {
   execFileSync(python, ["manage.py", "spectacular", "--format", "openapi-json", "--file", out], {
     cwd: backend,
     stdio: "inherit",
-    // The document production serves (DEBUG adds the browsable API's text/html answers).
-    env: { ...process.env, DJANGO_DEBUG: "False" },
+    // The document production serves (DEBUG adds the browsable API's text/html answers). Writing
+    // the schema needs no database: a placeholder DATABASE_URL keeps the embedded PostgreSQL of
+    // a checkout without one from being started (and left running) for it.
+    env: {
+      ...process.env,
+      DJANGO_DEBUG: "False",
+      DATABASE_URL: process.env.DATABASE_URL || "postgres://schema-only@127.0.0.1:9/unused",
+    },
   });
   compact(python);
 }
