@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('users', '0002_account_self_service'),
+        ("users", "0004_player_public_and_name_search"),
     ]
 
     operations = [
