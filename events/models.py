@@ -55,6 +55,9 @@ class DomainEvent(models.Model):
     data = models.JSONField(default=dict)  # the facts; the user block is added when delivered
     created_at = models.DateTimeField(default=timezone.now)
     dispatched_at = models.DateTimeField(null=True, blank=True)  # fanned out to deliveries and consumers
+    # The X-Request-ID of the request that caused it (blank: a job, a command): the log lines of
+    # its fan-out and deliveries carry it (docs/operations.md).
+    request_id = models.CharField(max_length=128, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-id"]
@@ -138,6 +141,12 @@ class WebhookDelivery(models.Model):
         ordering = ["-id"]
         verbose_name_plural = "webhook deliveries"
         constraints = [models.UniqueConstraint(fields=["endpoint", "event"], name="webhook_delivery_unique")]
+        indexes = [
+            # what the metrics count per endpoint, and what the delivery batches claim
+            models.Index(
+                fields=["endpoint", "id"], name="webhook_delivery_pending", condition=models.Q(status="pending")
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event} → {self.endpoint}"

@@ -32,6 +32,7 @@ from django.db.models import Count
 from django.utils.module_loading import import_string
 
 from core.constants.layers import LADDERS
+from core.observability.context import current_request_id
 from core.utils.dates import utc_now
 from events.models import EVENT_TYPES, OPT_IN_TYPES, XP_AWARDED, DomainEvent, WebhookEndpoint
 
@@ -123,12 +124,17 @@ def record(events: Iterable[NewEvent], *, now: datetime | None = None) -> list[D
     last = _allocate_sequences(per_player)
     next_number = {uid: last[uid] - count + 1 for uid, count in per_player.items()}
     rows = []
+    request_id = current_request_id() or ""
     for e in pending:
         sequence = None
         if e.user_id is not None:
             sequence = next_number[e.user_id]
             next_number[e.user_id] += 1
-        rows.append(DomainEvent(type=e.type, user_id=e.user_id, sequence=sequence, data=e.data, created_at=now))
+        rows.append(
+            DomainEvent(
+                type=e.type, user_id=e.user_id, sequence=sequence, data=e.data, created_at=now, request_id=request_id
+            )
+        )
     created = DomainEvent.objects.bulk_create(rows, batch_size=2000)
     by_player: dict[int | None, list[int]] = {}
     for row in created:
@@ -301,8 +307,9 @@ def award_events_sql(mode: str, *, correction: bool, new_layer: str, old_layer: 
     ON CONFLICT (user_id) DO UPDATE SET last = q.last + EXCLUDED.last
     RETURNING q.last
 ), ev AS (
-    INSERT INTO events_domainevent (type, user_id, sequence, data, created_at)
-    SELECT s.type, %(uid)s, ev_seq.last - (SELECT count(*) FROM ev_src) + s.k_rank, s.data, %(now)s
+    INSERT INTO events_domainevent (type, user_id, sequence, data, created_at, request_id)
+    SELECT s.type, %(uid)s, ev_seq.last - (SELECT count(*) FROM ev_src) + s.k_rank, s.data, %(now)s,
+           %(ev_request_id)s
     FROM (SELECT type, data, row_number() OVER (ORDER BY k) AS k_rank FROM ev_src) AS s, ev_seq
     RETURNING id
 ), ev_job AS (
@@ -320,4 +327,5 @@ def award_event_params(*, activity_key: str, units: Any) -> dict[str, Any]:
         "ev_xp_awarded": consumers_want(XP_AWARDED),
         "activity_key": activity_key,
         "units_text": str(units),
+        "ev_request_id": current_request_id() or "",
     }

@@ -20,6 +20,7 @@ import json
 import logging
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -36,6 +37,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from core.exceptions import InvalidWebhookUrl, UnknownEventType, WebhookTargetRefused
+from core.observability import metrics
+from core.observability.context import request_id_bound
 from core.utils.dates import iso_utc, utc_now
 from events.models import EVENT_TYPES, DomainEvent, WebhookDelivery, WebhookEndpoint
 
@@ -282,6 +285,40 @@ def attempt(delivery_id: int) -> Outcome:
     delivery = WebhookDelivery.objects.select_related("endpoint", "event", "event__user").filter(pk=delivery_id).first()
     if delivery is None or delivery.status != WebhookDelivery.PENDING:
         return Outcome(delivery is not None and delivery.status == WebhookDelivery.SUCCEEDED, None, None, "")
+    with request_id_bound(delivery.event.request_id or None):
+        started = time.perf_counter()
+        outcome = _attempt(delivery)
+        log_outcome(delivery, outcome, time.perf_counter() - started)
+    return outcome
+
+
+def log_outcome(delivery: WebhookDelivery, outcome: Outcome, seconds: float) -> None:
+    """One log line and the metrics of one attempt (the event's request id is bound)."""
+    label = "delivered" if outcome.delivered else ("retry" if outcome.retry_in is not None else "failed")
+    metrics.WEBHOOK_DELIVERIES.labels(label).inc()
+    metrics.WEBHOOK_LATENCY.observe(seconds)
+    fields = {
+        "delivery_id": delivery.pk,
+        "endpoint_id": delivery.endpoint_id,
+        "webhook_id": f"msg_{delivery.event_id}",
+        "outcome": label,
+        "status_code": outcome.status_code,
+        "duration_ms": round(seconds * 1000, 1),
+    }
+    if outcome.delivered:
+        logger.info("webhook %s delivered to endpoint %s", fields["webhook_id"], delivery.endpoint_id, extra=fields)
+    else:
+        logger.warning(
+            "webhook %s to endpoint %s: %s (%s)",
+            fields["webhook_id"],
+            delivery.endpoint_id,
+            outcome.error,
+            label,
+            extra={**fields, "error": outcome.error},
+        )
+
+
+def _attempt(delivery: WebhookDelivery) -> Outcome:
     endpoint = delivery.endpoint
     if not endpoint.receives:
         reason = "endpoint disabled" if endpoint.is_disabled else "endpoint inactive"

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import environ
 
+from core.observability.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -44,6 +46,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id (X-Request-ID) and the request's metrics (core/observability/).
+    "core.observability.middleware.ObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "api.outage.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -299,12 +303,21 @@ SPECTACULAR_SETTINGS = {
 # --- Game settings ---------------------------------------------------------------------------
 LEADERBOARD_PAGE_SIZE = env.int("LEADERBOARD_PAGE_SIZE", default=50)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
-}
+# One JSON object per log line with the request id of the request or job (LOG_FORMAT=text: plain
+# lines for a terminal); core/observability/logs.py, docs/operations.md.
+LOG_FORMAT = env("LOG_FORMAT", default="json")
+LOGGING = logging_config(level=env("LOG_LEVEL", default="WARNING"), fmt=LOG_FORMAT)
+
+# --- Operations (docs/operations.md) ----------------------------------------------------------
+# GET /metrics (Prometheus) answers only a request with "Authorization: Bearer <METRICS_TOKEN>";
+# without the variable the endpoint does not exist (404).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# Optional error reporting: Sentry's SDK is initialised when set (and installed).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="production")
+# GET /api/v1/health/ready/ answers 503 when the oldest ready job waited longer than this.
+READY_MAX_QUEUE_AGE_SECONDS = env.int("READY_MAX_QUEUE_AGE_SECONDS", default=300)
 # --- Background jobs (procrastinate: jobs live in PostgreSQL; `manage.py procrastinate worker`) ---
 # Tasks are found in every app's tasks.py. A job deferred inside a transaction commits with it.
 PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
