@@ -217,7 +217,7 @@ JWT_REFRESH_TTL_SECONDS = env.int("JWT_REFRESH_TTL_SECONDS", default=30 * 24 * 3
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[FRONTEND_URL])
 CORS_ALLOW_CREDENTIALS = True
 # Headers a browser client may read from answers (the rate-limit quota, the retry hint).
-CORS_EXPOSE_HEADERS = ["RateLimit-Policy", "RateLimit", "Retry-After"]
+CORS_EXPOSE_HEADERS = ["RateLimit-Policy", "RateLimit", "Retry-After", "X-Request-ID"]
 CORS_ALLOW_HEADERS = (
     "accept",
     "authorization",
@@ -226,6 +226,7 @@ CORS_ALLOW_HEADERS = (
     "x-csrftoken",
     "x-requested-with",
     "idempotency-key",
+    "x-request-id",
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[FRONTEND_URL])
 
@@ -326,6 +327,10 @@ PROCRASTINATE_WORKER_DEFAULTS = {"concurrency": env.int("WORKER_CONCURRENCY", de
 # A job whose worker sent no heartbeat (every 10 s) for this long is put back to the queue by the
 # retry_stalled_jobs periodic job (the worker was killed or its machine lost).
 JOBS_STALLED_AFTER_SECONDS = env.int("JOBS_STALLED_AFTER_SECONDS", default=60)
+# `manage.py run_worker` (events/worker.py) restarts its worker after a database or Redis outage,
+# polling PostgreSQL from this many seconds, doubling up to the maximum.
+WORKER_RESTART_BACKOFF_SECONDS = env.float("WORKER_RESTART_BACKOFF_SECONDS", default=0.5)
+WORKER_RESTART_BACKOFF_MAX_SECONDS = env.float("WORKER_RESTART_BACKOFF_MAX_SECONDS", default=15.0)
 
 # --- Domain events and webhooks (docs/events.md) ----------------------------------------------
 # In-process consumers: dotted paths of callables handle(event: DomainEvent) -> None, each run
