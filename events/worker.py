@@ -165,13 +165,30 @@ def _now() -> Any:
     return utc_now()
 
 
-def run(worker_options: dict[str, Any]) -> int:
-    """Run the supervised worker until SIGTERM/SIGINT; returns the number of restarts."""
+def run(worker_options: dict[str, Any], *, pump: bool = True) -> int:
+    """Run the supervised worker (and the event pump beside it) until SIGTERM/SIGINT; returns
+    the number of restarts."""
+    from events import pump as event_pump
+
+    async def pump_failed(exc: BaseException) -> None:
+        metrics.WORKER_RESTARTS.inc()
+        logger.warning(
+            "event pump ended by %s: %s; restarting with backoff",
+            type(exc).__name__,
+            exc,
+            extra={"action": "pump_restart", "exception": repr(exc)},
+        )
 
     async def main() -> int:
         supervisor = Supervisor(django_app, worker_options)
         supervisor.install_signal_handlers()
-        await supervisor.run()
+        pump_task = asyncio.create_task(event_pump.run_forever(supervisor.stopping, pump_failed)) if pump else None
+        try:
+            await supervisor.run()
+        finally:
+            supervisor.stopping.set()
+            if pump_task is not None:
+                await pump_task
         return supervisor.restarts
 
     # As `manage.py procrastinate worker` does: the app's jobs (retry_stalled_jobs) use it too.

@@ -344,6 +344,16 @@ WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 # Backoff: base x 4^(attempt-1) seconds (at most 12 h), retried for WEBHOOK_RETRY_FOR_SECONDS.
 WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=5.0)
 WEBHOOK_RETRY_FOR_SECONDS = env.int("WEBHOOK_RETRY_FOR_SECONDS", default=3 * 24 * 3600)
+# The event pump of each worker process (events/pump.py): requests in flight at once, and at most
+# this many to one endpoint (a slow receiver fills only its own slots); how often an idle pump
+# looks for new events; how many events one fan-out statement takes.
+WEBHOOK_CONCURRENCY = env.int("WEBHOOK_CONCURRENCY", default=64)
+WEBHOOK_ENDPOINT_CONCURRENCY = env.int("WEBHOOK_ENDPOINT_CONCURRENCY", default=16)
+WEBHOOK_POLL_SECONDS = env.float("WEBHOOK_POLL_SECONDS", default=0.05)
+WEBHOOK_FANOUT_BATCH = env.int("WEBHOOK_FANOUT_BATCH", default=500)
+# A worker that claimed deliveries and died: another one sends them after this many seconds
+# (at least twice WEBHOOK_TIMEOUT_SECONDS, so a live worker's slow request is not sent twice).
+WEBHOOK_LEASE_SECONDS = env.float("WEBHOOK_LEASE_SECONDS", default=30.0)
 # An endpoint whose every delivery failed for this long is disabled (shown in the admin and API).
 WEBHOOK_DISABLE_AFTER_SECONDS = env.int("WEBHOOK_DISABLE_AFTER_SECONDS", default=5 * 24 * 3600)
 

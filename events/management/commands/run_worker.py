@@ -18,6 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, help="Jobs at once (default WORKER_CONCURRENCY).")
         parser.add_argument("--queues", default="", help="Comma-separated queues (default: every queue).")
         parser.add_argument("--name", default=None, help="The worker's name in logs.")
+        parser.add_argument(
+            "--no-pump", action="store_true", help="Run jobs only, no event pump (fan-out and webhook delivery)."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         worker_options: dict[str, Any] = {}
@@ -28,5 +31,5 @@ class Command(BaseCommand):
             worker_options["queues"] = queues
         if options["name"]:
             worker_options["name"] = options["name"]
-        restarts = worker.run(worker_options)
+        restarts = worker.run(worker_options, pump=not options["no_pump"])
         self.stderr.write(f"worker stopped after {restarts} restart(s)")
