@@ -64,15 +64,19 @@ WITH ev AS (
 SELECT ev.id, ev.type, ev.user_id, (SELECT count(*) FROM ins) AS deliveries FROM ev ORDER BY ev.id
 """
 
+READY_ENDPOINTS_SQL = """
+SELECT id FROM events_webhookendpoint
+WHERE is_active AND disabled_at IS NULL AND (paused_until IS NULL OR paused_until <= now())
+"""
+
+# Candidates in due order (the partial index webhook_delivery_due), so the scan stops after
+# ``limit`` claimable rows instead of ranking every pending delivery.
 CLAIM_SQL = """
 WITH c AS (
     SELECT d.id FROM events_webhookdelivery d
-    JOIN events_webhookendpoint w ON w.id = d.endpoint_id
     WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+      AND d.endpoint_id = ANY(%(endpoints)s::bigint[])
       AND (d.leased_until IS NULL OR d.leased_until < now())
-      AND w.is_active AND w.disabled_at IS NULL
-      AND (w.paused_until IS NULL OR w.paused_until <= now())
-      AND NOT (d.endpoint_id = ANY(%(busy)s::bigint[]))
       AND NOT EXISTS (
           SELECT 1 FROM events_webhookdelivery p
           WHERE p.status = 'pending' AND p.endpoint_id = d.endpoint_id AND p.player = d.player AND p.seq < d.seq)
@@ -243,7 +247,9 @@ class Pump:
         dispatched = await self._fan_out()
         did = did or dispatched > 0
         free = self.concurrency - len(self.in_flight)
-        if free > 0:
+        # A claim costs one scan whatever its size: refill when half the slots are free (or all
+        # are), not after every single answer.
+        if free > 0 and (free * 2 >= self.concurrency or not self.in_flight):
             rows = await self._claim(free)
             for row in rows:
                 task = asyncio.create_task(self._send(row))
@@ -313,9 +319,13 @@ class Pump:
     async def _claim(self, limit: int) -> list[dict[str, Any]]:
         assert self.conn is not None
         per_endpoint = Counter(self.in_flight.values())
-        busy = [ep for ep, n in per_endpoint.items() if n >= self.per_endpoint]
+        busy = {ep for ep, n in per_endpoint.items() if n >= self.per_endpoint}
+        cursor = await self.conn.execute(READY_ENDPOINTS_SQL)
+        endpoints = [row["id"] for row in await cursor.fetchall() if row["id"] not in busy]
+        if not endpoints:
+            return []
         async with self.conn.transaction():
-            cursor = await self.conn.execute(CLAIM_SQL, {"limit": limit, "busy": busy, "lease": self.lease})
+            cursor = await self.conn.execute(CLAIM_SQL, {"limit": limit, "endpoints": endpoints, "lease": self.lease})
             rows = await cursor.fetchall()
         if not rows:
             return []
