@@ -59,7 +59,6 @@ DISCORD_CALLS = Counter(
     "Requests to Discord's REST API by route and status (429 included).",
     ["route", "status"],
 )
-JOBS_DONE = Counter("igo_jobs_total", "Jobs a worker finished, by task and outcome.", ["task", "outcome"])
 WORKER_RESTARTS = Counter(
     "igo_worker_restarts_total", "Times the worker supervisor restarted the job loop after a database or Redis outage."
 )

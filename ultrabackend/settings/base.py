@@ -313,10 +313,6 @@ LOGGING = logging_config(level=env("LOG_LEVEL", default="WARNING"), fmt=LOG_FORM
 # GET /metrics (Prometheus) answers only a request with "Authorization: Bearer <METRICS_TOKEN>";
 # without the variable the endpoint does not exist (404).
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
-# Optional error reporting: Sentry's SDK is initialised when set (and installed).
-SENTRY_DSN = env("SENTRY_DSN", default="")
-SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
-SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="production")
 # GET /api/v1/health/ready/ answers 503 when the oldest ready job waited longer than this.
 READY_MAX_QUEUE_AGE_SECONDS = env.int("READY_MAX_QUEUE_AGE_SECONDS", default=300)
 # --- Background jobs (procrastinate: jobs live in PostgreSQL; `manage.py procrastinate worker`) ---
