@@ -9,7 +9,8 @@ What it does, all on 127.0.0.1:
   2. starts a receiver (ThreadingHTTPServer) that verifies every request with
      ``standardwebhooks.Webhook(secret).verify`` and answers 200, and subscribes it to
      ``level_up`` and ``layer_up`` (production settings, WEBHOOK_ALLOW_PRIVATE_TARGETS=True);
-  3. live phase: starts ``--workers`` worker processes (``manage.py procrastinate worker``), then
+  3. live phase: starts ``--workers`` worker processes (``manage.py run_worker``: jobs and the
+     event pump, which fans out and delivers in batches over pooled connections), then
      16 threads make ``--awards`` awards through ``award_xp`` (players chosen so that every award
      crosses a level: one ``level_up`` each, and ``layer_up`` now and then). Reports events/s
      from the first commit to the last 200, and p50/p99/max of commit → receiver's 200 per event;
@@ -47,6 +48,8 @@ class Receiver:
         self.lock = threading.Lock()
         self.first_at: dict[str, float] = {}  # msg id -> first 200
         self.ids_per_event: dict[tuple[int, int], set[str]] = {}
+        self.last_sequence: dict[int, int] = {}  # player -> last sequence received
+        self.out_of_order = 0
         self.entry_of: dict[str, int] = {}
         self.bad = 0
         self.requests = 0
@@ -90,6 +93,11 @@ class Receiver:
                     rec.first_at.setdefault(msg, now)
                     data = payload["data"]
                     rec.ids_per_event.setdefault((data["user"]["id"], data["sequence"]), set()).add(msg)
+                    if data["sequence"] < rec.last_sequence.get(data["user"]["id"], 0):
+                        rec.out_of_order += 1
+                    rec.last_sequence[data["user"]["id"]] = max(
+                        data["sequence"], rec.last_sequence.get(data["user"]["id"], 0)
+                    )
                     rec.entry_of[msg] = data["entry_id"]
 
         return Handler
@@ -102,7 +110,7 @@ class Receiver:
 def start_workers(env: dict[str, str], count: int, concurrency: int) -> list[subprocess.Popen[bytes]]:
     return [
         subprocess.Popen(
-            [c.PY, "manage.py", "procrastinate", "worker", "--concurrency", str(concurrency)],
+            [c.PY, "manage.py", "run_worker", "--concurrency", str(concurrency)],
             cwd=c.SRC,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -178,7 +186,7 @@ def statement_ab(activity: Any, players: list[Any], rounds: int, seconds: float)
         without = store._statement("reality", correction=False)
     finally:
         domain_events.award_events_sql = real
-    assert without != with_events and "ev_job" in with_events and "ev_job" not in without
+    assert without != with_events and "ev_seq" in with_events and "ev_seq" not in without
     rates: dict[str, list[float]] = {"without events": [], "with events": []}
     ids = [p.pk for p in players]
 
@@ -233,7 +241,8 @@ def main() -> None:
     ap.add_argument("--players", type=int, default=1000)
     ap.add_argument("--backlog", type=int, default=3000)
     ap.add_argument("--workers", type=int, default=1, help="worker processes")
-    ap.add_argument("--concurrency", type=int, default=8, help="jobs at once per worker")
+    ap.add_argument("--concurrency", type=int, default=8, help="jobs at once per worker (procrastinate)")
+    ap.add_argument("--skip-live", action="store_true", help="only the backlog phase")
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--ab-rounds", type=int, default=4, help="interleaved rounds of the statement A/B (0: skip)")
     ap.add_argument("--ab-seconds", type=float, default=8)
@@ -302,30 +311,31 @@ def main() -> None:
     if args.only_ab:
         return
 
-    # --- live ---
     commits: dict[int, float] = {}
-    plan = award_plan(fresh_players(args.players, "l"), args.awards)
-    workers = start_workers(env, args.workers, args.concurrency)
-    time.sleep(3)  # workers up (imports, connections)
-    start = time.monotonic()
-    wall = run_awards(plan, activity, commits)
-    expected = DomainEvent.objects.filter(type__in=["level_up", "layer_up"]).count()
-    end = wait_delivered(receiver, expected, args.timeout)
-    stop_workers(workers)
-    got = receiver.delivered()
-    level_ups = DomainEvent.objects.filter(type="level_up").count()
-    with receiver.lock:
-        latencies = sorted(
-            receiver.first_at[m] - commits[receiver.entry_of[m]]
-            for m in receiver.first_at
-            if receiver.entry_of[m] in commits
+    # --- live ---
+    if not args.skip_live:
+        plan = award_plan(fresh_players(args.players, "l"), args.awards)
+        workers = start_workers(env, args.workers, args.concurrency)
+        time.sleep(3)  # workers up (imports, connections)
+        start = time.monotonic()
+        wall = run_awards(plan, activity, commits)
+        expected = DomainEvent.objects.filter(type__in=["level_up", "layer_up"]).count()
+        end = wait_delivered(receiver, expected, args.timeout)
+        stop_workers(workers)
+        got = receiver.delivered()
+        level_ups = DomainEvent.objects.filter(type="level_up").count()
+        with receiver.lock:
+            latencies = sorted(
+                receiver.first_at[m] - commits[receiver.entry_of[m]]
+                for m in receiver.first_at
+                if receiver.entry_of[m] in commits
+            )
+        print(
+            f"live: {args.awards} awards in {wall:.1f} s ({args.awards / wall:.0f} awards/s while delivering); "
+            f"{expected} events ({level_ups} level_up); delivered {got} in {end - start:.1f} s "
+            f"-> {got / (end - start):.0f} events/s; commit -> 200: p50 {1000 * c.pct(latencies, 0.5):.0f} ms, "
+            f"p99 {1000 * c.pct(latencies, 0.99):.0f} ms, max {1000 * latencies[-1]:.0f} ms"
         )
-    print(
-        f"live: {args.awards} awards in {wall:.1f} s ({args.awards / wall:.0f} awards/s while delivering); "
-        f"{expected} events ({level_ups} level_up); delivered {got} in {end - start:.1f} s "
-        f"-> {got / (end - start):.0f} events/s; commit -> 200: p50 {1000 * c.pct(latencies, 0.5):.0f} ms, "
-        f"p99 {1000 * c.pct(latencies, 0.99):.0f} ms, max {1000 * latencies[-1]:.0f} ms"
-    )
 
     # --- backlog ---
     before = receiver.delivered()
@@ -350,10 +360,11 @@ def main() -> None:
     missing = expected - receiver.delivered()
     print(
         f"checks: {receiver.delivered()} of {expected} events delivered, {receiver.requests} requests, "
-        f"{receiver.bad} bad signatures, {twice} events under two ids, missing {missing}"
+        f"{receiver.bad} bad signatures, {twice} events under two ids, missing {missing}, "
+        f"{receiver.out_of_order} received before an earlier event of the same player"
     )
     receiver.server.shutdown()
-    if missing or twice or receiver.bad:
+    if missing or twice or receiver.bad or receiver.out_of_order:
         sys.exit(1)
 
 

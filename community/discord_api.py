@@ -12,6 +12,7 @@ Failures are sorted for the task queue (community/retry.py):
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import requests
@@ -80,7 +81,9 @@ def call(
             timeout=settings.DISCORD_TIMEOUT_SECONDS,
         )
     except requests.RequestException as exc:
+        _count(method, path, "error")
         raise Unavailable(f"Discord unreachable: {method} {path}: {exc.__class__.__name__}") from None
+    _count(method, path, str(response.status_code))
     try:
         body = response.json() if response.content else None
     except ValueError:
@@ -95,6 +98,14 @@ def call(
     if response.content and body is None:
         raise Unavailable(f"Discord answered {method} {path} with something that is not JSON", status=status)
     return body
+
+
+def _count(method: str, path: str, status: str) -> None:
+    """``igo_discord_requests_total``: the route with its ids as ``{id}`` (bounded labels)."""
+    from core.observability import metrics
+
+    route = re.sub(r"/\d+", "/{id}", path.split("?", 1)[0])
+    metrics.DISCORD_CALLS.labels(f"{method} {route}", status).inc()
 
 
 def _retry_after(response: requests.Response, body: Any) -> float:

@@ -15,3 +15,6 @@ class CoreConfig(AppConfig):
         cache_long_query_conversions()
         request_started.connect(limit_request_waits, dispatch_uid="limit_request_waits")
         request_finished.connect(lift_request_wait_limit, dispatch_uid="lift_request_wait_limit")
+        from core.observability.middleware import unbind_request_id
+
+        request_finished.connect(unbind_request_id, dispatch_uid="unbind_request_id")

@@ -424,3 +424,14 @@ class UnknownEventType(DomainError):
 
 class UnknownWebhook(DomainError):
     code, kind, message = "unknown_webhook", "not_found", "No such webhook endpoint."
+
+
+# --- operations (docs/operations.md) ---
+
+
+class MetricsTokenInvalid(DomainError):
+    code, kind, message = (
+        "metrics_token_invalid",
+        "unauthenticated",
+        "GET /metrics needs the header Authorization: Bearer <METRICS_TOKEN>.",
+    )

@@ -62,6 +62,9 @@ class DomainEvent(models.Model):
     data = models.JSONField(default=dict)  # the facts; the user block is added when delivered
     created_at = models.DateTimeField(default=timezone.now)
     dispatched_at = models.DateTimeField(null=True, blank=True)  # fanned out to deliveries and consumers
+    # The X-Request-ID of the request that caused it (blank: a job, a command): the log lines of
+    # its fan-out and deliveries carry it (docs/operations.md).
+    request_id = models.CharField(max_length=128, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-id"]
@@ -73,6 +76,10 @@ class DomainEvent(models.Model):
                 fields=["user", "sequence"],
                 name="domain_event_undispatched",
                 condition=models.Q(dispatched_at__isnull=True),
+            ),
+            # what the pump's fan-out claims, oldest first
+            models.Index(
+                fields=["id"], name="domain_event_to_dispatch", condition=models.Q(dispatched_at__isnull=True)
             ),
         ]
 
@@ -106,6 +113,8 @@ class WebhookEndpoint(models.Model):
     # Set by the delivery when every delivery failed for WEBHOOK_DISABLE_AFTER_SECONDS.
     disabled_at = models.DateTimeField(null=True, blank=True)
     failing_since = models.DateTimeField(null=True, blank=True)  # first failure after the last success
+    # A 429 (or 503) with Retry-After pauses this endpoint only, until then (events/pump.py).
+    paused_until = models.DateTimeField(null=True, blank=True, db_default=None)
     # The service key that created it through the API (None: admin or create_webhook).
     owner_key = models.ForeignKey(
         "users.ServiceAPIKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="webhooks"
@@ -154,11 +163,34 @@ class WebhookDelivery(models.Model):
     last_error = models.CharField(max_length=500, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)  # retries stop WEBHOOK_RETRY_FOR_SECONDS after it
+    # Claimed by the delivery pump (events/pump.py): the next try is due at next_attempt_at; a
+    # worker that claimed it holds it until leased_until (killed: another one takes it after).
+    next_attempt_at = models.DateTimeField(default=timezone.now, db_default=models.functions.Now())
+    leased_until = models.DateTimeField(null=True, blank=True)
+    # Order key, copied from the event: the player (0: season-wide) and the player's sequence
+    # (the event id for season-wide events). One endpoint gets one player's events in this order.
+    player = models.BigIntegerField(default=0, db_default=0)
+    seq = models.BigIntegerField(default=0, db_default=0)
 
     class Meta:
         ordering = ["-id"]
         verbose_name_plural = "webhook deliveries"
         constraints = [models.UniqueConstraint(fields=["endpoint", "event"], name="webhook_delivery_unique")]
+        indexes = [
+            # what the metrics count per endpoint, and what the delivery batches claim
+            models.Index(
+                fields=["endpoint", "id"], name="webhook_delivery_pending", condition=models.Q(status="pending")
+            ),
+            # the pump's claim: due deliveries, and the earlier pending one of the same player
+            models.Index(
+                fields=["next_attempt_at", "id"], name="webhook_delivery_due", condition=models.Q(status="pending")
+            ),
+            models.Index(
+                fields=["endpoint", "player", "seq"],
+                name="webhook_delivery_order",
+                condition=models.Q(status="pending"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event} → {self.endpoint}"

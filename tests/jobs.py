@@ -19,10 +19,15 @@ def run_pending_jobs(queues: list[str] | None = None) -> None:
     A worker started with ``wait=False`` stops at the first fetch that finds nothing, and a job
     whose ``lock`` is held by one still finishing is not fetchable at that instant; so the worker
     is run again while a job that is ready now remains. Jobs a retry scheduled for later stay."""
+    from events.pump import fan_out_sync
+
     for _ in range(MAX_WORKER_RUNS):
+        # the worker's event pump fans events out (consumer jobs); tests/events drain() delivers too
+        while fan_out_sync(500):
+            pass
         with app.replace_connector(app.connector.get_worker_connector()):  # type: ignore[attr-defined]
             app.run_worker(queues=queues, wait=False, install_signal_handlers=False, listen_notify=False)
-        if not _ready_jobs(queues).exists():
+        if not _ready_jobs(queues).exists() and not _undispatched():
             return
 
 
@@ -31,3 +36,9 @@ def _ready_jobs(queues: list[str] | None):
         Q(scheduled_at__isnull=True) | Q(scheduled_at__lte=utc_now())
     )
     return ready.filter(queue_name__in=queues) if queues else ready
+
+
+def _undispatched() -> bool:
+    from events.models import DomainEvent
+
+    return DomainEvent.objects.filter(dispatched_at__isnull=True).exists()

@@ -8,10 +8,9 @@ Guarantees (docs/events.md):
 - Each event about a player gets that player's next ``sequence`` number: the upsert of the
   player's PlayerEventSequence row re-reads the latest committed row and holds its lock until
   commit, so numbers follow commit order per player and never repeat.
-- The fan-out is a procrastinate job (``events.dispatch``) inserted in the same transaction: the
-  job table is the outbox. Its ``lock`` is per player, so a player's events are fanned out, and
-  then delivered, in order; its ``queueing_lock`` keeps one waiting job per player (a backlog
-  of one player's events is fanned out by one job).
+- The event rows are the outbox: the event pump of every worker (events/pump.py) sweeps the
+  undispatched ones in batches and fans them out in SQL; no job row is written per award. A
+  player's events reach each endpoint in ``sequence`` order (the pump's claim rule).
 - ``xp_awarded`` (one per award) is recorded only while an active webhook endpoint or a
   consumer subscribes to it.
 """
@@ -32,6 +31,7 @@ from django.db.models import Count
 from django.utils.module_loading import import_string
 
 from core.constants.layers import LADDERS
+from core.observability.context import current_request_id
 from core.utils.dates import utc_now
 from events.models import EVENT_TYPES, OPT_IN_TYPES, XP_AWARDED, DomainEvent, WebhookEndpoint
 
@@ -123,17 +123,19 @@ def record(events: Iterable[NewEvent], *, now: datetime | None = None) -> list[D
     last = _allocate_sequences(per_player)
     next_number = {uid: last[uid] - count + 1 for uid, count in per_player.items()}
     rows = []
+    request_id = current_request_id() or ""
     for e in pending:
         sequence = None
         if e.user_id is not None:
             sequence = next_number[e.user_id]
             next_number[e.user_id] += 1
-        rows.append(DomainEvent(type=e.type, user_id=e.user_id, sequence=sequence, data=e.data, created_at=now))
+        rows.append(
+            DomainEvent(
+                type=e.type, user_id=e.user_id, sequence=sequence, data=e.data, created_at=now, request_id=request_id
+            )
+        )
     created = DomainEvent.objects.bulk_create(rows, batch_size=2000)
-    by_player: dict[int | None, list[int]] = {}
-    for row in created:
-        by_player.setdefault(row.user_id, []).append(row.pk)
-    defer_dispatch(by_player)
+    # No job: the event pump of every worker sweeps undispatched events (events/pump.py).
     return created
 
 
@@ -246,8 +248,8 @@ def _layer_code_sql(mode: str, order_expr: str) -> str:
 
 def award_events_sql(mode: str, *, correction: bool, new_layer: str, old_layer: str) -> str:
     """CTEs appended to the XP statement (core/services/xp/store.py, after ``prof``, ``ins`` and
-    ``score``): the entry's events, the player's sequence numbers and the dispatch job, all
-    written by the statement itself, so they commit (or roll back) with the entry.
+    ``score``): the entry's events and the player's sequence numbers, written by the statement
+    itself, so they commit (or roll back) with the entry (the pump sweeps them from there).
 
     An award tells ``level_up`` and ``layer_up`` when they happen, and ``xp_awarded`` when a
     consumer or an active endpoint subscribes to it; a correction always tells ``correction``
@@ -301,16 +303,11 @@ def award_events_sql(mode: str, *, correction: bool, new_layer: str, old_layer: 
     ON CONFLICT (user_id) DO UPDATE SET last = q.last + EXCLUDED.last
     RETURNING q.last
 ), ev AS (
-    INSERT INTO events_domainevent (type, user_id, sequence, data, created_at)
-    SELECT s.type, %(uid)s, ev_seq.last - (SELECT count(*) FROM ev_src) + s.k_rank, s.data, %(now)s
+    INSERT INTO events_domainevent (type, user_id, sequence, data, created_at, request_id)
+    SELECT s.type, %(uid)s, ev_seq.last - (SELECT count(*) FROM ev_src) + s.k_rank, s.data, %(now)s,
+           %(ev_request_id)s
     FROM (SELECT type, data, row_number() OVER (ORDER BY k) AS k_rank FROM ev_src) AS s, ev_seq
     RETURNING id
-), ev_job AS (
-    INSERT INTO procrastinate_jobs (queue_name, task_name, lock, queueing_lock, args)
-    SELECT '{DISPATCH_QUEUE}', '{DISPATCH_TASK}', 'events:player:' || %(uid)s::text,
-           'events:player:' || %(uid)s::text, jsonb_build_object('user_id', %(uid)s::bigint)
-    FROM ev_seq WHERE EXISTS (SELECT 1 FROM ev)
-    ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING
 )"""
 
 
@@ -320,4 +317,5 @@ def award_event_params(*, activity_key: str, units: Any) -> dict[str, Any]:
         "ev_xp_awarded": consumers_want(XP_AWARDED),
         "activity_key": activity_key,
         "units_text": str(units),
+        "ev_request_id": current_request_id() or "",
     }

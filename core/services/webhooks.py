@@ -20,6 +20,7 @@ import json
 import logging
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -36,6 +37,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from core.exceptions import InvalidWebhookUrl, UnknownEventType, WebhookTargetRefused
+from core.observability import metrics
+from core.observability.context import request_id_bound
 from core.utils.dates import iso_utc, utc_now
 from events.models import EVENT_TYPES, DomainEvent, WebhookDelivery, WebhookEndpoint
 
@@ -171,6 +174,34 @@ class _GuardedAdapter(HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
 
 
+class _GuardedAsyncBackend:
+    """httpcore's network backend, refusing a connection whose peer is not public (the same rule
+    as the requests adapter above, for the async delivery pump's httpx client)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def connect_tcp(self, host: str, port: int, *args: Any, **kwargs: Any) -> Any:
+        import httpcore
+
+        stream = await self.inner.connect_tcp(host, port, *args, **kwargs)
+        peer = stream.get_extra_info("server_addr")
+        address = str(peer[0]) if peer else ""
+        if not is_public_address(address):
+            await stream.aclose()
+            raise httpcore.ConnectError(f"{host} connected to the non-public address {address}")
+        return stream
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def guard_async_transport(transport: Any) -> None:
+    """Make an ``httpx.AsyncHTTPTransport`` refuse non-public peers (on every new connection)."""
+    pool = transport._pool
+    pool._network_backend = _GuardedAsyncBackend(pool._network_backend)
+
+
 _local = threading.local()
 
 
@@ -288,7 +319,7 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=seconds), MAX_DELAY)
 
 
-def retry_after(response: requests.Response, now: datetime) -> timedelta | None:
+def retry_after(response: Any, now: datetime) -> timedelta | None:
     value = response.headers.get("Retry-After")
     if not value:
         return None
@@ -308,6 +339,63 @@ def attempt(delivery_id: int) -> Outcome:
     delivery = WebhookDelivery.objects.select_related("endpoint", "event", "event__user").filter(pk=delivery_id).first()
     if delivery is None or delivery.status != WebhookDelivery.PENDING:
         return Outcome(delivery is not None and delivery.status == WebhookDelivery.SUCCEEDED, None, None, "")
+    with request_id_bound(delivery.event.request_id or None):
+        started = time.perf_counter()
+        outcome = _attempt(delivery)
+        log_outcome(delivery, outcome, time.perf_counter() - started)
+    return outcome
+
+
+def log_outcome(delivery: WebhookDelivery, outcome: Outcome, seconds: float) -> None:
+    log_attempt(
+        delivery_id=delivery.pk,
+        endpoint_id=delivery.endpoint_id,
+        event_id=delivery.event_id,
+        outcome=outcome,
+        seconds=seconds,
+    )
+
+
+def log_attempt(*, delivery_id: int, endpoint_id: int, event_id: int, outcome: Outcome, seconds: float) -> None:
+    """One log line and the metrics of one attempt (the event's request id is bound)."""
+    label = "delivered" if outcome.delivered else ("retry" if outcome.retry_in is not None else "failed")
+    metrics.WEBHOOK_DELIVERIES.labels(label).inc()
+    metrics.WEBHOOK_LATENCY.observe(seconds)
+    fields = {
+        "delivery_id": delivery_id,
+        "endpoint_id": endpoint_id,
+        "webhook_id": f"msg_{event_id}",
+        "outcome": label,
+        "status_code": outcome.status_code,
+        "duration_ms": round(seconds * 1000, 1),
+    }
+    if outcome.delivered:
+        logger.info("webhook %s delivered to endpoint %s", fields["webhook_id"], endpoint_id, extra=fields)
+    else:
+        logger.warning(
+            "webhook %s to endpoint %s: %s (%s)",
+            fields["webhook_id"],
+            endpoint_id,
+            outcome.error,
+            label,
+            extra={**fields, "error": outcome.error},
+        )
+
+
+def next_try(
+    *, attempts: int, created_at: datetime, now: datetime, retryable: bool, wait_hint: timedelta | None
+) -> timedelta | None:
+    """When to try again after failed attempt number ``attempts`` (None: give up): the backoff or
+    the receiver's Retry-After, whichever is later, within WEBHOOK_RETRY_FOR_SECONDS."""
+    if not retryable:
+        return None
+    retry_in = max(backoff(attempts), wait_hint or timedelta(0))
+    if now + retry_in > created_at + timedelta(seconds=settings.WEBHOOK_RETRY_FOR_SECONDS):
+        return None  # about three days of tries are over
+    return retry_in
+
+
+def _attempt(delivery: WebhookDelivery) -> Outcome:
     endpoint = delivery.endpoint
     if not endpoint.receives:
         reason = "endpoint disabled" if endpoint.is_disabled else "endpoint inactive"
@@ -369,11 +457,9 @@ def _record_failure(
     wait_hint: timedelta | None,
 ) -> Outcome:
     attempts = delivery.attempts + 1
-    retry_in: timedelta | None = None
-    if retryable:
-        retry_in = max(backoff(attempts), wait_hint or timedelta(0))
-        if now + retry_in > delivery.created_at + timedelta(seconds=settings.WEBHOOK_RETRY_FOR_SECONDS):
-            retry_in = None  # about three days of tries are over
+    retry_in = next_try(
+        attempts=attempts, created_at=delivery.created_at, now=now, retryable=retryable, wait_hint=wait_hint
+    )
     disable_after = timedelta(seconds=settings.WEBHOOK_DISABLE_AFTER_SECONDS)
     with transaction.atomic():
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
@@ -403,25 +489,11 @@ def delivery_lock(endpoint_id: int, user_id: int | None) -> str:
 
 
 def redeliver(deliveries: list[WebhookDelivery]) -> int:
-    """Send these deliveries again (admin action): pending again, with a fresh retry window and
-    the same ``webhook-id``. Returns how many were queued."""
-    from core.services import domain_events
-    from events.tasks import DELIVER_TASK, DELIVERY_PRIORITY
-
+    """Send these deliveries again (admin action): pending again, due now, with a fresh retry
+    window and the same ``webhook-id`` (the event pump sends them). Returns how many."""
     now = utc_now()
-    with transaction.atomic():
-        ids = [d.pk for d in deliveries]
-        WebhookDelivery.objects.filter(pk__in=ids).update(status=WebhookDelivery.PENDING, created_at=now)
-        domain_events.insert_jobs(
-            [
-                (
-                    "webhooks",
-                    DELIVER_TASK,
-                    delivery_lock(d.endpoint_id, d.event.user_id),
-                    DELIVERY_PRIORITY,
-                    {"delivery_id": d.pk},
-                )
-                for d in WebhookDelivery.objects.filter(pk__in=ids).select_related("event")
-            ]
-        )
-    return len(deliveries)
+    ids = [d.pk for d in deliveries]
+    WebhookDelivery.objects.filter(pk__in=ids).update(
+        status=WebhookDelivery.PENDING, created_at=now, next_attempt_at=now, leased_until=None
+    )
+    return len(ids)

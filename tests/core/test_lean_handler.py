@@ -25,6 +25,8 @@ def call(app: Any, path: str, cookie: str = "", query: str = "") -> tuple[str, d
         "HTTP_ORIGIN": "http://localhost:3000",
         "HTTP_COOKIE": cookie,
         "REMOTE_ADDR": "127.0.0.1",
+        # the same id for every call, so the answers compare equal header for header
+        "HTTP_X_REQUEST_ID": "lean-handler-test",
     }
     return call_wsgi(app, environ)
 

@@ -72,9 +72,14 @@ def test_the_name_comes_from_the_account_when_the_data_has_none(discord, player,
 
 
 def test_level_up_is_posted_to_the_channel_with_the_bot_token(discord, player, channel):
+    from core.observability.metrics import DISCORD_CALLS
+
+    counted = DISCORD_CALLS.labels("POST /channels/{id}/messages", "200")
+    before = counted._value.get()
     handle_event(event_for(player, "level_up", **{"from": 4, "to": 5, "mode": "reality", "season": "2026-12"}))
     run_pending_jobs()
     [message] = posted(discord)
+    assert counted._value.get() == before + 1  # igo_discord_requests_total, ids folded into {id}
     assert message.headers["Authorization"] == f"Bot {BOT_TOKEN}"
     assert message.body["embeds"] == [
         {"title": "Level up!", "description": "**Alice** reached level **5**.", "color": 0xF1C40F}

@@ -160,7 +160,12 @@ def make_due_now() -> int:
         cursor.execute(
             "UPDATE procrastinate_jobs SET scheduled_at = now() WHERE status = 'todo' AND scheduled_at > now()"
         )
-        return cursor.rowcount
+        jobs_due = cursor.rowcount
+        cursor.execute(
+            "UPDATE events_webhookdelivery SET next_attempt_at = now() WHERE status = 'pending' AND next_attempt_at > now()"
+        )
+        cursor.execute("UPDATE events_webhookendpoint SET paused_until = NULL WHERE paused_until IS NOT NULL")
+        return jobs_due + cursor.rowcount
 
 
 @pytest.fixture
@@ -175,8 +180,10 @@ def closed_port() -> str:
 
 
 def drain(max_rounds: int = 50) -> None:
-    """Run the worker until it makes no more progress: jobs deferred by jobs (dispatch, then
-    delivery) and retries due now run too; jobs waiting behind a lock or a later schedule stay."""
+    """Run the worker and the event pump until they make no more progress: jobs deferred by jobs,
+    fan-out and deliveries, and retries due now run too; jobs waiting behind a lock or a later
+    schedule stay."""
+    from events.pump import drain_now
     from tests.jobs import run_pending_jobs
 
     def finished() -> int:
@@ -184,10 +191,15 @@ def drain(max_rounds: int = 50) -> None:
             cursor.execute("SELECT count(*), sum(attempts) FROM procrastinate_jobs WHERE queue_name <> 'maintenance'")
             count, attempts = cursor.fetchone()
             cursor.execute("SELECT count(*) FROM procrastinate_jobs WHERE status NOT IN ('todo', 'doing')")
-            return hash((count, attempts, cursor.fetchone()[0]))
+            done = cursor.fetchone()[0]
+            cursor.execute("SELECT count(*), COALESCE(sum(attempts), 0) FROM events_webhookdelivery")
+            deliveries = cursor.fetchone()
+            cursor.execute("SELECT count(*) FROM events_domainevent WHERE dispatched_at IS NULL")
+            return hash((count, attempts, done, deliveries, cursor.fetchone()[0]))
 
     before = finished()
     for _ in range(max_rounds):
+        drain_now()
         run_pending_jobs()
         after = finished()
         if after == before:

@@ -73,9 +73,10 @@ def test_a_thousand_parallel_awards_with_level_ups_are_all_delivered_in_order(re
 
 def _start_worker() -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "manage.py", "procrastinate", "worker", "--concurrency", "4"],
+        [sys.executable, "manage.py", "run_worker", "--concurrency", "4"],
         cwd=ROOT,
-        env=subprocess_env(),
+        # a killed worker's leased deliveries go to the next worker after 5 s (30 s by default)
+        env={**subprocess_env(), "WEBHOOK_LEASE_SECONDS": "5"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -101,7 +102,7 @@ def test_a_worker_killed_three_times_during_a_backlog_loses_nothing(receiver, en
             while len(receiver.delivered()) < before + 20 and time.monotonic() < deadline:
                 time.sleep(0.02)
             assert len(receiver.delivered()) < total, "the backlog ended before the kill"
-            os.kill(worker.pid, signal.SIGKILL)  # in the middle of deliveries: jobs stay "doing"
+            os.kill(worker.pid, signal.SIGKILL)  # mid-batch: its deliveries stay leased, its jobs "doing"
             worker.wait()
             kills += 1
             time.sleep(0.2)

@@ -6,6 +6,8 @@ from urllib.parse import unquote
 
 import environ
 
+from core.observability.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -53,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id (X-Request-ID) and the request's metrics (core/observability/).
+    "core.observability.middleware.ObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "api.outage.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -239,7 +243,7 @@ JWT_REFRESH_TTL_SECONDS = env.int("JWT_REFRESH_TTL_SECONDS", default=30 * 24 * 3
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[FRONTEND_URL])
 CORS_ALLOW_CREDENTIALS = True
 # Headers a browser client may read from answers (the rate-limit quota, the retry hint).
-CORS_EXPOSE_HEADERS = ["RateLimit-Policy", "RateLimit", "Retry-After"]
+CORS_EXPOSE_HEADERS = ["RateLimit-Policy", "RateLimit", "Retry-After", "X-Request-ID"]
 CORS_ALLOW_HEADERS = (
     "accept",
     "authorization",
@@ -248,6 +252,7 @@ CORS_ALLOW_HEADERS = (
     "x-csrftoken",
     "x-requested-with",
     "idempotency-key",
+    "x-request-id",
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[FRONTEND_URL])
 
@@ -325,12 +330,17 @@ SPECTACULAR_SETTINGS = {
 # --- Game settings ---------------------------------------------------------------------------
 LEADERBOARD_PAGE_SIZE = env.int("LEADERBOARD_PAGE_SIZE", default=50)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
-}
+# One JSON object per log line with the request id of the request or job (LOG_FORMAT=text: plain
+# lines for a terminal); core/observability/logs.py, docs/operations.md.
+LOG_FORMAT = env("LOG_FORMAT", default="json")
+LOGGING = logging_config(level=env("LOG_LEVEL", default="WARNING"), fmt=LOG_FORMAT)
+
+# --- Operations (docs/operations.md) ----------------------------------------------------------
+# GET /metrics (Prometheus) answers only a request with "Authorization: Bearer <METRICS_TOKEN>";
+# without the variable the endpoint does not exist (404).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# GET /api/v1/health/ready/ answers 503 when the oldest ready job waited longer than this.
+READY_MAX_QUEUE_AGE_SECONDS = env.int("READY_MAX_QUEUE_AGE_SECONDS", default=300)
 # --- Background jobs (procrastinate: jobs live in PostgreSQL; `manage.py procrastinate worker`) ---
 # Tasks are found in every app's tasks.py. A job deferred inside a transaction commits with it.
 PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
@@ -339,6 +349,10 @@ PROCRASTINATE_WORKER_DEFAULTS = {"concurrency": env.int("WORKER_CONCURRENCY", de
 # A job whose worker sent no heartbeat (every 10 s) for this long is put back to the queue by the
 # retry_stalled_jobs periodic job (the worker was killed or its machine lost).
 JOBS_STALLED_AFTER_SECONDS = env.int("JOBS_STALLED_AFTER_SECONDS", default=60)
+# `manage.py run_worker` (events/worker.py) restarts its worker after a database or Redis outage,
+# polling PostgreSQL from this many seconds, doubling up to the maximum.
+WORKER_RESTART_BACKOFF_SECONDS = env.float("WORKER_RESTART_BACKOFF_SECONDS", default=0.5)
+WORKER_RESTART_BACKOFF_MAX_SECONDS = env.float("WORKER_RESTART_BACKOFF_MAX_SECONDS", default=15.0)
 
 # --- Domain events and webhooks (docs/events.md) ----------------------------------------------
 # In-process consumers: dotted paths of callables handle(event: DomainEvent) -> None, each run
@@ -352,6 +366,16 @@ WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 # Backoff: base x 4^(attempt-1) seconds (at most 12 h), retried for WEBHOOK_RETRY_FOR_SECONDS.
 WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=5.0)
 WEBHOOK_RETRY_FOR_SECONDS = env.int("WEBHOOK_RETRY_FOR_SECONDS", default=3 * 24 * 3600)
+# The event pump of each worker process (events/pump.py): requests in flight at once, and at most
+# this many to one endpoint (a slow receiver fills only its own slots); how often an idle pump
+# looks for new events; how many events one fan-out statement takes.
+WEBHOOK_CONCURRENCY = env.int("WEBHOOK_CONCURRENCY", default=64)
+WEBHOOK_ENDPOINT_CONCURRENCY = env.int("WEBHOOK_ENDPOINT_CONCURRENCY", default=16)
+WEBHOOK_POLL_SECONDS = env.float("WEBHOOK_POLL_SECONDS", default=0.05)
+WEBHOOK_FANOUT_BATCH = env.int("WEBHOOK_FANOUT_BATCH", default=500)
+# A worker that claimed deliveries and died: another one sends them after this many seconds
+# (at least twice WEBHOOK_TIMEOUT_SECONDS, so a live worker's slow request is not sent twice).
+WEBHOOK_LEASE_SECONDS = env.float("WEBHOOK_LEASE_SECONDS", default=30.0)
 # An endpoint whose every delivery failed for this long is disabled (shown in the admin and API).
 WEBHOOK_DISABLE_AFTER_SECONDS = env.int("WEBHOOK_DISABLE_AFTER_SECONDS", default=5 * 24 * 3600)
 

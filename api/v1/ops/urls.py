@@ -7,6 +7,7 @@ from . import views
 urlpatterns = [
     path("", views.ApiRootView.as_view(), name="api-root"),
     path("health/", views.HealthView.as_view(), name="health"),
+    path("health/ready/", views.ReadyView.as_view(), name="health-ready"),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
     path(
         "docs/",

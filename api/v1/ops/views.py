@@ -10,7 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.outage import retry_after
-from api.v1.ops.serializers import HEALTH, ApiIndexSerializer, HealthSerializer
+from api.v1.ops.serializers import HEALTH, READY, ApiIndexSerializer, HealthSerializer, ReadySerializer
+from core.selectors.operations import readiness
 from core.utils.redis import redis_status
 
 
@@ -36,6 +37,29 @@ class HealthView(APIView):
             status=200 if database == "ok" else 503,
             headers=None if database == "ok" else {"Retry-After": str(retry_after())},
         )
+
+
+class ReadyView(APIView):
+    """Readiness (for a load balancer or an orchestrator): 200 while PostgreSQL answers and the
+    task queue moves; 503 otherwise. ``/health/`` stays the cheap liveness check."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+
+    @extend_schema(responses={200: ReadySerializer, 503: ReadySerializer})
+    def get(self, request: Request) -> Response:
+        state = readiness()
+        body = READY.to_representation(
+            {
+                "status": "ready" if state.ready else "not_ready",
+                "database": state.database,
+                "redis": state.redis,
+                "queue": state.queue.__dict__,
+            }
+        )
+        if state.ready:
+            return Response(body)
+        return Response(body, status=503, headers={"Retry-After": str(retry_after())})
 
 
 class ApiRootView(APIView):

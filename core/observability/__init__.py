@@ -1,0 +1,1 @@
+"""What an operator sees: request ids, JSON logs, Prometheus metrics (docs/operations.md)."""
