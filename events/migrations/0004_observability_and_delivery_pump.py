@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('events', '0001_domain_events_and_webhooks'),
+        ("events", "0003_webhook_secret_clear_column_removed"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
