@@ -97,10 +97,23 @@ class IntegrationsSerializer(serializers.Serializer[Any]):
     strava = StravaLinkSerializer(help_text="Whether a Strava athlete is linked (docs/strava.md).")
 
 
+class CohortRefSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField(min_value=1, help_text="1, 2, ... within the season, mode and league.")
+    league = serializers.ChoiceField(choices=list(LEAGUES), help_text="The league the cohort plays in.")
+
+
+class CohortsByModeSerializer(serializers.Serializer[Any]):
+    reality = CohortRefSerializer(allow_null=True, help_text="null before the season's first reality XP.")
+    cyber = CohortRefSerializer(allow_null=True, help_text="null before the season's first cyber XP.")
+
+
 class OwnProfileSerializer(ProfileSerializer):
-    """The signed-in player's own profile: the profile plus their linked services."""
+    """The signed-in player's own profile: the profile plus their linked services and their
+    cohort per mode this season (GET /api/v1/leaderboards/cohort/<mode>/ shows it)."""
 
     integrations = IntegrationsSerializer()
+    cohorts = CohortsByModeSerializer()
 
 
 OWN_PROFILE = OwnProfileSerializer()

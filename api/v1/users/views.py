@@ -31,6 +31,7 @@ from core.exceptions import (
     UnknownDiscordUser,
 )
 from core.selectors.account import past_seasons, personal_data
+from core.selectors.cohort import own_cohorts
 from core.selectors.profile import profile_summary
 from core.selectors.strava import strava_status
 from core.services.account_service import erase_account, set_display_name
@@ -49,7 +50,12 @@ class AccountErasureSerializer(NoUnknownFieldsMixin, serializers.Serializer[dict
 
 def own_profile(user: CustomUser) -> dict[str, Any]:
     """The profile document plus the player's linked services (``integrations``)."""
-    return {**profile_summary(user), "integrations": {"strava": strava_status(user)}}
+    summary = profile_summary(user)
+    return {
+        **summary,
+        "integrations": {"strava": strava_status(user)},
+        "cohorts": own_cohorts(user.pk, summary["season"]["id"]),
+    }
 
 
 class ProfileView(APIView):

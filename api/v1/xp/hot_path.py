@@ -36,7 +36,7 @@ from core.selectors.activity_catalogue import cached_activity, forget_catalogue
 from core.selectors.leaderboard import database_rank, ranks_for
 from core.selectors.profile import profile_document
 from core.services import tokens
-from core.services.seasons import rank_index
+from core.services.seasons import cohorts, rank_index
 from core.services.xp import store
 from core.services.xp.award import check_award_rules, xp_for_units
 from core.services.xp.results import layer_change, level_change
@@ -121,6 +121,7 @@ def lean_answer(request: HttpRequest) -> HttpResponse | None:
         return None
 
     written = checked.written
+    cohorts.after_award(written.score)
     if connection.in_atomic_block:  # a caller's transaction (tests): the index follows its commit
         rank_index.index_on_commit(written.score, written.index)
         ranks = ranks_for(caller.user_id, write.season_id, dict(written.season_xp))

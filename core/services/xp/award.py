@@ -25,7 +25,7 @@ from core.exceptions import (
     UnitsOverEntryMaximum,
     UnknownActivity,
 )
-from core.services.seasons import rank_index
+from core.services.seasons import cohorts, rank_index
 from core.services.xp import store
 from core.services.xp.results import Award, ProfileTotals, layer_change, level_change
 from core.utils.dates import utc_now
@@ -159,6 +159,7 @@ def _validated_award(
             raise DailyCapExceeded(daily_unit_cap=str(activity.daily_unit_cap)) from None
         raise
     rank_index.index_on_commit(award.score, award.index)
+    cohorts.after_award(award.score)
     return award
 
 
