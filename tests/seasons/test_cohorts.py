@@ -1,6 +1,5 @@
 """Cohorts: assignment on the first XP of a season and mode (race-free), the cohort board."""
 
-from collections import Counter
 from decimal import Decimal
 
 import pytest

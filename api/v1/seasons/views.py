@@ -28,8 +28,8 @@ from core.constants.leagues import LEAGUES
 from core.exceptions import InvalidPage, InvalidSeasonId, UnknownLeague, UnknownSeason
 from core.selectors.all_time import all_time_board
 from core.selectors.cohort import CohortBoard, CohortRow, cohort_board
-from core.services.seasons import cohorts
 from core.selectors.leaderboard import leaderboard
+from core.services.seasons import cohorts
 from core.utils.dates import SEASON_ID_RE, iso_utc, month_bounds, season_id_for, utc_now
 from seasons.models import Season
 
