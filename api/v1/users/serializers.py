@@ -126,7 +126,15 @@ def render_own_profile(summary: dict[str, Any]) -> dict[str, Any]:
 class PastSeasonSerializer(serializers.Serializer[Any]):
     season = serializers.RegexField(SEASON_ID_PATTERN)
     mode = serializers.ChoiceField(choices=["reality", "cyber"])
-    rank = serializers.IntegerField(allow_null=True, help_text="Final rank on the league board; null without XP.")
+    rank = serializers.IntegerField(
+        allow_null=True,
+        help_text="Final rank on the board the move was decided on (the cohort; the league board for "
+        "seasons closed before cohorts); null without XP.",
+    )
+    cohort_rank = serializers.IntegerField(
+        allow_null=True, help_text="Final rank within the cohort; null without XP or without a cohort."
+    )
+    cohort = CohortRefSerializer(allow_null=True, help_text="The cohort played in; null without one.")
     xp = serializers.IntegerField()
     league = serializers.ChoiceField(choices=list(LEAGUES), help_text="The league played in that season.")
     new_league = serializers.ChoiceField(choices=list(LEAGUES), help_text="The league after the season closed.")
