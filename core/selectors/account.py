@@ -15,9 +15,7 @@ from xp.models import XPEntry
 def past_seasons(user: CustomUser, *, mode: str | None = None) -> list[dict[str, Any]]:
     """Every closed season the player has a result in, newest first: final rank (within the
     cohort, or the league board before cohorts), the cohort, XP, league before and after, movement."""
-    results = (
-        SeasonResult.objects.filter(user=user).select_related("season", "cohort").order_by("-season_id", "mode")
-    )
+    results = SeasonResult.objects.filter(user=user).select_related("season", "cohort").order_by("-season_id", "mode")
     if mode is not None:
         results = results.filter(mode=mode)
     return [

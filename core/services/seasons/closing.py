@@ -266,7 +266,12 @@ def _after_moves(season: Season, mode: str, moved: list[Moved]) -> None:
             WHERE s.user_id = m.user_id AND s.mode = %(mode)s AND s.season_id > %(sid)s
             RETURNING s.user_id, s.season_id, s.mode, s.xp, s.league, s.reached_at, s.version
             """,
-            {"uids": [m.user_id for m in moved], "leagues": [m.new_league for m in moved], "mode": mode, "sid": season.id},
+            {
+                "uids": [m.user_id for m in moved],
+                "leagues": [m.new_league for m in moved],
+                "mode": mode,
+                "sid": season.id,
+            },
         )
         changed = [ScoreState(*row) for row in cursor.fetchall()]
     for season_id, league in sorted({(s.season_id, s.league) for s in changed}):

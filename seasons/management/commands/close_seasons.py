@@ -8,7 +8,9 @@ from core.services.seasons import closing
 
 
 class Command(BaseCommand):
-    help = "Close ended seasons: store final ranks and leagues, promote and demote per cohort. Idempotent and resumable."
+    help = (
+        "Close ended seasons: store final ranks and leagues, promote and demote per cohort. Idempotent and resumable."
+    )
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--no-progress", action="store_true", help="no progress bar (for schedulers' logs)")
