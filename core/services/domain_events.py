@@ -321,3 +321,32 @@ def award_event_params(*, activity_key: str, units: Any) -> dict[str, Any]:
         "activity_key": activity_key,
         "units_text": str(units),
     }
+
+
+def league_events_sql(moves: str) -> str:
+    """CTEs appended to a season-close statement: ``league_changed`` for every row of the CTE
+    ``moves`` (user_id, league, new_league, movement; one row per player, movers only), with the
+    players' sequence numbers and dispatch jobs, as ``award_events_sql`` writes an award's events
+    (set-based: a chunk of thousands of moves costs one statement, not an ORM round per row).
+    Parameters: ``mode``, ``sid``, ``now``."""
+    return f"""
+, ev_src AS (
+    SELECT user_id, jsonb_build_object(
+        'mode', %(mode)s::text, 'season', %(sid)s::text, 'from', league, 'to', new_league,
+        'movement', movement) AS data
+    FROM {moves}
+), ev_seq AS (
+    INSERT INTO events_playereventsequence AS q (user_id, last)
+    SELECT user_id, 1 FROM ev_src ORDER BY user_id
+    ON CONFLICT (user_id) DO UPDATE SET last = q.last + 1
+    RETURNING q.user_id, q.last
+), ev AS (
+    INSERT INTO events_domainevent (type, user_id, sequence, data, created_at)
+    SELECT 'league_changed', e.user_id, s.last, e.data, %(now)s FROM ev_src e JOIN ev_seq s ON s.user_id = e.user_id
+), ev_job AS (
+    INSERT INTO procrastinate_jobs (queue_name, task_name, lock, queueing_lock, args)
+    SELECT '{DISPATCH_QUEUE}', '{DISPATCH_TASK}', 'events:player:' || user_id::text,
+           'events:player:' || user_id::text, jsonb_build_object('user_id', user_id::bigint)
+    FROM ev_seq ORDER BY user_id
+    ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING
+)"""

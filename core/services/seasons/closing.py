@@ -6,8 +6,8 @@ million players closes in minutes and a killed run resumes where it stopped:
 - ``cohorts`` (per mode): every score still waiting for a cohort gets one first; then the open
   cohorts are closed a chunk at a time (about SEASON_CLOSE_CHUNK players): each cohort's players
   with XP are ranked, the top ones move up and the bottom ones down (``cohort_moves``), their
-  SeasonResult rows, profile leagues, later-season scores and ``league_changed`` events are
-  written with the cohort's ``closed_at`` in one transaction.
+  SeasonResult rows, profile leagues and ``league_changed`` events (one statement), and their
+  later-season scores are written with the cohort's ``closed_at`` in one transaction.
 - ``inactive`` (per mode): players without XP in the season move down one league (Bronze stays),
   a chunk of players at a time in user id order; the chunk query is an anti-join (NOT EXISTS)
   against the season's scores and results, never a NOT IN list.
@@ -53,7 +53,7 @@ class CloseReport:
 
 
 class Moved(NamedTuple):
-    """A SeasonResult that moved its player (what ``league_events`` reads)."""
+    """A SeasonResult that moved its player."""
 
     user_id: int
     season_id: str
@@ -151,7 +151,7 @@ WITH counts AS (
     WHERE p.user_id = r.user_id AND r.movement <> 'stay'
 ), done AS (
     UPDATE {_t(SeasonCohort)} SET closed_at = %(now)s WHERE id = ANY(%(ids)s::bigint[])
-)
+){domain_events.league_events_sql("res WHERE movement <> 'stay'")}
 SELECT user_id, league, new_league, movement FROM res WHERE movement <> 'stay'
 """
     for mode in MODES
@@ -223,7 +223,7 @@ WITH batch AS (
     RETURNING user_id, league, new_league, movement
 ), prof AS (
     UPDATE {_t(UserProfile)} p SET {mode}_league = r.new_league FROM res r WHERE p.user_id = r.user_id
-)
+){domain_events.league_events_sql("res")}
 SELECT user_id, league, new_league, movement FROM res ORDER BY user_id
 """
     for mode in MODES
@@ -241,7 +241,14 @@ def _close_inactive(season: Season, mode: str) -> int:
             with connection.cursor() as cursor:
                 cursor.execute(
                     _INACTIVE_CHUNK_SQL[mode],
-                    {"sid": season.id, "mode": mode, "after": after, "limit": limit, "ends": season.ends_at},
+                    {
+                        "sid": season.id,
+                        "mode": mode,
+                        "after": after,
+                        "limit": limit,
+                        "ends": season.ends_at,
+                        "now": utc_now(),
+                    },
                 )
                 moved = [Moved(uid, season.id, mode, league, new, movement) for uid, league, new, movement in cursor]
             _after_moves(season, mode, moved)
@@ -252,12 +259,11 @@ def _close_inactive(season: Season, mode: str) -> int:
 
 
 def _after_moves(season: Season, mode: str, moved: list[Moved]) -> None:
-    """In the chunk's transaction: ``league_changed`` events, and the moved players' scores of
-    later seasons (which started in the old league) follow them into the new league and a cohort
-    of it; the rank index follows after commit."""
+    """In the chunk's transaction (whose statement wrote the ``league_changed`` events): the
+    moved players' scores of later seasons (which started in the old league) follow them into
+    the new league and a cohort of it; the rank index follows after commit."""
     if not moved:
         return
-    domain_events.record(domain_events.league_events(moved))
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
