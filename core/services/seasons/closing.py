@@ -121,7 +121,8 @@ def _shifted(expr: str, delta: int) -> str:
 
 # One chunk of cohorts: rank each cohort's players with XP (ties by who reached the XP first),
 # store their results, move their profile leagues, mark the cohorts closed. A player who already
-# has a result (a season half-closed league by league before cohorts) is left as it is.
+# has a result (a season half-closed league by league before cohorts) is left as it is (the
+# unique key; an anti-join here would read every result of the season again in each chunk).
 _COHORT_CHUNK_SQL = {
     mode: f"""
 WITH counts AS (
@@ -132,12 +133,10 @@ WITH counts AS (
            row_number() OVER (PARTITION BY s.cohort_id ORDER BY s.xp DESC, s.reached_at, s.user_id) AS pos,
            rank() OVER (PARTITION BY s.cohort_id ORDER BY s.xp DESC) AS rnk
     FROM {_t(SeasonScore)} s JOIN counts c ON c.cohort_id = s.cohort_id
-    WHERE s.xp > 0
+    WHERE s.cohort_id = ANY(%(ids)s::bigint[]) AND s.xp > 0
 ), moved AS (
     SELECT r.*, CASE WHEN r.pos <= r.up THEN 'up' WHEN r.pos > r.n - r.down THEN 'down' ELSE 'stay' END AS movement
     FROM ranked r
-    WHERE NOT EXISTS (SELECT 1 FROM {_t(SeasonResult)} x
-                      WHERE x.season_id = %(sid)s AND x.mode = %(mode)s AND x.user_id = r.user_id)
 ), res AS (
     INSERT INTO {_t(SeasonResult)} (user_id, season_id, mode, xp, rank, league, new_league, movement, cohort_id)
     SELECT user_id, %(sid)s, %(mode)s, xp, rnk, league,
@@ -145,6 +144,7 @@ WITH counts AS (
                 ELSE league END,
            movement, cohort_id
     FROM moved
+    ON CONFLICT (season_id, mode, user_id) DO NOTHING
     RETURNING user_id, league, new_league, movement
 ), prof AS (
     UPDATE {_t(UserProfile)} p SET {mode}_league = r.new_league FROM res r
