@@ -222,11 +222,12 @@ class CohortLeaderboardView(APIView):
     )
     def get(self, request: Request, mode: str) -> Response:
         season_id, status, ends_at = _season_asked(request.query_params.get("season"))
-        board = cohort_board(user_id=request.user.pk, season_id=season_id, mode=mode, closed=status == Season.CLOSED)
+        user_id = int(request.user.pk)  # signed in (IsAuthenticated)
+        board = cohort_board(user_id=user_id, season_id=season_id, mode=mode, closed=status == Season.CLOSED)
         if board.waiting is not None and status == Season.OPEN:
             # The player's first award was cut off before it placed them (a crash between the
             # two): place them now, as the award would have.
             league, _ = board.waiting
-            cohorts.assign(season_id=season_id, mode=mode, league=league, user_id=request.user.pk)
-            board = cohort_board(user_id=request.user.pk, season_id=season_id, mode=mode, closed=False)
+            cohorts.assign(season_id=season_id, mode=mode, league=league, user_id=user_id)
+            board = cohort_board(user_id=user_id, season_id=season_id, mode=mode, closed=False)
         return Response(cohort_document(board, season_id=season_id, status=status, ends_at=ends_at, mode=mode))
