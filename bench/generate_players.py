@@ -7,7 +7,7 @@ Redis rank index. Minutes, not hours: rows go in with PostgreSQL COPY (psycopg 3
 The database (BENCH_DB_1M, default ``igo_bench_1m``) is dropped and made anew; Redis DB
 BENCH_REDIS_1M (default redis://127.0.0.1:6379/6) is flushed: both belong to the benchmark.
 
-Data: usernames p0000001..., a profile per player; this season's reality score for ~85 % of the
+Data: usernames p0000001..., cohorts of COHORT_SIZE per league (in order of the score rows), a profile per player; this season's reality score for ~85 % of the
 players and a cyber score for ~35 %, XP skewed (log-normal, in steps of 10 XP so that many
 players tie), ``reached_at`` spread over the season so far, leagues bronze 40 % ... ultra 2 %.
 """
@@ -153,11 +153,18 @@ def main() -> None:
             ["user_id", "season_id", "mode", "xp", "league", "reached_at", "version"],
             scores(),
         )
+        conn.execute("ANALYZE seasons_seasonscore")
         t = step("COPY season scores", t)
+    # Cohorts, as the players' first awards would have made them (in order of arrival).
+    from core.services.seasons import cohorts
+
+    placed = cohorts.assign_missing(sid)
+    t = step(f"cohorts (cohorts.assign_missing, {placed:,} scores placed)", t)
+    with psycopg.connect(c.database_url(DB), autocommit=True) as conn:
         # The visibility map matters at this size (index-only scans); a VACUUM while another
         # database's transaction holds the xmin horizon back leaves it unset: retry until set.
         for _ in range(10):
-            conn.execute("VACUUM (ANALYZE) users_customuser, xp_userprofile, seasons_seasonscore")
+            conn.execute("VACUUM (ANALYZE) users_customuser, xp_userprofile, seasons_seasonscore, seasons_seasoncohort")
             visible, pages = conn.execute(
                 "SELECT relallvisible, relpages FROM pg_class WHERE relname = 'seasons_seasonscore'"
             ).fetchone()

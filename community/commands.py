@@ -69,6 +69,13 @@ COMMANDS: list[dict[str, Any]] = [
         ],
         **_CONTEXTS,
     },
+    {
+        "name": "league",
+        "type": CHAT_INPUT,
+        "description": "Your league cohort this season: who you compete with, who moves up and down",
+        "options": [{"type": STRING, "name": "mode", "description": "Reality or cyber", "choices": _MODE_CHOICES}],
+        **_CONTEXTS,
+    },
     {"name": "events", "type": CHAT_INPUT, "description": "Upcoming events and dungeons", **_CONTEXTS},
     {
         "name": "join",

@@ -194,6 +194,33 @@ def leaderboard(board: Any, *, page: int, custom_id: Any) -> dict[str, Any]:
     return message(embed, components=[{"type": ACTION_ROW, "components": buttons}])
 
 
+def cohort(board: Any, *, mode: str, season_id: str, ends_at: datetime) -> dict[str, Any]:
+    """/league: the player's cohort (``core.selectors.cohort.CohortBoard``), zones marked."""
+    group = board.cohort
+    lines = []
+    for row in board.rows:
+        mark = "⬆️ " if row.promotion_zone else "⬇️ " if row.demotion_zone else ""
+        name = row.display_name or row.username
+        if board.me is not None and row.user_id == board.me.user_id:
+            name = f"__{name}__"
+        lines.append(f"{mark}**#{row.rank}** {name} — {number(row.xp)} XP")
+    me = board.me
+    standing = f"you: #{me.rank} with {number(me.xp)} XP" if me is not None and me.rank else "you: no XP yet"
+    return message(
+        {
+            "title": f"{mode.capitalize()} · {group.league.capitalize()} league · cohort {group.number} · {season_id}",
+            "description": "\n".join(lines) if lines else "Nobody in this cohort has XP yet.",
+            "color": COLOR_INFO,
+            "fields": [
+                {"name": "Moves up", "value": f"top {board.promotes}", "inline": True},
+                {"name": "Moves down", "value": f"bottom {board.demotes}", "inline": True},
+                {"name": "Season ends", "value": when(ends_at), "inline": False},
+            ],
+            "footer": {"text": f"{len(board.rows)} of {group.capacity} players with XP · {standing}"},
+        }
+    )
+
+
 def events(rows: list[tuple[Any, Any]], *, signed_in: bool) -> dict[str, Any]:
     """Upcoming events; each row is (event, gate or None)."""
     if not rows:
@@ -262,9 +289,7 @@ def promotion_announcement(name: str, data: dict[str, Any]) -> dict[str, Any]:
     return {
         "title": "Promotion!",
         "description": f"**{escape(name)}** moved up to the **{escape(str(data.get('to')).capitalize())}** "
-        f"{escape(mode)} league.".replace(
-            "  ", " "
-        ),
+        f"{escape(mode)} league.".replace("  ", " "),
         "color": COLOR_CELEBRATE,
     }
 

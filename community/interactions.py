@@ -29,13 +29,14 @@ from core.constants.leagues import LEAGUES
 from core.constants.levels import level_progress
 from core.constants.modes import MODES
 from core.exceptions import AccountDisabled, DomainError, InvalidInteraction
+from core.selectors.cohort import cohort_board
 from core.selectors.leaderboard import leaderboard as leaderboard_page
 from core.selectors.profile import profile_summary
 from core.services import layer_service
-from core.services.seasons import rank_index
+from core.services.seasons import cohorts, rank_index
 from core.services.xp.for_discord_user import award_xp_to_discord_user
 from core.utils import redis as r
-from core.utils.dates import SEASON_ID_RE, season_id_for, utc_now
+from core.utils.dates import SEASON_ID_RE, month_bounds, season_id_for, utc_now
 from showcase.links import with_card
 from users.models import CustomUser
 from xp.models import ActivityType
@@ -213,6 +214,20 @@ def _modes(value: Any) -> tuple[str, ...]:
     if value not in MODES:
         raise Refused("The mode is reality or cyber.")
     return (str(value),)
+
+
+def league(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
+    """/league [mode]: the player's cohort this season (reality unless asked)."""
+    mode = _modes(options.get("mode"))[0]
+    user = ctx.account()
+    season_id = season_id_for(utc_now())
+    board = cohort_board(user_id=user.pk, season_id=season_id, mode=mode, closed=False) if user else None
+    if user is not None and board is not None and board.waiting is not None:
+        cohorts.assign(season_id=season_id, mode=mode, league=board.waiting[0], user_id=user.pk)
+        board = cohort_board(user_id=user.pk, season_id=season_id, mode=mode, closed=False)
+    if board is None or board.cohort is None:
+        raise Refused("You are in no league cohort yet this season. Log an activity with /log to join one.")
+    return reply(embeds.cohort(board, mode=mode, season_id=season_id, ends_at=month_bounds(season_id)[1]))
 
 
 # --- /leaderboard and its buttons -------------------------------------------------------------
@@ -403,6 +418,7 @@ COMMANDS = {
     "log": log,
     "profile": profile,
     "rank": rank,
+    "league": league,
     "leaderboard": leaderboard_command,
     "events": events,
     "join": join,

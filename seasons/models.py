@@ -25,6 +25,33 @@ class Season(models.Model):
         return self.id
 
 
+class SeasonCohort(models.Model):
+    """A group of about COHORT_SIZE players of one league who compete together in one season and
+    mode. Filled in order of arrival (core/services/seasons/cohorts.py); closed with the season."""
+
+    season = models.ForeignKey(Season, on_delete=models.CASCADE, related_name="cohorts")
+    mode = models.CharField(max_length=10, choices=MODE_CHOICES)
+    league = models.CharField(max_length=10, choices=LEAGUE_CHOICES)
+    number = models.IntegerField()  # 1, 2, ... within the season, mode and league
+    capacity = models.IntegerField()  # COHORT_SIZE when the cohort opened
+    members = models.IntegerField(default=0)  # seats taken (never given back)
+    created_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)  # its results are stored (season close)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["season", "mode", "league", "number"], name="season_cohort_unique"),
+            models.CheckConstraint(
+                condition=models.Q(capacity__gte=1, members__gte=0, members__lte=models.F("capacity")),
+                name="season_cohort_within_capacity",
+            ),
+        ]
+        indexes = [models.Index(fields=["season", "mode", "closed_at", "id"], name="season_cohort_close")]
+
+    def __str__(self) -> str:
+        return f"{self.season_id} {self.mode} {self.league} #{self.number}"
+
+
 class SeasonScore(models.Model):
     """A player's XP in one season and mode; changed in the same statement as the ledger."""
 
@@ -36,6 +63,15 @@ class SeasonScore(models.Model):
     league = models.CharField(max_length=10, choices=LEAGUE_CHOICES, default=DEFAULT_LEAGUE)
     reached_at = models.DateTimeField()  # when the current xp was reached: the tie-breaker
     version = models.BigIntegerField(default=1)  # bumps on every change; guards the Redis index
+    # Set right after the season's first XP in the mode (core/services/seasons/cohorts.py).
+    cohort = models.ForeignKey(
+        SeasonCohort,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="scores",
+        db_index=False,  # season_cohort_board leads with it
+    )
 
     class Meta:
         constraints = [
@@ -48,6 +84,13 @@ class SeasonScore(models.Model):
             # path): index-only range scans half the size of the board indexes.
             models.Index(fields=["season", "mode", "xp"], name="season_board_xp"),
             models.Index(fields=["season", "mode", "league", "xp"], name="season_board_league_xp"),
+            models.Index(fields=["cohort", "-xp", "reached_at", "user"], name="season_cohort_board"),
+            # Scores still waiting for a cohort (a first award whose assignment was cut off).
+            models.Index(
+                fields=["season", "mode", "league", "id"],
+                name="season_score_no_cohort",
+                condition=models.Q(cohort__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -61,7 +104,10 @@ class SeasonResult(models.Model):
     season = models.ForeignKey(Season, on_delete=models.CASCADE, related_name="results")
     mode = models.CharField(max_length=10, choices=MODE_CHOICES)
     xp = models.BigIntegerField(default=0)
-    rank = models.IntegerField(null=True, blank=True)  # rank within the league board; None without XP
+    # Rank on the board the move was decided on: the cohort (the league board for seasons closed
+    # before cohorts); None without XP.
+    rank = models.IntegerField(null=True, blank=True)
+    cohort = models.ForeignKey(SeasonCohort, null=True, blank=True, on_delete=models.SET_NULL, related_name="results")
     league = models.CharField(max_length=10, choices=LEAGUE_CHOICES)
     new_league = models.CharField(max_length=10, choices=LEAGUE_CHOICES)
     movement = models.CharField(max_length=10, choices=[("up", "up"), ("down", "down"), ("stay", "stay")])

@@ -29,3 +29,23 @@ def promotion_counts(players_with_xp: int) -> tuple[int, int]:
     down = players_with_xp * DEMOTE_FRACTION_NUM // DEMOTE_FRACTION_DEN
     down = min(down, players_with_xp - up)
     return up, down
+
+
+def cohort_moves(players_with_xp: int, capacity: int, promote: int, demote: int, league: str) -> tuple[int, int]:
+    """How many of a cohort's ``players_with_xp`` ranked players move up and down at close.
+
+    A full cohort (``capacity`` players) moves ``promote`` up and ``demote`` down; a smaller one
+    the same shares, floored, but at least one up whenever two or more players earned XP. The
+    two groups never overlap; the top league promotes nobody and the lowest demotes nobody.
+    """
+    n = players_with_xp
+    up = n * promote // capacity if capacity > 0 else 0
+    if n >= 2:
+        up = max(up, 1)
+    up = min(up, n)
+    down = min(n * demote // capacity if capacity > 0 else 0, n - up)
+    if league == LEAGUES[-1]:
+        up = 0
+    if league == LEAGUES[0]:
+        down = 0
+    return up, down

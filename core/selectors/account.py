@@ -17,8 +17,8 @@ from xp.models import XPEntry
 
 def past_seasons(user: CustomUser, *, mode: str | None = None) -> list[dict[str, Any]]:
     """Every closed season the player has a result in, newest first: final rank (within the
-    league board), XP, league before and after, movement."""
-    results = SeasonResult.objects.filter(user=user).select_related("season").order_by("-season_id", "mode")
+    cohort, or the league board before cohorts), the cohort, XP, league before and after, movement."""
+    results = SeasonResult.objects.filter(user=user).select_related("season", "cohort").order_by("-season_id", "mode")
     if mode is not None:
         results = results.filter(mode=mode)
     return [
@@ -26,6 +26,12 @@ def past_seasons(user: CustomUser, *, mode: str | None = None) -> list[dict[str,
             "season": result.season_id,
             "mode": result.mode,
             "rank": result.rank,
+            "cohort_rank": result.rank if result.cohort_id and result.xp > 0 else None,
+            "cohort": (
+                {"id": result.cohort.pk, "number": result.cohort.number, "league": result.cohort.league}
+                if result.cohort
+                else None
+            ),
             "xp": result.xp,
             "league": result.league,
             "new_league": result.new_league,

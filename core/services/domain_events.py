@@ -33,9 +33,15 @@ from django.utils.module_loading import import_string
 from core.constants.layers import LADDERS
 from core.observability.context import current_request_id
 from core.utils.dates import utc_now
-from events.models import EVENT_TYPES, OPT_IN_TYPES, XP_AWARDED, DomainEvent, WebhookEndpoint
+from events.models import EVENT_TYPES, OPT_IN_TYPES, XP_AWARDED, DomainEvent, PlayerEventSequence, WebhookEndpoint
+from xp.models import Level
 
 logger = logging.getLogger(__name__)
+# Tables the set-based statements below write, named by their models.
+SEQUENCE_TABLE = PlayerEventSequence._meta.db_table
+EVENT_TABLE = DomainEvent._meta.db_table
+ENDPOINT_TABLE = WebhookEndpoint._meta.db_table
+LEVEL_TABLE = Level._meta.db_table
 
 DISPATCH_TASK = "events.dispatch"
 DISPATCH_QUEUE = "events"
@@ -147,8 +153,8 @@ def _allocate_sequences(counts: dict[int, int]) -> dict[int, int]:
     users = sorted(counts)
     with connection.cursor() as cursor:
         cursor.execute(
-            """
-            INSERT INTO events_playereventsequence AS q (user_id, last)
+            f"""
+            INSERT INTO {SEQUENCE_TABLE} AS q (user_id, last)
             SELECT u, n FROM unnest(%s::bigint[], %s::bigint[]) AS t(u, n) ORDER BY u
             ON CONFLICT (user_id) DO UPDATE SET last = q.last + EXCLUDED.last
             RETURNING q.user_id, q.last
@@ -289,21 +295,21 @@ def award_events_sql(mode: str, *, correction: bool, new_layer: str, old_layer: 
         'mode_xp', prof.mode_xp, 'season', %(sid)s::text, 'source', %(source)s::text)
     FROM prof, ins
     WHERE %(ev_xp_awarded)s OR EXISTS (
-        SELECT 1 FROM events_webhookendpoint w
+        SELECT 1 FROM {ENDPOINT_TABLE} w
         WHERE w.is_active AND w.disabled_at IS NULL AND w.event_types @> '["xp_awarded"]'::jsonb)"""
     return f"""
 , ev_level AS (
     SELECT COALESCE(
-        (SELECT level FROM xp_level WHERE min_xp <= prof.total_xp - %(xp)s ORDER BY min_xp DESC LIMIT 1), 1
+        (SELECT level FROM {LEVEL_TABLE} WHERE min_xp <= prof.total_xp - %(xp)s ORDER BY min_xp DESC LIMIT 1), 1
     ) AS old_level FROM prof
 ), ev_src AS ({sources}
 ), ev_seq AS (
-    INSERT INTO events_playereventsequence AS q (user_id, last)
+    INSERT INTO {SEQUENCE_TABLE} AS q (user_id, last)
     SELECT %(uid)s, count(*) FROM ev_src HAVING count(*) > 0
     ON CONFLICT (user_id) DO UPDATE SET last = q.last + EXCLUDED.last
     RETURNING q.last
 ), ev AS (
-    INSERT INTO events_domainevent (type, user_id, sequence, data, created_at, request_id)
+    INSERT INTO {EVENT_TABLE} (type, user_id, sequence, data, created_at, request_id)
     SELECT s.type, %(uid)s, ev_seq.last - (SELECT count(*) FROM ev_src) + s.k_rank, s.data, %(now)s,
            %(ev_request_id)s
     FROM (SELECT type, data, row_number() OVER (ORDER BY k) AS k_rank FROM ev_src) AS s, ev_seq
@@ -319,3 +325,26 @@ def award_event_params(*, activity_key: str, units: Any) -> dict[str, Any]:
         "units_text": str(units),
         "ev_request_id": current_request_id() or "",
     }
+
+
+def league_events_sql(moves: str) -> str:
+    """CTEs appended to a season-close statement: ``league_changed`` for every row of the CTE
+    ``moves`` (user_id, league, new_league, movement; one row per player, movers only), with the
+    players' sequence numbers, as ``award_events_sql`` writes an award's events
+    (set-based: a chunk of thousands of moves costs one statement, not an ORM round per row).
+    Parameters: ``mode``, ``sid``, ``now``."""
+    return f"""
+, ev_src AS (
+    SELECT user_id, jsonb_build_object(
+        'mode', %(mode)s::text, 'season', %(sid)s::text, 'from', league, 'to', new_league,
+        'movement', movement) AS data
+    FROM {moves}
+), ev_seq AS (
+    INSERT INTO {SEQUENCE_TABLE} AS q (user_id, last)
+    SELECT user_id, 1 FROM ev_src ORDER BY user_id
+    ON CONFLICT (user_id) DO UPDATE SET last = q.last + 1
+    RETURNING q.user_id, q.last
+), ev AS (
+    INSERT INTO {EVENT_TABLE} (type, user_id, sequence, data, created_at)
+    SELECT 'league_changed', e.user_id, s.last, e.data, %(now)s FROM ev_src e JOIN ev_seq s ON s.user_id = e.user_id
+)"""

@@ -263,6 +263,20 @@ def test_rank_per_mode(interactions):
     assert refused.json()["data"]["flags"] == 64
 
 
+def test_league_shows_the_cohort_with_its_zones(interactions):
+    interactions.post(log(1, user=discord_user(BOB, "Bob")))
+    interactions.post(log(2, user=discord_user(ALICE, "Alice")))
+    answer = embed(interactions.post(command("league", user=discord_user(ALICE))))
+    assert answer["title"].startswith("Reality · Bronze league · cohort 1 · ")
+    lines = answer["description"].split("\n")
+    assert lines[0].startswith("⬆️ **#1** __Alice__ — 600 XP")  # 2 players with XP: 1 moves up
+    assert lines[1] == "**#2** Bob — 300 XP"  # Bronze demotes nobody
+    assert "<t:" in answer["fields"][2]["value"]
+    assert answer["footer"]["text"].endswith("you: #1 with 600 XP")
+    refused = interactions.post(command("league", [{"name": "mode", "value": "cyber"}], user=discord_user(BOB)))
+    assert refused.json()["data"]["flags"] == 64
+
+
 # --- /events, /join --------------------------------------------------------------------------
 
 

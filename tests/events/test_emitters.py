@@ -108,14 +108,14 @@ def test_closing_a_season_tells_each_league_move_and_the_close_once(receiver, en
     call_command("close_seasons", "--no-progress")  # a second run changes nothing, tells nothing
     moves = list(DomainEvent.objects.filter(type="league_changed").order_by("id"))
     assert {(e.user_id, e.data["from"], e.data["to"], e.data["movement"]) for e in moves} == {
-        (players[0].pk, "silver", "gold", "up"),
-        (players[8].pk, "silver", "bronze", "down"),
+        (players[0].pk, "silver", "gold", "up"),  # a cohort of 10: 2 up, 1 down
+        (players[1].pk, "silver", "gold", "up"),
         (players[9].pk, "silver", "bronze", "down"),
     }
     assert all(e.data["season"] == "2026-01" and e.data["mode"] == "reality" for e in moves)
     [closed] = DomainEvent.objects.filter(type="season_closed")
     assert closed.user_id is None and closed.sequence is None
-    assert closed.data["season"] == "2026-01" and (closed.data["promoted"], closed.data["demoted"]) == (1, 2)
+    assert closed.data["season"] == "2026-01" and (closed.data["promoted"], closed.data["demoted"]) == (2, 1)
     drain()
     bodies = [r.body for r in receiver.delivered()]
     assert sorted(b["type"] for b in bodies) == ["league_changed"] * 3 + ["season_closed"]

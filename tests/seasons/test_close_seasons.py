@@ -1,4 +1,4 @@
-"""Closing seasons: final standings, promotion and demotion, idempotence and resuming."""
+"""Closing seasons: final standings, promotion and demotion per cohort, idempotence and resuming."""
 
 from io import StringIO
 
@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from core.services.seasons import closing
-from seasons.models import Season, SeasonCloseStep, SeasonResult, SeasonScore
+from seasons.models import Season, SeasonCloseStep, SeasonCohort, SeasonResult, SeasonScore
 from tests.seasons.helpers import at, award_at
 from users.models import CustomUser
 from users.tests.factories import PlayerFactory
@@ -37,9 +37,9 @@ def close():
 
 @pytest.mark.parametrize(
     ("size", "up", "down"),
-    [(1, 0, 0), (2, 0, 0), (9, 0, 1), (10, 1, 2), (11, 1, 2), (20, 2, 4)],
+    [(1, 0, 0), (2, 1, 0), (5, 1, 0), (9, 2, 1), (10, 2, 1), (11, 2, 1), (20, 4, 3), (30, 7, 5)],
 )
-def test_promotion_and_demotion_on_boards_of_awkward_sizes(size, up, down):
+def test_promotion_and_demotion_in_cohorts_of_awkward_sizes(size, up, down):
     players = make_board(size)
     close()
     leagues = [league_of(p) for p in players]
@@ -57,7 +57,8 @@ def test_ties_share_a_rank_and_the_cut_follows_who_reached_first():
     close()
     results = {r.user_id: r for r in SeasonResult.objects.filter(season_id=JAN, mode="reality")}
     assert [results[p.pk].rank for p in players[:3]] == [1, 1, 1]
-    assert [results[p.pk].movement for p in players[:3]] == ["up", "stay", "stay"]  # tie 1 reached first
+    # A cohort of 10 moves 2 up: the two of the tie who reached 500 first.
+    assert [results[p.pk].movement for p in players[:3]] == ["up", "up", "stay"]
 
 
 def test_players_without_xp_move_down_one_and_bronze_stays_bronze():
@@ -136,6 +137,7 @@ def reopen(original_leagues):
     """Undo a close: the state right before it ran."""
     SeasonResult.objects.all().delete()
     SeasonCloseStep.objects.all().delete()
+    SeasonCohort.objects.update(closed_at=None)
     Season.objects.update(status=Season.OPEN, closed_at=None)
     for username, (reality, cyber) in original_leagues.items():
         UserProfile.objects.filter(user__username=username).update(reality_league=reality, cyber_league=cyber)
@@ -147,33 +149,40 @@ class Crash(Exception):
     pass
 
 
-def test_killed_halfway_and_rerun_ends_exactly_as_one_clean_run(monkeypatch):
+def test_killed_halfway_and_rerun_ends_exactly_as_one_clean_run(monkeypatch, settings):
+    settings.SEASON_CLOSE_CHUNK = 30  # one cohort per chunk, 30 idle players per chunk
     original = build_mixed_world()
     close()
     clean = final_state()
     assert SeasonScore.objects.get(user__username="w11bronze0", season_id="2026-02").league == "silver"
     reopen(original)
+    from events.models import DomainEvent
 
-    real_move = closing._move_players
+    events_before = DomainEvent.objects.order_by("-id").values_list("id", flat=True).first()
+
+    real_chunk = closing._close_cohort_chunk
     calls = {"n": 0}
 
     def crash_on_third(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 3:
-            raise Crash("killed inside a step")
-        return real_move(*args, **kwargs)
+            real_chunk(*args, **kwargs)  # the chunk's work is done, then the process dies before commit
+            raise Crash("killed inside a chunk")
+        return real_chunk(*args, **kwargs)
 
-    monkeypatch.setattr(closing, "_move_players", crash_on_third)
+    monkeypatch.setattr(closing, "_close_cohort_chunk", crash_on_third)
     with pytest.raises(Crash):
         closing.close_season(Season.objects.get(id=JAN))
-    assert SeasonCloseStep.objects.count() == 2  # the crashed step left nothing behind
-    monkeypatch.setattr(closing, "_move_players", real_move)
+    assert SeasonCloseStep.objects.count() == 0
+    assert SeasonCohort.objects.filter(season_id=JAN, closed_at__isnull=False).count() == 2  # two chunks committed
+    assert SeasonResult.objects.count() == 11 + 10  # the bronze and silver cohorts, nothing of the third
+    monkeypatch.setattr(closing, "_close_cohort_chunk", real_chunk)
 
     steps = {"n": 0}
 
     def crash_between_steps(mode, step):
         steps["n"] += 1
-        if steps["n"] == 4:
+        if steps["n"] == 3:
             raise Crash("killed between steps")
 
     with pytest.raises(Crash):
@@ -181,6 +190,38 @@ def test_killed_halfway_and_rerun_ends_exactly_as_one_clean_run(monkeypatch):
     assert Season.objects.get(id=JAN).status == Season.OPEN
     assert "already done" in close()
     assert final_state() == clean
+    # Every player moved exactly once: one result per player and mode, one league_changed per move.
+    moves = SeasonResult.objects.filter(season_id=JAN).exclude(movement="stay").count()
+    events = DomainEvent.objects.filter(type="league_changed", data__season=JAN, id__gt=events_before)
+    assert events.count() == moves == events.values("user_id", "data__mode").distinct().count()
+
+
+def test_each_cohort_of_a_league_moves_its_own_counts(settings):
+    settings.COHORT_SIZE, settings.COHORT_PROMOTE, settings.COHORT_DEMOTE = 10, 3, 2
+    players = make_board(15, league="silver")  # in order of arrival: the first 10 fill cohort 1
+    cohort_of = dict(SeasonScore.objects.values_list("user_id", "cohort__number"))
+    assert [cohort_of[p.pk] for p in players] == [1] * 10 + [2] * 5
+    close()
+    results = {r.user_id: r for r in SeasonResult.objects.all()}
+    one, two = players[:10], players[10:]
+    assert [results[p.pk].rank for p in one] == list(range(1, 11))  # ranks within the cohort
+    assert [results[p.pk].rank for p in two] == [1, 2, 3, 4, 5]
+    assert [results[p.pk].movement for p in one] == ["up"] * 3 + ["stay"] * 5 + ["down"] * 2
+    assert [results[p.pk].movement for p in two] == ["up"] + ["stay"] * 3 + ["down"]  # 5 of 10: 1 up, 1 down
+    assert {results[p.pk].cohort.number for p in two} == {2}
+
+
+def test_the_cohort_board_of_a_closed_season_shows_who_moved(api_client):
+    players = make_board(5)
+    close()
+    api_client.force_login(players[0])
+    body = api_client.get("/api/v1/leaderboards/cohort/reality/", {"season": JAN}).json()
+    assert body["season_status"] == "closed" and body["league"] == "silver"
+    assert [row["promotion_zone"] for row in body["results"]] == [True, False, False, False, False]
+    assert (body["cohort"]["promotes"], body["cohort"]["demotes"]) == (1, 0)
+    seasons = api_client.get("/api/v1/user/seasons/").json()["results"]
+    assert seasons[0]["cohort_rank"] == 1 and seasons[0]["movement"] == "up"
+    assert seasons[0]["cohort"] == {"id": body["cohort"]["id"], "number": 1, "league": "silver"}
 
 
 def test_the_running_season_and_one_inside_the_grace_period_stay_open():
@@ -218,7 +259,7 @@ def test_two_runs_at_the_same_moment_end_exactly_as_one():
 
     reports = [report for run in run_at_once(close_all, 2) for report in run]
     assert final_state() == clean
-    steps_per_season = len(closing.MODES) * (len(closing.LEAGUES) + 1)
+    steps_per_season = len(closing.MODES) * len(closing.CLOSE_STEPS)
     assert sum(r.steps_run for r in reports) == steps_per_season * 2  # January and February, each step once
 
 

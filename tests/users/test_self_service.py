@@ -69,11 +69,15 @@ def test_user_seasons_lists_closed_seasons_with_rank_and_league_movement():
     closing.close_season(Season.objects.get(id="2026-01"))
     top = signed_in(players[0]).get("/api/v1/user/seasons/")
     assert top.status_code == 200
+    cohort = top.json()["results"][0]["cohort"]
+    assert cohort is not None and (cohort["number"], cohort["league"]) == (1, "bronze")
     assert top.json()["results"] == [
         {
             "season": "2026-01",
             "mode": "reality",
             "rank": 1,
+            "cohort_rank": 1,
+            "cohort": cohort,
             "xp": 100,
             "league": "bronze",
             "new_league": "silver",

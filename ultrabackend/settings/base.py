@@ -329,6 +329,14 @@ SPECTACULAR_SETTINGS = {
 
 # --- Game settings ---------------------------------------------------------------------------
 LEADERBOARD_PAGE_SIZE = env.int("LEADERBOARD_PAGE_SIZE", default=50)
+# Cohort leagues (docs/domain.md "Leagues"): a league's players of a season and mode compete in
+# cohorts of COHORT_SIZE, filled in order of arrival; at close a full cohort moves its top
+# COHORT_PROMOTE up and its bottom COHORT_DEMOTE down (a smaller one proportionally).
+COHORT_SIZE = env.int("COHORT_SIZE", default=30)
+COHORT_PROMOTE = env.int("COHORT_PROMOTE", default=7)
+COHORT_DEMOTE = env.int("COHORT_DEMOTE", default=5)
+# Players (active) or cohorts closed per committed chunk of a season close.
+SEASON_CLOSE_CHUNK = env.int("SEASON_CLOSE_CHUNK", default=20_000)
 
 # One JSON object per log line with the request id of the request or job (LOG_FORMAT=text: plain
 # lines for a terminal); core/observability/logs.py, docs/operations.md.

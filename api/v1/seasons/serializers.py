@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from api.fields import SEASON_ID_PATTERN
-from api.v1.users.serializers import LAYER_CODES
+from api.v1.users.serializers import LAYER_CODES, CohortRefSerializer
 from core.constants.leagues import LEAGUES
 from core.constants.modes import MODE_CHOICES
 from core.selectors.leaderboard import Row
@@ -90,3 +90,37 @@ def board_rows_document(rows: list[Row]) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
+
+
+class CohortSerializer(CohortRefSerializer):
+    size = serializers.IntegerField(min_value=1, help_text="Seats in the cohort (COHORT_SIZE when it opened).")
+    players = serializers.IntegerField(min_value=0, help_text="Players of the cohort with XP this season.")
+    promotes = serializers.IntegerField(
+        min_value=0, help_text="How many move up at close (how many moved, once the season is closed)."
+    )
+    demotes = serializers.IntegerField(
+        min_value=0, help_text="How many with XP move down at close (players without XP move down too)."
+    )
+
+
+class CohortRowSerializer(serializers.Serializer[Any]):
+    rank = serializers.IntegerField(min_value=1, allow_null=True, help_text="Competition rank; null without XP.")
+    user = BoardUserSerializer()
+    xp = serializers.IntegerField(help_text="XP in this season and mode.")
+    level = serializers.IntegerField(min_value=1)
+    layer = serializers.ChoiceField(choices=LAYER_CODES)
+    promotion_zone = serializers.BooleanField(help_text="Moves up if the season closed now (moved up, when closed).")
+    demotion_zone = serializers.BooleanField(help_text="Moves down if the season closed now (moved down, when closed).")
+
+
+class CohortBoardSerializer(serializers.Serializer[Any]):
+    """The signed-in player's cohort in a season and mode; ``cohort`` null before their first XP."""
+
+    season = serializers.RegexField(SEASON_ID_PATTERN)
+    season_status = serializers.ChoiceField(choices=Season.STATUS_CHOICES)
+    ends_at = serializers.DateTimeField(help_text="When the season ends (exclusive), UTC.")
+    mode = serializers.ChoiceField(choices=MODE_CHOICES)
+    league = serializers.ChoiceField(choices=list(LEAGUES), allow_null=True, help_text="The cohort's league.")
+    cohort = CohortSerializer(allow_null=True)
+    results = CohortRowSerializer(many=True, help_text="The cohort's players with XP, best first.")
+    me = CohortRowSerializer(allow_null=True, help_text="The signed-in player's row; null without a cohort.")

@@ -17,4 +17,13 @@ urlpatterns = [
         )
         for mode in MODES
     ),
+    *(
+        path(
+            f"leaderboards/cohort/{mode}/",
+            views.CohortLeaderboardView.as_view(),
+            {"mode": mode},
+            name=f"cohort-{mode}",
+        )
+        for mode in MODES
+    ),
 ]

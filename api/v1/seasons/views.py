@@ -20,14 +20,17 @@ from api.v1.seasons.board_answer import MAX_PAGE_SIZE, board_document, positive_
 from api.v1.seasons.lean_board import lean_board_answer
 from api.v1.seasons.serializers import (
     AllTimeLeaderboardSerializer,
+    CohortBoardSerializer,
     LeaderboardSerializer,
     SeasonSerializer,
 )
 from core.constants.leagues import LEAGUES
 from core.exceptions import InvalidPage, InvalidSeasonId, PageNotFound, UnknownLeague, UnknownSeason
 from core.selectors.all_time import all_time_board
+from core.selectors.cohort import CohortBoard, CohortRow, cohort_board
 from core.selectors.leaderboard import leaderboard
-from core.utils.dates import SEASON_ID_RE, month_bounds, season_id_for, utc_now
+from core.services.seasons import cohorts
+from core.utils.dates import SEASON_ID_RE, iso_utc, month_bounds, season_id_for, utc_now
 from seasons.models import Season
 
 POSITIVE_INT = {"type": "integer", "minimum": 1, "maximum": 999_999_999}  # what _positive_int accepts
@@ -144,3 +147,87 @@ class AllTimeLeaderboardView(APIView):
         me_id = request.user.pk if request.user.is_authenticated else None
         board = all_time_board(mode=mode, offset=(page - 1) * page_size, limit=page_size, me_id=me_id)
         return Response(board_document(request, board, page=page, page_size=page_size, season_status=None))
+
+
+def _season_asked(season_id: str | None) -> tuple[str, str, Any]:
+    """(id, status, ends_at) of ``?season=`` (the current season when omitted); raises
+    InvalidSeasonId, UnknownSeason."""
+    current = season_id_for(utc_now())
+    if season_id is None or season_id == current:
+        return current, Season.OPEN, month_bounds(current)[1]
+    if not SEASON_ID_RE.fullmatch(season_id):
+        raise InvalidSeasonId(season=season_id)
+    found = Season.objects.filter(id=season_id).values_list("status", "ends_at").first()
+    if found is None:
+        raise UnknownSeason(season=season_id)
+    return season_id, found[0], found[1]
+
+
+def _cohort_row(row: CohortRow | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {
+        "rank": row.rank,
+        "user": {
+            "id": row.user_id,
+            "username": row.username,
+            "display_name": row.display_name,
+            "avatar_url": row.avatar_url,
+        },
+        "xp": row.xp,
+        "level": row.level,
+        "layer": row.layer,
+        "promotion_zone": row.promotion_zone,
+        "demotion_zone": row.demotion_zone,
+    }
+
+
+def cohort_document(board: CohortBoard, *, season_id: str, status: str, ends_at: Any, mode: str) -> dict[str, Any]:
+    cohort = board.cohort
+    return {
+        "season": season_id,
+        "season_status": status,
+        "ends_at": iso_utc(ends_at),
+        "mode": mode,
+        "league": cohort.league if cohort else None,
+        "cohort": None
+        if cohort is None
+        else {
+            "id": cohort.pk,
+            "number": cohort.number,
+            "league": cohort.league,
+            "size": cohort.capacity,
+            "players": len(board.rows),
+            "promotes": board.promotes,
+            "demotes": board.demotes,
+        },
+        "results": [_cohort_row(row) for row in board.rows],
+        "me": _cohort_row(board.me),
+    }
+
+
+class CohortLeaderboardView(APIView):
+    """The signed-in player's cohort in one mode: the players of their league they compete with
+    this season (``?season=YYYY-MM`` for a past one), ranked by season XP, then who reached it
+    first, with the promotion and demotion zones marked. ``cohort`` is null before the player's
+    first XP of that season and mode."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "season", str, pattern=SEASON_ID_PATTERN, description="YYYY-MM; the current season when omitted"
+            ),
+        ],
+        responses={200: CohortBoardSerializer, **error_responses(InvalidSeasonId, UnknownSeason)},
+    )
+    def get(self, request: Request, mode: str) -> Response:
+        season_id, status, ends_at = _season_asked(request.query_params.get("season"))
+        user_id = int(request.user.pk)  # signed in (IsAuthenticated)
+        board = cohort_board(user_id=user_id, season_id=season_id, mode=mode, closed=status == Season.CLOSED)
+        if board.waiting is not None and status == Season.OPEN:
+            # The player's first award was cut off before it placed them (a crash between the
+            # two): place them now, as the award would have.
+            league, _ = board.waiting
+            cohorts.assign(season_id=season_id, mode=mode, league=league, user_id=user_id)
+            board = cohort_board(user_id=user_id, season_id=season_id, mode=mode, closed=False)
+        return Response(cohort_document(board, season_id=season_id, status=status, ends_at=ends_at, mode=mode))

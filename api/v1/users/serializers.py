@@ -98,13 +98,26 @@ class IntegrationsSerializer(serializers.Serializer[Any]):
     strava = StravaLinkSerializer(help_text="Whether a Strava athlete is linked (docs/strava.md).")
 
 
+class CohortRefSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField(min_value=1, help_text="1, 2, ... within the season, mode and league.")
+    league = serializers.ChoiceField(choices=list(LEAGUES), help_text="The league the cohort plays in.")
+
+
+class CohortsByModeSerializer(serializers.Serializer[Any]):
+    reality = CohortRefSerializer(allow_null=True, help_text="null before the season's first reality XP.")
+    cyber = CohortRefSerializer(allow_null=True, help_text="null before the season's first cyber XP.")
+
+
 class OwnProfileSerializer(ProfileSerializer):
-    """The signed-in player's own profile: the profile plus their linked services."""
+    """The signed-in player's own profile: the profile plus their linked services and their
+    cohort per mode this season (GET /api/v1/leaderboards/cohort/<mode>/ shows it)."""
 
     integrations = IntegrationsSerializer()
     public = serializers.BooleanField(
         help_text="Whether the player shows on public pages and rank cards (PATCH to change; docs/showcase.md)."
     )
+    cohorts = CohortsByModeSerializer()
 
 
 OWN_PROFILE = OwnProfileSerializer()
@@ -117,7 +130,15 @@ def render_own_profile(summary: dict[str, Any]) -> dict[str, Any]:
 class PastSeasonSerializer(serializers.Serializer[Any]):
     season = serializers.RegexField(SEASON_ID_PATTERN)
     mode = serializers.ChoiceField(choices=["reality", "cyber"])
-    rank = serializers.IntegerField(allow_null=True, help_text="Final rank on the league board; null without XP.")
+    rank = serializers.IntegerField(
+        allow_null=True,
+        help_text="Final rank on the board the move was decided on (the cohort; the league board for "
+        "seasons closed before cohorts); null without XP.",
+    )
+    cohort_rank = serializers.IntegerField(
+        allow_null=True, help_text="Final rank within the cohort; null without XP or without a cohort."
+    )
+    cohort = CohortRefSerializer(allow_null=True, help_text="The cohort played in; null without one.")
     xp = serializers.IntegerField()
     league = serializers.ChoiceField(choices=list(LEAGUES), help_text="The league played in that season.")
     new_league = serializers.ChoiceField(choices=list(LEAGUES), help_text="The league after the season closed.")

@@ -25,13 +25,14 @@ from core.constants.modes import MODES
 from core.exceptions import (
     ConfirmationInvalid,
     ConfirmationRequired,
-    InvalidDiscordId,
     DisplayNameTaken,
+    InvalidDiscordId,
     InvalidDisplayName,
     InvalidFilter,
     UnknownDiscordUser,
 )
 from core.selectors.account import past_seasons, personal_data
+from core.selectors.cohort import own_cohorts
 from core.selectors.profile import profile_summary
 from core.selectors.strava import strava_status
 from core.services.account_service import erase_account, set_display_name
@@ -63,7 +64,13 @@ class AccountErasureSerializer(NoUnknownFieldsMixin, serializers.Serializer[dict
 
 def own_profile(user: CustomUser) -> dict[str, Any]:
     """The profile document plus the player's linked services (``integrations``)."""
-    return {**profile_summary(user), "integrations": {"strava": strava_status(user)}, "public": user.public}
+    summary = profile_summary(user)
+    return {
+        **summary,
+        "integrations": {"strava": strava_status(user)},
+        "cohorts": own_cohorts(user.pk, summary["season"]["id"]),
+        "public": user.public,
+    }
 
 
 class ProfileView(APIView):

@@ -34,7 +34,7 @@ from core.exceptions import (
 )
 from core.selectors.activity_catalogue import cached_activity, forget_catalogue
 from core.selectors.leaderboard import database_rank, ranks_for
-from core.services.seasons import rank_index
+from core.services.seasons import cohorts, rank_index
 from core.services.xp import store
 from core.services.xp.results import Award, ProfileTotals, layer_change, level_change
 from core.utils.dates import utc_now
@@ -232,8 +232,9 @@ def _entry_to_write(
 
 
 def _after_write(write: store.XPWrite, award: Award) -> Award:
-    """What follows a written award, whichever way the player was named (nothing yet beyond
-    the rank index, which each way writes as it can)."""
+    """What follows a written award, whichever way the player was named (the rank index aside,
+    which each way writes as it can): each step costs no statement unless the award concerns it."""
+    cohorts.after_award(award.score)  # the season's first XP in a mode: a cohort
     return award
 
 

@@ -3,13 +3,14 @@
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from core.constants.leagues import LEAGUES
 from core.constants.modes import MODES
 from core.services.seasons import closing
 
 
 class Command(BaseCommand):
-    help = "Close ended seasons: store final ranks and leagues, promote and demote. Idempotent and resumable."
+    help = (
+        "Close ended seasons: store final ranks and leagues, promote and demote per cohort. Idempotent and resumable."
+    )
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--no-progress", action="store_true", help="no progress bar (for schedulers' logs)")
@@ -20,7 +21,7 @@ class Command(BaseCommand):
             self.stdout.write("no season to close")
             return
         for season in seasons:
-            steps = len(MODES) * (len(LEAGUES) + 1)
+            steps = len(MODES) * len(closing.CLOSE_STEPS)
             with tqdm(
                 total=steps, desc=f"closing {season.id}", disable=bool(options["no_progress"]), file=self.stderr
             ) as bar:
