@@ -17,8 +17,10 @@ from django.db.models import QuerySet
 
 from core.constants.modes import MODES
 from core.selectors.account import past_seasons
-from core.selectors.leaderboard import Row, leaderboard, ranks_for
+from core.selectors.leaderboard import Row, database_rank, leaderboard
 from core.selectors.profile import profile_summary
+from core.services.seasons import rank_index as ri
+from core.utils import redis as r
 from core.utils.dates import season_id_for, utc_now
 from layers.models import Event
 from seasons.models import SeasonScore
@@ -190,20 +192,45 @@ def search_players(query: str, *, season_id: str | None = None) -> list[SearchHi
             "user_id", "mode", "xp"
         )
     }
+    ranks = ranks_of_many(season_id, scores)
     hits = []
     for user in users:
-        xp: dict[str, int | None] = {mode: scores.get((user.pk, mode), 0) for mode in MODES}
-        ranks = ranks_for(user.pk, season_id, xp)
         profile = getattr(user, "profile", None)
         hits.append(
             SearchHit(
                 user_id=user.pk,
                 display_name=user.public_name,
                 level=profile.level if profile is not None else 1,
-                season={mode: (int(xp[mode] or 0), ranks[mode]) for mode in MODES},
+                season={mode: (scores.get((user.pk, mode), 0), ranks.get((user.pk, mode))) for mode in MODES},
             )
         )
     return hits
+
+
+def ranks_of_many(season_id: str, scores: dict[tuple[int, str], int]) -> dict[tuple[int, str], int | None]:
+    """Ranks on the overall season boards of several (player, mode) scores: one Redis pipeline
+    when the boards' index is ready, PostgreSQL otherwise (as ``ranks_for``, for many at once)."""
+    wanted = {key: xp for key, xp in scores.items() if xp > 0}
+    ranks: dict[tuple[int, str], int | None] = {}
+    client = r.get_redis()
+    if client is not None and wanted:
+        try:
+            pipe = client.pipeline(transaction=False)
+            for mode in MODES:
+                pipe.exists(ri.ready_key(season_id, mode))
+            for (_, mode), xp in wanted.items():
+                pipe.zcount(ri.board_key(season_id, mode), f"({xp}", "+inf")
+            answers = pipe.execute()
+            ready = dict(zip(MODES, answers[: len(MODES)], strict=True))
+            for (key, _), count in zip(wanted.items(), answers[len(MODES) :], strict=True):
+                if ready[key[1]]:
+                    ranks[key] = int(count) + 1
+        except r.REDIS_ERRORS:
+            ranks = {}
+    for (user_id, mode), xp in wanted.items():
+        if (user_id, mode) not in ranks:
+            ranks[(user_id, mode)] = database_rank(season_id, mode, xp)
+    return ranks
 
 
 @dataclass(frozen=True)

@@ -99,3 +99,8 @@ def test_live_board_is_read_from_the_rank_index(redis_server, live_server, commu
         (1, "Ada Lovelace"),
         (2, "Hidden player"),
     ]
+    # The search's ranks from the index too (one pipeline for every hit).
+    from core.selectors.showcase import search_players
+
+    (bob,) = search_players("bob")
+    assert bob.season == {"reality": (200, 3), "cyber": (50, 1)}
