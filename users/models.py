@@ -28,6 +28,9 @@ class CustomUser(AbstractUser):
     # Set when the player erased their account (DELETE /api/v1/user/): personal data is gone,
     # the ledger and season results stay under this pseudonymous row.
     erased_at = models.DateTimeField(null=True, blank=True)
+    # IANA time zone name (PATCH /api/v1/user/profile/): the player's local day for streaks.
+    # Caps and seasons stay on UTC.
+    timezone = models.CharField(max_length=64, db_default="UTC", default="UTC")
 
     objects = PlayerManager()  # type: ignore[misc]
 
