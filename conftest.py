@@ -41,10 +41,11 @@ def _fresh_process_memory() -> None:
     """Every test starts as a new worker process would: the hot path remembers no session owner
     and no activity catalogue (a test database's rows come back with new ids)."""
     from api import session_players
-    from core.selectors import activity_catalogue
+    from core.selectors import achievement_catalogue, activity_catalogue
 
     session_players.forget_all()
     activity_catalogue.forget_catalogue()
+    achievement_catalogue.forget_catalogue()
 
 
 @pytest.fixture

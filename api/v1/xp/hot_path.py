@@ -36,6 +36,7 @@ from core.selectors.activity_catalogue import cached_activity, forget_catalogue
 from core.selectors.leaderboard import database_rank, ranks_for
 from core.selectors.profile import profile_document
 from core.services import tokens
+from core.services.achievements import boosts, unlocks
 from core.services.seasons import rank_index
 from core.services.xp import store
 from core.services.xp.award import check_award_rules, xp_for_units
@@ -91,11 +92,15 @@ def lean_answer(request: HttpRequest) -> HttpResponse | None:
     throttle = PlayerWriteThrottle()
     now, seconds = utc_now(), time.time()
     window = throttle.bucket(seconds) if throttle.rate else int(seconds)
+    base_xp = xp_for_units(activity, units)
+    xp, boost = boosts.boosted(activity, base_xp, user_id=caller.user_id, now=now)
     write = store.XPWrite(
         user_id=caller.user_id,
         activity=activity,
         units=units,
-        xp=xp_for_units(activity, units),
+        xp=xp,
+        base_xp=base_xp,
+        multiplier=boost.multiplier if boost else Decimal("1"),
         source=caller.source,
         submitted_by_id=caller.user_id,
         idempotency_key=idempotency_key,
@@ -121,6 +126,7 @@ def lean_answer(request: HttpRequest) -> HttpResponse | None:
         return None
 
     written = checked.written
+    unlocked = unlocks.after_write(write, written.totals, written.mode_xp_after, written.day, written.entry_id)
     if connection.in_atomic_block:  # a caller's transaction (tests): the index follows its commit
         rank_index.index_on_commit(written.score, written.index)
         ranks = ranks_for(caller.user_id, write.season_id, dict(written.season_xp))
@@ -135,6 +141,8 @@ def lean_answer(request: HttpRequest) -> HttpResponse | None:
         level_change(written.totals.total_xp, write.xp),
         layer_change(write.mode, written.mode_xp_after, write.xp),
         duplicate=False,
+        unlocked=unlocked,
+        boost=boost,
     )
     if throttle.rate:  # the RateLimit headers (api/ratelimit.py), as the throttle tells them
         request.rate_limit = throttle.rate_limit_state(checked.writes_in_window, window, seconds)  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ only after commit.
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ from core.exceptions import (
     UnitsOverEntryMaximum,
     UnknownActivity,
 )
+from core.services.achievements import boosts, unlocks
 from core.services.seasons import rank_index
 from core.services.xp import store
 from core.services.xp.results import Award, ProfileTotals, layer_change, level_change
@@ -131,17 +133,22 @@ def _validated_award(
     units = Decimal(units)
     check_award_rules(activity, units, mode, trusted=trusted)
 
+    now = utc_now()
+    base_xp = xp_for_units(activity, units)
+    xp, boost = boosts.boosted(activity, base_xp, user_id=user.pk, now=now)
     write = store.XPWrite(
         user_id=user.pk,
         activity=activity,
         units=units,
-        xp=xp_for_units(activity, units),
+        xp=xp,
+        base_xp=base_xp,
+        multiplier=boost.multiplier if boost else Decimal("1"),
         source=source,
         submitted_by_id=submitted_by.pk if submitted_by else None,
         api_key_id=api_key.pk if api_key else None,
         idempotency_key=idempotency_key or None,
         note=note,
-        now=utc_now(),
+        now=now,
         counts_daily_usage=not trusted,
     )
     try:
@@ -159,7 +166,8 @@ def _validated_award(
             raise DailyCapExceeded(daily_unit_cap=str(activity.daily_unit_cap)) from None
         raise
     rank_index.index_on_commit(award.score, award.index)
-    return award
+    unlocked = unlocks.after_write(write, award.profile, award.entry.mode_xp_after, award.day, award.entry.pk)
+    return dataclasses.replace(award, unlocked=unlocked, boost=boost)
 
 
 def _replay(*, user_id: int, key: str, activity: ActivityType | str, units: Decimal) -> Award:
