@@ -14,6 +14,16 @@ from core.constants.leagues import LEAGUES
 LAYER_CODES = sorted(BY_CODE)
 
 
+class StreakSummarySerializer(serializers.Serializer[Any]):
+    current = serializers.IntegerField(min_value=0)
+    longest = serializers.IntegerField(min_value=0)
+
+
+class StreakSummariesSerializer(serializers.Serializer[Any]):
+    reality = StreakSummarySerializer()
+    cyber = StreakSummarySerializer()
+
+
 class XPTotalsSerializer(serializers.Serializer[Any]):
     total = serializers.IntegerField(help_text="Lifetime XP, both modes.")
     reality = serializers.IntegerField(help_text="Lifetime reality XP.")
@@ -101,6 +111,9 @@ class OwnProfileSerializer(ProfileSerializer):
     """The signed-in player's own profile: the profile plus their linked services."""
 
     integrations = IntegrationsSerializer()
+    timezone = serializers.CharField(help_text="The player's IANA time zone: their local day for streaks.")
+    streaks = StreakSummariesSerializer(help_text="Current and longest streak per mode (GET /user/streaks/ has more).")
+    achievements_count = serializers.IntegerField(min_value=0, help_text="Achievements with at least one tier unlocked.")
 
 
 OWN_PROFILE = OwnProfileSerializer()

@@ -28,12 +28,15 @@ from core.exceptions import (
     InvalidDiscordId,
     InvalidDisplayName,
     InvalidFilter,
+    InvalidTimezone,
     UnknownDiscordUser,
 )
 from core.selectors.account import past_seasons, personal_data
+from core.selectors.achievements import profile_extras
 from core.selectors.profile import profile_summary
 from core.selectors.strava import strava_status
 from core.services.account_service import erase_account, set_display_name
+from core.services.player_timezone import set_timezone
 from core.services.user_service import find_discord_user
 from users.models import CustomUser
 
@@ -41,6 +44,8 @@ from users.models import CustomUser
 class ProfileUpdateSerializer(NoUnknownFieldsMixin, serializers.Serializer[dict]):
     # Validated as given by the service (no trimming here); null resets to the Discord name.
     display_name = StrictCharField(allow_null=True, allow_blank=True, required=False)
+    # An IANA name (Europe/Berlin): the player's local day for streaks.
+    timezone = StrictCharField(required=False, max_length=64)
 
 
 class AccountErasureSerializer(NoUnknownFieldsMixin, serializers.Serializer[dict]):
@@ -49,7 +54,12 @@ class AccountErasureSerializer(NoUnknownFieldsMixin, serializers.Serializer[dict
 
 def own_profile(user: CustomUser) -> dict[str, Any]:
     """The profile document plus the player's linked services (``integrations``)."""
-    return {**profile_summary(user), "integrations": {"strava": strava_status(user)}}
+    return {
+        **profile_summary(user),
+        "integrations": {"strava": strava_status(user)},
+        "timezone": user.timezone,
+        **profile_extras(user),
+    }
 
 
 class ProfileView(APIView):
@@ -63,14 +73,18 @@ class ProfileView(APIView):
         return Response(render_own_profile(own_profile(request.user)))  # type: ignore[arg-type]
 
     @extend_schema(
-        request=ProfileUpdateSerializer, responses={200: OwnProfileSerializer, **error_responses(InvalidDisplayName)}
+        request=ProfileUpdateSerializer,
+        responses={200: OwnProfileSerializer, **error_responses(InvalidDisplayName, InvalidTimezone)},
     )
     def patch(self, request: Request) -> Response:
-        """Change what the player may change: the display name (null: back to the Discord name)."""
+        """Change what the player may change: the display name (null: back to the Discord name),
+        the time zone (an IANA name)."""
         data = ProfileUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if "display_name" in data.validated_data:
             set_display_name(user=request.user, display_name=data.validated_data["display_name"])  # type: ignore[arg-type]
+        if "timezone" in data.validated_data:
+            set_timezone(user=request.user, timezone=data.validated_data["timezone"])  # type: ignore[arg-type]
         return Response(render_own_profile(own_profile(request.user)))  # type: ignore[arg-type]
 
 
