@@ -264,3 +264,37 @@ def after_write(w: XPWrite, totals: ProfileTotals, mode_xp: int, day: ActivityDa
             now=w.now,
         )
     )
+
+
+# --- the retroactive grant (a resumable job over the players) -----------------------------------
+
+GRANT_BATCH = 500
+
+
+def grant_batch(achievement_id: int, *, batch: int = GRANT_BATCH) -> bool:
+    """Grant ``achievement_id`` to the next ``batch`` players after its cursor, and move the
+    cursor in the same transaction (a killed run resumes where it was). True: finished."""
+    with transaction.atomic():
+        a = Achievement.objects.select_for_update().filter(pk=achievement_id).first()
+        if a is None or a.granted_at is not None:
+            return True
+        if not a.is_active:
+            return True
+        from users.models import CustomUser
+
+        ids = list(
+            CustomUser.objects.filter(pk__gt=a.granted_through).order_by("pk").values_list("pk", flat=True)[:batch]
+        )
+        if ids:
+            grant_to(a, ids)
+            a.granted_through = ids[-1]
+        if len(ids) < batch:
+            a.granted_at = utc_now()
+        a.save(update_fields=["granted_through", "granted_at"])
+        return a.granted_at is not None
+
+
+def grant(achievement_id: int, *, batch: int = GRANT_BATCH) -> None:
+    """Grant ``achievement_id`` to everyone who already qualifies (batch after batch)."""
+    while not grant_batch(achievement_id, batch=batch):
+        pass

@@ -13,6 +13,7 @@ from core.constants.leagues import LEAGUES, league_down, league_up, promotion_co
 from core.constants.modes import MODES
 from core.services import domain_events
 from core.services.seasons.lifecycle import ScoreState, score_state
+from core.services.achievements.trophies import award_season_recognition
 from core.services.seasons.rank_index import BATCH_SIZE, reindex_on_commit
 from core.utils.dates import utc_now
 from seasons.models import Season, SeasonCloseStep, SeasonResult, SeasonScore
@@ -73,6 +74,7 @@ def close_season(season: Season, *, on_step: Callable[[str, str], object] | None
         closed_at = utc_now()
         if Season.objects.filter(pk=season.pk, status=Season.OPEN).update(status=Season.CLOSED, closed_at=closed_at):
             domain_events.record([domain_events.season_closed_event(season.id, closed_at)], now=closed_at)
+    award_season_recognition(season)  # trophies and season-finish achievements (issue 26)
     return CloseReport(season.id, run, skipped, up_total, down_total)
 
 
