@@ -5,11 +5,12 @@ from __future__ import annotations
 from procrastinate.contrib.django import app
 
 from achievements.models import Achievement, XPBoost
+from django.db import transaction
+
 from core.services import domain_events
 from core.services.achievements import unlocks
 from core.utils.dates import utc_now
 from events.models import BOOST_STARTED
-from django.db import transaction
 
 
 @app.task(queue="maintenance", queueing_lock="grant_achievement", lock="grant_achievement", pass_context=False)
@@ -41,7 +42,7 @@ def announce_started_boosts() -> int:
     now = utc_now()
     with transaction.atomic():
         started = list(
-            XPBoost.objects.select_for_update(skip_locked=True)
+            XPBoost.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(announced_at__isnull=True, starts_at__lte=now, ends_at__gt=now)
             .select_related("activity")
         )
