@@ -123,6 +123,11 @@ def render_own_profile(summary: dict[str, Any]) -> dict[str, Any]:
     return OWN_PROFILE.to_representation(summary)  # type: ignore[no-any-return]
 
 
+class SeasonTrophyBadgeSerializer(serializers.Serializer[Any]):
+    league = serializers.ChoiceField(choices=list(LEAGUES), allow_null=True)
+    rank = serializers.IntegerField(min_value=1, max_value=3)
+
+
 class PastSeasonSerializer(serializers.Serializer[Any]):
     season = serializers.RegexField(SEASON_ID_PATTERN)
     mode = serializers.ChoiceField(choices=["reality", "cyber"])
@@ -132,6 +137,9 @@ class PastSeasonSerializer(serializers.Serializer[Any]):
     new_league = serializers.ChoiceField(choices=list(LEAGUES), help_text="The league after the season closed.")
     movement = serializers.ChoiceField(choices=["up", "down", "stay"])
     closed_at = serializers.DateTimeField(allow_null=True)
+    trophies = SeasonTrophyBadgeSerializer(
+        many=True, help_text="Top-3 trophies of this season and mode: the whole board (league null) and the league's."
+    )
 
 
 class PastSeasonsSerializer(serializers.Serializer[Any]):
