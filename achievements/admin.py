@@ -15,7 +15,9 @@ class AchievementAdmin(admin.ModelAdmin):
     readonly_fields = ["granted_through", "granted_at", "created_at"]
 
     def save_model(self, request: HttpRequest, obj: Achievement, form, change: bool) -> None:  # type: ignore[no-untyped-def]
-        rules_changed = not change or bool({"kind", "mode", "activity_key", "bronze", "silver", "gold", "is_active"} & set(form.changed_data))
+        rules_changed = not change or bool(
+            {"kind", "mode", "activity_key", "bronze", "silver", "gold", "is_active"} & set(form.changed_data)
+        )
         if rules_changed:  # grant it again to everyone who qualifies now
             obj.granted_through, obj.granted_at = 0, None
         super().save_model(request, obj, form, change)

@@ -70,9 +70,7 @@ class Achievement(models.Model):
         ordering = ["position", "key"]
         constraints = [
             models.CheckConstraint(condition=Q(bronze__gt=0), name="achievement_bronze_positive"),
-            models.CheckConstraint(
-                condition=~Q(kind="layer") | ~Q(mode=""), name="achievement_layer_names_mode"
-            ),
+            models.CheckConstraint(condition=~Q(kind="layer") | ~Q(mode=""), name="achievement_layer_names_mode"),
             models.CheckConstraint(
                 condition=~Q(kind="activity_units") | ~Q(activity_key=""), name="achievement_units_names_activity"
             ),
@@ -82,7 +80,11 @@ class Achievement(models.Model):
         return self.key
 
     def thresholds(self) -> list[tuple[str, Decimal]]:
-        return [(tier, value) for tier, value in zip(TIERS, (self.bronze, self.silver, self.gold)) if value is not None]
+        return [
+            (tier, value)
+            for tier, value in zip(TIERS, (self.bronze, self.silver, self.gold), strict=True)
+            if value is not None
+        ]
 
 
 class AchievementUnlock(models.Model):
@@ -100,6 +102,9 @@ class AchievementUnlock(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "achievement", "tier"], name="achievement_unlock_once"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.achievement_id} {self.tier}"
 
 
 class SeasonTrophy(models.Model):
@@ -119,6 +124,9 @@ class SeasonTrophy(models.Model):
             models.UniqueConstraint(fields=["season", "mode", "league", "user"], name="season_trophy_once"),
             models.CheckConstraint(condition=Q(rank__gte=1, rank__lte=3), name="season_trophy_podium"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.season_id} {self.mode} {self.league or 'all'} #{self.rank}"
 
 
 class XPBoost(models.Model):
@@ -181,6 +189,9 @@ class StreakState(models.Model):
             models.CheckConstraint(condition=Q(current__gte=0, longest__gte=models.F("current")), name="streak_counts"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.mode}: {self.current}"
+
 
 class StreakFreeze(models.Model):
     """A freeze a player spent ahead (POST /user/streaks/{mode}/freeze/) on ``day``."""
@@ -192,3 +203,6 @@ class StreakFreeze(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "mode", "day"], name="streak_freeze_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.mode} {self.day}"

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from procrastinate.contrib.django import app
 
 from achievements.models import Achievement, XPBoost
-from django.db import transaction
-
 from core.services import domain_events
 from core.services.achievements import unlocks
 from core.utils.dates import utc_now

@@ -69,6 +69,7 @@ COMMANDS: list[dict[str, Any]] = [
         ],
         **_CONTEXTS,
     },
+    {"name": "streak", "type": CHAT_INPUT, "description": "Your streaks, freezes and when they end", **_CONTEXTS},
     {"name": "events", "type": CHAT_INPUT, "description": "Upcoming events and dungeons", **_CONTEXTS},
     {
         "name": "join",

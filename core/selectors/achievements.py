@@ -48,7 +48,9 @@ def streaks_document(user: CustomUser, now: datetime | None = None) -> dict[str,
             "longest": rule.longest,
             "freezes": settled.freezes,
             "today_done": rule.last_active_day == today,
-            "ends_at": datetime.combine(lost_day, time(), tzinfo=zone).astimezone(ZoneInfo("UTC")) if lost_day else None,
+            "ends_at": datetime.combine(lost_day, time(), tzinfo=zone).astimezone(ZoneInfo("UTC"))
+            if lost_day
+            else None,
         }
     return document
 
@@ -141,7 +143,8 @@ def trophies_of(user: CustomUser) -> list[dict[str, Any]]:
 
 def boosts_document(now: datetime | None = None) -> dict[str, list[dict[str, Any]]]:
     now = now or utc_now()
-    active, upcoming = [], []
+    active: list[dict[str, Any]] = []
+    upcoming: list[dict[str, Any]] = []
     for b in XPBoost.objects.filter(ends_at__gt=now).select_related("activity").order_by("starts_at", "id"):
         (active if b.starts_at <= now else upcoming).append(
             {
@@ -165,4 +168,3 @@ def _layer_code(b: XPBoost) -> str | None:
 
     ladder = LADDERS[b.mode]
     return ladder[b.layer].code if 0 <= b.layer < len(ladder) else None
-

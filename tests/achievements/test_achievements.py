@@ -24,7 +24,9 @@ ADD = "/api/v1/xp/add/"
 def test_the_first_award_unlocks_first_steps_in_its_answer_and_only_once(player, player_client):
     first = player_client.post(ADD, {"activity": "pushups", "units": 10}, format="json")
     assert first.status_code == 201
-    assert first.json()["achievements"] == [{"key": "first_steps", "tier": "bronze", "name": "First steps", "icon": "footprints"}]
+    assert first.json()["achievements"] == [
+        {"key": "first_steps", "tier": "bronze", "name": "First steps", "icon": "footprints"}
+    ]
     assert first.json()["boost"] is None
     second = player_client.post(ADD, {"activity": "pushups", "units": 10}, format="json")
     assert second.json()["achievements"] == []

@@ -87,9 +87,15 @@ def test_the_daily_cap_counts_base_units_under_a_boost(monkeypatch, weekend_boos
 @pytest.mark.django_db
 def test_boosts_are_listed_and_announced_once(monkeypatch, weekend_boost):
     later = XPBoost.objects.create(
-        name="Cyber week", multiplier=Decimal("1.5"), starts_at=at("2026-12-14T00:00:00"), ends_at=at("2026-12-21T00:00:00"), mode="cyber"
+        name="Cyber week",
+        multiplier=Decimal("1.5"),
+        starts_at=at("2026-12-14T00:00:00"),
+        ends_at=at("2026-12-21T00:00:00"),
+        mode="cyber",
     )
-    XPBoost.objects.create(name="Over", multiplier=Decimal("3"), starts_at=at("2026-11-01T00:00:00"), ends_at=at("2026-11-02T00:00:00"))
+    XPBoost.objects.create(
+        name="Over", multiplier=Decimal("3"), starts_at=at("2026-11-01T00:00:00"), ends_at=at("2026-11-02T00:00:00")
+    )
     Clock(monkeypatch, at("2026-12-05T10:00:00"))
     monkeypatch.setattr("core.selectors.achievements.utc_now", lambda: at("2026-12-05T10:00:00"))
     body = APIClient().get("/api/v1/boosts/").json()
@@ -111,7 +117,10 @@ def test_xp_add_stays_one_statement_with_20_achievements_and_a_boost(monkeypatch
         Achievement.objects.create(key=f"extra_{n}", name_en=f"Extra {n}", kind="total_xp", bronze=Decimal(10**9 + n))
     assert Achievement.objects.count() >= 20
     XPBoost.objects.create(
-        name="Everything", multiplier=Decimal("1.25"), starts_at=at("2020-01-01T00:00:00"), ends_at=at("2100-01-01T00:00:00")
+        name="Everything",
+        multiplier=Decimal("1.25"),
+        starts_at=at("2020-01-01T00:00:00"),
+        ends_at=at("2100-01-01T00:00:00"),
     )
     player = PlayerFactory()
     client = APIClient()

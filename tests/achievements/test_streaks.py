@@ -108,9 +108,9 @@ def test_a_missed_day_spends_a_held_freeze_by_itself_and_two_lose_the_streak(clo
         award(client, clock, start + timedelta(days=day))
     state = client.get(STREAKS).json()["reality"]
     assert (state["current"], state["freezes"]) == (7, 1)
-    assert list(
-        DomainEvent.objects.filter(user=player, type="streak_milestone").values_list("data", flat=True)
-    ) == [{"mode": "reality", "days": 7}]
+    assert list(DomainEvent.objects.filter(user=player, type="streak_milestone").values_list("data", flat=True)) == [
+        {"mode": "reality", "days": 7}
+    ]
     # Day 8 missed: on day 9 the freeze is spent by itself, the streak still stands.
     clock.set(start + timedelta(days=8))
     state = client.get(STREAKS).json()["reality"]
@@ -160,7 +160,37 @@ def test_the_rebuilt_streak_equals_the_live_one(clock, player):
     client = client_for(player)
     client.patch("/api/v1/user/profile/", {"timezone": "Pacific/Auckland"}, format="json")
     start = at("2026-10-01T05:00:00")  # 18:00 in Auckland: every award of a day on the same local day
-    pattern = [0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 17, 19, 20, 21, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34]
+    pattern = [
+        0,
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+        8,
+        9,
+        10,
+        11,
+        12,
+        13,
+        14,
+        15,
+        17,
+        19,
+        20,
+        21,
+        25,
+        26,
+        27,
+        28,
+        29,
+        30,
+        31,
+        32,
+        33,
+        34,
+    ]
     for n, day in enumerate(pattern):
         award(client, clock, start + timedelta(days=day, hours=n % 3))
         if day in (12, 30):

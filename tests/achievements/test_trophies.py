@@ -25,7 +25,9 @@ def test_season_close_gives_trophies_to_each_podium():
     award_at(silver[0], 5, at("2026-01-12T12:00:00"), mode="cyber")
     call_command("close_seasons", "--no-progress", stdout=None)
 
-    trophies = set(SeasonTrophy.objects.filter(season_id="2026-01").values_list("user__username", "mode", "league", "rank"))
+    trophies = set(
+        SeasonTrophy.objects.filter(season_id="2026-01").values_list("user__username", "mode", "league", "rank")
+    )
     assert trophies == {
         # The whole reality board: 1000, 950, 900.
         ("s0", "reality", "", 1),
@@ -42,7 +44,9 @@ def test_season_close_gives_trophies_to_each_podium():
         ("s0", "cyber", "bronze", 1),
     }
     # The season podium achievement (rank in the league board at most 3/2/1).
-    podium = set(AchievementUnlock.objects.filter(achievement__key="season_podium").values_list("user__username", "tier"))
+    podium = set(
+        AchievementUnlock.objects.filter(achievement__key="season_podium").values_list("user__username", "tier")
+    )
     assert ("s0", "gold") in podium and ("s2", "bronze") in podium and ("s3", "bronze") not in podium
     # A second run (a resumed close) adds nothing.
     assert award_season_recognition(Season.objects.get(pk="2026-01")) == 0

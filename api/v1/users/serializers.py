@@ -113,7 +113,9 @@ class OwnProfileSerializer(ProfileSerializer):
     integrations = IntegrationsSerializer()
     timezone = serializers.CharField(help_text="The player's IANA time zone: their local day for streaks.")
     streaks = StreakSummariesSerializer(help_text="Current and longest streak per mode (GET /user/streaks/ has more).")
-    achievements_count = serializers.IntegerField(min_value=0, help_text="Achievements with at least one tier unlocked.")
+    achievements_count = serializers.IntegerField(
+        min_value=0, help_text="Achievements with at least one tier unlocked."
+    )
 
 
 OWN_PROFILE = OwnProfileSerializer()

@@ -156,7 +156,8 @@ class AddXPResponseSerializer(serializers.Serializer[Any]):
         many=True, help_text="Achievement tiers this entry unlocked (empty on a retried Idempotency-Key)."
     )
     boost = AppliedBoostSerializer(
-        allow_null=True, help_text="The XP boost applied to this entry (awarded_xp = floor(base_xp x multiplier)), or null."
+        allow_null=True,
+        help_text="The XP boost applied to this entry (awarded_xp = floor(base_xp x multiplier)), or null.",
     )
 
 

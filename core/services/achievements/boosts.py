@@ -38,9 +38,7 @@ def boosted(activity: ActivityType, base_xp: int, *, user_id: int, now: datetime
     if not candidates:
         return base_xp, None
     if any(b.layer is not None for b in candidates):
-        mode_xp = (
-            UserProfile.objects.filter(user_id=user_id).values_list(f"{activity.mode}_xp", flat=True).first() or 0
-        )
+        mode_xp = UserProfile.objects.filter(user_id=user_id).values_list(f"{activity.mode}_xp", flat=True).first() or 0
         layer = layer_for_xp(activity.mode, mode_xp).order
         candidates = [b for b in candidates if b.layer is None or b.layer == layer]
         if not candidates:

@@ -102,7 +102,9 @@ def replay(days: list[date], frozen: list[date]) -> Streak:
     """The streak from scratch: local days with an award and days frozen ahead (the rebuild)."""
     s = Streak()
     # A freeze spent ahead on a day always came before an award on that day.
-    for day, is_freeze in sorted([(d, False) for d in set(days)] + [(d, True) for d in frozen], key=lambda x: (x[0], not x[1])):
+    for day, is_freeze in sorted(
+        [(d, False) for d in set(days)] + [(d, True) for d in frozen], key=lambda x: (x[0], not x[1])
+    ):
         if is_freeze:
             settled = settle(s, day)
             if settled.current and settled.freezes and settled.last_day == day - timedelta(days=1):

@@ -93,11 +93,13 @@ def freeze_ahead(*, user: CustomUser, mode: str) -> date:
 
 def replayed(user_id: int, mode: str) -> Streak:
     """The streak as the ledger says: local days of award entries and the freezes spent ahead."""
-    days = list(
-        XPEntry.objects.filter(user_id=user_id, mode=mode, corrects__isnull=True, local_day__isnull=False)
+    days = [
+        day
+        for day in XPEntry.objects.filter(user_id=user_id, mode=mode, corrects__isnull=True, local_day__isnull=False)
         .values_list("local_day", flat=True)
         .distinct()
-    )
+        if day is not None
+    ]
     frozen = list(StreakFreeze.objects.filter(user_id=user_id, mode=mode).values_list("day", flat=True))
     return streak_rules.replay(days, frozen)
 

@@ -40,15 +40,16 @@ def award_season_recognition(season: Season) -> int:
             SeasonTrophy(user_id=u, season=season, mode=mode, league="", rank=r, xp=xp, awarded_at=now)
             for u, xp, r in _podium(board)
         ]
-        for league, in results.filter(mode=mode).values_list("league").distinct():
+        for (league,) in results.filter(mode=mode).values_list("league").distinct():
             league_rows = list(
-                results.filter(mode=mode, league=league, rank__lte=PODIUM).order_by("rank", "user_id").values_list(
-                    "user_id", "xp", "rank"
-                )
+                results.filter(mode=mode, league=league, rank__lte=PODIUM)
+                .order_by("rank", "user_id")
+                .values_list("user_id", "xp", "rank")
             )
             trophies += [
                 SeasonTrophy(user_id=u, season=season, mode=mode, league=league, rank=r, xp=xp, awarded_at=now)
                 for u, xp, r in league_rows
+                if r is not None
             ]
     with transaction.atomic():
         before = SeasonTrophy.objects.filter(season=season).count()

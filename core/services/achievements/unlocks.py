@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Sum
@@ -104,7 +104,11 @@ def after_award(facts: AwardFacts) -> tuple[UnlockedTier, ...]:
         reached += [(a, t) for t in _crossed(a, facts.entries_count - 1, facts.entries_count)]
     unit_rules = [a for a in catalogue.of_kind(ACTIVITY_UNITS) if a.activity_key == facts.activity.key]
     count_kind = (
-        QUESTS if facts.activity.key in QUEST_KEYS else REVIEWS if facts.activity.key == COMMUNITY_REVIEW_ACTIVITY else None
+        QUESTS
+        if facts.activity.key in QUEST_KEYS
+        else REVIEWS
+        if facts.activity.key == COMMUNITY_REVIEW_ACTIVITY
+        else None
     )
     if count_kind and not catalogue.of_kind(count_kind):
         count_kind = None
@@ -117,9 +121,9 @@ def after_award(facts: AwardFacts) -> tuple[UnlockedTier, ...]:
             for a in unit_rules:
                 reached += [(a, t) for t in _crossed(a, after - facts.units, after)]
         if count_kind:
-            after = _count(facts.user_id, QUEST_KEYS if count_kind == QUESTS else (COMMUNITY_REVIEW_ACTIVITY,))
+            count = _count(facts.user_id, QUEST_KEYS if count_kind == QUESTS else (COMMUNITY_REVIEW_ACTIVITY,))
             for a in catalogue.of_kind(count_kind):
-                reached += [(a, t) for t in _crossed(a, after - 1, after)]
+                reached += [(a, t) for t in _crossed(a, count - 1, count)]
         if play_day:
             assert facts.local_day is not None
             played = streaks.play_day(user_id=facts.user_id, mode=mode, day=facts.local_day).played
@@ -150,7 +154,7 @@ def unlock(
     if not pairs:
         return ()
     values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(pairs))
-    params: list[object] = []
+    params: list[Any] = []
     for a, tier in pairs:
         params += [user_id, a.pk, tier, now, entry_id]
     with connection.cursor() as cursor:
@@ -207,15 +211,17 @@ def values_for(a: Achievement, user_ids: Sequence[int]) -> dict[int, Decimal]:
             rows = entries.filter(activity__key=a.activity_key).values("user_id").annotate(v=Sum("units"))
         else:
             keys = QUEST_KEYS if a.kind == QUESTS else (COMMUNITY_REVIEW_ACTIVITY,)
-            rows = entries.filter(activity__key__in=keys, corrects__isnull=True).values("user_id").annotate(v=Count("id"))
+            rows = (
+                entries.filter(activity__key__in=keys, corrects__isnull=True).values("user_id").annotate(v=Count("id"))
+            )
         found = dict(rows.values_list("user_id", "v"))
     elif a.kind in (SEASON_RANK, SEASON_LEAGUE):
         results = SeasonResult.objects.filter(user_id__in=ids)
         if a.mode:
             results = results.filter(mode=a.mode)
         if a.kind == SEASON_RANK:
-            rows = results.filter(rank__isnull=False).values("user_id").annotate(v=Min("rank"))
-            found = dict(rows.values_list("user_id", "v"))
+            ranks = results.filter(rank__isnull=False).values("user_id").annotate(v=Min("rank"))
+            found = dict(ranks.values_list("user_id", "v"))
         else:
             best: dict[int, int] = {}
             for user_id, league in results.values_list("user_id", "new_league"):
@@ -244,7 +250,9 @@ def grant_to(a: Achievement, user_ids: Sequence[int], *, now: datetime | None = 
     return added
 
 
-def after_write(w: XPWrite, totals: ProfileTotals, mode_xp: int, day: ActivityDay | None, entry_id: int) -> tuple[UnlockedTier, ...]:
+def after_write(
+    w: XPWrite, totals: ProfileTotals, mode_xp: int, day: ActivityDay | None, entry_id: int
+) -> tuple[UnlockedTier, ...]:
     """``after_award`` from what both award paths hold right after the statement."""
     if day is None:
         return ()

@@ -12,8 +12,8 @@ from django.db.models import F
 from core.constants.leagues import LEAGUES, league_down, league_up, promotion_counts
 from core.constants.modes import MODES
 from core.services import domain_events
-from core.services.seasons.lifecycle import ScoreState, score_state
 from core.services.achievements.trophies import award_season_recognition
+from core.services.seasons.lifecycle import ScoreState, score_state
 from core.services.seasons.rank_index import BATCH_SIZE, reindex_on_commit
 from core.utils.dates import utc_now
 from seasons.models import Season, SeasonCloseStep, SeasonResult, SeasonScore

@@ -131,9 +131,7 @@ def _statement(mode: str, *, correction: bool, gate: str | None = None, daily_us
     )
     first_level = level_of.format(level=_t(Level), xp="%(xp)s")
     # The player's local day (streaks): their time zone read in this same statement.
-    local_day = (
-        f"(%(now)s AT TIME ZONE COALESCE((SELECT tz.timezone FROM {_t(CustomUser)} tz WHERE tz.id = %(uid)s), 'UTC'))::date"
-    )
+    local_day = f"(%(now)s AT TIME ZONE COALESCE((SELECT tz.timezone FROM {_t(CustomUser)} tz WHERE tz.id = %(uid)s), 'UTC'))::date"
     # An award moves the streak gate (the local day before and after it) and counts the entry.
     streak_gate = (
         ""
