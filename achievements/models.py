@@ -181,6 +181,7 @@ class StreakState(models.Model):
     last_day = models.DateField(null=True, blank=True)
     last_active_day = models.DateField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    reminded_for = models.DateTimeField(null=True, blank=True)  # the ends_at a reminder DM was sent for
 
     class Meta:
         constraints = [

@@ -7,7 +7,7 @@ from procrastinate.contrib.django import app
 
 from achievements.models import Achievement, XPBoost
 from core.services import domain_events
-from core.services.achievements import unlocks
+from core.services.achievements import streaks, unlocks
 from core.utils.dates import utc_now
 from events.models import BOOST_STARTED
 
@@ -68,3 +68,24 @@ def announce_started_boosts() -> int:
         )
         XPBoost.objects.filter(pk__in=[b.pk for b in started]).update(announced_at=now)
     return len(started)
+
+
+@app.periodic(cron="*/15 * * * *", periodic_id="remind_streaks")
+@app.task(queue="maintenance", queueing_lock="remind_streaks", pass_context=False)
+def remind_streaks(timestamp: int) -> int:
+    """Every 15 minutes: a Discord DM to each opted-in player whose streak ends within a few
+    hours with nothing logged today. One DM job each, under one lock ("discord-dm"): they go out
+    one after the other, and a 429 waits Discord's retry_after (community/retry.py)."""
+    return defer_streak_reminders()
+
+
+def defer_streak_reminders() -> int:
+    from community.embeds import streak_reminder
+    from community.tasks import send_streak_reminder
+
+    due = streaks.due_reminders()
+    for user, mode, ends_at in due:
+        send_streak_reminder.configure(lock="discord-dm").defer(
+            discord_id=str(user.discord_id), embed=streak_reminder(mode, ends_at)
+        )
+    return len(due)

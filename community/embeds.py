@@ -277,6 +277,14 @@ def streaks(name: str, document: dict[str, Any]) -> dict[str, Any]:
     return message({"title": f"{name} · streaks", "color": COLOR_INFO, "fields": fields})
 
 
+def streak_reminder(mode: str, ends_at: datetime) -> dict[str, Any]:
+    return {
+        "title": "Keep your streak",
+        "description": f"Your {mode} streak ends {when(ends_at)}: log an activity to keep it.",
+        "color": COLOR_INFO,
+    }
+
+
 def promotion_announcement(name: str, data: dict[str, Any]) -> dict[str, Any]:
     mode = str(data.get("mode") or "")
     return {

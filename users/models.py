@@ -31,6 +31,8 @@ class CustomUser(AbstractUser):
     # IANA time zone name (PATCH /api/v1/user/profile/): the player's local day for streaks.
     # Caps and seasons stay on UTC.
     timezone = models.CharField(max_length=64, db_default="UTC", default="UTC")
+    # Opted in to a Discord DM a few hours before a streak would be lost (achievements.tasks).
+    streak_reminders = models.BooleanField(db_default=False, default=False)
 
     objects = PlayerManager()  # type: ignore[misc]
 

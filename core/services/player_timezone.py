@@ -31,3 +31,10 @@ def known_zone(name: str) -> bool:
         cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = %s)", [name])
         row = cursor.fetchone()
     return bool(row and row[0])
+
+
+def set_streak_reminders(*, user: CustomUser, enabled: bool) -> CustomUser:
+    """Opt in to (or out of) the streak reminder DM (sent only to players with a Discord id)."""
+    user.streak_reminders = bool(enabled)
+    user.save(update_fields=["streak_reminders"])
+    return user

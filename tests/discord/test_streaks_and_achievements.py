@@ -71,3 +71,36 @@ def test_achievements_milestones_and_boosts_are_announced(discord):
     handle_event(event_for(player, "achievement_unlocked", achievement="level_10", tier="bronze", name="Level 10"))
     run_pending_jobs()
     assert len(discord.requests_to("POST", f"/api/channels/{CHANNEL_ID}/messages")) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_opted_in_player_gets_one_reminder_dm_hours_before_the_streak_ends(discord, monkeypatch):
+    from datetime import UTC, datetime
+
+    from rest_framework.test import APIClient
+
+    from achievements.tasks import defer_streak_reminders
+    from tests.achievements.clock import Clock
+
+    clock = Clock(monkeypatch, datetime(2026, 12, 1, 10, 0, tzinfo=UTC))
+    player = PlayerFactory(discord_id=ALICE, display_name="Alice")
+    quiet = PlayerFactory(discord_id="222222222222222222")  # not opted in
+    client = APIClient()
+    client.force_login(player)
+    response = client.patch("/api/v1/user/profile/", {"streak_reminders": True}, format="json")
+    assert response.status_code == 200 and response.json()["streak_reminders"] is True
+    for user in (player, quiet):
+        other = APIClient()
+        other.force_login(user)
+        assert other.post("/api/v1/xp/add/", {"activity": "pushups", "units": 1}, format="json").status_code == 201
+    clock.set(datetime(2026, 12, 2, 19, 0, tzinfo=UTC))  # 5 h before the streak ends: too early
+    assert defer_streak_reminders() == 0
+    clock.set(datetime(2026, 12, 2, 21, 0, tzinfo=UTC))  # 3 h before
+    assert defer_streak_reminders() == 1
+    assert defer_streak_reminders() == 0  # once per end
+    run_pending_jobs()
+    opened = discord.requests_to("POST", "/api/users/@me/channels")
+    assert [r.body for r in opened] == [{"recipient_id": ALICE}]
+    [message] = discord.requests_to("POST", f"/api/channels/7{ALICE}/messages")
+    assert message.body["embeds"][0]["title"] == "Keep your streak"
+    assert "<t:1796256000:f>" in message.body["embeds"][0]["description"]  # 2026-12-03 00:00 UTC

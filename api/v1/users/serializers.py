@@ -112,6 +112,9 @@ class OwnProfileSerializer(ProfileSerializer):
 
     integrations = IntegrationsSerializer()
     timezone = serializers.CharField(help_text="The player's IANA time zone: their local day for streaks.")
+    streak_reminders = serializers.BooleanField(
+        help_text="A Discord DM a few hours before a streak would be lost (opt in with PATCH)."
+    )
     streaks = StreakSummariesSerializer(help_text="Current and longest streak per mode (GET /user/streaks/ has more).")
     achievements_count = serializers.IntegerField(
         min_value=0, help_text="Achievements with at least one tier unlocked."

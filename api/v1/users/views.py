@@ -36,7 +36,7 @@ from core.selectors.achievements import profile_extras
 from core.selectors.profile import profile_summary
 from core.selectors.strava import strava_status
 from core.services.account_service import erase_account, set_display_name
-from core.services.player_timezone import set_timezone
+from core.services.player_timezone import set_streak_reminders, set_timezone
 from core.services.user_service import find_discord_user
 from users.models import CustomUser
 
@@ -46,6 +46,8 @@ class ProfileUpdateSerializer(NoUnknownFieldsMixin, serializers.Serializer[dict]
     display_name = StrictCharField(allow_null=True, allow_blank=True, required=False)
     # An IANA name (Europe/Berlin): the player's local day for streaks.
     timezone = StrictCharField(required=False, max_length=64)
+    # Opt in (or out) of a Discord DM a few hours before a streak would be lost.
+    streak_reminders = serializers.BooleanField(required=False)
 
 
 class AccountErasureSerializer(NoUnknownFieldsMixin, serializers.Serializer[dict]):
@@ -58,6 +60,7 @@ def own_profile(user: CustomUser) -> dict[str, Any]:
         **profile_summary(user),
         "integrations": {"strava": strava_status(user)},
         "timezone": user.timezone,
+        "streak_reminders": user.streak_reminders,
         **profile_extras(user),
     }
 
@@ -85,6 +88,8 @@ class ProfileView(APIView):
             set_display_name(user=request.user, display_name=data.validated_data["display_name"])  # type: ignore[arg-type]
         if "timezone" in data.validated_data:
             set_timezone(user=request.user, timezone=data.validated_data["timezone"])  # type: ignore[arg-type]
+        if "streak_reminders" in data.validated_data:
+            set_streak_reminders(user=request.user, enabled=data.validated_data["streak_reminders"])  # type: ignore[arg-type]
         return Response(render_own_profile(own_profile(request.user)))  # type: ignore[arg-type]
 
 

@@ -4,7 +4,7 @@ from the ledger. The rules themselves are pure (streak_rules.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
@@ -115,3 +115,34 @@ def rebuild(user_id: int, *, write: bool = True) -> dict[str, tuple[Streak, Stre
             if write and (stored is not None or rebuilt.last_day is not None):
                 _store(stored or _locked_state(user_id, mode), rebuilt)
     return found
+
+
+REMIND_HOURS_BEFORE = 4
+
+
+def due_reminders(now: datetime | None = None) -> list[tuple[CustomUser, str, datetime]]:
+    """Streak reminders to send now, each marked as sent (``reminded_for``) in this transaction:
+    players who opted in, have a Discord id, a streak alive in the mode, nothing logged today,
+    and at most REMIND_HOURS_BEFORE hours until the streak would be lost (freezes included)."""
+    now = now or utc_now()
+    due = []
+    with transaction.atomic():
+        states = (
+            StreakState.objects.select_for_update(of=("self",), skip_locked=True)
+            .filter(current__gt=0, user__streak_reminders=True, user__is_active=True, user__discord_id__isnull=False)
+            .select_related("user")
+        )
+        for state in states:
+            zone = ZoneInfo(state.user.timezone or "UTC")
+            today = now.astimezone(zone).date()
+            s = _as_rule(state)
+            lost_day = streak_rules.lost_at_day(s, today)
+            if lost_day is None or s.last_active_day == today:
+                continue
+            ends_at = datetime.combine(lost_day, time(), tzinfo=zone)
+            if ends_at - now > timedelta(hours=REMIND_HOURS_BEFORE) or state.reminded_for == ends_at:
+                continue
+            state.reminded_for = ends_at
+            state.save(update_fields=["reminded_for"])
+            due.append((state.user, state.mode, ends_at))
+    return due
