@@ -12,7 +12,11 @@ from core.utils import redis as r
 from users.tests.factories import PlayerFactory
 
 # Data migrations whose rows every database has (each module's ``install(apps, schema_editor)``).
-REFERENCE_DATA_MIGRATIONS = ("xp.migrations.0002_default_catalogue_and_levels", "xp.migrations.0006_system_activities")
+REFERENCE_DATA_MIGRATIONS = (
+    "xp.migrations.0002_default_catalogue_and_levels",
+    "xp.migrations.0006_system_activities",
+    "achievements.migrations.0002_default_achievements",
+)
 DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
 
 
@@ -37,10 +41,11 @@ def _fresh_process_memory() -> None:
     """Every test starts as a new worker process would: the hot path remembers no session owner
     and no activity catalogue (a test database's rows come back with new ids)."""
     from api import session_players
-    from core.selectors import activity_catalogue
+    from core.selectors import achievement_catalogue, activity_catalogue
 
     session_players.forget_all()
     activity_catalogue.forget_catalogue()
+    achievement_catalogue.forget_catalogue()
 
 
 @pytest.fixture

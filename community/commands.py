@@ -76,6 +76,7 @@ COMMANDS: list[dict[str, Any]] = [
         "options": [{"type": STRING, "name": "mode", "description": "Reality or cyber", "choices": _MODE_CHOICES}],
         **_CONTEXTS,
     },
+    {"name": "streak", "type": CHAT_INPUT, "description": "Your streaks, freezes and when they end", **_CONTEXTS},
     {"name": "events", "type": CHAT_INPUT, "description": "Upcoming events and dungeons", **_CONTEXTS},
     {
         "name": "join",

@@ -284,6 +284,61 @@ def layer_up_announcement(name: str, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def achievement_announcement(name: str, data: dict[str, Any]) -> dict[str, Any]:
+    tier = str(data.get("tier") or "")
+    return {
+        "title": "Achievement unlocked!",
+        "description": f"**{name}** unlocked **{data.get('name')}**" + (f" ({tier})" if tier else "") + ".",
+        "color": COLOR_CELEBRATE,
+    }
+
+
+def streak_milestone_announcement(name: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "title": "Streak milestone!",
+        "description": f"**{name}** kept a {data.get('mode')} streak for **{data.get('days')} days**.",
+        "color": COLOR_CELEBRATE,
+    }
+
+
+def boost_announcement(data: dict[str, Any]) -> dict[str, Any]:
+    scope = data.get("activity") or data.get("mode") or "all"
+    ends_at = data.get("ends_at")
+    until = ""
+    if isinstance(ends_at, str):
+        try:
+            until = f" until {when(datetime.fromisoformat(ends_at))}"
+        except ValueError:
+            until = ""
+    return {
+        "title": f"XP boost: {data.get('name')}",
+        "description": f"x{data.get('multiplier')} XP for {scope}{until}.",
+        "color": COLOR_CELEBRATE,
+    }
+
+
+def streaks(name: str, document: dict[str, Any]) -> dict[str, Any]:
+    """The answer to /streak: each mode's current and longest streak, freezes, when it ends."""
+    fields = []
+    for mode in MODES:
+        streak = document[mode]
+        value = f"{streak['current']} days (longest {streak['longest']}) · freezes {streak['freezes']}"
+        if streak["current"]:
+            value += "\n" + ("Done today" if streak["today_done"] else "Not yet today")
+            if streak["ends_at"]:
+                value += f" · ends {when(streak['ends_at'])}"
+        fields.append({"name": mode.capitalize(), "value": value})
+    return message({"title": f"{name} · streaks", "color": COLOR_INFO, "fields": fields})
+
+
+def streak_reminder(mode: str, ends_at: datetime) -> dict[str, Any]:
+    return {
+        "title": "Keep your streak",
+        "description": f"Your {mode} streak ends {when(ends_at)}: log an activity to keep it.",
+        "color": COLOR_INFO,
+    }
+
+
 def promotion_announcement(name: str, data: dict[str, Any]) -> dict[str, Any]:
     mode = str(data.get("mode") or "")
     return {

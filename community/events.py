@@ -34,6 +34,11 @@ def handle_event(event: Any) -> None:
     if kind == "season_closed":
         _announce_season(data)
         return
+    if kind == "boost_started":
+        embed = embeds.boost_announcement(data)
+        for channel_pk in AnnouncementChannel.objects.filter(is_active=True, boosts=True).values_list("pk", flat=True):
+            tasks.announce.configure(lock=f"discord-channel:{channel_pk}").defer(channel_pk=channel_pk, embed=embed)
+        return
     if user_id is None:
         return
     if kind in ROLE_CONNECTION_EVENTS and DiscordLink.objects.filter(user_id=user_id, revoked_at__isnull=True).exists():
@@ -61,6 +66,8 @@ def _announcement(kind: str, event: Any, data: dict[str, Any]) -> tuple[str, dic
     builders: dict[str, tuple[str, Callable[[str, dict[str, Any]], dict[str, Any]]]] = {
         "level_up": ("level_ups", embeds.level_up_announcement),
         "layer_up": ("layer_ups", embeds.layer_up_announcement),
+        "achievement_unlocked": ("achievements", embeds.achievement_announcement),
+        "streak_milestone": ("achievements", embeds.streak_milestone_announcement),
     }
     if kind == "league_changed":
         if not _is_promotion(data):
@@ -111,4 +118,7 @@ handle_event.event_types = (  # type: ignore[attr-defined]
     "league_changed",
     "correction",
     "season_closed",
+    "achievement_unlocked",
+    "streak_milestone",
+    "boost_started",
 )

@@ -29,6 +29,7 @@ from core.constants.leagues import LEAGUES
 from core.constants.levels import level_progress
 from core.constants.modes import MODES
 from core.exceptions import AccountDisabled, DomainError, InvalidInteraction
+from core.selectors.achievements import streaks_document
 from core.selectors.cohort import cohort_board
 from core.selectors.leaderboard import leaderboard as leaderboard_page
 from core.selectors.profile import profile_summary
@@ -414,8 +415,16 @@ def language_of(interaction: dict[str, Any]) -> str:
     return "de" if isinstance(locale, str) and locale.lower().startswith("de") else "en"
 
 
+def streak(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
+    user = ctx.account()
+    if user is None:
+        raise Refused("You have no profile yet. Log your first activity with /log and it starts.")
+    return reply(embeds.streaks(user.public_name, streaks_document(user)))
+
+
 COMMANDS = {
     "log": log,
+    "streak": streak,
     "profile": profile,
     "rank": rank,
     "league": league,

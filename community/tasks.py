@@ -60,6 +60,19 @@ def announce_season_top(*, channel_pk: int, season_id: str) -> None:
     post(channel, {"embeds": [season_top_announcement(season_id, boards)], "allowed_mentions": {"parse": []}})
 
 
+@app.task(queue=QUEUE, retry=DiscordRetry(max_attempts=10), pass_context=False)
+def send_streak_reminder(*, discord_id: str, embed: dict[str, Any]) -> None:
+    """A DM to a player (streak reminder): open the DM channel, post the embed. Deferred with
+    the lock "discord-dm", so reminders go one after the other; a 429 waits retry_after."""
+    channel = api.call("POST", "/users/@me/channels", json={"recipient_id": discord_id}, headers=api.bot_headers())
+    api.call(
+        "POST",
+        f"/channels/{channel['id']}/messages",
+        json={"embeds": [embed], "allowed_mentions": {"parse": []}},
+        headers=api.bot_headers(),
+    )
+
+
 @app.task(queue=QUEUE, retry=DiscordRetry(max_attempts=8), pass_context=False)
 def push_role_connection(*, user_id: int) -> None:
     """Bring the player's Linked Roles metadata up to date (reads the state when it runs)."""

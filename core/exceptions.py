@@ -435,3 +435,22 @@ class MetricsTokenInvalid(DomainError):
         "unauthenticated",
         "GET /metrics needs the header Authorization: Bearer <METRICS_TOKEN>.",
     )
+
+
+# --- streaks, achievements, boosts (issue 26) ---------------------------------------------------
+
+
+class InvalidTimezone(DomainError):
+    code, kind, message = "invalid_timezone", "invalid", "Not an IANA time zone name (such as Europe/Berlin)."
+
+
+class UnknownMode(DomainError):
+    code, kind, message = "unknown_mode", "not_found", "No such mode (reality or cyber)."
+
+
+class NoActiveStreak(DomainError):
+    code, kind, message = "no_active_streak", "conflict", "There is no streak to protect in this mode."
+
+
+class NoStreakFreeze(DomainError):
+    code, kind, message = "no_streak_freeze", "conflict", "No streak freeze is held in this mode."

@@ -24,6 +24,10 @@ EVENT_JOINED = "event_joined"
 EVENT_LEFT = "event_left"
 XP_AWARDED = "xp_awarded"
 CORRECTION = "correction"
+ACHIEVEMENT_UNLOCKED = "achievement_unlocked"
+STREAK_MILESTONE = "streak_milestone"
+STREAK_LOST = "streak_lost"
+BOOST_STARTED = "boost_started"
 EVENT_TYPES = (
     LEVEL_UP,
     LAYER_UP,
@@ -34,6 +38,10 @@ EVENT_TYPES = (
     EVENT_LEFT,
     XP_AWARDED,
     CORRECTION,
+    ACHIEVEMENT_UNLOCKED,
+    STREAK_MILESTONE,
+    STREAK_LOST,
+    BOOST_STARTED,
 )
 # Recorded only while someone subscribes to it (one per award: the volume one).
 OPT_IN_TYPES = (XP_AWARDED,)

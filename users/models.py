@@ -54,6 +54,11 @@ class CustomUser(AbstractUser):
     # The player shows on public pages (community pages, rank card); PATCH /api/v1/user/profile/
     # ``public: false`` hides them from every one of them (docs/domain.md, "Public pages").
     public = models.BooleanField(default=True, db_default=True)
+    # IANA time zone name (PATCH /api/v1/user/profile/): the player's local day for streaks.
+    # Caps and seasons stay on UTC.
+    timezone = models.CharField(max_length=64, db_default="UTC", default="UTC")
+    # Opted in to a Discord DM a few hours before a streak would be lost (achievements.tasks).
+    streak_reminders = models.BooleanField(db_default=False, default=False)
 
     objects = PlayerManager()  # type: ignore[misc]
 

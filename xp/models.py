@@ -56,6 +56,15 @@ class UserProfile(models.Model):
     # statement (core/services/xp/store.py) at no extra cost.
     write_window = models.BigIntegerField(db_default=0)
     write_count = models.IntegerField(db_default=0)
+    # Streak gate (achievements app, docs/domain.md "Streaks"): the player's last local day with
+    # an award per mode, and the value it had before the latest award. The award statement sets
+    # both, so "first award of the local day" (prev != active) costs no extra query.
+    reality_active_day = models.DateField(null=True, blank=True)
+    reality_prev_day = models.DateField(null=True, blank=True)
+    cyber_active_day = models.DateField(null=True, blank=True)
+    cyber_prev_day = models.DateField(null=True, blank=True)
+    # Award entries (not corrections) in the ledger; counted by the award statement (achievements).
+    entries_count = models.BigIntegerField(db_default=0)
 
     class Meta:
         constraints = [
@@ -103,6 +112,12 @@ class XPEntry(models.Model):
     total_xp_after = models.BigIntegerField()
     mode_xp_after = models.BigIntegerField()
     created_at = models.DateTimeField(db_index=True)
+    # XP before a boost and the boost's multiplier (xp = floor(base_xp x multiplier)); corrections
+    # carry the corrected entry's, negated. NULL base_xp: written before boosts existed (= xp).
+    base_xp = models.BigIntegerField(null=True, blank=True)
+    multiplier = models.DecimalField(max_digits=6, decimal_places=3, db_default=Decimal("1"))
+    # The player's local day (their time zone when written): the day a streak counts it on.
+    local_day = models.DateField(null=True, blank=True)
 
     class Meta:
         verbose_name = "XP entry"

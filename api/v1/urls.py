@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("api.v1.integrations.urls")),
     path("", include("api.v1.webhooks.urls")),
     path("", include("api.v1.showcase.urls")),
+    path("", include("api.v1.achievements.urls")),
 ]

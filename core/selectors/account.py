@@ -21,6 +21,7 @@ def past_seasons(user: CustomUser, *, mode: str | None = None) -> list[dict[str,
     results = SeasonResult.objects.filter(user=user).select_related("season", "cohort").order_by("-season_id", "mode")
     if mode is not None:
         results = results.filter(mode=mode)
+    trophies = season_trophies(user)
     return [
         {
             "season": result.season_id,
@@ -37,6 +38,7 @@ def past_seasons(user: CustomUser, *, mode: str | None = None) -> list[dict[str,
             "new_league": result.new_league,
             "movement": result.movement,
             "closed_at": result.season.closed_at,
+            "trophies": trophies.get((result.season_id, result.mode), []),
         }
         for result in results
     ]
@@ -72,6 +74,19 @@ def discord_link_data(user: CustomUser) -> dict[str, Any] | None:
         "revoked_at": link.revoked_at,
         "tokens": "held encrypted (access and refresh token); revoked at Discord when the account is erased",
     }
+
+
+def season_trophies(user: CustomUser) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The player's season trophies by (season, mode): the whole board's podium (league None)
+    and the league board's."""
+    from achievements.models import SeasonTrophy
+
+    found: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for season_id, mode, league, rank in SeasonTrophy.objects.filter(user=user).values_list(
+        "season_id", "mode", "league", "rank"
+    ):
+        found.setdefault((season_id, mode), []).append({"league": league or None, "rank": rank})
+    return found
 
 
 def personal_data(user: CustomUser) -> dict[str, Any]:

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "integrations",
     "events",
     "showcase",
+    "achievements",
 ]
 
 MIDDLEWARE = [

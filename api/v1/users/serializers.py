@@ -15,6 +15,16 @@ from core.personal_data import PERSONAL_DATA
 LAYER_CODES = sorted(BY_CODE)
 
 
+class StreakSummarySerializer(serializers.Serializer[Any]):
+    current = serializers.IntegerField(min_value=0)
+    longest = serializers.IntegerField(min_value=0)
+
+
+class StreakSummariesSerializer(serializers.Serializer[Any]):
+    reality = StreakSummarySerializer()
+    cyber = StreakSummarySerializer()
+
+
 class XPTotalsSerializer(serializers.Serializer[Any]):
     total = serializers.IntegerField(help_text="Lifetime XP, both modes.")
     reality = serializers.IntegerField(help_text="Lifetime reality XP.")
@@ -118,6 +128,14 @@ class OwnProfileSerializer(ProfileSerializer):
         help_text="Whether the player shows on public pages and rank cards (PATCH to change; docs/showcase.md)."
     )
     cohorts = CohortsByModeSerializer()
+    timezone = serializers.CharField(help_text="The player's IANA time zone: their local day for streaks.")
+    streak_reminders = serializers.BooleanField(
+        help_text="A Discord DM a few hours before a streak would be lost (opt in with PATCH)."
+    )
+    streaks = StreakSummariesSerializer(help_text="Current and longest streak per mode (GET /user/streaks/ has more).")
+    achievements_count = serializers.IntegerField(
+        min_value=0, help_text="Achievements with at least one tier unlocked."
+    )
 
 
 OWN_PROFILE = OwnProfileSerializer()
@@ -125,6 +143,11 @@ OWN_PROFILE = OwnProfileSerializer()
 
 def render_own_profile(summary: dict[str, Any]) -> dict[str, Any]:
     return OWN_PROFILE.to_representation(summary)  # type: ignore[no-any-return]
+
+
+class SeasonTrophyBadgeSerializer(serializers.Serializer[Any]):
+    league = serializers.ChoiceField(choices=list(LEAGUES), allow_null=True)
+    rank = serializers.IntegerField(min_value=1, max_value=3)
 
 
 class PastSeasonSerializer(serializers.Serializer[Any]):
@@ -144,6 +167,9 @@ class PastSeasonSerializer(serializers.Serializer[Any]):
     new_league = serializers.ChoiceField(choices=list(LEAGUES), help_text="The league after the season closed.")
     movement = serializers.ChoiceField(choices=["up", "down", "stay"])
     closed_at = serializers.DateTimeField(allow_null=True)
+    trophies = SeasonTrophyBadgeSerializer(
+        many=True, help_text="Top-3 trophies of this season and mode: the whole board (league null) and the league's."
+    )
 
 
 class PastSeasonsSerializer(serializers.Serializer[Any]):

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.contrib.auth import logout as django_logout
+from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -29,13 +30,16 @@ from core.exceptions import (
     InvalidDiscordId,
     InvalidDisplayName,
     InvalidFilter,
+    InvalidTimezone,
     UnknownDiscordUser,
 )
 from core.selectors.account import past_seasons, personal_data
+from core.selectors.achievements import profile_extras
 from core.selectors.cohort import own_cohorts
 from core.selectors.profile import profile_summary
 from core.selectors.strava import strava_status
 from core.services.account_service import erase_account, set_display_name
+from core.services.player_timezone import set_streak_reminders, set_timezone
 from core.services.user_service import find_discord_user
 from core.services.visibility import set_profile_public
 from users.models import CustomUser
@@ -56,6 +60,10 @@ class ProfileUpdateSerializer(NoUnknownFieldsMixin, serializers.Serializer[dict]
     public = StrictBooleanField(
         required=False, help_text="false hides the player from every public page and card (docs/showcase.md)."
     )
+    # An IANA name (Europe/Berlin): the player's local day for streaks.
+    timezone = StrictCharField(required=False, max_length=64)
+    # Opt in (or out) of a Discord DM a few hours before a streak would be lost.
+    streak_reminders = serializers.BooleanField(required=False)
 
 
 class AccountErasureSerializer(NoUnknownFieldsMixin, serializers.Serializer[dict]):
@@ -70,6 +78,9 @@ def own_profile(user: CustomUser) -> dict[str, Any]:
         "integrations": {"strava": strava_status(user)},
         "cohorts": own_cohorts(user.pk, summary["season"]["id"]),
         "public": user.public,
+        "timezone": user.timezone,
+        "streak_reminders": user.streak_reminders,
+        **profile_extras(user),
     }
 
 
@@ -85,17 +96,26 @@ class ProfileView(APIView):
 
     @extend_schema(
         request=ProfileUpdateSerializer,
-        responses={200: OwnProfileSerializer, **error_responses(InvalidDisplayName, DisplayNameTaken)},
+        responses={
+            200: OwnProfileSerializer,
+            **error_responses(InvalidDisplayName, DisplayNameTaken, InvalidTimezone),
+        },
     )
     def patch(self, request: Request) -> Response:
-        """Change what the player may change: the display name (null: back to the Discord name) and
-        whether they show on public pages (``public``)."""
+        """Change what the player may change: the display name (null: back to the Discord name),
+        whether they show on public pages (``public``), the time zone (an IANA name) and the
+        streak reminder. All or nothing: a refused value changes none of them."""
         data = ProfileUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        if "display_name" in data.validated_data:
-            set_display_name(user=request.user, display_name=data.validated_data["display_name"])  # type: ignore[arg-type]
-        if "public" in data.validated_data:
-            set_profile_public(user=request.user, public=data.validated_data["public"])  # type: ignore[arg-type]
+        with transaction.atomic():
+            if "display_name" in data.validated_data:
+                set_display_name(user=request.user, display_name=data.validated_data["display_name"])  # type: ignore[arg-type]
+            if "public" in data.validated_data:
+                set_profile_public(user=request.user, public=data.validated_data["public"])  # type: ignore[arg-type]
+            if "timezone" in data.validated_data:
+                set_timezone(user=request.user, timezone=data.validated_data["timezone"])  # type: ignore[arg-type]
+            if "streak_reminders" in data.validated_data:
+                set_streak_reminders(user=request.user, enabled=data.validated_data["streak_reminders"])  # type: ignore[arg-type]
         return Response(render_own_profile(own_profile(request.user)))  # type: ignore[arg-type]
 
 

@@ -104,6 +104,8 @@ def lean_answer(request: HttpRequest) -> HttpResponse | None:
         award.level_up,
         award.layer_up,
         duplicate=False,
+        unlocked=award.unlocked,
+        boost=award.boost,
     )
     if throttle.rate:  # the RateLimit headers (api/ratelimit.py), as the throttle tells them
         request.rate_limit = throttle.rate_limit_state(award.writes_in_window, window, seconds)  # type: ignore[attr-defined]

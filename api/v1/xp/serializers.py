@@ -1,5 +1,6 @@
 """Shapes for the XP endpoints (input validation and output; no game logic here)."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -9,6 +10,8 @@ from rest_framework import serializers
 from api.fields import ExactDecimalField, NoUnknownFieldsMixin, StrictSlugField
 from api.v1.users.serializers import LAYER_CODES, ProfileSerializer
 from core.constants.modes import MODE_CHOICES
+from core.services.achievements.boosts import AppliedBoost
+from core.services.achievements.unlocks import UnlockedTier
 from core.services.xp.results import LayerUp, LevelUp
 from xp.models import ActivityType, XPEntry
 
@@ -44,6 +47,7 @@ class EntrySerializer(serializers.Serializer[Any]):
 
 _UNITS = ExactDecimalField(max_digits=12, decimal_places=2)
 _TIME = serializers.DateTimeField()
+_MULTIPLIER = ExactDecimalField(max_digits=6, decimal_places=3)
 
 
 def entry_data(entry: XPEntry) -> dict[str, Any]:
@@ -67,7 +71,14 @@ def entry_document(
 
 
 def add_xp_document(
-    entry: dict[str, Any], profile: dict[str, Any], level_up: LevelUp | None, layer_up: LayerUp | None, duplicate: bool
+    entry: dict[str, Any],
+    profile: dict[str, Any],
+    level_up: LevelUp | None,
+    layer_up: LayerUp | None,
+    duplicate: bool,
+    *,
+    unlocked: Sequence[UnlockedTier] = (),
+    boost: AppliedBoost | None = None,
 ) -> dict[str, Any]:
     """AddXPResponseSerializer's document, built directly (xp/add is the hot path)."""
     return {
@@ -81,6 +92,17 @@ def add_xp_document(
             else None
         ),
         "duplicate": duplicate,
+        "achievements": [{"key": u.key, "tier": u.tier, "name": u.name_en, "icon": u.icon} for u in unlocked],
+        "boost": (
+            {
+                "name": boost.name,
+                "multiplier": _MULTIPLIER.to_representation(boost.multiplier),
+                "base_xp": boost.base_xp,
+                "ends_at": _TIME.to_representation(boost.ends_at),
+            }
+            if boost
+            else None
+        ),
     }
 
 
@@ -106,6 +128,20 @@ LayerUpSerializer = type(
 )
 
 
+class UnlockedAchievementSerializer(serializers.Serializer[Any]):
+    key = serializers.SlugField()
+    tier = serializers.ChoiceField(choices=["bronze", "silver", "gold"])
+    name = serializers.CharField(help_text="The achievement's English name (GET /achievements/ has it localized).")
+    icon = serializers.CharField()
+
+
+class AppliedBoostSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    multiplier = ExactDecimalField(max_digits=6, decimal_places=3)
+    base_xp = serializers.IntegerField(help_text="The XP before the boost.")
+    ends_at = serializers.DateTimeField()
+
+
 class AddXPResponseSerializer(serializers.Serializer[Any]):
     """The answer of POST /xp/add/ (also the replay of a retried Idempotency-Key). The view
     builds it as a dict on the hot path (api/v1/xp/views.py award_response); a test proves the
@@ -118,6 +154,13 @@ class AddXPResponseSerializer(serializers.Serializer[Any]):
     layer_up = LayerUpSerializer(allow_null=True, help_text="null unless this entry raised the layer.")
     duplicate = serializers.BooleanField(
         help_text="true when this answers a retried Idempotency-Key (nothing was added again)."
+    )
+    achievements = UnlockedAchievementSerializer(
+        many=True, help_text="Achievement tiers this entry unlocked (empty on a retried Idempotency-Key)."
+    )
+    boost = AppliedBoostSerializer(
+        allow_null=True,
+        help_text="The XP boost applied to this entry (awarded_xp = floor(base_xp x multiplier)), or null.",
     )
 
 

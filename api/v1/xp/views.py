@@ -65,6 +65,8 @@ def award_response(award: Award, user: Any) -> dict[str, Any]:
         award.level_up,
         award.layer_up,
         award.duplicate,
+        unlocked=award.unlocked,
+        boost=award.boost,
     )
 
 

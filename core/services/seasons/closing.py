@@ -30,6 +30,7 @@ from django.db import connection, transaction
 from core.constants.leagues import LEAGUES, cohort_moves
 from core.constants.modes import MODES
 from core.services import domain_events
+from core.services.achievements.trophies import award_season_recognition
 from core.services.seasons import cohorts
 from core.services.seasons.lifecycle import ScoreState
 from core.services.seasons.rank_index import reindex_on_commit
@@ -97,6 +98,7 @@ def close_season(season: Season, *, on_step: Callable[[str, str], object] | None
         closed_at = utc_now()
         if Season.objects.filter(pk=season.pk, status=Season.OPEN).update(status=Season.CLOSED, closed_at=closed_at):
             domain_events.record([domain_events.season_closed_event(season.id, closed_at)], now=closed_at)
+    award_season_recognition(season)  # trophies and season-finish achievements (issue 26)
     return CloseReport(season.id, run, skipped, up_total, down_total)
 
 

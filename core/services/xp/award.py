@@ -34,6 +34,7 @@ from core.exceptions import (
 )
 from core.selectors.activity_catalogue import cached_activity, forget_catalogue
 from core.selectors.leaderboard import database_rank, ranks_for
+from core.services.achievements import boosts, unlocks
 from core.services.seasons import cohorts, rank_index
 from core.services.xp import store
 from core.services.xp.results import Award, ProfileTotals, layer_change, level_change
@@ -41,6 +42,7 @@ from core.utils.dates import utc_now
 from xp.models import ActivityType, UserProfile, XPEntry
 
 if TYPE_CHECKING:
+    from core.services.achievements.boosts import AppliedBoost
     from users.models import CustomUser, ServiceAPIKey
 
 
@@ -173,7 +175,7 @@ def _validated_award(
     units = Decimal(units)
     check_award_rules(activity, units, mode, trusted=trusted)
 
-    write = _entry_to_write(
+    write, boost = _entry_to_write(
         user_id=user.pk,
         activity=activity,
         units=units,
@@ -199,7 +201,7 @@ def _validated_award(
             raise DailyCapExceeded(daily_unit_cap=str(activity.daily_unit_cap)) from None
         raise
     rank_index.index_on_commit(award.score, award.index)
-    return _after_write(write, award)
+    return _after_write(write, award, boost)
 
 
 def _entry_to_write(
@@ -213,29 +215,37 @@ def _entry_to_write(
     idempotency_key: str | None,
     note: str,
     trusted: bool,
-) -> store.XPWrite:
-    """The ledger entry an award of ``units`` of ``activity`` appends now: its XP and what the
-    write must know. Every award goes through here, whichever way the player was named."""
-    return store.XPWrite(
+) -> tuple[store.XPWrite, AppliedBoost | None]:
+    """The ledger entry an award of ``units`` of ``activity`` appends now, with its XP (the
+    base XP times the boost in force, if any), and the boost. Every award goes through here,
+    whichever way the player was named."""
+    now = utc_now()
+    base_xp = xp_for_units(activity, units)
+    xp, boost = boosts.boosted(activity, base_xp, user_id=user_id, now=now)
+    write = store.XPWrite(
         user_id=user_id,
         activity=activity,
         units=units,
-        xp=xp_for_units(activity, units),
+        xp=xp,
+        base_xp=base_xp,
+        multiplier=boost.multiplier if boost else Decimal("1"),
         source=source,
         submitted_by_id=submitted_by_id,
         api_key_id=api_key_id,
         idempotency_key=idempotency_key,
         note=note,
-        now=utc_now(),
+        now=now,
         counts_daily_usage=not trusted,
     )
+    return write, boost
 
 
-def _after_write(write: store.XPWrite, award: Award) -> Award:
+def _after_write(write: store.XPWrite, award: Award, boost: AppliedBoost | None) -> Award:
     """What follows a written award, whichever way the player was named (the rank index aside,
     which each way writes as it can): each step costs no statement unless the award concerns it."""
     cohorts.after_award(award.score)  # the season's first XP in a mode: a cohort
-    return award
+    unlocked = unlocks.after_write(write, award.profile, award.entry.mode_xp_after, award.day, award.entry.pk)
+    return replace(award, unlocked=unlocked, boost=boost)
 
 
 def _checked_award(
@@ -256,7 +266,7 @@ def _checked_award(
         check_award_rules(found, units, mode)
     except DomainError:
         return None
-    write = _entry_to_write(
+    write, boost = _entry_to_write(
         user_id=credential.user_id,
         activity=found,
         units=units,
@@ -293,7 +303,7 @@ def _checked_award(
             if each not in ranks:
                 ranks[each] = database_rank(write.season_id, each, written.season_xp[each])
     award = replace(award, identity=checked.identity, ranks=ranks, writes_in_window=checked.writes_in_window)
-    return _after_write(write, award)
+    return _after_write(write, award, boost)
 
 
 def _replay(*, user_id: int, key: str, activity: ActivityType | str, units: Decimal) -> Award:

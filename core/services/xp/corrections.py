@@ -34,6 +34,8 @@ def correct_entry(*, entry: XPEntry, reason: str, corrected_by: CustomUser | Non
         activity=entry.activity,
         units=-entry.units,
         xp=-entry.xp,
+        base_xp=-(entry.xp if entry.base_xp is None else entry.base_xp),
+        multiplier=entry.multiplier,
         source=source,
         submitted_by_id=corrected_by.pk if corrected_by else None,
         now=utc_now(),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.constants.layers import Layer, layer_for_xp
 from core.constants.levels import level_for_xp
@@ -11,6 +11,7 @@ from core.constants.levels import level_for_xp
 if TYPE_CHECKING:
     from core.services.seasons.lifecycle import ScoreState
     from core.services.seasons.rank_index import IndexHint
+    from core.services.xp.store import ActivityDay
     from xp.models import UserProfile, XPEntry
 
 
@@ -80,6 +81,10 @@ class Award:
     identity: PlayerIdentity | None = None
     ranks: dict[str, int | None] | None = None
     writes_in_window: int | None = None
+    day: ActivityDay | None = None  # awards: the player's local day (streaks)
+    # What the award caused beyond XP (achievements app): unlocked tiers and the boost applied.
+    unlocked: tuple[Any, ...] = ()
+    boost: Any = None
 
 
 def level_change(total_after: int, xp: int) -> LevelUp | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -60,6 +60,9 @@ class XPWrite:
     season_id: str = ""
     # False: a trusted award (the game's own), which neither meets nor uses up the daily cap.
     counts_daily_usage: bool = True
+    # A boost (achievements app): ``xp`` is floor(base_xp x multiplier); None: xp is the base.
+    base_xp: int | None = None
+    multiplier: Decimal = Decimal("1")
 
     def __post_init__(self) -> None:
         if not self.season_id:
@@ -127,16 +130,28 @@ def _statement(mode: str, *, correction: bool, gate: str | None = None, daily_us
     ON CONFLICT (user_id, activity_id, day) DO UPDATE SET units = d.units + EXCLUDED.units, cap = EXCLUDED.cap"""
     )
     first_level = level_of.format(level=_t(Level), xp="%(xp)s")
+    # The player's local day (streaks): their time zone read in this same statement.
+    local_day = f"(%(now)s AT TIME ZONE COALESCE((SELECT tz.timezone FROM {_t(CustomUser)} tz WHERE tz.id = %(uid)s), 'UTC'))::date"
+    # An award moves the streak gate (the local day before and after it) and counts the entry.
+    streak_gate = (
+        ""
+        if correction
+        else f""",
+        {mode}_prev_day = p.{mode}_active_day, {mode}_active_day = EXCLUDED.{mode}_active_day,
+        entries_count = p.entries_count + 1"""
+    )
     if gate is None:
-        profile_values = f"""(user_id, total_xp, reality_xp, cyber_xp, level, reality_league, cyber_league, updated_at)
-    VALUES (%(uid)s, %(xp)s, %(reality_xp)s, %(cyber_xp)s, {first_level}, %(league)s, %(league)s, %(now)s)"""
+        profile_values = f"""(user_id, total_xp, reality_xp, cyber_xp, level, reality_league, cyber_league, updated_at,
+         {mode}_active_day, entries_count)
+    VALUES (%(uid)s, %(xp)s, %(reality_xp)s, %(cyber_xp)s, {first_level}, %(league)s, %(league)s, %(now)s,
+            {local_day}, 1)"""
         quota = ""
         returned = ""
     else:
         profile_values = f"""(user_id, total_xp, reality_xp, cyber_xp, level, reality_league, cyber_league, updated_at,
-         write_window, write_count)
+         write_window, write_count, {mode}_active_day, entries_count)
     SELECT %(uid)s, %(xp)s, %(reality_xp)s, %(cyber_xp)s, {first_level}, %(league)s, %(league)s, %(now)s,
-           %(quota_window)s, 1 FROM gate"""
+           %(quota_window)s, 1, {local_day}, 1 FROM gate"""
         quota = """,
         write_count = CASE WHEN p.write_window = EXCLUDED.write_window THEN p.write_count + 1 ELSE 1 END,
         write_window = EXCLUDED.write_window
@@ -154,9 +169,10 @@ WITH {_gate_sql(gate) if gate else ""}prof AS (
         total_xp = p.total_xp + EXCLUDED.total_xp,
         {mode}_xp = p.{mode}_xp + EXCLUDED.{mode}_xp,
         level = {level_of.format(level=_t(Level), xp="p.total_xp + EXCLUDED.total_xp")},
-        updated_at = EXCLUDED.updated_at{quota}
+        updated_at = EXCLUDED.updated_at{streak_gate}{quota}
     RETURNING p.total_xp, p.reality_xp, p.cyber_xp, p.level, p.reality_league, p.cyber_league,
-              p.{mode}_xp AS mode_xp, p.{mode}_league AS league{returned}
+              p.{mode}_xp AS mode_xp, p.{mode}_league AS league{returned},
+              p.{mode}_prev_day AS prev_day, p.{mode}_active_day AS active_day, p.entries_count
 ), season AS (
     INSERT INTO {_t(Season)} (id, starts_at, ends_at, status)
     SELECT %(sid)s, %(sstart)s, %(send)s, 'open' FROM prof
@@ -165,9 +181,11 @@ WITH {_gate_sql(gate) if gate else ""}prof AS (
 ), ins AS (
     INSERT INTO {_t(XPEntry)}
         (user_id, activity_id, mode, units, xp, source, submitted_by_id, api_key_id,
-         idempotency_key, note, corrects_id, reason, season_id, total_xp_after, mode_xp_after, created_at)
+         idempotency_key, note, corrects_id, reason, season_id, total_xp_after, mode_xp_after, created_at,
+         base_xp, multiplier, local_day)
     SELECT %(uid)s, %(aid)s, %(mode)s, %(units)s, %(xp)s, %(source)s, %(by)s, %(key)s,
-           %(idem)s, %(note)s, %(corrects)s, %(reason)s, %(sid)s, prof.total_xp, prof.mode_xp, %(now)s
+           %(idem)s, %(note)s, %(corrects)s, %(reason)s, %(sid)s, prof.total_xp, prof.mode_xp, %(now)s,
+           %(base_xp)s, %(multiplier)s, {"NULL" if correction else "prof.active_day"}
     FROM prof
     RETURNING id{daily}
 ), score AS (
@@ -191,7 +209,8 @@ SELECT ins.id, prof.total_xp, prof.reality_xp, prof.cyber_xp, prof.level,
         WHERE o.season_id = %(sid)s AND o.mode = '{other}' AND o.user_id = %(uid)s),
        EXISTS (SELECT 1 FROM season) AS season_created,
        EXISTS (SELECT 1 FROM {_t(RankIndexRepair)} r WHERE r.season_id = %(sid)s AND r.mode = %(mode)s)
-           AS index_needs_repair{identity}
+           AS index_needs_repair{identity},
+       prof.prev_day, prof.active_day, prof.entries_count
 FROM prof, ins, score{gate_table}
 """
 
@@ -231,6 +250,8 @@ def parameters(w: XPWrite) -> dict[str, Any]:
         "change_reason": "correction" if w.is_correction else "xp",
         "day": utc_day(w.now),
         "cap": w.activity.daily_unit_cap,
+        "base_xp": w.xp if w.base_xp is None else w.base_xp,
+        "multiplier": w.multiplier,
         **domain_events.award_event_params(activity_key=w.activity.key, units=w.units),
     }
 
@@ -245,6 +266,16 @@ class WrittenRow:
     season_xp: dict[str, int]  # this season's XP per mode after the write
     score: ScoreState
     index: IndexHint
+    day: ActivityDay | None = None  # awards only: the streak gate
+
+
+@dataclass(frozen=True)
+class ActivityDay:
+    """What an award's statement says about the player's local day (streaks, achievements)."""
+
+    local_day: date
+    first_of_day: bool  # the player's first award of this local day in this mode
+    entries_count: int  # award entries in the ledger, this one included
 
 
 def _written(w: XPWrite, row: tuple[Any, ...]) -> WrittenRow:
@@ -252,6 +283,7 @@ def _written(w: XPWrite, row: tuple[Any, ...]) -> WrittenRow:
         row[:12]
     )
     season_created, index_needs_repair = row[12:14]
+    prev_day, active_day, entries_count = row[-3:]
     return WrittenRow(
         entry_id=entry_id,
         totals=ProfileTotals(total, reality, cyber, level, r_league, c_league),
@@ -259,6 +291,7 @@ def _written(w: XPWrite, row: tuple[Any, ...]) -> WrittenRow:
         season_xp={w.mode: season_xp, other_mode(w.mode): other_xp or 0},
         score=ScoreState(w.user_id, w.season_id, w.mode, season_xp, league, w.now, version),
         index=IndexHint(season_created=season_created, needs_repair=index_needs_repair),
+        day=None if w.is_correction else ActivityDay(active_day, prev_day != active_day, entries_count),
     )
 
 
@@ -296,6 +329,9 @@ def award_of(w: XPWrite, written: WrittenRow) -> Award:
         total_xp_after=written.totals.total_xp,
         mode_xp_after=written.mode_xp_after,
         created_at=w.now,
+        base_xp=write_base_xp(w),
+        multiplier=w.multiplier,
+        local_day=written.day.local_day if written.day else None,
     )
     entry._state.adding = False
     entry._state.db = "default"
@@ -308,7 +344,12 @@ def award_of(w: XPWrite, written: WrittenRow) -> Award:
         duplicate=False,
         score=written.score,
         index=written.index,
+        day=written.day,
     )
+
+
+def write_base_xp(w: XPWrite) -> int:
+    return w.xp if w.base_xp is None else w.base_xp
 
 
 @dataclass(frozen=True)
@@ -353,7 +394,7 @@ def write_checked_entry(w: XPWrite, check: WriteCheck) -> CheckedEntry | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    username, display_name, avatar_url, discord_id, writes = row[14:]
+    username, display_name, avatar_url, discord_id, writes = row[14:19]
     return CheckedEntry(
         written=_written(w, row),
         identity=PlayerIdentity(w.user_id, username, display_name, avatar_url, discord_id),
