@@ -9,7 +9,6 @@ import pytest
 
 MODULES = (
     "core.services.xp.award",
-    "api.v1.xp.hot_path",
     "core.selectors.achievements",
     "core.services.achievements.streaks",
     "core.services.achievements.unlocks",

@@ -48,7 +48,9 @@ def full_view(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def answer(response: Any) -> tuple[int, dict[str, str], bytes]:
-    return response.status_code, dict(response.headers), response.content
+    headers = dict(response.headers)
+    assert headers.pop("X-Request-ID")  # every answer has its own
+    return response.status_code, headers, response.content
 
 
 @pytest.mark.parametrize(
