@@ -103,7 +103,11 @@ def main() -> None:
         return done / (time.perf_counter() - start)
 
     phase_b()
-    run(2.0)  # warm up: sessions remembered, catalogues loaded, streak days counted
+    # Warm up: every player's first award of the day (the streak step, first_steps) is done
+    # here, so the phases measure the steady state; sessions remembered, catalogues loaded.
+    for client in clients:
+        client.post("/api/v1/xp/add/", '{"activity": "pushups", "units": 1}', content_type="application/json")
+    run(2.0)
     rates: dict[str, list[float]] = {"A": [], "B": []}
     for r in range(args.rounds):
         for label, setup in (("A", phase_a), ("B", phase_b)) if r % 2 == 0 else (("B", phase_b), ("A", phase_a)):
