@@ -45,12 +45,12 @@ def main() -> None:
 
     call_command("flush", interactive=False, verbosity=0) if _tables_exist(connection) else None
     call_command("migrate", verbosity=0)
+    import importlib
+
     from achievements.models import Achievement, XPBoost
     from core.selectors import achievement_catalogue
     from core.utils.dates import utc_now
     from users.models import CustomUser
-
-    import importlib
 
     for name in (
         "xp.migrations.0002_default_catalogue_and_levels",
