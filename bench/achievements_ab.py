@@ -45,12 +45,12 @@ def main() -> None:
 
     call_command("flush", interactive=False, verbosity=0) if _tables_exist(connection) else None
     call_command("migrate", verbosity=0)
+    import importlib
+
     from achievements.models import Achievement, XPBoost
     from core.selectors import achievement_catalogue
     from core.utils.dates import utc_now
     from users.models import CustomUser
-
-    import importlib
 
     for name in (
         "xp.migrations.0002_default_catalogue_and_levels",
@@ -103,7 +103,11 @@ def main() -> None:
         return done / (time.perf_counter() - start)
 
     phase_b()
-    run(2.0)  # warm up: sessions remembered, catalogues loaded, streak days counted
+    # Warm up: every player's first award of the day (the streak step, first_steps) is done
+    # here, so the phases measure the steady state; sessions remembered, catalogues loaded.
+    for client in clients:
+        client.post("/api/v1/xp/add/", '{"activity": "pushups", "units": 1}', content_type="application/json")
+    run(2.0)
     rates: dict[str, list[float]] = {"A": [], "B": []}
     for r in range(args.rounds):
         for label, setup in (("A", phase_a), ("B", phase_b)) if r % 2 == 0 else (("B", phase_b), ("A", phase_a)):

@@ -34,8 +34,8 @@ class AnnouncementChannel(models.Model):
     layer_ups = models.BooleanField(default=True)
     promotions = models.BooleanField(default=True)
     season_top = models.BooleanField("season's top 3", default=True)
-    achievements = models.BooleanField("achievements and streak milestones", default=True)
-    boosts = models.BooleanField("XP boosts starting", default=True)
+    achievements = models.BooleanField("achievements and streak milestones", default=False)
+    boosts = models.BooleanField("XP boosts starting", default=False)
     members_only = models.BooleanField(
         default=True,
         help_text="Announce only players who used a command in this server (off: every player).",

@@ -13,11 +13,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='announcementchannel',
             name='achievements',
-            field=models.BooleanField(default=True, verbose_name='achievements and streak milestones'),
+            field=models.BooleanField(default=False, verbose_name='achievements and streak milestones'),
         ),
         migrations.AddField(
             model_name='announcementchannel',
             name='boosts',
-            field=models.BooleanField(default=True, verbose_name='XP boosts starting'),
+            field=models.BooleanField(default=False, verbose_name='XP boosts starting'),
         ),
     ]

@@ -18,7 +18,7 @@ def test_registers_global_commands_and_role_metadata(discord):
     commands, metadata = discord.received
     assert (commands.method, commands.path) == ("PUT", f"/api/applications/{CLIENT_ID}/commands")
     assert commands.headers["Authorization"] == f"Bot {BOT_TOKEN}"
-    assert [c["name"] for c in commands.body] == ["log", "profile", "rank", "leaderboard", "league", "events", "join"]
+    assert [c["name"] for c in commands.body] == ["log", "profile", "rank", "leaderboard", "league", "streak", "events", "join"]
     log = commands.body[0]
     assert [(o["name"], o["type"], o.get("required", False), o.get("autocomplete", False)) for o in log["options"]] == [
         ("activity", 3, True, True),
@@ -34,7 +34,7 @@ def test_registers_global_commands_and_role_metadata(discord):
         ("reality_league", 2),
         ("cyber_league", 2),
     ]
-    assert "/log, /profile, /rank, /leaderboard, /league, /events, /join" in out.getvalue()
+    assert "/log, /profile, /rank, /leaderboard, /league, /streak, /events, /join" in out.getvalue()
 
 
 def test_guild_commands_with_an_explicit_application_id(discord, settings):

@@ -41,7 +41,10 @@ def test_streak_without_an_account_says_how_to_start(interactions):
 def test_achievements_milestones_and_boosts_are_announced(discord):
     player = PlayerFactory(discord_id=ALICE, display_name="Alice")
     GuildMember.objects.create(guild_id=GUILD_ID, user=player)
-    AnnouncementChannel.objects.create(guild_id=GUILD_ID, name="Runners", channel_id=CHANNEL_ID)
+    # Servers opt in to these two kinds (existing servers hear nothing new until they do).
+    AnnouncementChannel.objects.create(
+        guild_id=GUILD_ID, name="Runners", channel_id=CHANNEL_ID, achievements=True, boosts=True
+    )
     handle_event(event_for(player, "achievement_unlocked", achievement="level_5", tier="bronze", name="Level 5"))
     handle_event(event_for(player, "streak_milestone", mode="reality", days=30))
     handle_event(

@@ -133,6 +133,9 @@ def test_consumers_get_their_events_from_jobs_and_a_failing_one_is_retried(setti
     consumers.FAILURES["left"] = 2
     activity = ActivityTypeFactory(key="consumed_run")
     player = PlayerFactory()
+    from achievements.models import Achievement
+
+    Achievement.objects.update(is_active=False)  # this test is about consumers, not first_steps
     award_xp(user=player, activity=activity, units=Decimal(300), source="web")  # level_up + xp_awarded (wanted)
     assert sorted(DomainEvent.objects.values_list("type", flat=True)) == ["level_up", "xp_awarded"]
     settings.WEBHOOK_RETRY_BASE_SECONDS = 0

@@ -83,6 +83,8 @@ def test_user_seasons_lists_closed_seasons_with_rank_and_league_movement():
             "new_league": "silver",
             "movement": "up",
             "closed_at": top.json()["results"][0]["closed_at"],
+            # The top of the whole board and of the bronze league's board (issue 26).
+            "trophies": [{"league": None, "rank": 1}, {"league": "bronze", "rank": 1}],
         }
     ]
     cyber = signed_in(players[0]).get("/api/v1/user/seasons/?mode=cyber").json()["results"]

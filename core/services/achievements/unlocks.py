@@ -115,15 +115,18 @@ def after_award(facts: AwardFacts) -> tuple[UnlockedTier, ...]:
     play_day = facts.first_of_day and facts.local_day is not None
     if not (reached or unit_rules or count_kind or play_day):
         return ()  # the common award: no query, no transaction
+    # Reads first, outside any transaction: only a write (a streak day, an unlock) opens one.
+    if unit_rules:
+        after = _units(facts.user_id, facts.activity.key)
+        for a in unit_rules:
+            reached += [(a, t) for t in _crossed(a, after - facts.units, after)]
+    if count_kind:
+        count = _count(facts.user_id, QUEST_KEYS if count_kind == QUESTS else (COMMUNITY_REVIEW_ACTIVITY,))
+        for a in catalogue.of_kind(count_kind):
+            reached += [(a, t) for t in _crossed(a, count - 1, count)]
+    if not (reached or play_day):
+        return ()
     with transaction.atomic():
-        if unit_rules:
-            after = _units(facts.user_id, facts.activity.key)
-            for a in unit_rules:
-                reached += [(a, t) for t in _crossed(a, after - facts.units, after)]
-        if count_kind:
-            count = _count(facts.user_id, QUEST_KEYS if count_kind == QUESTS else (COMMUNITY_REVIEW_ACTIVITY,))
-            for a in catalogue.of_kind(count_kind):
-                reached += [(a, t) for t in _crossed(a, count - 1, count)]
         if play_day:
             assert facts.local_day is not None
             played = streaks.play_day(user_id=facts.user_id, mode=mode, day=facts.local_day).played
