@@ -28,7 +28,7 @@ def session_user(request: HttpRequest) -> Any:
     """The user of the request's session, or AnonymousUser (Django's ``get_user`` rules)."""
     session = request.session
     try:
-        user_id = auth._get_user_session_key(request)
+        user_id = auth._get_user_session_key(request)  # type: ignore[attr-defined]
         backend_path = session[auth.BACKEND_SESSION_KEY]
     except KeyError:
         return AnonymousUser()

@@ -3,6 +3,7 @@ Strava and Discord tokens: the clear column goes once every secret is copied enc
 
 from django.db import migrations, models
 
+
 def encrypt_secrets(apps, schema_editor):  # type: ignore[no-untyped-def]
     from core import crypto
 
