@@ -12,7 +12,11 @@ from core.utils import redis as r
 from users.tests.factories import PlayerFactory
 
 # Data migrations whose rows every database has (each module's ``install(apps, schema_editor)``).
-REFERENCE_DATA_MIGRATIONS = ("xp.migrations.0002_default_catalogue_and_levels", "xp.migrations.0006_system_activities")
+REFERENCE_DATA_MIGRATIONS = (
+    "xp.migrations.0002_default_catalogue_and_levels",
+    "xp.migrations.0006_system_activities",
+    "xp.migrations.0007_activity_review_above",
+)
 DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
 
 

@@ -36,6 +36,7 @@ from core.selectors.activity_catalogue import cached_activity, forget_catalogue
 from core.selectors.leaderboard import database_rank, ranks_for
 from core.selectors.profile import profile_document
 from core.services import tokens
+from core.services.claims import plausibility
 from core.services.seasons import rank_index
 from core.services.xp import store
 from core.services.xp.award import check_award_rules, xp_for_units
@@ -53,7 +54,7 @@ _NO_QUOTA = 2**31 - 1  # the quota check of a statement when player_write has no
 # AddXPInputSerializer's own fields, so a value passes here only as it passes there. A player
 # never sends discord_id (the full view refuses it).
 _INPUT = AddXPInputSerializer().fields
-_PLAYER_FIELDS = frozenset(_INPUT) - {"discord_id"}
+_PLAYER_FIELDS = frozenset(_INPUT) - {"discord_id", "proof_url"}
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ def lean_answer(request: HttpRequest) -> HttpResponse | None:
     try:
         check_award_rules(activity, units, mode)
     except DomainError:
+        return None
+    if plausibility.needs_judgement(activity, units):  # may be held for review: the full view judges
         return None
 
     throttle = PlayerWriteThrottle()

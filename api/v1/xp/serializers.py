@@ -16,7 +16,17 @@ from xp.models import ActivityType, XPEntry
 class ActivitySerializer(serializers.ModelSerializer[ActivityType]):
     class Meta:
         model = ActivityType
-        fields = ["key", "name", "mode", "unit", "xp_per_unit", "max_units_per_entry", "daily_unit_cap", "description"]
+        fields = [
+            "key",
+            "name",
+            "mode",
+            "unit",
+            "xp_per_unit",
+            "max_units_per_entry",
+            "daily_unit_cap",
+            "review_above",
+            "description",
+        ]
 
 
 class AddXPInputSerializer(NoUnknownFieldsMixin, serializers.Serializer[Any]):
@@ -26,6 +36,13 @@ class AddXPInputSerializer(NoUnknownFieldsMixin, serializers.Serializer[Any]):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     mode = serializers.ChoiceField(choices=MODE_CHOICES, required=False)
     discord_id = serializers.CharField(max_length=32, required=False, trim_whitespace=False)
+    proof_url = serializers.CharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="An https URL proving the activity; kept with the report when it is held for review.",
+    )
 
 
 class EntrySerializer(serializers.Serializer[Any]):
