@@ -33,10 +33,10 @@ from core.constants.modes import MODES
 from core.exceptions import AccountDisabled, DomainError, InvalidInteraction
 from core.selectors.leaderboard import leaderboard as leaderboard_page
 from core.selectors.profile import profile_summary
-from core.services import layer_service
-from core.services.seasons import rank_index
 from core.services import claims as claim_service
+from core.services import layer_service
 from core.services.claims import Held
+from core.services.seasons import rank_index
 from core.services.xp.for_discord_user import award_xp_to_discord_user
 from core.utils import redis as r
 from core.utils.dates import SEASON_ID_RE, season_id_for, utc_now
