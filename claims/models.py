@@ -32,7 +32,7 @@ class Claim(models.Model):
     )
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
     note = models.CharField(max_length=500, blank=True)
-    proof_url = models.URLField(max_length=500, blank=True)
+    proof_url = models.CharField(max_length=500, blank=True)  # https only (core.services.claims)
     reason = models.CharField(max_length=40)  # why it was held (a code: above_review_threshold, ...)
     state = models.CharField(max_length=10, choices=[(s, s) for s in STATES], default=PENDING)
     approvals = models.IntegerField(default=0)

@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
                 ('source', models.CharField(max_length=10)),
                 ('idempotency_key', models.CharField(blank=True, max_length=255, null=True)),
                 ('note', models.CharField(blank=True, max_length=500)),
-                ('proof_url', models.URLField(blank=True, max_length=500)),
+                ('proof_url', models.CharField(blank=True, max_length=500)),
                 ('reason', models.CharField(max_length=40)),
                 ('state', models.CharField(choices=[('pending', 'pending'), ('approved', 'approved'), ('rejected', 'rejected')], default='pending', max_length=10)),
                 ('approvals', models.IntegerField(default=0)),

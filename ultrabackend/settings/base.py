@@ -294,6 +294,8 @@ SPECTACULAR_SETTINGS = {
         "ModeEnum": "core.constants.modes.MODE_CHOICES",
         "SeasonStatusEnum": "seasons.models.Season.STATUS_CHOICES",
         "HealthStatusEnum": "api.v1.ops.serializers.HEALTH_STATUSES",
+        "ClaimKindEnum": "claims.models.KINDS",
+        "ClaimStateEnum": "claims.models.STATES",
     },
 }
 
