@@ -17,7 +17,7 @@ class ClaimVoteInline(admin.TabularInline):  # type: ignore[type-arg]
     model = ClaimVote
     fk_name = "claim"
     fields = ["reviewer", "verdict", "reason", "created_at", "matched", "rewarded"]
-    readonly_fields = fields
+    readonly_fields = ["reviewer", "verdict", "reason", "created_at", "matched", "rewarded"]
     extra = 0
     can_delete = False
 
