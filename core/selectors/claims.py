@@ -57,3 +57,32 @@ def reviewable_claims(reviewer: CustomUser, now: datetime) -> QuerySet[Claim]:
         .values("claimant_id")
     )
     return qs.filter(layer_gate).exclude(user_id__in=saturated)
+
+
+def export_claims(user_id: int) -> dict[str, list[dict[str, object]]]:
+    """What GET /api/v1/user/export/ lists of claims: the player's own claims and the votes they
+    cast (on others' claims: which claim, verdict, reason, when)."""
+    own = [
+        {
+            "id": c.pk,
+            "kind": c.kind,
+            "subject": c.subject,
+            "activity": c.activity.key,
+            "units": str(c.units),
+            "xp": c.xp,
+            "state": c.state,
+            "reason": c.reason,
+            "note": c.note,
+            "proof_url": c.proof_url,
+            "approvals": c.approvals,
+            "rejections": c.rejections,
+            "created_at": c.created_at.isoformat(),
+            "decided_at": c.decided_at.isoformat() if c.decided_at else None,
+        }
+        for c in Claim.objects.filter(user_id=user_id).select_related("activity").order_by("created_at", "id")
+    ]
+    votes = [
+        {"claim": v.claim_id, "verdict": v.verdict, "reason": v.reason, "created_at": v.created_at.isoformat()}
+        for v in ClaimVote.objects.filter(reviewer_id=user_id).order_by("created_at", "id")
+    ]
+    return {"claims": own, "claim_votes": votes}

@@ -261,3 +261,21 @@ def test_reviewers_who_keep_voting_against_the_outcome_lose_eligibility(player_c
         decided_at=utc_now() - timedelta(days=settings.REVIEWER_SUSPENSION_DAYS, minutes=1)
     )
     assert vote(contrarian, claim["id"], "approve").status_code == 201
+
+
+def test_an_erased_players_claims_are_withdrawn_and_their_texts_forgotten(player_client, player):
+    from core.selectors.claims import export_claims
+    from core.services.claims.submission import forget_player
+
+    claim = claim_running(player_client, 60, note="my ultra", proof_url="https://x.example/run")
+    critic = reviewer()
+    vote(critic, claim["id"], "reject", reason="looks fake")
+    exported = export_claims(player.pk)
+    assert exported["claims"][0]["note"] == "my ultra" and exported["claim_votes"] == []
+    assert export_claims(critic.pk)["claim_votes"][0]["reason"] == "looks fake"
+    forget_player(user=player)
+    forget_player(user=critic)
+    stored = Claim.objects.get(pk=claim["id"])
+    assert (stored.state, stored.decided_via, stored.note, stored.proof_url) == ("rejected", "erased", "", "")
+    assert ClaimVote.objects.get(reviewer=critic).reason == ""
+    assert XPEntry.objects.filter(user=player).count() == 0

@@ -203,3 +203,19 @@ def _refresh_review_message(claim_id: int) -> None:
     from community import claims as discord_claims
 
     discord_claims.defer_message_update(claim_id)
+
+
+def forget_player(*, user: CustomUser) -> None:
+    """For an erased account (DELETE /api/v1/user/): free text and proof links of the player's
+    claims and the reasons of their votes are blanked, and their pending claims are withdrawn
+    (rejected, ``decided_via`` "erased": nothing is awarded to an erased account). Counts and
+    verdicts stay: other players' claims were decided with them."""
+    from claims.models import REJECTED, ClaimVote
+
+    now = utc_now()
+    with transaction.atomic():
+        Claim.objects.filter(user_id=user.pk, state=PENDING).update(
+            state=REJECTED, decided_at=now, decided_via="erased", decision_reason="account erased"
+        )
+        Claim.objects.filter(user_id=user.pk).update(note="", proof_url="")
+        ClaimVote.objects.filter(reviewer_id=user.pk).exclude(reason="").update(reason="")
