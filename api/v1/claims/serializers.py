@@ -33,7 +33,9 @@ class ClaimSerializer(serializers.ModelSerializer[Claim]):
     handover_at = serializers.SerializerMethodField(
         help_text="When an undecided claim goes to the moderators (community votes end)."
     )
-    decided_via = serializers.CharField(help_text='"community", "moderator" or "" while pending.')
+    decided_via = serializers.CharField(
+        help_text='"community", "moderator", "erased" (withdrawn at erasure) or "" while pending.'
+    )
     entry = serializers.IntegerField(source="entry_id", allow_null=True, help_text="The ledger entry of an approval.")
 
     class Meta:
