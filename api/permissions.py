@@ -1,7 +1,8 @@
 """What a caller may do. Views that accept service keys name the scope in ``required_scope``.
 
 Scopes: ``xp:write`` (award XP to a Discord user), ``profile:read`` (read a Discord user's
-profile), ``webhooks:manage`` (manage its webhook subscriptions: /api/v1/webhooks/). Anonymous
+profile), ``webhooks:manage`` (manage its webhook subscriptions: /api/v1/webhooks/), ``claims:moderate``
+(decide claims: /api/v1/claims/{id}/decision/). Anonymous
 callers get 401 (DRF: no successful authenticator); an authenticated caller that is not allowed
 gets 403 with a code.
 """
@@ -47,3 +48,18 @@ class IsScopedKey(BasePermission):
         if is_service_key(request):
             return _key_allowed(self, request, view)
         return False
+
+
+class IsStaffOrScopedKey(BasePermission):
+    """A signed-in staff member (a moderator), or a service key with the view's scope."""
+
+    message, code = "Only moderators (staff) or a service key with the scope may do this.", "not_moderator"
+    error_codes = {401: ["not_authenticated"], 403: ["not_moderator", "missing_scope"]}
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if is_service_key(request):
+            return _key_allowed(self, request, view)
+        if not (request.user and request.user.is_authenticated):
+            return False
+        self.message, self.code = IsStaffOrScopedKey.message, IsStaffOrScopedKey.code
+        return bool(request.user.is_staff)

@@ -23,6 +23,8 @@ from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext
 
+from claims.models import Claim
+from community import claims as discord_claims
 from community import embeds, services
 from community.discord_api import application_id
 from core.constants.leagues import LEAGUES
@@ -33,7 +35,9 @@ from core.selectors.achievements import streaks_document
 from core.selectors.cohort import cohort_board
 from core.selectors.leaderboard import leaderboard as leaderboard_page
 from core.selectors.profile import profile_summary
+from core.services import claims as claim_service
 from core.services import layer_service
+from core.services.claims import Held
 from core.services.seasons import cohorts, rank_index
 from core.services.xp.for_discord_user import award_xp_to_discord_user
 from core.utils import redis as r
@@ -159,6 +163,8 @@ def log(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
     )
     services.name_account(user, ctx.discord_user)
     services.remember_member(ctx.guild_id, user)
+    if isinstance(result, Held):  # above what one entry is believed without a check
+        return reply(discord_claims.held_message(result.claim))
     activity = result.entry.activity
     level = level_progress(result.profile.total_xp)
     return reply(embeds.award(result, activity_name=activity.name, unit=activity.unit, level=level))
@@ -245,6 +251,9 @@ def leaderboard_command(ctx: Context, options: dict[str, Any]) -> dict[str, Any]
 
 
 def component(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    claim_vote = discord_claims.vote_verdict(str(data.get("custom_id", "")))
+    if claim_vote is not None:
+        return review_vote(ctx, *claim_vote)
     match = LEADERBOARD_ID.match(str(data.get("custom_id", "")))
     if not match or (match.group(2) != "-" and match.group(2) not in LEAGUES) or not SEASON_ID_RE.match(match.group(3)):
         raise Refused("This button no longer works. Ask for a new /leaderboard.")
@@ -252,6 +261,19 @@ def component(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     return _board_answer(
         ctx, mode=mode, league=None if league == "-" else league, season_id=season_id, page=int(page), update=True
     )
+
+
+def review_vote(ctx: Context, claim_id: int, verdict: str) -> dict[str, Any]:
+    """A click on a review message's Approve/Reject button: the member's vote (the eligibility of
+    the API's votes); the message is updated to the count (and outcome). A refusal is ephemeral."""
+    user = ctx.account(create=False)
+    if user is None:
+        raise Refused("Only iGoUltra players can review claims: log an activity or sign in first.")
+    if not user.is_active:
+        raise AccountDisabled(discord_id=str(ctx.discord_user["id"]))
+    result = claim_service.cast_vote(claim_id=claim_id, reviewer=user, verdict=verdict, reason="discord")
+    claim = Claim.objects.select_related("activity", "user").get(pk=result.claim.pk)
+    return {"type": UPDATE_MESSAGE, "data": discord_claims.review_message(claim)}
 
 
 def board_id(mode: str, league: str | None, season_id: str):  # type: ignore[no-untyped-def]
@@ -378,6 +400,15 @@ REFUSALS = {
     "event_full": "This event is full.",
     "already_joined": "You are already in this event.",
     "event_not_open": "Sign-up for this event is closed (it has ended).",
+    "own_claim": "You cannot judge your own claim.",
+    "claim_decided": "This claim is already decided.",
+    "claim_with_moderators": "This claim waited too long; the moderators decide it now.",
+    "already_voted": "You already voted on this claim (votes are final).",
+    "reviewer_too_new": "Your iGoUltra account is too new to review claims (at least %(min_account_days)s days).",
+    "reviewer_layer_too_low": "You can judge claims of players up to your own layer; this one is in %(required_layer)s.",
+    "review_limit_reached": "You have judged this player's claims often enough this month.",
+    "reviewer_suspended": "Your recent votes often went against the outcome; you can review again later.",
+    "unknown_claim": "I can't find that claim.",
     "layer_too_low": "This event needs layer %(required_layer)s; you are in %(current_layer)s: %(missing_xp)s XP to go.",
 }
 

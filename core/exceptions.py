@@ -454,3 +454,70 @@ class NoActiveStreak(DomainError):
 
 class NoStreakFreeze(DomainError):
     code, kind, message = "no_streak_freeze", "conflict", "No streak freeze is held in this mode."
+
+
+# --- claims and peer review (docs/domain.md "Claims") ------------------------------------------
+
+
+class UnknownClaim(DomainError):
+    code, kind, message = "unknown_claim", "not_found", "No such claim."
+
+
+class ClaimAlreadyDecided(DomainError):
+    code, kind, message = "claim_decided", "conflict", "This claim is already decided."
+
+
+class ClaimWithModerators(DomainError):
+    code, kind, message = (
+        "claim_with_moderators",
+        "conflict",
+        "This claim waited too long for the community; only moderators decide it now.",
+    )
+
+
+class OwnClaim(DomainError):
+    code, kind, message = "own_claim", "forbidden", "You cannot judge your own claim."
+
+
+class NotClaimOwner(DomainError):
+    code, kind, message = "not_claim_owner", "forbidden", "Only the player who made the claim can add proof."
+
+
+class ReviewerTooNew(DomainError):
+    code, kind, message = "reviewer_too_new", "forbidden", "Your account is too new to review claims."
+
+
+class ReviewerLayerTooLow(DomainError):
+    code, kind, message = (
+        "reviewer_layer_too_low",
+        "forbidden",
+        "Your layer in this mode is below the claimant's; you cannot judge this claim.",
+    )
+
+
+class ReviewLimitReached(DomainError):
+    code, kind, message = (
+        "review_limit_reached",
+        "forbidden",
+        "You have judged this player's claims often enough this month.",
+    )
+
+
+class ReviewerSuspended(DomainError):
+    code, kind, message = (
+        "reviewer_suspended",
+        "forbidden",
+        "Your recent votes often went against the outcome; you cannot review for a while.",
+    )
+
+
+class AlreadyVoted(DomainError):
+    code, kind, message = "already_voted", "conflict", "You already voted on this claim; votes are final."
+
+
+class NotModerator(DomainError):
+    code, kind, message = "not_moderator", "forbidden", "Only moderators (staff) decide claims."
+
+
+class InvalidProofUrl(DomainError):
+    code, kind, message = "invalid_proof_url", "invalid", "Proof is an https URL with a host."

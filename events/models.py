@@ -28,6 +28,8 @@ ACHIEVEMENT_UNLOCKED = "achievement_unlocked"
 STREAK_MILESTONE = "streak_milestone"
 STREAK_LOST = "streak_lost"
 BOOST_STARTED = "boost_started"
+CLAIM_SUBMITTED = "claim_submitted"
+CLAIM_DECIDED = "claim_decided"
 EVENT_TYPES = (
     LEVEL_UP,
     LAYER_UP,
@@ -42,6 +44,8 @@ EVENT_TYPES = (
     STREAK_MILESTONE,
     STREAK_LOST,
     BOOST_STARTED,
+    CLAIM_SUBMITTED,
+    CLAIM_DECIDED,
 )
 # Recorded only while someone subscribes to it (one per award: the volume one).
 OPT_IN_TYPES = (XP_AWARDED,)

@@ -87,7 +87,7 @@ class CustomUser(AbstractUser):
 
 
 # What a service key may be allowed to do (api/permissions.py checks them per endpoint).
-SCOPES = ("xp:write", "profile:read", "webhooks:manage")
+SCOPES = ("xp:write", "profile:read", "webhooks:manage", "claims:moderate")
 
 
 class ServiceAPIKey(AbstractAPIKey):

@@ -10,9 +10,19 @@ from .models import ActivityType, UserProfile, XPEntry
 
 @admin.register(ActivityType)
 class ActivityTypeAdmin(admin.ModelAdmin):
-    list_display = ["key", "name", "mode", "unit", "xp_per_unit", "max_units_per_entry", "daily_unit_cap", "is_active"]
+    list_display = [
+        "key",
+        "name",
+        "mode",
+        "unit",
+        "xp_per_unit",
+        "max_units_per_entry",
+        "daily_unit_cap",
+        "review_above",
+        "is_active",
+    ]
     list_filter = ["mode", "is_active"]
-    list_editable = ["xp_per_unit", "max_units_per_entry", "daily_unit_cap", "is_active"]
+    list_editable = ["xp_per_unit", "max_units_per_entry", "daily_unit_cap", "review_above", "is_active"]
     search_fields = ["key", "name"]
 
 

@@ -24,6 +24,11 @@ class ActivityType(models.Model):
     daily_unit_cap = models.DecimalField(
         max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0.01"))]
     )
+    # Plausibility (docs/domain.md "Claims"): a self-reported entry of more units than this is
+    # held for review as a claim instead of entering the ledger; None: never held for its size.
+    review_above = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0.01"))]
+    )
     is_active = models.BooleanField(default=True)
     # Awarded by the game itself (quest rewards, reviewer rewards): never self-reported, not in the
     # public catalogue; only trusted awards (``award_xp(trusted=True)``) may use it.

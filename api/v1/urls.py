@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("api.v1.webhooks.urls")),
     path("", include("api.v1.showcase.urls")),
     path("", include("api.v1.achievements.urls")),
+    path("", include("api.v1.claims.urls")),
 ]

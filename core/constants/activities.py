@@ -21,6 +21,21 @@ DEFAULT_ACTIVITIES: tuple[tuple[str, str, str, str, Decimal, Decimal, Decimal | 
     ("hack_quest", "Hack quest", CYBER, "quest", Decimal("250"), Decimal("5"), Decimal("20")),
 )
 
+# Units above which one self-reported entry is held for review (ActivityType.review_above): about
+# what a strong amateur does in one session; above it the community checks it first.
+DEFAULT_REVIEW_ABOVE: dict[str, Decimal] = {
+    "pushups": Decimal("300"),
+    "squats": Decimal("500"),
+    "running": Decimal("25"),
+    "walking": Decimal("30"),
+    "cycling": Decimal("100"),
+    "swimming": Decimal("5"),
+    "steps": Decimal("40000"),
+    "coding": Decimal("360"),
+    "study": Decimal("360"),
+    "hack_quest": Decimal("2"),
+}
+
 # Activities the game awards itself (``ActivityType.system``): one XP per unit, no per-entry or
 # daily limit (trusted awards skip both). key, name, mode, unit.
 QUEST_REWARD_ACTIVITY = {REALITY: "quest_reward_reality", CYBER: "quest_reward_cyber"}

@@ -144,6 +144,10 @@ def _community_handler(fake: CommunityDiscord) -> type:
                 if not self._bot():
                     return self._json(401, unauthorized)
                 return self._json(200, {"id": f"7{(body or {}).get('recipient_id', '0')}", "type": 1})
+            if method == "PATCH" and path.startswith("/api/channels/") and len(parts) == 6 and parts[4] == "messages":
+                if not self._bot():
+                    return self._json(401, unauthorized)
+                return self._json(200, {"id": parts[5], "channel_id": parts[3], **(body or {})})
             if method == "POST" and path.startswith("/api/webhooks/") and len(parts) == 5:
                 self.send_response(204)
                 self.send_header("Content-Length", "0")

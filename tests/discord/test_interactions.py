@@ -188,6 +188,7 @@ def test_log_refusals_are_ephemeral_in_plain_words_and_change_nothing(interactio
 
 
 def test_log_over_the_daily_cap_is_refused(interactions):
+    ActivityType.objects.filter(key="running").update(review_above=None)  # the cap, not a review
     interactions.post(log(100, user=discord_user(ALICE)))
     response = interactions.post(log(60, user=discord_user(ALICE)))
     assert response.json()["data"]["flags"] == 64

@@ -74,7 +74,10 @@ def test_the_lean_answer_is_the_full_views_answer(make_client, redis_server, mon
         "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "player_write": "50/min"},
     }
     # A line separator: DRF escapes it for JavaScript, so must the lean path (shown names are unique).
-    lean_player, full_player = PlayerFactory(display_name="Lean\u2028Name"), PlayerFactory(display_name="Full\u2028Name")
+    lean_player, full_player = (
+        PlayerFactory(display_name="Lean\u2028Name"),
+        PlayerFactory(display_name="Full\u2028Name"),
+    )
     lean, full = make_client(lean_player), make_client(full_player)
     steps = [
         ({"activity": "running", "units": "5.3", "note": "first"}, {}),  # level up and layer up

@@ -91,6 +91,7 @@ def test_idempotency_keys_are_per_player(player_client):
 
 
 def test_retry_after_the_first_request_used_up_the_daily_cap_still_answers_duplicate(player_client):
+    ActivityType.objects.filter(key="hack_quest").update(review_above=None)  # the cap, not a review
     ok = player_client.post(ADD, {"activity": "hack_quest", "units": 5}, format="json", HTTP_IDEMPOTENCY_KEY="a")
     for key in "bcd":
         player_client.post(ADD, {"activity": "hack_quest", "units": 5}, format="json", HTTP_IDEMPOTENCY_KEY=key)
@@ -184,6 +185,7 @@ def test_inactive_activity_is_refused(player_client, player):
 
 
 def test_units_over_the_daily_cap_are_refused_and_change_nothing(player_client, player):
+    ActivityType.objects.filter(key="pushups").update(review_above=None)  # the cap, not a review
     for _ in range(3):
         assert player_client.post(ADD, {"activity": "pushups", "units": 1000}, format="json").status_code == 201
     _bad(player_client, player, body={"activity": "pushups", "units": 1}, status=422, code="daily_cap_exceeded")

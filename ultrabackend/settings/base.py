@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "events",
     "showcase",
     "achievements",
+    "claims",
 ]
 
 MIDDLEWARE = [
@@ -325,6 +326,8 @@ SPECTACULAR_SETTINGS = {
         "ModeEnum": "core.constants.modes.MODE_CHOICES",
         "SeasonStatusEnum": "seasons.models.Season.STATUS_CHOICES",
         "HealthStatusEnum": "api.v1.ops.serializers.HEALTH_STATUSES",
+        "ClaimKindEnum": "claims.models.KINDS",
+        "ClaimStateEnum": "claims.models.STATES",
     },
 }
 
@@ -394,6 +397,24 @@ DATABASE_RETRY_AFTER_SECONDS = env.int("DATABASE_RETRY_AFTER_SECONDS", default=5
 
 # --- Strava (docs/strava.md) -------------------------------------------------------------------
 # Every Strava URL derives from these two bases, so tests and staging can use a stand-in Strava.
+# Claims and peer review (docs/domain.md "Claims"): approvals (and rejections) that decide a claim,
+# how old a reviewer's account must be, how many votes a reviewer may cast on one claimant's claims
+# in 30 days, after how many hours an undecided claim goes to the moderators.
+REVIEW_QUORUM = env.int("REVIEW_QUORUM", default=3)
+REVIEWER_MIN_ACCOUNT_DAYS = env.int("REVIEWER_MIN_ACCOUNT_DAYS", default=3)
+REVIEW_VOTES_PER_CLAIMANT_PER_MONTH = env.int("REVIEW_VOTES_PER_CLAIMANT_PER_MONTH", default=3)
+REVIEW_HANDOVER_HOURS = env.int("REVIEW_HANDOVER_HOURS", default=72)
+# The reviewer reward (XP of the community_review activity) for a vote that matched the outcome,
+# at most this many rewarded votes per reviewer per UTC day.
+REVIEW_REWARD_XP = env.int("REVIEW_REWARD_XP", default=10)
+REVIEW_REWARDS_PER_DAY = env.int("REVIEW_REWARDS_PER_DAY", default=10)
+# A reviewer with at least this many votes against the outcome in 30 days (and more misses than
+# hits) may not vote until this many days after the last miss.
+REVIEWER_MISS_LIMIT = env.int("REVIEWER_MISS_LIMIT", default=3)
+REVIEWER_SUSPENSION_DAYS = env.int("REVIEWER_SUSPENSION_DAYS", default=7)
+# The Discord channel that gets a message with Approve/Reject buttons for every new claim ("": none).
+DISCORD_REVIEW_CHANNEL_ID = env("DISCORD_REVIEW_CHANNEL_ID", default="")
+
 STRAVA_API_URL = env("STRAVA_API_URL", default="https://www.strava.com/api/v3").rstrip("/")
 STRAVA_OAUTH_URL = env("STRAVA_OAUTH_URL", default="https://www.strava.com/oauth").rstrip("/")
 STRAVA_CLIENT_ID = env("STRAVA_CLIENT_ID", default="")

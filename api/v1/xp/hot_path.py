@@ -42,7 +42,7 @@ _NO_QUOTA = 2**31 - 1  # the quota check of a statement when player_write has no
 # AddXPInputSerializer's own fields, so a value passes here only as it passes there. A player
 # never sends discord_id or display_name (the full view refuses them).
 _INPUT = AddXPInputSerializer().fields
-_PLAYER_FIELDS = frozenset(_INPUT) - {"discord_id", "display_name"}
+_PLAYER_FIELDS = frozenset(_INPUT) - {"discord_id", "display_name", "proof_url"}
 
 
 @dataclass(frozen=True)

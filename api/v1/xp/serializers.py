@@ -19,7 +19,17 @@ from xp.models import ActivityType, XPEntry
 class ActivitySerializer(serializers.ModelSerializer[ActivityType]):
     class Meta:
         model = ActivityType
-        fields = ["key", "name", "mode", "unit", "xp_per_unit", "max_units_per_entry", "daily_unit_cap", "description"]
+        fields = [
+            "key",
+            "name",
+            "mode",
+            "unit",
+            "xp_per_unit",
+            "max_units_per_entry",
+            "daily_unit_cap",
+            "review_above",
+            "description",
+        ]
 
 
 class AddXPInputSerializer(NoUnknownFieldsMixin, serializers.Serializer[Any]):
@@ -32,6 +42,13 @@ class AddXPInputSerializer(NoUnknownFieldsMixin, serializers.Serializer[Any]):
     # A service key only: the member's name in Discord, taken by an account that has none yet
     # (the player changes it later with PATCH /api/v1/user/profile/).
     display_name = serializers.CharField(max_length=100, required=False)
+    proof_url = serializers.CharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="An https URL proving the activity; kept with the report when it is held for review.",
+    )
 
 
 class EntrySerializer(serializers.Serializer[Any]):

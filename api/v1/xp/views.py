@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -20,6 +20,7 @@ from api.pagination import HistoryCursorPagination, StandardPagePagination
 from api.permissions import IsPlayerOrScopedKey
 from api.schema import error_responses
 from api.throttling import PlayerWriteThrottle, ServiceKeyWriteThrottle
+from api.v1.claims.serializers import PendingReviewSerializer
 from api.v1.xp.hot_path import lean_answer
 from api.v1.xp.serializers import (
     ActivitySerializer,
@@ -42,6 +43,7 @@ from core.exceptions import (
     InvalidDiscordId,
     InvalidFilter,
     InvalidIdempotencyKey,
+    InvalidProofUrl,
     ModeMismatch,
     UnitsNotPositive,
     UnitsOverEntryMaximum,
@@ -49,7 +51,8 @@ from core.exceptions import (
 )
 from core.selectors.profile import profile_summary
 from core.services import user_service
-from core.services.xp import Award, award_xp
+from core.services.claims import Held, report_activity
+from core.services.xp import Award
 from core.services.xp.for_discord_user import award_xp_to_discord_user
 from xp.models import ActivityType, XPEntry
 
@@ -68,6 +71,11 @@ def award_response(award: Award, user: Any) -> dict[str, Any]:
         unlocked=award.unlocked,
         boost=award.boost,
     )
+
+
+def pending_review_document(held: Held) -> dict[str, Any]:
+    """The 202 answer of a report held for review (PendingReviewSerializer's document)."""
+    return PendingReviewSerializer({"status": "pending_review", "claim": held.claim, "duplicate": held.duplicate}).data  # type: ignore[return-value]
 
 
 class ActivityListView(generics.ListAPIView[ActivityType]):
@@ -113,6 +121,11 @@ class AddXPView(APIView):
         ],
         responses={
             201: AddXPResponseSerializer,
+            202: OpenApiResponse(
+                PendingReviewSerializer,
+                description='Held for review (docs/domain.md "Claims"): the report became a pending claim '
+                "and nothing entered the ledger yet.",
+            ),
             **error_responses(
                 UnknownActivity,
                 ActivityNotReportable,
@@ -128,6 +141,7 @@ class AddXPView(APIView):
                 DiscordIdNotAllowed,
                 DisplayNameNotAllowed,
                 AccountDisabled,
+                InvalidProofUrl,
             ),
         },
     )
@@ -142,6 +156,7 @@ class AddXPView(APIView):
             "note": values["note"],
             "mode": values.get("mode"),
             "idempotency_key": key,
+            "proof_url": values["proof_url"],
         }
         if is_service_key(request):
             if "discord_id" not in values:
@@ -161,7 +176,9 @@ class AddXPView(APIView):
                 raise DisplayNameNotAllowed()
             target = request.user  # type: ignore[assignment]  # IsPlayerOrScopedKey: signed in
             source = "mobile" if is_app_token(request) else "web"
-            result = award_xp(user=target, source=source, submitted_by=target, **common)
+            result = report_activity(user=target, source=source, submitted_by=target, **common)
+        if isinstance(result, Held):
+            return Response(pending_review_document(result), status=status.HTTP_202_ACCEPTED)
         return Response(award_response(result, target), status=status.HTTP_201_CREATED)
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, connection
 
+from core.constants.claims import needs_judgement
 from core.constants.modes import MODES
 from core.exceptions import (
     ActivityNotReportable,
@@ -265,6 +266,8 @@ def _checked_award(
     try:
         check_award_rules(found, units, mode)
     except DomainError:
+        return None
+    if needs_judgement(found, units):  # it may be held for review: judged with the player's history
         return None
     write, boost = _entry_to_write(
         user_id=credential.user_id,

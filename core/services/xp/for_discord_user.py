@@ -10,8 +10,10 @@ from django.db import transaction
 
 from core.exceptions import AccountDisabled
 from core.services import user_service
-from core.services.xp.award import award_xp
 from core.services.xp.results import Award
+
+if TYPE_CHECKING:
+    from core.services.claims import Held
 
 if TYPE_CHECKING:
     from users.models import CustomUser, ServiceAPIKey
@@ -28,15 +30,18 @@ def award_xp_to_discord_user(
     idempotency_key: str | None = None,
     note: str = "",
     mode: str | None = None,
-) -> tuple[CustomUser, Award]:
+    proof_url: str = "",
+) -> tuple[CustomUser, Award | Held]:
     """The award of ``award_xp`` for the account of ``discord_id`` (made when missing).
 
     Raises InvalidDiscordId, AccountDisabled (a deactivated account gets no XP) and what
-    ``award_xp`` raises; in that case an account made for this award is rolled back with it.
+    ``award_xp`` raises; in that case an account made for this award is rolled back with it. An
+    implausible report is held for review (a claim, ``Held``) like any player's (docs/domain.md).
     """
+    from core.services.claims import report_activity
 
-    def award(user: CustomUser) -> Award:
-        return award_xp(
+    def award(user: CustomUser) -> Award | Held:
+        return report_activity(
             user=user,
             activity=activity,
             units=units,
@@ -45,6 +50,7 @@ def award_xp_to_discord_user(
             idempotency_key=idempotency_key,
             note=note,
             mode=mode,
+            proof_url=proof_url,
         )
 
     user = user_service.find_discord_user(discord_id=discord_id)

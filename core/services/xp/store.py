@@ -108,7 +108,8 @@ def _gate_sql(gate: str) -> str:
       AND EXISTS (SELECT 1 FROM {_t(ActivityType)} a
                   WHERE a.id = %(aid)s AND a.key = %(activity_key)s AND a.is_active AND a.mode = %(mode)s
                     AND a.xp_per_unit = %(xp_per_unit)s AND a.max_units_per_entry = %(max_units)s
-                    AND a.daily_unit_cap IS NOT DISTINCT FROM %(cap)s)
+                    AND a.daily_unit_cap IS NOT DISTINCT FROM %(cap)s
+                    AND a.review_above IS NOT DISTINCT FROM %(review_above)s)
 ), """
 
 
@@ -384,6 +385,7 @@ def write_checked_entry(w: XPWrite, check: WriteCheck) -> CheckedEntry | None:
     params.update(
         xp_per_unit=w.activity.xp_per_unit,
         max_units=w.activity.max_units_per_entry,
+        review_above=w.activity.review_above,
         quota_window=check.quota_window,
         quota_limit=check.quota_limit,
     )
