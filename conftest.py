@@ -16,7 +16,7 @@ REFERENCE_DATA_MIGRATIONS = (
     "xp.migrations.0002_default_catalogue_and_levels",
     "xp.migrations.0006_system_activities",
     "achievements.migrations.0002_default_achievements",
-    "xp.migrations.0007_activity_review_above",
+    "xp.migrations.0008_activity_review_above",
 )
 DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
 

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('users', '0002_account_self_service'),
-        ('xp', '0007_activity_review_above'),
+        ('xp', '0008_activity_review_above'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

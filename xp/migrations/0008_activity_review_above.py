@@ -29,7 +29,7 @@ def install(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("xp", "0006_system_activities"),
+        ("xp", "0007_streak_gate_and_boosted_entries"),
     ]
 
     operations = [
