@@ -24,6 +24,8 @@ EVENT_JOINED = "event_joined"
 EVENT_LEFT = "event_left"
 XP_AWARDED = "xp_awarded"
 CORRECTION = "correction"
+QUEST_COMPLETED = "quest_completed"
+QUEST_FAILED = "quest_failed"
 EVENT_TYPES = (
     LEVEL_UP,
     LAYER_UP,
@@ -34,6 +36,8 @@ EVENT_TYPES = (
     EVENT_LEFT,
     XP_AWARDED,
     CORRECTION,
+    QUEST_COMPLETED,
+    QUEST_FAILED,
 )
 # Recorded only while someone subscribes to it (one per award: the volume one).
 OPT_IN_TYPES = (XP_AWARDED,)

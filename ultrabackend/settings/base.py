@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "community",
     "integrations",
     "events",
+    "quests",
 ]
 
 MIDDLEWARE = [

@@ -36,6 +36,7 @@ from core.selectors.activity_catalogue import cached_activity, forget_catalogue
 from core.selectors.leaderboard import database_rank, ranks_for
 from core.selectors.profile import profile_document
 from core.services import tokens
+from core.services.quests.progress import after_award
 from core.services.seasons import rank_index
 from core.services.xp import store
 from core.services.xp.award import check_award_rules, xp_for_units
@@ -121,6 +122,7 @@ def lean_answer(request: HttpRequest) -> HttpResponse | None:
         return None
 
     written = checked.written
+    quests = after_award(user_id=caller.user_id, activity=activity, open_quests=written.open_quests, now=now)
     if connection.in_atomic_block:  # a caller's transaction (tests): the index follows its commit
         rank_index.index_on_commit(written.score, written.index)
         ranks = ranks_for(caller.user_id, write.season_id, dict(written.season_xp))
@@ -135,6 +137,7 @@ def lean_answer(request: HttpRequest) -> HttpResponse | None:
         level_change(written.totals.total_xp, write.xp),
         layer_change(write.mode, written.mode_xp_after, write.xp),
         duplicate=False,
+        quests=quests,
     )
     if throttle.rate:  # the RateLimit headers (api/ratelimit.py), as the throttle tells them
         request.rate_limit = throttle.rate_limit_state(checked.writes_in_window, window, seconds)  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from decimal import Decimal
+from collections.abc import Sequence
 from typing import Any
 
 from rest_framework import serializers
@@ -9,6 +10,7 @@ from rest_framework import serializers
 from api.fields import ExactDecimalField, NoUnknownFieldsMixin, StrictSlugField
 from api.v1.users.serializers import LAYER_CODES, ProfileSerializer
 from core.constants.modes import MODE_CHOICES
+from core.services.quests.progress import QuestAdvance
 from core.services.xp.results import LayerUp, LevelUp
 from xp.models import ActivityType, XPEntry
 
@@ -64,7 +66,12 @@ def entry_document(
 
 
 def add_xp_document(
-    entry: dict[str, Any], profile: dict[str, Any], level_up: LevelUp | None, layer_up: LayerUp | None, duplicate: bool
+    entry: dict[str, Any],
+    profile: dict[str, Any],
+    level_up: LevelUp | None,
+    layer_up: LayerUp | None,
+    duplicate: bool,
+    quests: Sequence[QuestAdvance] = (),
 ) -> dict[str, Any]:
     """AddXPResponseSerializer's document, built directly (xp/add is the hot path)."""
     return {
@@ -78,6 +85,7 @@ def add_xp_document(
             else None
         ),
         "duplicate": duplicate,
+        "quests": [advance.document() for advance in quests],
     }
 
 
@@ -103,6 +111,25 @@ LayerUpSerializer = type(
 )
 
 
+class QuestProgressSerializer(serializers.Serializer[Any]):
+    """Progress toward a quest's target (units of its activity, or XP of its mode)."""
+
+    value = serializers.DecimalField(max_digits=16, decimal_places=2)
+    target = serializers.DecimalField(max_digits=14, decimal_places=2)
+    percent = serializers.IntegerField(min_value=0, max_value=100)
+
+
+class QuestAdvanceSerializer(serializers.Serializer[Any]):
+    """A quest an XP entry advanced."""
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["goal", "challenge"])
+    progress = QuestProgressSerializer()
+    state = serializers.ChoiceField(choices=["active", "pending_review", "completed", "failed"])
+    completed = serializers.BooleanField(help_text="This entry completed the quest (or sent it to review).")
+
+
 class AddXPResponseSerializer(serializers.Serializer[Any]):
     """The answer of POST /xp/add/ (also the replay of a retried Idempotency-Key). The view
     builds it as a dict on the hot path (api/v1/xp/views.py award_response); a test proves the
@@ -115,6 +142,11 @@ class AddXPResponseSerializer(serializers.Serializer[Any]):
     layer_up = LayerUpSerializer(allow_null=True, help_text="null unless this entry raised the layer.")
     duplicate = serializers.BooleanField(
         help_text="true when this answers a retried Idempotency-Key (nothing was added again)."
+    )
+    quests = QuestAdvanceSerializer(
+        many=True,
+        help_text="The quests this entry advanced, with their progress after it; `completed` is true for "
+        "a quest it completed (or, proof required, sent to review). Empty for a retried key.",
     )
 
 

@@ -63,6 +63,7 @@ def award_response(award: Award, user: Any) -> dict[str, Any]:
         award.level_up,
         award.layer_up,
         award.duplicate,
+        quests=award.quests,
     )
 
 

@@ -8,6 +8,7 @@ only after commit.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ from core.exceptions import (
     UnitsOverEntryMaximum,
     UnknownActivity,
 )
+from core.services.quests import progress as quest_progress
 from core.services.seasons import rank_index
 from core.services.xp import store
 from core.services.xp.results import Award, ProfileTotals, layer_change, level_change
@@ -158,6 +160,7 @@ def _validated_award(
         if store.violated_constraint(exc) == store.CAP_CONSTRAINT:
             raise DailyCapExceeded(daily_unit_cap=str(activity.daily_unit_cap)) from None
         raise
+    award = replace(award, quests=quest_progress.after_award(user_id=write.user_id, activity=activity, open_quests=award.open_quests, now=write.now))
     rank_index.index_on_commit(award.score, award.index)
     return award
 

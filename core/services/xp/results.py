@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.constants.layers import Layer, layer_for_xp
 from core.constants.levels import level_for_xp
@@ -75,6 +75,8 @@ class Award:
     duplicate: bool
     score: ScoreState | None = None  # the season score row after this entry
     index: IndexHint | None = None  # what the write learnt about the rank index
+    open_quests: int = 0  # the player's open quests after the write (0: no quest to advance)
+    quests: tuple[Any, ...] = ()  # quests this entry advanced (quests/services/progress.py QuestAdvance)
 
 
 def level_change(total_after: int, xp: int) -> LevelUp | None:

@@ -156,7 +156,7 @@ WITH {_gate_sql(gate) if gate else ""}prof AS (
         level = {level_of.format(level=_t(Level), xp="p.total_xp + EXCLUDED.total_xp")},
         updated_at = EXCLUDED.updated_at{quota}
     RETURNING p.total_xp, p.reality_xp, p.cyber_xp, p.level, p.reality_league, p.cyber_league,
-              p.{mode}_xp AS mode_xp, p.{mode}_league AS league{returned}
+              p.{mode}_xp AS mode_xp, p.{mode}_league AS league, p.open_quests{returned}
 ), season AS (
     INSERT INTO {_t(Season)} (id, starts_at, ends_at, status)
     SELECT %(sid)s, %(sstart)s, %(send)s, 'open' FROM prof
@@ -191,7 +191,7 @@ SELECT ins.id, prof.total_xp, prof.reality_xp, prof.cyber_xp, prof.level,
         WHERE o.season_id = %(sid)s AND o.mode = '{other}' AND o.user_id = %(uid)s),
        EXISTS (SELECT 1 FROM season) AS season_created,
        EXISTS (SELECT 1 FROM {_t(RankIndexRepair)} r WHERE r.season_id = %(sid)s AND r.mode = %(mode)s)
-           AS index_needs_repair{identity}
+           AS index_needs_repair, prof.open_quests{identity}
 FROM prof, ins, score{gate_table}
 """
 
@@ -245,6 +245,7 @@ class WrittenRow:
     season_xp: dict[str, int]  # this season's XP per mode after the write
     score: ScoreState
     index: IndexHint
+    open_quests: int = 0  # the player's open quests (UserProfile.open_quests): 0 = no quest to advance
 
 
 def _written(w: XPWrite, row: tuple[Any, ...]) -> WrittenRow:
@@ -259,6 +260,7 @@ def _written(w: XPWrite, row: tuple[Any, ...]) -> WrittenRow:
         season_xp={w.mode: season_xp, other_mode(w.mode): other_xp or 0},
         score=ScoreState(w.user_id, w.season_id, w.mode, season_xp, league, w.now, version),
         index=IndexHint(season_created=season_created, needs_repair=index_needs_repair),
+        open_quests=row[14],
     )
 
 
@@ -303,6 +305,7 @@ def write_entry(w: XPWrite) -> Award:
         duplicate=False,
         score=written.score,
         index=written.index,
+        open_quests=written.open_quests,
     )
 
 
@@ -348,7 +351,7 @@ def write_checked_entry(w: XPWrite, check: WriteCheck) -> CheckedEntry | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    username, display_name, avatar_url, discord_id, writes = row[14:]
+    username, display_name, avatar_url, discord_id, writes = row[15:]
     return CheckedEntry(
         written=_written(w, row),
         identity=PlayerIdentity(w.user_id, username, display_name, avatar_url, discord_id),
