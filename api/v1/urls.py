@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("api.v1.discord.urls")),
     path("", include("api.v1.integrations.urls")),
     path("", include("api.v1.webhooks.urls")),
+    path("", include("api.v1.quests.urls")),
 ]

@@ -359,5 +359,5 @@ def failed_event(quest: Quest, user_id: int, value: Any, why: str) -> domain_eve
     return domain_events.NewEvent(
         "quest_failed",
         user_id,
-        {"quest": progress.quest_event_data(quest), "value": str(value), "reason": why},
+        {"quest": progress.quest_event_data(quest), "value": str(Decimal(value).quantize(progress.CENT)), "reason": why},
     )

@@ -231,7 +231,7 @@ def pay(qp: QuestParticipation, *, reached_at: datetime, now: datetime, value: D
                 qp.user_id,
                 {
                     "quest": quest_event_data(quest),
-                    "value": str(value),
+                    "value": str(Decimal(value).quantize(CENT)),
                     "reward_xp": quest.reward_xp,
                     "entry_id": entry_id,
                     "reached_at": iso_utc(reached_at),
