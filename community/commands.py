@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.constants.leagues import LEAGUES
+from community import quest_commands
 from core.constants.modes import MODES
 
 STRING, INTEGER, USER, NUMBER = 3, 4, 6, 10
@@ -86,6 +87,8 @@ COMMANDS: list[dict[str, Any]] = [
         **_CONTEXTS,
     },
 ]
+
+COMMANDS += quest_commands.COMMANDS  # /quests, /quest join, /goal
 
 ROLE_METADATA: list[dict[str, Any]] = [
     {

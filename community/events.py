@@ -61,6 +61,7 @@ def _announcement(kind: str, event: Any, data: dict[str, Any]) -> tuple[str, dic
     builders: dict[str, tuple[str, Callable[[str, dict[str, Any]], dict[str, Any]]]] = {
         "level_up": ("level_ups", embeds.level_up_announcement),
         "layer_up": ("layer_ups", embeds.layer_up_announcement),
+        "quest_completed": ("quests", embeds.quest_completed_announcement),
     }
     if kind == "league_changed":
         if not _is_promotion(data):
@@ -111,4 +112,5 @@ handle_event.event_types = (  # type: ignore[attr-defined]
     "league_changed",
     "correction",
     "season_closed",
+    "quest_completed",
 )
