@@ -132,7 +132,7 @@ def goal(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
         raise Refused("The target must be more than zero, with at most two decimals.")
     days = options.get("days")
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= GOAL_MAX_DAYS:
-        raise Refused(f"Pick between 1 and {GOAL_MAX_DAYS} days.")
+        raise Refused("Pick between 1 and %(max_days)s days.", max_days=GOAL_MAX_DAYS)
     title = options.get("title") or f"{target.normalize():f} {activity}"
     if not isinstance(title, str) or len(title) > 120:
         raise Refused("A title can be at most 120 characters.")

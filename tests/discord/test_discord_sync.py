@@ -18,7 +18,17 @@ def test_registers_global_commands_and_role_metadata(discord):
     commands, metadata = discord.received
     assert (commands.method, commands.path) == ("PUT", f"/api/applications/{CLIENT_ID}/commands")
     assert commands.headers["Authorization"] == f"Bot {BOT_TOKEN}"
-    assert [c["name"] for c in commands.body] == ["log", "profile", "rank", "leaderboard", "events", "join"]
+    assert [c["name"] for c in commands.body] == [
+        "log",
+        "profile",
+        "rank",
+        "leaderboard",
+        "events",
+        "join",
+        "quests",
+        "quest",
+        "goal",
+    ]
     log = commands.body[0]
     assert [(o["name"], o["type"], o.get("required", False), o.get("autocomplete", False)) for o in log["options"]] == [
         ("activity", 3, True, True),

@@ -294,6 +294,8 @@ SPECTACULAR_SETTINGS = {
         "ModeEnum": "core.constants.modes.MODE_CHOICES",
         "SeasonStatusEnum": "seasons.models.Season.STATUS_CHOICES",
         "HealthStatusEnum": "api.v1.ops.serializers.HEALTH_STATUSES",
+        "QuestKindEnum": "core.constants.quests.QUEST_KINDS",
+        "QuestStateEnum": "core.constants.quests.QUEST_STATES",
     },
 }
 

@@ -11,11 +11,11 @@ from rest_framework import serializers
 from api.fields import ExactDecimalField, NoUnknownFieldsMixin, StrictSlugField
 from api.v1.xp.serializers import QuestProgressSerializer
 from core.constants.modes import MODE_CHOICES
-from core.constants.quests import CHALLENGE_REWARD_MAX
+from core.constants.quests import CHALLENGE_REWARD_MAX, QUEST_KINDS, QUEST_STATES
 from core.selectors.quests import BoardRow, QuestCard
 from quests.models import Quest
 
-STATES = ["active", "pending_review", "completed", "failed"]
+STATES = QUEST_STATES
 
 
 class QuestSerializer(serializers.Serializer[Any]):
@@ -23,7 +23,7 @@ class QuestSerializer(serializers.Serializer[Any]):
     and ``state`` are null unless the reader takes part."""
 
     id = serializers.IntegerField(source="quest.pk")
-    kind = serializers.ChoiceField(source="quest.kind", choices=[Quest.GOAL, Quest.CHALLENGE])
+    kind = serializers.ChoiceField(source="quest.kind", choices=QUEST_KINDS)
     title = serializers.CharField(source="quest.title")
     description = serializers.CharField(source="quest.description")
     mode = serializers.ChoiceField(source="quest.mode", choices=MODE_CHOICES)
@@ -57,7 +57,7 @@ class QuestCreateSerializer(NoUnknownFieldsMixin, serializers.Serializer[Any]):
 
     extra_error_codes = ("not_allowed_for_goal",)
 
-    kind = serializers.ChoiceField(choices=[Quest.GOAL, Quest.CHALLENGE], required=False)
+    kind = serializers.ChoiceField(choices=QUEST_KINDS, required=False)
     title = serializers.CharField(max_length=120)
     description = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     activity = StrictSlugField(max_length=50, trim_whitespace=False, required=False, allow_null=True, default=None)
@@ -99,17 +99,17 @@ class DecisionSerializer(serializers.Serializer[Any]):
     reward_entry = serializers.IntegerField(source="reward_entry_id", allow_null=True)
 
 
-class BoardPlayerSerializer(serializers.Serializer[Any]):
+class QuestBoardPlayerSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField(source="pk")
     display_name = serializers.CharField(source="public_name")
     avatar_url = serializers.CharField()
 
 
-class BoardRowSerializer(serializers.Serializer[Any]):
+class QuestBoardRowSerializer(serializers.Serializer[Any]):
     """One player on a challenge's board."""
 
     rank = serializers.IntegerField(min_value=1)
-    player = BoardPlayerSerializer(source="user")
+    player = QuestBoardPlayerSerializer(source="user")
     progress = serializers.SerializerMethodField()
     reached_at = serializers.DateTimeField(allow_null=True, help_text="When the current progress was reached.")
     state = serializers.ChoiceField(choices=STATES)

@@ -18,7 +18,7 @@ from api.permissions import IsPlayerOrScopedKey, _key_allowed
 from api.schema import error_responses
 from api.throttling import PlayerWriteThrottle, ServiceKeyWriteThrottle
 from api.v1.quests.serializers import (
-    BoardRowSerializer,
+    QuestBoardRowSerializer,
     DecisionSerializer,
     QuestCreateSerializer,
     QuestDecisionSerializer,
@@ -246,7 +246,7 @@ class QuestLeaderboardView(APIView):
 
     @extend_schema(
         parameters=[QUEST_ID],
-        responses={200: BoardRowSerializer(many=True), **error_responses(UnknownQuest, QuestNotAChallenge)},
+        responses={200: QuestBoardRowSerializer(many=True), **error_responses(UnknownQuest, QuestNotAChallenge)},
     )
     def get(self, request: Request, quest_id: str) -> Response:
         quest = _quest(quest_id, request)
@@ -254,7 +254,7 @@ class QuestLeaderboardView(APIView):
             raise QuestNotAChallenge()
         paginator = StandardPagePagination()
         page = paginator.paginate_queryset(quest_selectors.leaderboard(quest), request, view=self)  # type: ignore[arg-type]
-        return paginator.get_paginated_response(BoardRowSerializer(page, many=True, context={"quest": quest}).data)
+        return paginator.get_paginated_response(QuestBoardRowSerializer(page, many=True, context={"quest": quest}).data)
 
 
 class IsStaffOrModeratorKey(BasePermission):

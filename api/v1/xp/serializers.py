@@ -10,6 +10,7 @@ from rest_framework import serializers
 from api.fields import ExactDecimalField, NoUnknownFieldsMixin, StrictSlugField
 from api.v1.users.serializers import LAYER_CODES, ProfileSerializer
 from core.constants.modes import MODE_CHOICES
+from core.constants.quests import QUEST_KINDS, QUEST_STATES
 from core.services.quests.progress import QuestAdvance
 from core.services.xp.results import LayerUp, LevelUp
 from xp.models import ActivityType, XPEntry
@@ -124,9 +125,9 @@ class QuestAdvanceSerializer(serializers.Serializer[Any]):
 
     id = serializers.IntegerField()
     title = serializers.CharField()
-    kind = serializers.ChoiceField(choices=["goal", "challenge"])
+    kind = serializers.ChoiceField(choices=QUEST_KINDS)
     progress = QuestProgressSerializer()
-    state = serializers.ChoiceField(choices=["active", "pending_review", "completed", "failed"])
+    state = serializers.ChoiceField(choices=QUEST_STATES)
     completed = serializers.BooleanField(help_text="This entry completed the quest (or sent it to review).")
 
 
