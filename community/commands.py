@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.constants.leagues import LEAGUES
 from community import quest_commands
+from core.constants.leagues import LEAGUES
 from core.constants.modes import MODES
 
 STRING, INTEGER, USER, NUMBER = 3, 4, 6, 10

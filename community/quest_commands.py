@@ -56,7 +56,13 @@ COMMANDS: list[dict[str, Any]] = [
         "type": 1,
         "description": "Set yourself a goal",
         "options": [
-            {"type": STRING, "name": "activity", "description": "What you will do", "required": True, "autocomplete": True},
+            {
+                "type": STRING,
+                "name": "activity",
+                "description": "What you will do",
+                "required": True,
+                "autocomplete": True,
+            },
             {"type": NUMBER, "name": "target", "description": "How much in all", "required": True, "min_value": 0.01},
             {
                 "type": INTEGER,
@@ -96,7 +102,11 @@ def quests(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
     listed = list(quest_selectors.visible_quests(user)[:10])
     cards = quest_selectors.cards(listed, user)
     if not cards:
-        body = {"title": "Quests", "description": "No open challenges. Set a goal with /goal.", "color": embeds.COLOR_INFO}
+        body = {
+            "title": "Quests",
+            "description": "No open challenges. Set a goal with /goal.",
+            "color": embeds.COLOR_INFO,
+        }
     else:
         body = {"title": "Quests", "color": embeds.COLOR_INFO, "fields": [_line(c) for c in cards]}
     return reply(embeds.message(body))
@@ -128,7 +138,12 @@ def goal(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
         target = Decimal(options.get("target"))  # type: ignore[arg-type]
     except (InvalidOperation, TypeError, ValueError):
         raise Refused("The target must be a number, like 100 or 42.5.") from None
-    if not target.is_finite() or target <= 0 or target != target.quantize(Decimal("0.01")) or target > Decimal("999999999999"):
+    if (
+        not target.is_finite()
+        or target <= 0
+        or target != target.quantize(Decimal("0.01"))
+        or target > Decimal("999999999999")
+    ):
         raise Refused("The target must be more than zero, with at most two decimals.")
     days = options.get("days")
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= GOAL_MAX_DAYS:

@@ -59,7 +59,17 @@ class ChallengeForm(forms.ModelForm):  # type: ignore[type-arg]
 @admin.register(Quest)
 class QuestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     form = ChallengeForm
-    list_display = ["title", "kind", "mode", "activity", "target", "starts_at", "ends_at", "reward_xp", "proof_required"]
+    list_display = [
+        "title",
+        "kind",
+        "mode",
+        "activity",
+        "target",
+        "starts_at",
+        "ends_at",
+        "reward_xp",
+        "proof_required",
+    ]
     list_filter = ["kind", "mode", "proof_required", "is_published"]
     search_fields = ["title", "owner__username"]
     raw_id_fields = ["event"]

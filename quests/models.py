@@ -69,7 +69,13 @@ class Quest(models.Model):
 
 
 class QuestParticipation(models.Model):
-    ACTIVE, PENDING_REVIEW, COMPLETED, FAILED, ABANDONED = "active", "pending_review", "completed", "failed", "abandoned"
+    ACTIVE, PENDING_REVIEW, COMPLETED, FAILED, ABANDONED = (
+        "active",
+        "pending_review",
+        "completed",
+        "failed",
+        "abandoned",
+    )
     STATE_CHOICES = [(s, s.replace("_", " ")) for s in (ACTIVE, PENDING_REVIEW, COMPLETED, FAILED, ABANDONED)]
     # States that still count in UserProfile.open_quests (the award path's gate).
     OPEN_STATES = (ACTIVE, PENDING_REVIEW)
@@ -81,9 +87,7 @@ class QuestParticipation(models.Model):
     # When the ledger first showed the target reached (completion or review requested).
     reached_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    reward_entry = models.OneToOneField(
-        "xp.XPEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    reward_entry = models.OneToOneField("xp.XPEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     # A proof-required completion's review: who decided and why.
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -16,6 +16,7 @@ def goal_reward(target_xp: int) -> int:
     share = int((Decimal(target_xp) * GOAL_REWARD_SHARE).to_integral_value(rounding="ROUND_FLOOR"))
     return max(1, min(share, GOAL_REWARD_CAP))
 
+
 QUEST_KINDS = ["goal", "challenge"]
 # The states a reader sees (``abandoned`` goals are not shown).
 QUEST_STATES = ["active", "pending_review", "completed", "failed"]

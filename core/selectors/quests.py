@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
 
-def visible_quests(user: CustomUser | AnonymousUser | None, *, kind: str | None = None, now: datetime | None = None) -> QuerySet[Quest]:
+def visible_quests(
+    user: CustomUser | AnonymousUser | None, *, kind: str | None = None, now: datetime | None = None
+) -> QuerySet[Quest]:
     """Published challenges that have not ended, challenges the reader took part in, and the
     reader's own goals (abandoned ones left out); soonest deadline first."""
     now = now or utc_now()
@@ -83,8 +85,7 @@ def cards(quests: Sequence[Quest], user: CustomUser | AnonymousUser | None) -> l
         return [QuestCard(q, None, None, None) for q in quests]
     now = utc_now()
     participations = {
-        p.quest_id: p
-        for p in QuestParticipation.objects.filter(user_id=user.pk, quest_id__in=[q.pk for q in quests])
+        p.quest_id: p for p in QuestParticipation.objects.filter(user_id=user.pk, quest_id__in=[q.pk for q in quests])
     }
     values = progress_values([p.pk for p in participations.values()])
     result = []
@@ -95,7 +96,13 @@ def cards(quests: Sequence[Quest], user: CustomUser | AnonymousUser | None) -> l
             continue
         value = values.get(p.pk, (Decimal(0), None))[0]
         result.append(
-            QuestCard(quest, True, progress_document(value, quest.target), display_state(p.state, quest, value, now), p.joined_at)
+            QuestCard(
+                quest,
+                True,
+                progress_document(value, quest.target),
+                display_state(p.state, quest, value, now),
+                p.joined_at,
+            )
         )
     return result
 

@@ -68,11 +68,23 @@ def test_goal_then_log_shows_the_progress_bar_and_completes(interactions):
     quest = Quest.objects.get(owner=user)
     assert (quest.target, quest.reward_xp) == (Decimal(50), 50)
 
-    interactions.post(command("log", [{"name": "activity", "type": 3, "value": "pushups"}, {"name": "units", "type": 10, "value": 20}], user=discord_user(ALICE)))
+    interactions.post(
+        command(
+            "log",
+            [{"name": "activity", "type": 3, "value": "pushups"}, {"name": "units", "type": 10, "value": 20}],
+            user=discord_user(ALICE),
+        )
+    )
     listed = embed(interactions.post(command("quests", user=discord_user(ALICE))))
     assert "▰▰▰▰▱▱▱▱▱▱ 40% (active)" in listed["fields"][0]["value"]
 
-    interactions.post(command("log", [{"name": "activity", "type": 3, "value": "pushups"}, {"name": "units", "type": 10, "value": 30}], user=discord_user(ALICE)))
+    interactions.post(
+        command(
+            "log",
+            [{"name": "activity", "type": 3, "value": "pushups"}, {"name": "units", "type": 10, "value": 30}],
+            user=discord_user(ALICE),
+        )
+    )
     assert QuestParticipation.objects.get(quest=quest).state == "completed"
     assert XPEntry.objects.filter(user=user, idempotency_key=f"quest:{quest.pk}:{user.pk}").get().xp == 50
 
@@ -114,11 +126,18 @@ def test_a_gated_challenge_is_refused_in_words_and_makes_no_participation(intera
 
 def test_autocomplete_offers_open_challenges_by_title(interactions):
     wanted, _other = challenge("Winter run"), challenge("Summer swim", activity="swimming")
-    options = [{"type": 1, "name": "join", "options": [{"name": "challenge", "type": 4, "value": "wint", "focused": True}]}]
+    options = [
+        {"type": 1, "name": "join", "options": [{"name": "challenge", "type": 4, "value": "wint", "focused": True}]}
+    ]
     response = interactions.post(command("quest", options, user=discord_user(ALICE), kind=4))
     assert response.json() == {"type": 8, "data": {"choices": [{"name": "Winter run (reality)", "value": wanted.pk}]}}
     goal_activity = interactions.post(
-        command("goal", [{"name": "activity", "type": 3, "value": "push", "focused": True}], user=discord_user(ALICE), kind=4)
+        command(
+            "goal",
+            [{"name": "activity", "type": 3, "value": "push", "focused": True}],
+            user=discord_user(ALICE),
+            kind=4,
+        )
     )
     assert [c["value"] for c in goal_activity.json()["data"]["choices"]] == ["pushups"]
 

@@ -40,7 +40,12 @@ def manager(db):
 @pytest.fixture
 def new_goal():
     def make(client, **fields):
-        body = {"title": "100 push-ups", "activity": "pushups", "target": 100, "ends_at": iso(utc_now() + timedelta(days=7))}
+        body = {
+            "title": "100 push-ups",
+            "activity": "pushups",
+            "target": 100,
+            "ends_at": iso(utc_now() + timedelta(days=7)),
+        }
         body.update(fields)
         response = client.post(QUESTS, body, format="json")
         assert response.status_code == 201, response.json()

@@ -35,7 +35,11 @@ def test_a_key_with_quests_manage_sets_up_a_challenge_and_players_join_it(client
 
     joined = client.post(f"{QUESTS}{challenge['id']}/join/")
     assert joined.status_code == 201
-    assert (joined.json()["joined"], joined.json()["state"], joined.json()["progress"]["value"]) == (True, "active", "0.00")
+    assert (joined.json()["joined"], joined.json()["state"], joined.json()["progress"]["value"]) == (
+        True,
+        "active",
+        "0.00",
+    )
     again = client.post(f"{QUESTS}{challenge['id']}/join/")
     assert (again.status_code, again.json()["code"]) == (409, "quest_already_joined")
 
@@ -69,7 +73,9 @@ def test_a_key_without_the_scope_and_a_player_cannot_set_up_a_challenge(client_f
 def test_staff_set_up_a_challenge_and_may_still_set_goals(client_for):
     staff = client_for(is_staff=True)
     body = {"title": "t", "activity": "pushups", "target": 5, "ends_at": iso(utc_now() + timedelta(days=1))}
-    assert staff.post(QUESTS, {**body, "kind": "challenge", "reward_xp": 5}, format="json").json()["kind"] == "challenge"
+    assert (
+        staff.post(QUESTS, {**body, "kind": "challenge", "reward_xp": 5}, format="json").json()["kind"] == "challenge"
+    )
     assert staff.post(QUESTS, body, format="json").json()["kind"] == "goal"
 
 
@@ -97,13 +103,19 @@ def test_an_ended_challenge_cannot_be_joined(client_for, new_challenge):
 
 
 @pytest.mark.parametrize(("mode", "code", "activity"), [("reality", "RL1", "pushups"), ("cyber", "CL2", "coding")])
-def test_a_layer_gated_challenge_refuses_a_low_layer_with_the_events_code(client_for, new_challenge, mode, code, activity):
+def test_a_layer_gated_challenge_refuses_a_low_layer_with_the_events_code(
+    client_for, new_challenge, mode, code, activity
+):
     required = BY_CODE[code]
     challenge = new_challenge(activity=activity, required_layer=code)
     assert challenge["required_layer"] == code
     low, high = client_for(), client_for()
-    award_xp(user=low.user, activity="quest_reward_" + mode, units=Decimal(required.min_xp - 1), source="admin", trusted=True)
-    award_xp(user=high.user, activity="quest_reward_" + mode, units=Decimal(required.min_xp), source="admin", trusted=True)
+    award_xp(
+        user=low.user, activity="quest_reward_" + mode, units=Decimal(required.min_xp - 1), source="admin", trusted=True
+    )
+    award_xp(
+        user=high.user, activity="quest_reward_" + mode, units=Decimal(required.min_xp), source="admin", trusted=True
+    )
 
     refused = low.post(f"{QUESTS}{challenge['id']}/join/")
     assert refused.status_code == 403
@@ -114,7 +126,13 @@ def test_a_layer_gated_challenge_refuses_a_low_layer_with_the_events_code(client
 
 
 def test_a_required_layer_off_the_quests_ladder_is_refused(manager):
-    body = {"title": "t", "activity": "pushups", "target": 5, "ends_at": iso(utc_now() + timedelta(days=1)), "required_layer": "CL1"}
+    body = {
+        "title": "t",
+        "activity": "pushups",
+        "target": 5,
+        "ends_at": iso(utc_now() + timedelta(days=1)),
+        "required_layer": "CL1",
+    }
     response = manager.post(QUESTS, body, format="json")
     assert response.status_code == 400
 
@@ -122,8 +140,13 @@ def test_a_required_layer_off_the_quests_ladder_is_refused(manager):
 def test_an_event_carries_a_challenge_joining_the_event_joins_it(client_for, new_challenge):
     now = utc_now()
     event = Event.objects.create(
-        name="Dungeon", kind=Event.DUNGEON, mode="reality", required_layer="RL0",
-        starts_at=now, ends_at=now + timedelta(days=3), capacity=1,
+        name="Dungeon",
+        kind=Event.DUNGEON,
+        mode="reality",
+        required_layer="RL0",
+        starts_at=now,
+        ends_at=now + timedelta(days=3),
+        capacity=1,
     )
     challenge = new_challenge(event=event.pk, target=50, reward_xp=70)
     assert challenge["event"] == event.pk

@@ -109,9 +109,7 @@ def test_a_missed_deadline_fails_the_goal_and_tells_it(client_for, new_goal):
     client = client_for()
     goal = new_goal(client)
     add_xp(client, units=40)
-    Quest.objects.filter(pk=goal["id"]).update(
-        starts_at=utc_now() - timedelta(days=2), ends_at=utc_now()
-    )
+    Quest.objects.filter(pk=goal["id"]).update(starts_at=utc_now() - timedelta(days=2), ends_at=utc_now())
     QuestParticipation.objects.filter(quest_id=goal["id"]).update(joined_at=utc_now() - timedelta(days=2))
     assert client.get(f"{QUESTS}{goal['id']}/").json()["state"] == "failed"  # derived at once
 
@@ -188,7 +186,9 @@ def test_a_player_has_at_most_three_active_goals(client_for, new_goal):
     client = client_for()
     goals = [new_goal(client, title=f"goal {i}") for i in range(3)]
     refused = client.post(
-        QUESTS, {"title": "4th", "activity": "pushups", "target": 5, "ends_at": iso(utc_now() + timedelta(days=1))}, format="json"
+        QUESTS,
+        {"title": "4th", "activity": "pushups", "target": 5, "ends_at": iso(utc_now() + timedelta(days=1))},
+        format="json",
     )
     assert (refused.status_code, refused.json()["code"]) == (422, "too_many_goals")
     client.delete(f"{QUESTS}{goals[0]['id']}/")
@@ -196,7 +196,9 @@ def test_a_player_has_at_most_three_active_goals(client_for, new_goal):
     assert UserProfile.objects.get(user=client.user).open_quests == 3
 
 
-def test_a_signed_out_reader_sees_open_challenges_only_and_cannot_set_a_goal(api_client, client_for, new_goal, new_challenge):
+def test_a_signed_out_reader_sees_open_challenges_only_and_cannot_set_a_goal(
+    api_client, client_for, new_goal, new_challenge
+):
     new_goal(client_for())
     challenge = new_challenge()
     listed = api_client.get(QUESTS).json()["results"]
@@ -208,6 +210,10 @@ def test_units_goal_progress_is_exact_in_decimals(client_for, new_goal):
     client = client_for()
     goal = new_goal(client, activity="running", target="10.5", title="10.5 km")
     assert goal["reward_xp"] == 315  # 10.5 km x 300 = 3150 XP, 10%
-    assert add_xp(client, "running", "5.25")["quests"][0]["progress"] == {"value": "5.25", "target": "10.50", "percent": 50}
+    assert add_xp(client, "running", "5.25")["quests"][0]["progress"] == {
+        "value": "5.25",
+        "target": "10.50",
+        "percent": 50,
+    }
     assert add_xp(client, "running", "5.25")["quests"][0]["completed"] is True
     assert reward_entries(client.user).get().units == Decimal(315)

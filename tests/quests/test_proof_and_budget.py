@@ -1,7 +1,6 @@
 """Proof-required quests pay only after a reviewer approves; a correction before the decision
 takes the completion back; and the award path's statement budget with and without quests."""
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,7 +10,7 @@ from core.services.xp import correct_entry
 from core.utils.dates import utc_now
 from events.models import DomainEvent
 from quests.models import QuestParticipation
-from tests.quests.conftest import ADD, QUESTS, add_xp, iso
+from tests.quests.conftest import ADD, QUESTS, add_xp
 from tests.round_trips import RoundTrips
 from users.models import ServiceAPIKey
 from users.tests.factories import PlayerFactory
@@ -25,7 +24,9 @@ def rewards(user):
 
 
 def decide(client, quest_id, user, verdict, reason=""):
-    return client.post(f"{QUESTS}{quest_id}/decision/", {"user_id": user.pk, "verdict": verdict, "reason": reason}, format="json")
+    return client.post(
+        f"{QUESTS}{quest_id}/decision/", {"user_id": user.pk, "verdict": verdict, "reason": reason}, format="json"
+    )
 
 
 def test_a_proof_required_goal_pays_only_after_approval_and_once(client_for, new_goal, manager):
@@ -144,3 +145,28 @@ def test_close_seasons_settles_quests_too(client_for, new_goal):
     Quest.objects.filter(pk=goal["id"]).update(ends_at=utc_now())
     close_seasons(timestamp=0)
     assert QuestParticipation.objects.get(quest_id=goal["id"]).state == "failed"
+
+
+def test_a_decision_with_the_reward_already_paid_by_a_claim_pays_nothing_more(client_for, new_goal):
+    """What the community-claim hook does: the approved claim paid the reward under its own key;
+    the quest completes with that entry and pays nothing again."""
+    from core.constants.activities import QUEST_REWARD_ACTIVITY
+    from core.services.quests.participation import decide as decide_service
+    from core.services.xp import award_xp
+
+    client = client_for()
+    goal = new_goal(client, proof_required=True)
+    add_xp(client, units=100)
+    claim_paid = award_xp(
+        user=client.user,
+        activity=QUEST_REWARD_ACTIVITY["reality"],
+        units=Decimal(goal["reward_xp"]),
+        source="claim",
+        idempotency_key="claim:1",
+        trusted=True,
+    )
+    participation = decide_service(
+        quest_id=goal["id"], user_id=client.user.pk, approve=True, reviewer=None, paid_entry_id=claim_paid.entry.pk
+    )
+    assert (participation.state, participation.reward_entry_id) == ("completed", claim_paid.entry.pk)
+    assert rewards(client.user).count() == 1

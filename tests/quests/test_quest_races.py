@@ -26,11 +26,20 @@ def test_parallel_xp_adds_crossing_the_target_at_once_pay_the_goal_once():
         client = APIClient()
         client.force_login(player)
         clients.append(client)
-    goal = clients[0].post(
-        QUESTS,
-        {"title": "race", "activity": "pushups", "target": 100, "ends_at": (utc_now() + timedelta(days=1)).isoformat()},
-        format="json",
-    ).json()
+    goal = (
+        clients[0]
+        .post(
+            QUESTS,
+            {
+                "title": "race",
+                "activity": "pushups",
+                "target": 100,
+                "ends_at": (utc_now() + timedelta(days=1)).isoformat(),
+            },
+            format="json",
+        )
+        .json()
+    )
     clients[0].post(ADD, {"activity": "pushups", "units": 90}, format="json")
 
     answers = run_at_once(lambda i: clients[i].post(ADD, {"activity": "pushups", "units": 10}, format="json"), count=10)
@@ -67,12 +76,19 @@ def test_parallel_awards_of_many_quests_complete_each_once_and_keep_the_open_cou
 
 @pytest.mark.django_db(transaction=True)
 def test_racing_joins_of_one_player_join_once_and_count_once(manager_key_client=None):
-    from core.services.quests.participation import ChallengeSpec, create_challenge, join_challenge
     from core.exceptions import QuestAlreadyJoined
+    from core.services.quests.participation import ChallengeSpec, create_challenge, join_challenge
 
     quest = create_challenge(
-        ChallengeSpec(title="c", activity="pushups", mode=None, target=Decimal(10), starts_at=None,
-                      ends_at=utc_now() + timedelta(days=1), reward_xp=1)
+        ChallengeSpec(
+            title="c",
+            activity="pushups",
+            mode=None,
+            target=Decimal(10),
+            starts_at=None,
+            ends_at=utc_now() + timedelta(days=1),
+            reward_xp=1,
+        )
     )
     player = PlayerFactory()
 

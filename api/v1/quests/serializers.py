@@ -75,7 +75,9 @@ class QuestCreateSerializer(NoUnknownFieldsMixin, serializers.Serializer[Any]):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("kind", self.context.get("default_kind", Quest.GOAL)) == Quest.GOAL:
             errors = {
-                name: serializers.ErrorDetail("Only a challenge sets this; a goal's reward is the system's.", code="not_allowed_for_goal")
+                name: serializers.ErrorDetail(
+                    "Only a challenge sets this; a goal's reward is the system's.", code="not_allowed_for_goal"
+                )
                 for name in self.CHALLENGE_ONLY
                 if name in attrs
             }

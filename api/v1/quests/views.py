@@ -18,8 +18,8 @@ from api.permissions import IsPlayerOrScopedKey, _key_allowed
 from api.schema import error_responses
 from api.throttling import PlayerWriteThrottle, ServiceKeyWriteThrottle
 from api.v1.quests.serializers import (
-    QuestBoardRowSerializer,
     DecisionSerializer,
+    QuestBoardRowSerializer,
     QuestCreateSerializer,
     QuestDecisionSerializer,
     QuestSerializer,

@@ -1,8 +1,8 @@
 """Shapes for the XP endpoints (input validation and output; no game logic here)."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from collections.abc import Sequence
 from typing import Any
 
 from rest_framework import serializers

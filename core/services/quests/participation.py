@@ -321,11 +321,20 @@ def on_event_left(*, user_id: int, event: Event) -> None:
 # --- review of a proof-required completion ----------------------------------------------------
 
 
-def decide(*, quest_id: int, user_id: int, approve: bool, reviewer: CustomUser | None, reason: str = "") -> QuestParticipation:
+def decide(
+    *,
+    quest_id: int,
+    user_id: int,
+    approve: bool,
+    reviewer: CustomUser | None,
+    reason: str = "",
+    paid_entry_id: int | None = None,
+) -> QuestParticipation:
     """Staff (or a key with claims:moderate) decide a completion awaiting review: approval pays
     the reward once (``quest:<id>:<user>``), rejection ends the participation ``failed``.
     Raises UnknownQuest, QuestNotPendingReview (also when a correction took progress back below
-    the target)."""
+    the target). ``paid_entry_id``: the reward was already paid by that entry (the hook of an
+    approved community claim of kind ``quest`` passes the claim's entry), so nothing is paid twice."""
     now = utc_now()
     participation = QuestParticipation.objects.filter(quest_id=quest_id, user_id=user_id).first()
     if participation is None:
@@ -341,7 +350,7 @@ def decide(*, quest_id: int, user_id: int, approve: bool, reviewer: CustomUser |
         if reopened:  # a correction took it back below the target meanwhile: active again
             QuestParticipation.objects.filter(pk=qp.pk).update(state=QuestParticipation.ACTIVE, reached_at=None)
         elif approve:
-            progress.pay(qp, reached_at=qp.reached_at or now, now=now, value=row.value)
+            progress.pay(qp, reached_at=qp.reached_at or now, now=now, value=row.value, paid_entry_id=paid_entry_id)
             QuestParticipation.objects.filter(pk=qp.pk).update(reviewed_by_id=reviewer_id, review_reason=reason)
         else:
             QuestParticipation.objects.filter(pk=qp.pk).update(
@@ -359,5 +368,9 @@ def failed_event(quest: Quest, user_id: int, value: Any, why: str) -> domain_eve
     return domain_events.NewEvent(
         "quest_failed",
         user_id,
-        {"quest": progress.quest_event_data(quest), "value": str(Decimal(value).quantize(progress.CENT)), "reason": why},
+        {
+            "quest": progress.quest_event_data(quest),
+            "value": str(Decimal(value).quantize(progress.CENT)),
+            "reason": why,
+        },
     )

@@ -55,7 +55,9 @@ CROSS JOIN LATERAL (
       AND COALESCE(c.created_at, e.created_at) < q.ends_at
 ) pr"""
 
-_COLUMNS = "qp.id, qp.user_id, qp.state, q.id, q.title, q.kind, q.target, q.ends_at, q.proof_required, pr.value, pr.last_at"
+_COLUMNS = (
+    "qp.id, qp.user_id, qp.state, q.id, q.title, q.kind, q.target, q.ends_at, q.proof_required, pr.value, pr.last_at"
+)
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,9 @@ def progress_document(value: Decimal, target: Decimal) -> dict[str, Any]:
     }
 
 
-def after_award(*, user_id: int, activity: ActivityType, open_quests: int, now: datetime, correction: bool = False) -> tuple[QuestAdvance, ...]:
+def after_award(
+    *, user_id: int, activity: ActivityType, open_quests: int, now: datetime, correction: bool = False
+) -> tuple[QuestAdvance, ...]:
     """Advance the player's open quests that the entry just written counts toward; complete
     those it brought to their target. ``open_quests`` is what the write returned: 0 means
     nothing to do (no statement). A correction may send a completion awaiting review back to
@@ -202,14 +206,17 @@ def complete(*, participation_id: int, now: datetime, late: bool = False) -> str
         return COMPLETED
 
 
-def pay(qp: QuestParticipation, *, reached_at: datetime, now: datetime, value: Decimal) -> None:
+def pay(
+    qp: QuestParticipation, *, reached_at: datetime, now: datetime, value: Decimal, paid_entry_id: int | None = None
+) -> None:
     """Mark ``qp`` completed and pay its reward, in the caller's transaction (which holds the
-    player's profile lock and the participation's row lock)."""
+    player's profile lock and the participation's row lock). ``paid_entry_id``: the reward was
+    already paid by that ledger entry (an approved community claim pays under its own key)."""
     from core.services.xp.award import award_xp
 
     quest = qp.quest
-    entry_id = None
-    if quest.reward_xp > 0:
+    entry_id = paid_entry_id
+    if quest.reward_xp > 0 and paid_entry_id is None:
         award = award_xp(
             user=qp.user,
             activity=QUEST_REWARD_ACTIVITY[quest.mode],

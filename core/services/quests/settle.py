@@ -31,9 +31,7 @@ def settle_ended(*, now: datetime | None = None) -> SettleReport:
     last_id = 0
     while True:
         ids = list(
-            QuestParticipation.objects.filter(
-                state=QuestParticipation.ACTIVE, quest__ends_at__lte=now, pk__gt=last_id
-            )
+            QuestParticipation.objects.filter(state=QuestParticipation.ACTIVE, quest__ends_at__lte=now, pk__gt=last_id)
             .order_by("pk")
             .values_list("pk", flat=True)[:BATCH]
         )

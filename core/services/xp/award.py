@@ -160,7 +160,12 @@ def _validated_award(
         if store.violated_constraint(exc) == store.CAP_CONSTRAINT:
             raise DailyCapExceeded(daily_unit_cap=str(activity.daily_unit_cap)) from None
         raise
-    award = replace(award, quests=quest_progress.after_award(user_id=write.user_id, activity=activity, open_quests=award.open_quests, now=write.now))
+    award = replace(
+        award,
+        quests=quest_progress.after_award(
+            user_id=write.user_id, activity=activity, open_quests=award.open_quests, now=write.now
+        ),
+    )
     rank_index.index_on_commit(award.score, award.index)
     return award
 

@@ -49,6 +49,8 @@ def correct_entry(*, entry: XPEntry, reason: str, corrected_by: CustomUser | Non
         if XPEntry.objects.filter(corrects_id=entry.pk).exists():
             raise AlreadyCorrected() from None
         raise
-    quest_progress.after_award(user_id=write.user_id, activity=entry.activity, open_quests=award.open_quests, now=write.now, correction=True)
+    quest_progress.after_award(
+        user_id=write.user_id, activity=entry.activity, open_quests=award.open_quests, now=write.now, correction=True
+    )
     rank_index.index_on_commit(award.score, award.index)
     return award
