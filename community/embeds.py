@@ -219,7 +219,8 @@ def level_up_announcement(name: str, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def quest_completed_announcement(name: str, data: dict[str, Any]) -> dict[str, Any]:
-    quest = data.get("quest") if isinstance(data.get("quest"), dict) else {}
+    named = data.get("quest")
+    quest: dict[str, Any] = named if isinstance(named, dict) else {}
     kind = "challenge" if quest.get("kind") == "challenge" else "goal"
     reward = data.get("reward_xp")
     paid = f" (+{number(reward)} XP)" if isinstance(reward, int) and not isinstance(reward, bool) and reward else ""

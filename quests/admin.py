@@ -14,7 +14,7 @@ class ParticipationInline(admin.TabularInline):  # type: ignore[type-arg]
     model = QuestParticipation
     extra = 0
     fields = ["user", "state", "joined_at", "reached_at", "finished_at", "reward_entry"]
-    readonly_fields = fields
+    readonly_fields = ["user", "state", "joined_at", "reached_at", "finished_at", "reward_entry"]
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

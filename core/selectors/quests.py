@@ -35,10 +35,10 @@ def visible_quests(
             | Q(kind=Quest.CHALLENGE, is_published=True, took_part=True)
             | Q(kind=Quest.GOAL, owner_id=user.pk, abandoned=False)
         )
-        qs = Quest.objects.annotate(
+        qs: QuerySet[Quest] = Quest.objects.annotate(
             took_part=Exists(mine),
             abandoned=Exists(mine.filter(state=QuestParticipation.ABANDONED)),
-        ).filter(condition)
+        ).filter(condition)  # type: ignore[assignment]
     else:
         qs = Quest.objects.filter(open_challenges)
     if kind is not None:

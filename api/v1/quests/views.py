@@ -83,7 +83,7 @@ class QuestListView(APIView):
     def get_permissions(self) -> list[BasePermission]:
         if self.request.method == "GET":
             return [AllowAny()]
-        return super().get_permissions()
+        return list(super().get_permissions())  # type: ignore[arg-type]
 
     def get_throttles(self) -> list[Any]:
         return [] if self.request.method == "GET" else super().get_throttles()
@@ -170,7 +170,7 @@ class QuestDetailView(APIView):
     def get_permissions(self) -> list[BasePermission]:
         if self.request.method == "GET":
             return [AllowAny()]
-        return super().get_permissions()
+        return list(super().get_permissions())  # type: ignore[arg-type]
 
     @extend_schema(parameters=[QUEST_ID], responses={200: QuestSerializer, **error_responses(UnknownQuest)})
     def get(self, request: Request, quest_id: str) -> Response:

@@ -255,7 +255,7 @@ def quest_event_data(quest: Quest) -> dict[str, Any]:
         "kind": quest.kind,
         "title": quest.title,
         "mode": quest.mode,
-        "activity": quest.activity.key if quest.activity_id else None,
+        "activity": quest.activity.key if quest.activity is not None else None,
         "target": str(quest.target),
         "ends_at": iso_utc(quest.ends_at),
     }
