@@ -87,7 +87,9 @@ class QuestParticipation(models.Model):
     # When the ledger first showed the target reached (completion or review requested).
     reached_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    reward_entry = models.OneToOneField("xp.XPEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reward_entry = models.OneToOneField(
+        "xp.XPEntry", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # A proof-required completion's review: who decided and why.
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -217,3 +217,42 @@ def test_units_goal_progress_is_exact_in_decimals(client_for, new_goal):
     }
     assert add_xp(client, "running", "5.25")["quests"][0]["completed"] is True
     assert reward_entries(client.user).get().units == Decimal(315)
+
+
+def test_staff_set_up_a_challenge_in_the_admin(client_for):
+    from django.test import Client
+
+    from users.tests.factories import PlayerFactory
+
+    admin = PlayerFactory(is_staff=True, is_superuser=True)
+    browser = Client()
+    browser.force_login(admin)
+    now = utc_now()
+    response = browser.post(
+        "/admin/quests/quest/add/",
+        {
+            "title": "Admin challenge",
+            "description": "",
+            "mode": "reality",
+            "activity": "",
+            "target": "500",
+            "starts_at_0": now.strftime("%Y-%m-%d"),
+            "starts_at_1": now.strftime("%H:%M:%S"),
+            "ends_at_0": (now + timedelta(days=3)).strftime("%Y-%m-%d"),
+            "ends_at_1": now.strftime("%H:%M:%S"),
+            "reward_xp": "42",
+            "required_layer": "",
+            "event": "",
+            "is_published": "on",
+            "participations-TOTAL_FORMS": "0",
+            "participations-INITIAL_FORMS": "0",
+            "participations-MIN_NUM_FORMS": "0",
+            "participations-MAX_NUM_FORMS": "1000",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    quest = Quest.objects.get(title="Admin challenge")
+    assert (quest.kind, quest.owner_id, quest.reward_xp) == ("challenge", None, 42)
+    player = client_for()
+    assert player.post(f"{QUESTS}{quest.pk}/join/").status_code == 201
+    assert add_xp(player, "walking", 3)["quests"][0]["progress"]["value"] == "600.00"  # XP of the mode
