@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from community import quest_commands
 from core.constants.leagues import LEAGUES
 from core.constants.modes import MODES
 
@@ -94,6 +95,8 @@ COMMANDS: list[dict[str, Any]] = [
         **_CONTEXTS,
     },
 ]
+
+COMMANDS += quest_commands.COMMANDS  # /quests, /quest join, /goal
 
 ROLE_METADATA: list[dict[str, Any]] = [
     {

@@ -272,6 +272,19 @@ def level_up_announcement(name: str, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def quest_completed_announcement(name: str, data: dict[str, Any]) -> dict[str, Any]:
+    named = data.get("quest")
+    quest: dict[str, Any] = named if isinstance(named, dict) else {}
+    kind = "challenge" if quest.get("kind") == "challenge" else "goal"
+    reward = data.get("reward_xp")
+    paid = f" (+{number(reward)} XP)" if isinstance(reward, int) and not isinstance(reward, bool) and reward else ""
+    return {
+        "title": f"{kind.capitalize()} completed!",
+        "description": f"**{name}** completed **{str(quest.get('title') or kind)[:200]}**{paid}.",
+        "color": COLOR_CELEBRATE,
+    }
+
+
 def layer_up_announcement(name: str, data: dict[str, Any]) -> dict[str, Any]:
     mode = str(data.get("mode") or "")
     to = data.get("to")

@@ -68,6 +68,7 @@ def _announcement(kind: str, event: Any, data: dict[str, Any]) -> tuple[str, dic
         "layer_up": ("layer_ups", embeds.layer_up_announcement),
         "achievement_unlocked": ("achievements", embeds.achievement_announcement),
         "streak_milestone": ("achievements", embeds.streak_milestone_announcement),
+        "quest_completed": ("quests", embeds.quest_completed_announcement),
     }
     if kind == "league_changed":
         if not _is_promotion(data):
@@ -121,4 +122,5 @@ handle_event.event_types = (  # type: ignore[attr-defined]
     "achievement_unlocked",
     "streak_milestone",
     "boost_started",
+    "quest_completed",
 )

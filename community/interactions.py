@@ -25,7 +25,7 @@ from django.utils.translation import gettext
 
 from claims.models import Claim
 from community import claims as discord_claims
-from community import embeds, services
+from community import embeds, quest_commands, services
 from community.discord_api import application_id
 from core.constants.leagues import LEAGUES
 from core.constants.levels import level_progress
@@ -353,6 +353,9 @@ def join(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
 
 
 def autocomplete(data: dict[str, Any]) -> list[dict[str, Any]]:
+    quest_choices = quest_commands.autocomplete(data)  # /quest join challenge (nested options)
+    if quest_choices is not None:
+        return quest_choices
     options = data.get("options") or []
     focused = (
         next((o for o in options if isinstance(o, dict) and o.get("focused")), None)
@@ -362,7 +365,7 @@ def autocomplete(data: dict[str, Any]) -> list[dict[str, Any]]:
     if focused is None:
         return []
     typed = str(focused.get("value") or "").strip()[:50]
-    if data.get("name") == "log" and focused.get("name") == "activity":
+    if data.get("name") in ("log", "goal") and focused.get("name") == "activity":
         qs = ActivityType.objects.filter(is_active=True)
         if typed:
             qs = qs.filter(Q(key__icontains=typed) | Q(name__icontains=typed))
@@ -410,6 +413,10 @@ REFUSALS = {
     "reviewer_suspended": "Your recent votes often went against the outcome; you can review again later.",
     "unknown_claim": "I can't find that claim.",
     "layer_too_low": "This event needs layer %(required_layer)s; you are in %(current_layer)s: %(missing_xp)s XP to go.",
+    "unknown_quest": "I can't find that quest. /quests lists the open ones.",
+    "quest_already_joined": "You already take part in this challenge.",
+    "quest_not_open": "This quest has ended.",
+    "too_many_goals": "You already have %(max_active_goals)s active goals. Reach or abandon one first.",
 }
 
 
@@ -462,4 +469,5 @@ COMMANDS = {
     "leaderboard": leaderboard_command,
     "events": events,
     "join": join,
+    **quest_commands.HANDLERS,
 }

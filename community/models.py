@@ -33,6 +33,7 @@ class AnnouncementChannel(models.Model):
     level_ups = models.BooleanField(default=True)
     layer_ups = models.BooleanField(default=True)
     promotions = models.BooleanField(default=True)
+    quests = models.BooleanField("completed quests", default=True)
     season_top = models.BooleanField("season's top 3", default=True)
     achievements = models.BooleanField("achievements and streak milestones", default=False)
     boosts = models.BooleanField("XP boosts starting", default=False)

@@ -521,3 +521,76 @@ class NotModerator(DomainError):
 
 class InvalidProofUrl(DomainError):
     code, kind, message = "invalid_proof_url", "invalid", "Proof is an https URL with a host."
+
+
+# --- quests ---------------------------------------------------------------------------------
+
+
+class UnknownQuest(DomainError):
+    code, kind, message = "unknown_quest", "not_found", "No such quest."
+
+
+class QuestNotOpen(DomainError):
+    code, kind, message = "quest_not_open", "conflict", "This quest has ended."
+
+
+class QuestAlreadyJoined(DomainError):
+    code, kind, message = "quest_already_joined", "conflict", "You already take part in this quest."
+
+
+class QuestNotJoined(DomainError):
+    code, kind, message = "quest_not_joined", "conflict", "You do not take part in this quest."
+
+
+class QuestNotActive(DomainError):
+    code, kind, message = "quest_not_active", "conflict", "This quest is no longer active for you."
+
+
+class QuestNotAGoal(DomainError):
+    code, kind, message = "quest_not_a_goal", "conflict", "Only a goal can be abandoned; leave a challenge instead."
+
+
+class QuestNotAChallenge(DomainError):
+    code, kind, message = "quest_not_a_challenge", "conflict", "A goal cannot be joined or left; abandon it instead."
+
+
+class TooManyGoals(DomainError):
+    code, kind, message = "too_many_goals", "rule", "You already have as many active goals as allowed."
+
+
+class GoalDeadlineOutOfRange(DomainError):
+    code, kind, message = (
+        "goal_deadline_out_of_range",
+        "invalid",
+        "A goal's deadline must be in the future and at most 90 days away.",
+    )
+
+
+class QuestActivityRequired(DomainError):
+    code, kind, message = "quest_activity_or_mode_required", "invalid", "Name an activity, or a mode for an XP target."
+
+
+class QuestLayerTooLow(LayerTooLow):
+    """The same code as an event's gate (``layer_too_low``), said of a quest."""
+
+    message = "Your layer is too low for this quest."
+
+
+class ChallengeManagerRequired(DomainError):
+    code, kind, message = (
+        "challenge_manager_required",
+        "forbidden",
+        "Only staff or a service key with the scope quests:manage can set up a challenge.",
+    )
+
+
+class QuestNotPendingReview(DomainError):
+    code, kind, message = "quest_not_pending_review", "conflict", "This completion is not awaiting review."
+
+
+class QuestReviewerRequired(DomainError):
+    code, kind, message = (
+        "quest_reviewer_required",
+        "forbidden",
+        "Only staff or a service key with the scope claims:moderate can decide a completion.",
+    )

@@ -11,6 +11,7 @@ from django.core.cache import caches
 from procrastinate.contrib.django import app
 
 from core.services import index_upkeep
+from core.services.quests.settle import settle_ended
 from core.services.seasons import closing, rank_index
 from core.utils.redis import REDIS_ERRORS
 
@@ -26,6 +27,7 @@ def close_seasons(timestamp: int) -> int:
         report = closing.close_season(season)
         logger.info("closed season %s: %s promoted, %s demoted", report.season_id, report.moved_up, report.moved_down)
         closed += 1
+    settle_ended()  # challenges that end with the season settle in the same job
     return closed
 
 

@@ -30,6 +30,8 @@ STREAK_LOST = "streak_lost"
 BOOST_STARTED = "boost_started"
 CLAIM_SUBMITTED = "claim_submitted"
 CLAIM_DECIDED = "claim_decided"
+QUEST_COMPLETED = "quest_completed"
+QUEST_FAILED = "quest_failed"
 EVENT_TYPES = (
     LEVEL_UP,
     LAYER_UP,
@@ -46,6 +48,8 @@ EVENT_TYPES = (
     BOOST_STARTED,
     CLAIM_SUBMITTED,
     CLAIM_DECIDED,
+    QUEST_COMPLETED,
+    QUEST_FAILED,
 )
 # Recorded only while someone subscribes to it (one per award: the volume one).
 OPT_IN_TYPES = (XP_AWARDED,)

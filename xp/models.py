@@ -70,10 +70,15 @@ class UserProfile(models.Model):
     cyber_prev_day = models.DateField(null=True, blank=True)
     # Award entries (not corrections) in the ledger; counted by the award statement (achievements).
     entries_count = models.BigIntegerField(db_default=0)
+    # Quests the player takes part in that are still open (active or awaiting review): the
+    # award statement returns it, so an award of a player without one costs nothing more
+    # (quests/services/progress.py). Kept by the quest services in the same transactions.
+    open_quests = models.IntegerField(db_default=0)
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=models.Q(write_count__gte=0), name="xp_profile_write_count_not_negative")
+            models.CheckConstraint(condition=models.Q(write_count__gte=0), name="xp_profile_write_count_not_negative"),
+            models.CheckConstraint(condition=models.Q(open_quests__gte=0), name="xp_profile_open_quests_not_negative"),
         ]
         # The all-time boards (lifetime XP per mode): pages and "players ahead of me" counts.
         indexes = [

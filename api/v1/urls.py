@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("api.v1.showcase.urls")),
     path("", include("api.v1.achievements.urls")),
     path("", include("api.v1.claims.urls")),
+    path("", include("api.v1.quests.urls")),
 ]

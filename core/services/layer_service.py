@@ -26,6 +26,7 @@ from core.constants.layers import BY_CODE, Layer, layer_for_xp
 from core.constants.modes import MODES
 from core.exceptions import AlreadyJoined, EventFull, EventNotOpen, LayerTooLow, NotJoined, UnknownEvent
 from core.services import domain_events
+from core.services.quests import participation as quest_participation
 from core.utils.dates import iso_utc, utc_now
 from layers.models import CyberLayerStatus, Event, EventParticipation, LayerChange, RealityLayerStatus
 from xp.models import UserProfile, XPEntry
@@ -149,6 +150,7 @@ def join_event(*, user: CustomUser, event: Event) -> EventParticipation:
                 _refuse_seat(event.pk, now)
             participation = EventParticipation.objects.create(event_id=event.pk, user_id=user.pk)
             domain_events.record([domain_events.participation_event("event_joined", user.pk, event)], now=now)
+            quest_participation.on_event_joined(user_id=user.pk, event=event, now=now)  # its challenge, if any
     except IntegrityError:
         # The same player racing themself: the other request booked the seat (this one's
         # increment rolled back with the transaction).
@@ -172,6 +174,7 @@ def leave_event(*, user: CustomUser, event: Event) -> None:
             raise NotJoined()
         Event.objects.filter(pk=event.pk).update(participant_count=F("participant_count") - 1)
         domain_events.record([domain_events.participation_event("event_left", user.pk, event)], now=now)
+        quest_participation.on_event_left(user_id=user.pk, event=event)
     event.participant_count = Event.objects.values_list("participant_count", flat=True).get(pk=event.pk)
 
 

@@ -95,7 +95,15 @@ def test_no_answer_is_a_free_form_object():
 
 def test_add_xp_answer_lists_profile_level_up_and_layer_up():
     component = generated_schema()["components"]["schemas"]["AddXPResponse"]
-    assert set(component["required"]) == {"entry", "awarded_xp", "profile", "level_up", "layer_up", "duplicate"}
+    assert set(component["required"]) == {
+        "entry",
+        "awarded_xp",
+        "profile",
+        "level_up",
+        "layer_up",
+        "duplicate",
+        "quests",
+    }
     assert component["properties"]["profile"]["allOf"][0]["$ref"].endswith("/Profile")
 
 

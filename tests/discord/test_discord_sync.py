@@ -27,6 +27,9 @@ def test_registers_global_commands_and_role_metadata(discord):
         "streak",
         "events",
         "join",
+        "quests",
+        "quest",
+        "goal",
     ]
     log = commands.body[0]
     assert [(o["name"], o["type"], o.get("required", False), o.get("autocomplete", False)) for o in log["options"]] == [

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "showcase",
     "achievements",
     "claims",
+    "quests",
 ]
 
 MIDDLEWARE = [
@@ -328,6 +329,8 @@ SPECTACULAR_SETTINGS = {
         "HealthStatusEnum": "api.v1.ops.serializers.HEALTH_STATUSES",
         "ClaimKindEnum": "claims.models.KINDS",
         "ClaimStateEnum": "claims.models.STATES",
+        "QuestKindEnum": "core.constants.quests.QUEST_KINDS",
+        "QuestStateEnum": "core.constants.quests.QUEST_STATES",
     },
 }
 

@@ -106,6 +106,7 @@ def lean_answer(request: HttpRequest) -> HttpResponse | None:
         duplicate=False,
         unlocked=award.unlocked,
         boost=award.boost,
+        quests=award.quests,
     )
     if throttle.rate:  # the RateLimit headers (api/ratelimit.py), as the throttle tells them
         request.rate_limit = throttle.rate_limit_state(award.writes_in_window, window, seconds)  # type: ignore[attr-defined]

@@ -10,8 +10,10 @@ from rest_framework import serializers
 from api.fields import ExactDecimalField, NoUnknownFieldsMixin, StrictSlugField
 from api.v1.users.serializers import LAYER_CODES, ProfileSerializer
 from core.constants.modes import MODE_CHOICES
+from core.constants.quests import QUEST_KINDS, QUEST_STATES
 from core.services.achievements.boosts import AppliedBoost
 from core.services.achievements.unlocks import UnlockedTier
+from core.services.quests.progress import QuestAdvance
 from core.services.xp.results import LayerUp, LevelUp
 from xp.models import ActivityType, XPEntry
 
@@ -96,6 +98,7 @@ def add_xp_document(
     *,
     unlocked: Sequence[UnlockedTier] = (),
     boost: AppliedBoost | None = None,
+    quests: Sequence[QuestAdvance] = (),
 ) -> dict[str, Any]:
     """AddXPResponseSerializer's document, built directly (xp/add is the hot path)."""
     return {
@@ -120,6 +123,7 @@ def add_xp_document(
             if boost
             else None
         ),
+        "quests": [advance.document() for advance in quests],
     }
 
 
@@ -159,6 +163,25 @@ class AppliedBoostSerializer(serializers.Serializer[Any]):
     ends_at = serializers.DateTimeField()
 
 
+class QuestProgressSerializer(serializers.Serializer[Any]):
+    """Progress toward a quest's target (units of its activity, or XP of its mode)."""
+
+    value = serializers.DecimalField(max_digits=16, decimal_places=2)
+    target = serializers.DecimalField(max_digits=14, decimal_places=2)
+    percent = serializers.IntegerField(min_value=0, max_value=100)
+
+
+class QuestAdvanceSerializer(serializers.Serializer[Any]):
+    """A quest an XP entry advanced."""
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    kind = serializers.ChoiceField(choices=QUEST_KINDS)
+    progress = QuestProgressSerializer()
+    state = serializers.ChoiceField(choices=QUEST_STATES)
+    completed = serializers.BooleanField(help_text="This entry completed the quest (or sent it to review).")
+
+
 class AddXPResponseSerializer(serializers.Serializer[Any]):
     """The answer of POST /xp/add/ (also the replay of a retried Idempotency-Key). The view
     builds it as a dict on the hot path (api/v1/xp/views.py award_response); a test proves the
@@ -178,6 +201,11 @@ class AddXPResponseSerializer(serializers.Serializer[Any]):
     boost = AppliedBoostSerializer(
         allow_null=True,
         help_text="The XP boost applied to this entry (awarded_xp = floor(base_xp x multiplier)), or null.",
+    )
+    quests = QuestAdvanceSerializer(
+        many=True,
+        help_text="The quests this entry advanced, with their progress after it; `completed` is true for "
+        "a quest it completed (or, proof required, sent to review). Empty for a retried key.",
     )
 
 

@@ -70,6 +70,7 @@ def award_response(award: Award, user: Any) -> dict[str, Any]:
         award.duplicate,
         unlocked=award.unlocked,
         boost=award.boost,
+        quests=award.quests,
     )
 
 

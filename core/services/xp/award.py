@@ -36,6 +36,7 @@ from core.exceptions import (
 from core.selectors.activity_catalogue import cached_activity, forget_catalogue
 from core.selectors.leaderboard import database_rank, ranks_for
 from core.services.achievements import boosts, unlocks
+from core.services.quests import progress as quest_progress
 from core.services.seasons import cohorts, rank_index
 from core.services.xp import store
 from core.services.xp.results import Award, ProfileTotals, layer_change, level_change
@@ -201,6 +202,12 @@ def _validated_award(
         if store.violated_constraint(exc) == store.CAP_CONSTRAINT:
             raise DailyCapExceeded(daily_unit_cap=str(activity.daily_unit_cap)) from None
         raise
+    award = replace(
+        award,
+        quests=quest_progress.after_award(
+            user_id=write.user_id, activity=activity, open_quests=award.open_quests, now=write.now
+        ),
+    )
     rank_index.index_on_commit(award.score, award.index)
     return _after_write(write, award, boost)
 
@@ -245,8 +252,11 @@ def _after_write(write: store.XPWrite, award: Award, boost: AppliedBoost | None)
     """What follows a written award, whichever way the player was named (the rank index aside,
     which each way writes as it can): each step costs no statement unless the award concerns it."""
     cohorts.after_award(award.score)  # the season's first XP in a mode: a cohort
+    quests = quest_progress.after_award(
+        user_id=write.user_id, activity=write.activity, open_quests=award.open_quests, now=write.now
+    )  # only a player with open quests
     unlocked = unlocks.after_write(write, award.profile, award.entry.mode_xp_after, award.day, award.entry.pk)
-    return replace(award, unlocked=unlocked, boost=boost)
+    return replace(award, unlocked=unlocked, boost=boost, quests=quests)
 
 
 def _checked_award(

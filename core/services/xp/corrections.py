@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError
 
 from core.exceptions import AlreadyCorrected, NotCorrectable, ReasonRequired
+from core.services.quests import progress as quest_progress
 from core.services.seasons import rank_index
 from core.services.xp import store
 from core.services.xp.results import Award
@@ -50,5 +51,8 @@ def correct_entry(*, entry: XPEntry, reason: str, corrected_by: CustomUser | Non
         if XPEntry.objects.filter(corrects_id=entry.pk).exists():
             raise AlreadyCorrected() from None
         raise
+    quest_progress.after_award(
+        user_id=write.user_id, activity=entry.activity, open_quests=award.open_quests, now=write.now, correction=True
+    )
     rank_index.index_on_commit(award.score, award.index)
     return award

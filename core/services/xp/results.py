@@ -85,6 +85,8 @@ class Award:
     # What the award caused beyond XP (achievements app): unlocked tiers and the boost applied.
     unlocked: tuple[Any, ...] = ()
     boost: Any = None
+    open_quests: int = 0  # the player's open quests after the write (0: no quest to advance)
+    quests: tuple[Any, ...] = ()  # quests this entry advanced (quests/services/progress.py QuestAdvance)
 
 
 def level_change(total_after: int, xp: int) -> LevelUp | None:

@@ -172,7 +172,7 @@ WITH {_gate_sql(gate) if gate else ""}prof AS (
         level = {level_of.format(level=_t(Level), xp="p.total_xp + EXCLUDED.total_xp")},
         updated_at = EXCLUDED.updated_at{streak_gate}{quota}
     RETURNING p.total_xp, p.reality_xp, p.cyber_xp, p.level, p.reality_league, p.cyber_league,
-              p.{mode}_xp AS mode_xp, p.{mode}_league AS league{returned},
+              p.{mode}_xp AS mode_xp, p.{mode}_league AS league, p.open_quests{returned},
               p.{mode}_prev_day AS prev_day, p.{mode}_active_day AS active_day, p.entries_count
 ), season AS (
     INSERT INTO {_t(Season)} (id, starts_at, ends_at, status)
@@ -210,7 +210,7 @@ SELECT ins.id, prof.total_xp, prof.reality_xp, prof.cyber_xp, prof.level,
         WHERE o.season_id = %(sid)s AND o.mode = '{other}' AND o.user_id = %(uid)s),
        EXISTS (SELECT 1 FROM season) AS season_created,
        EXISTS (SELECT 1 FROM {_t(RankIndexRepair)} r WHERE r.season_id = %(sid)s AND r.mode = %(mode)s)
-           AS index_needs_repair{identity},
+           AS index_needs_repair, prof.open_quests{identity},
        prof.prev_day, prof.active_day, prof.entries_count
 FROM prof, ins, score{gate_table}
 """
@@ -268,6 +268,7 @@ class WrittenRow:
     score: ScoreState
     index: IndexHint
     day: ActivityDay | None = None  # awards only: the streak gate
+    open_quests: int = 0  # the player's open quests (UserProfile.open_quests): 0 = no quest to advance
 
 
 @dataclass(frozen=True)
@@ -293,6 +294,7 @@ def _written(w: XPWrite, row: tuple[Any, ...]) -> WrittenRow:
         score=ScoreState(w.user_id, w.season_id, w.mode, season_xp, league, w.now, version),
         index=IndexHint(season_created=season_created, needs_repair=index_needs_repair),
         day=None if w.is_correction else ActivityDay(active_day, prev_day != active_day, entries_count),
+        open_quests=row[14],
     )
 
 
@@ -346,6 +348,7 @@ def award_of(w: XPWrite, written: WrittenRow) -> Award:
         score=written.score,
         index=written.index,
         day=written.day,
+        open_quests=written.open_quests,
     )
 
 
@@ -396,7 +399,7 @@ def write_checked_entry(w: XPWrite, check: WriteCheck) -> CheckedEntry | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    username, display_name, avatar_url, discord_id, writes = row[14:19]
+    username, display_name, avatar_url, discord_id, writes = row[15:20]
     return CheckedEntry(
         written=_written(w, row),
         identity=PlayerIdentity(w.user_id, username, display_name, avatar_url, discord_id),

@@ -1,0 +1,1 @@
+"""Quests: goals and challenges, their progress from the ledger, completion and settlement."""
