@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('layers', '0003_event_layer_and_capacity_checks'),
-        ('xp', '0007_profile_open_quests'),
+        ('xp', '0009_profile_open_quests'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('xp', '0006_system_activities'),
+        ("xp", "0008_activity_review_above"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

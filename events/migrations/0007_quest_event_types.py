@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('events', '0001_domain_events_and_webhooks'),
+        ("events", "0006_claim_event_types"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('community', '0001_initial'),
+        ("community", "0002_announce_achievements_and_boosts"),
     ]
 
     operations = [
