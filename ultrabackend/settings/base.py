@@ -312,6 +312,8 @@ if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
 
 SPECTACULAR_SETTINGS = {
+    # Operation ids and tags from the path after /api/v1 (GET /metrics lives outside the API root).
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
     "TITLE": "iGoUltra API",
     "DESCRIPTION": "XP, levels, seasons, leagues and layers for the iGoUltra universe.",
     "VERSION": "1.0.0",

@@ -10,6 +10,7 @@
 import {
   ApiError,
   addXp,
+  awarded,
   createIgoUltraClient,
   getLeaderboard,
   getProfile,
@@ -49,12 +50,12 @@ async function main(): Promise<void> {
 
   // A decimal string, then a JSON number: both are accepted, both come back as strings.
   const key = `first-steps-${Date.now()}`;
-  const first = await addXp(client, { activity: "running", units: "2.5", note: "first steps" }, key);
+  const first = awarded(await addXp(client, { activity: "running", units: "2.5", note: "first steps" }, key));
   check(first.entry.units === "2.50" && first.awarded_xp === 750, "logged 2.5 km of running (750 XP)");
   check(first.duplicate === false && first.profile.xp.total === before.xp.total + 750, "profile in the answer");
-  const replay = await addXp(client, { activity: "running", units: "2.5", note: "first steps" }, key);
+  const replay = awarded(await addXp(client, { activity: "running", units: "2.5", note: "first steps" }, key));
   check(replay.duplicate && replay.entry.id === first.entry.id, "a retried Idempotency-Key adds nothing");
-  const second = await addXp(client, { activity: "running", units: 1.25 });
+  const second = awarded(await addXp(client, { activity: "running", units: 1.25 }));
   check(second.entry.units === "1.25" && second.awarded_xp === 375, "logged 1.25 km as a JSON number (375 XP)");
 
   const after = await getProfile(client);

@@ -13,6 +13,21 @@ export type Schemas = components["schemas"];
 export type Profile = Schemas["Profile"];
 export type AddXPRequest = Schemas["AddXPInputRequest"];
 export type AddXPResponse = Schemas["AddXPResponse"];
+/** A report held for community review (202): nothing entered the ledger yet. */
+export type PendingReview = Schemas["PendingReview"];
+export type AddXPResult = AddXPResponse | PendingReview;
+
+export function isPendingReview(result: AddXPResult): result is PendingReview {
+  return "status" in result && result.status === "pending_review";
+}
+
+/** The award of an xp/add answer; throws when the report was held for review instead. */
+export function awarded(result: AddXPResult): AddXPResponse {
+  if (isPendingReview(result)) {
+    throw new Error(`held for review as claim ${result.claim.id}`);
+  }
+  return result;
+}
 export type Leaderboard = Schemas["Leaderboard"];
 export type TokenPair = Schemas["TokenPair"];
 export type Mode = Schemas["ModeEnum"];
@@ -95,12 +110,13 @@ export async function refreshTokens(client: IgoUltraClient, refresh: string): Pr
   return unwrap(await client.POST("/api/v1/auth/token/refresh/", { body: { refresh } }));
 }
 
-/** Log XP for the signed-in player. `units` may be a number or a decimal string ("5.3"). */
+/** Log XP for the signed-in player. `units` may be a number or a decimal string ("5.3"). The
+ * answer is the award (201) or, for an implausible report, the claim held for review (202). */
 export async function addXp(
   client: IgoUltraClient,
   body: AddXPRequest,
   idempotencyKey?: string,
-): Promise<AddXPResponse> {
+): Promise<AddXPResult> {
   const params = idempotencyKey ? { header: { "Idempotency-Key": idempotencyKey } } : {};
   return unwrap(await client.POST("/api/v1/xp/add/", { body, params }));
 }

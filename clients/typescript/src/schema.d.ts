@@ -21,6 +21,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/achievements/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every achievement with the signed-in player's progress per tier (secret ones once unlocked). */
+        get: operations["achievements_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/activities/": {
         parameters: {
             query?: never;
@@ -137,6 +154,91 @@ export interface paths {
         put?: never;
         /** @description A new access and refresh token for a refresh token (each refresh token works once). */
         post: operations["auth_token_refresh_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/boosts/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description XP boosts running now and scheduled (public). */
+        get: operations["boosts_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/claims/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The signed-in player's own claims, newest first, with the votes counted. */
+        get: operations["claims_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/claims/{claim_id}/decision/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description A moderator (staff, or a service key with ``claims:moderate``) decides a pending claim. */
+        post: operations["claims_decision_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/claims/{claim_id}/proof/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description The claimant adds (or replaces) the proof of their pending claim. */
+        post: operations["claims_proof_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/claims/{claim_id}/votes/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description A signed-in player's final vote on another player's claim. */
+        post: operations["claims_votes_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -294,6 +396,26 @@ export interface paths {
         };
         /** @description 200 while the database answers (Redis being down only degrades); 503 otherwise. */
         get: operations["health_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/health/ready/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Readiness (for a load balancer or an orchestrator): 200 while PostgreSQL answers and the
+         *     task queue moves; 503 otherwise. ``/health/`` stays the cheap liveness check.
+         */
+        get: operations["health_ready_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -474,6 +596,185 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/leaderboards/cohort/cyber/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The signed-in player's cohort in one mode: the players of their league they compete with
+         *     this season (``?season=YYYY-MM`` for a past one), ranked by season XP, then who reached it
+         *     first, with the promotion and demotion zones marked. ``cohort`` is null before the player's
+         *     first XP of that season and mode.
+         */
+        get: operations["leaderboards_cohort_cyber_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/leaderboards/cohort/reality/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The signed-in player's cohort in one mode: the players of their league they compete with
+         *     this season (``?season=YYYY-MM`` for a past one), ranked by season XP, then who reached it
+         *     first, with the promotion and demotion zones marked. ``cohort`` is null before the player's
+         *     first XP of that season and mode.
+         */
+        get: operations["leaderboards_cohort_reality_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quests/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description GET: the reader's goals, open challenges and challenges they took part in (anyone may
+         *     read; progress only for a signed-in player). POST: a player sets a goal; staff or a key with
+         *     quests:manage set up a challenge.
+         */
+        get: operations["quests_list"];
+        put?: never;
+        /**
+         * @description GET: the reader's goals, open challenges and challenges they took part in (anyone may
+         *     read; progress only for a signed-in player). POST: a player sets a goal; staff or a key with
+         *     quests:manage set up a challenge.
+         */
+        post: operations["quests_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quests/{quest_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description GET: one quest as the reader sees it. DELETE: abandon one's own active goal (no reward). */
+        get: operations["quests_retrieve"];
+        put?: never;
+        post?: never;
+        /** @description GET: one quest as the reader sees it. DELETE: abandon one's own active goal (no reward). */
+        delete: operations["quests_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quests/{quest_id}/decision/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Staff or a key with claims:moderate approve (pays once) or reject a completion awaiting
+         *     review (a quest with proof_required).
+         */
+        post: operations["quests_decision_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quests/{quest_id}/join/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description A signed-in player joins a challenge (201 with the card); an event's challenge is joined
+         *     by joining the event, with its gate and capacity.
+         */
+        post: operations["quests_join_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quests/{quest_id}/leaderboard/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A challenge's board: everyone taking part, by progress, then who reached it first. */
+        get: operations["quests_leaderboard_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quests/{quest_id}/leave/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description A signed-in player leaves a challenge (200 with the card). */
+        post: operations["quests_leave_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reviews/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Open claims the signed-in player may judge, oldest first. */
+        get: operations["reviews_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/seasons/": {
         parameters: {
             query?: never;
@@ -572,7 +873,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** @description Change what the player may change: the display name (null: back to the Discord name). */
+        /**
+         * @description Change what the player may change: the display name (null: back to the Discord name),
+         *     whether they show on public pages (``public``), the time zone (an IANA name) and the
+         *     streak reminder. All or nothing: a refused value changes none of them.
+         */
         patch: operations["user_profile_partial_update"];
         trace?: never;
     };
@@ -593,6 +898,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/user/streaks/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The signed-in player's streaks per mode, as of their local today. */
+        get: operations["user_streaks_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/user/streaks/{mode}/freeze/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Spend a held freeze ahead: it covers the next local day the streak is not yet covered on. */
+        post: operations["user_streaks_freeze_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/discord/{discord_id}/profile/": {
         parameters: {
             query?: never;
@@ -605,6 +944,40 @@ export interface paths {
          *     id, 404 when that Discord user has no account (reading never creates one).
          */
         get: operations["users_discord_profile_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user_id}/achievements/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description What a player unlocked: achievement tiers and season trophies (public). */
+        get: operations["users_achievements_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user_id}/card.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Public: any public player's card; a hidden or unknown player is 404 ``unknown_player``. */
+        get: operations["users_card_png"];
         put?: never;
         post?: never;
         delete?: never;
@@ -678,6 +1051,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Counters, histograms and gauges for Prometheus (names: docs/operations.md). Absent (404)
+         *     unless METRICS_TOKEN is set; then only ``Authorization: Bearer <METRICS_TOKEN>`` is answered.
+         */
+        get: operations["metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -697,6 +1090,11 @@ export interface components {
             max_units_per_entry: string;
             mode: components["schemas"]["ModeEnum"];
             name: string;
+            /**
+             * Format: decimal
+             * @example 1.00
+             */
+            review_above?: string | null;
             unit: string;
             /**
              * Format: decimal
@@ -708,9 +1106,15 @@ export interface components {
         AddXPInputRequest: {
             activity: string;
             discord_id?: string;
+            display_name?: string;
             mode?: components["schemas"]["ModeEnum"];
             /** @default  */
             note?: string;
+            /**
+             * @description An https URL proving the activity; kept with the report when it is held for review.
+             * @default
+             */
+            proof_url?: string;
             /** @description A JSON number or a decimal string (no exponent in strings). */
             units: number | string;
         };
@@ -720,8 +1124,12 @@ export interface components {
          *     dict is exactly what this serializer renders, and that real answers validate.
          */
         AddXPResponse: {
+            /** @description Achievement tiers this entry unlocked (empty on a retried Idempotency-Key). */
+            achievements: components["schemas"]["UnlockedAchievement"][];
             /** @description XP this entry added (the entry's xp). */
             awarded_xp: number;
+            /** @description The XP boost applied to this entry (awarded_xp = floor(base_xp x multiplier)), or null. */
+            boost: components["schemas"]["AppliedBoost"] | null;
             /** @description true when this answers a retried Idempotency-Key (nothing was added again). */
             duplicate: boolean;
             entry: components["schemas"]["Entry"];
@@ -731,6 +1139,8 @@ export interface components {
             level_up: components["schemas"]["LevelUp"] | null;
             /** @description The player's profile after this entry. */
             profile: components["schemas"]["Profile"];
+            /** @description The quests this entry advanced, with their progress after it; `completed` is true for a quest it completed (or, proof required, sent to review). Empty for a retried key. */
+            quests: components["schemas"]["QuestAdvance"][];
         };
         /**
          * @description One page of an all-time board: players ranked on lifetime XP in the mode (no season,
@@ -795,6 +1205,18 @@ export interface components {
             sign_in: string;
             version: string;
         };
+        AppliedBoost: {
+            /** @description The XP before the boost. */
+            base_xp: number;
+            /** Format: date-time */
+            ends_at: string;
+            /**
+             * Format: decimal
+             * @example 1.000
+             */
+            multiplier: string;
+            name: string;
+        };
         /**
          * @description * `create` - create
          *     * `update` - update
@@ -839,6 +1261,34 @@ export interface components {
             id: number;
             username: string;
         };
+        Boost: {
+            /** @description null: every activity of the mode. */
+            activity: string | null;
+            /** Format: date-time */
+            ends_at: string;
+            id: number;
+            /** @description A layer code: only players in that layer. */
+            layer: string | null;
+            /**
+             * @description null: every mode.
+             *
+             *     * `reality` - Reality
+             *     * `cyber` - Cyber
+             */
+            mode: (components["schemas"]["ModeEnum"] | components["schemas"]["NullEnum"]) | null;
+            /**
+             * Format: decimal
+             * @example 1.000
+             */
+            multiplier: string;
+            name: string;
+            /** Format: date-time */
+            starts_at: string;
+        };
+        Boosts: {
+            active: components["schemas"]["Boost"][];
+            upcoming: components["schemas"]["Boost"][];
+        };
         /** @description A form POST to /auth/discord/ starts the browser flow, like GET. */
         BrowserSignInStartRequest: {
             /** @description URL to land on after sign-in (allowed origins only). */
@@ -848,12 +1298,181 @@ export interface components {
             /** @description Send it back as the X-CSRFToken header. */
             csrf_token: string;
         };
+        Catalogue: {
+            results: components["schemas"]["CatalogueItem"][];
+        };
+        CatalogueItem: {
+            description: string;
+            icon: string;
+            key: string;
+            kind: string;
+            mode: (components["schemas"]["ModeEnum"] | components["schemas"]["NullEnum"]) | null;
+            /** @description In the request's language (en, de). */
+            name: string;
+            secret: boolean;
+            tiers: components["schemas"]["Tier"][];
+            /**
+             * Format: decimal
+             * @description The player's value for the rule (null: none yet).
+             * @example 1.00
+             */
+            value: string | null;
+        };
+        /**
+         * @description A claim: what it asks for, why it was held, its proof, the votes counted (who voted stays
+         *     private) and its state.
+         */
+        Claim: {
+            activity: string;
+            approvals: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            decided_at?: string | null;
+            /** @description "community", "moderator", "erased" (withdrawn at erasure) or "" while pending. */
+            decided_via: string;
+            decision_reason?: string;
+            /** @description The ledger entry of an approval. */
+            entry: number | null;
+            /** @description When an undecided claim goes to the moderators (community votes end). */
+            readonly handover_at: string;
+            readonly id: number;
+            kind: components["schemas"]["ClaimKindEnum"];
+            mode: components["schemas"]["ModeEnum"];
+            note?: string;
+            proof_url?: string;
+            /**
+             * @description Why it was held for review.
+             *
+             *     * `above_review_threshold` - above_review_threshold
+             *     * `far_above_usual` - far_above_usual
+             *     * `day_above_plausible` - day_above_plausible
+             *     * `quest_proof` - quest_proof
+             *     * `strava_review` - strava_review
+             */
+            reason: components["schemas"]["ReasonEnum"];
+            rejections: number;
+            source: string;
+            state: components["schemas"]["ClaimStateEnum"];
+            subject?: string;
+            /**
+             * Format: decimal
+             * @example 1.00
+             */
+            units: string;
+            /** @description XP the claim awards once approved (what it awarded once approved). */
+            xp: number;
+        };
+        /**
+         * @description * `activity` - activity
+         *     * `quest` - quest
+         * @enum {string}
+         */
+        ClaimKindEnum: "activity" | "quest";
+        /**
+         * @description * `pending` - pending
+         *     * `approved` - approved
+         *     * `rejected` - rejected
+         * @enum {string}
+         */
+        ClaimStateEnum: "pending" | "approved" | "rejected";
+        Claimant: {
+            avatar_url: string | null;
+            display_name: string;
+            id: number;
+        };
         /**
          * @description * `browser` - browser
          *     * `app` - app
          * @enum {string}
          */
         ClientEnum: "browser" | "app";
+        Cohort: {
+            /** @description How many with XP move down at close (players without XP move down too). */
+            demotes: number;
+            id: number;
+            /**
+             * @description The league the cohort plays in.
+             *
+             *     * `bronze` - bronze
+             *     * `silver` - silver
+             *     * `gold` - gold
+             *     * `platinum` - platinum
+             *     * `diamond` - diamond
+             *     * `ultra` - ultra
+             */
+            league: components["schemas"]["LeagueEnum"];
+            /** @description 1, 2, ... within the season, mode and league. */
+            number: number;
+            /** @description Players of the cohort with XP this season. */
+            players: number;
+            /** @description How many move up at close (how many moved, once the season is closed). */
+            promotes: number;
+            /** @description Seats in the cohort (COHORT_SIZE when it opened). */
+            size: number;
+        };
+        /** @description The signed-in player's cohort in a season and mode; ``cohort`` null before their first XP. */
+        CohortBoard: {
+            cohort: components["schemas"]["Cohort"] | null;
+            /**
+             * Format: date-time
+             * @description When the season ends (exclusive), UTC.
+             */
+            ends_at: string;
+            /**
+             * @description The cohort's league.
+             *
+             *     * `bronze` - bronze
+             *     * `silver` - silver
+             *     * `gold` - gold
+             *     * `platinum` - platinum
+             *     * `diamond` - diamond
+             *     * `ultra` - ultra
+             */
+            league: (components["schemas"]["LeagueEnum"] | components["schemas"]["NullEnum"]) | null;
+            /** @description The signed-in player's row; null without a cohort. */
+            me: components["schemas"]["CohortRow"] | null;
+            mode: components["schemas"]["ModeEnum"];
+            /** @description The cohort's players with XP, best first. */
+            results: components["schemas"]["CohortRow"][];
+            season: string;
+            season_status: components["schemas"]["SeasonStatusEnum"];
+        };
+        CohortRef: {
+            id: number;
+            /**
+             * @description The league the cohort plays in.
+             *
+             *     * `bronze` - bronze
+             *     * `silver` - silver
+             *     * `gold` - gold
+             *     * `platinum` - platinum
+             *     * `diamond` - diamond
+             *     * `ultra` - ultra
+             */
+            league: components["schemas"]["LeagueEnum"];
+            /** @description 1, 2, ... within the season, mode and league. */
+            number: number;
+        };
+        CohortRow: {
+            /** @description Moves down if the season closed now (moved down, when closed). */
+            demotion_zone: boolean;
+            layer: components["schemas"]["LayerCodeEnum"];
+            level: number;
+            /** @description Moves up if the season closed now (moved up, when closed). */
+            promotion_zone: boolean;
+            /** @description Competition rank; null without XP. */
+            rank: number | null;
+            user: components["schemas"]["BoardUser"];
+            /** @description XP in this season and mode. */
+            xp: number;
+        };
+        CohortsByMode: {
+            /** @description null before the season's first cyber XP. */
+            cyber: components["schemas"]["CohortRef"] | null;
+            /** @description null before the season's first reality XP. */
+            reality: components["schemas"]["CohortRef"] | null;
+        };
         /** @description A webhook subscription (the secret only in the answer that created it). */
         CreatedWebhook: {
             /** Format: date-time */
@@ -879,6 +1498,19 @@ export interface components {
          * @enum {string}
          */
         DatabaseEnum: "ok" | "error";
+        /** @description The participation after the decision. */
+        Decision: {
+            quest: number;
+            reward_entry: number | null;
+            state: components["schemas"]["QuestStateEnum"];
+            user_id: number;
+        };
+        /** @description Refuse fields the endpoint does not know (a client cannot set xp, level or rank). */
+        DecisionInputRequest: {
+            /** @default  */
+            reason?: string;
+            verdict: components["schemas"]["VerdictEnum"];
+        };
         /** @description Refuse fields the endpoint does not know (a client cannot set xp, level or rank). */
         DiscordSignInRequest: {
             access_token?: string;
@@ -924,26 +1556,64 @@ export interface components {
             ends_at: string;
             readonly id: number;
             readonly joined: boolean | null;
-            kind?: components["schemas"]["KindEnum"];
+            kind?: components["schemas"]["EventKindEnum"];
             readonly missing_xp: number | null;
             mode: components["schemas"]["ModeEnum"];
             name: string;
             participants: number;
-            required_layer: components["schemas"]["RequiredLayerEnum"];
+            required_layer: components["schemas"]["EventRequiredLayerEnum"];
             /** Format: date-time */
             starts_at: string;
         };
+        /**
+         * @description * `event` - Event
+         *     * `dungeon` - Dungeon
+         * @enum {string}
+         */
+        EventKindEnum: "event" | "dungeon";
+        /**
+         * @description * `RL0` - RL0 Base
+         *     * `RL1` - RL1 Emotion
+         *     * `RL2` - RL2 Flow
+         *     * `RL3` - RL3 Core
+         *     * `RLX` - RLX Ultra
+         *     * `CL0` - CL0 Surface-Web
+         *     * `CL1` - CL1 DeepNet
+         *     * `CL2` - CL2 Dark-Code
+         *     * `CL3` - CL3 Synthetic
+         *     * `CLX` - CLX VOID
+         * @enum {string}
+         */
+        EventRequiredLayerEnum: "RL0" | "RL1" | "RL2" | "RL3" | "RLX" | "CL0" | "CL1" | "CL2" | "CL3" | "CLX";
         ExportAccount: {
             avatar_url: string | null;
             /** Format: date-time */
             date_joined: string;
             discord_id: string | null;
             display_name: string;
+            display_name_chosen: boolean;
             email: string | null;
+            first_name: string | null;
             id: number;
             /** Format: date-time */
             last_login: string | null;
+            last_name: string | null;
             username: string;
+        };
+        ExportDiscordLink: {
+            discord_id: string;
+            /** Format: date-time */
+            expires_at: string;
+            /** Format: date-time */
+            linked_at: string;
+            /** Format: date-time */
+            pushed_at: string | null;
+            pushed_metadata: unknown;
+            /** Format: date-time */
+            revoked_at: string | null;
+            scope: string;
+            /** @description The tokens are held encrypted and never shown. */
+            tokens: string;
         };
         ExportEntry: {
             activity__key: string;
@@ -977,6 +1647,8 @@ export interface components {
         ExportLinkedAccount: {
             /** Format: date-time */
             date_joined: string;
+            /** @description What the provider said about the account at the last sign-in. */
+            extra_data: unknown;
             /** Format: date-time */
             last_login: string | null;
             provider: string;
@@ -1003,10 +1675,16 @@ export interface components {
             /** @description The field's name (dotted for nested fields); null for the body as a whole. */
             field: string | null;
         };
+        FreezeSpent: {
+            /**
+             * Format: date
+             * @description The local day the freeze covers.
+             */
+            day: string;
+            streaks: components["schemas"]["Streaks"];
+        };
         Health: {
             database: components["schemas"]["DatabaseEnum"];
-            /** @description Always postgresql. */
-            database_vendor: string;
             /**
              * @description degraded: configured but unreachable.
              *
@@ -1106,12 +1784,6 @@ export interface components {
          * @enum {integer}
          */
         InteractionTypeEnum: 1 | 2 | 3 | 4;
-        /**
-         * @description * `event` - Event
-         *     * `dungeon` - Dungeon
-         * @enum {string}
-         */
-        KindEnum: "event" | "dungeon";
         Layer: {
             code: string;
             description: string;
@@ -1256,9 +1928,15 @@ export interface components {
          * @enum {string}
          */
         ObjectTypeEnum: "activity" | "athlete";
-        /** @description The signed-in player's own profile: the profile plus their linked services. */
+        /**
+         * @description The signed-in player's own profile: the profile plus their linked services and their
+         *     cohort per mode this season (GET /api/v1/leaderboards/cohort/<mode>/ shows it).
+         */
         OwnProfile: {
+            /** @description Achievements with at least one tier unlocked. */
+            achievements_count: number;
             avatar_url: string | null;
+            cohorts: components["schemas"]["CohortsByMode"];
             discord_id: string | null;
             display_name: string;
             id: number;
@@ -1266,7 +1944,15 @@ export interface components {
             layers: components["schemas"]["LayersByMode"];
             leagues: components["schemas"]["LeaguesByMode"];
             level: components["schemas"]["Level"];
+            /** @description Whether the player shows on public pages and rank cards (PATCH to change; docs/showcase.md). */
+            public: boolean;
             season: components["schemas"]["ProfileSeason"];
+            /** @description A Discord DM a few hours before a streak would be lost (opt in with PATCH). */
+            streak_reminders: boolean;
+            /** @description Current and longest streak per mode (GET /user/streaks/ has more). */
+            streaks: components["schemas"]["StreakSummaries"];
+            /** @description The player's IANA time zone: their local day for streaks. */
+            timezone: string;
             username: string;
             xp: components["schemas"]["XPTotals"];
         };
@@ -1284,6 +1970,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Activity"][];
+        };
+        PaginatedClaimList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Claim"][];
         };
         PaginatedEventList: {
             /** @example 123 */
@@ -1343,6 +2044,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Participant"][];
         };
+        PaginatedReviewList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Review"][];
+        };
         PaginatedSeasonList: {
             /** @example 123 */
             count: number;
@@ -1389,6 +2105,10 @@ export interface components {
         PastSeason: {
             /** Format: date-time */
             closed_at: string | null;
+            /** @description The cohort played in; null without one. */
+            cohort: components["schemas"]["CohortRef"] | null;
+            /** @description Final rank within the cohort; null without XP or without a cohort. */
+            cohort_rank: number | null;
             /**
              * @description The league played in that season.
              *
@@ -1413,9 +2133,11 @@ export interface components {
              *     * `ultra` - ultra
              */
             new_league: components["schemas"]["LeagueEnum"];
-            /** @description Final rank on the league board; null without XP. */
+            /** @description Final rank on the board the move was decided on (the cohort; the league board for seasons closed before cohorts); null without XP. */
             rank: number | null;
             season: string;
+            /** @description Top-3 trophies of this season and mode: the whole board (league null) and the league's. */
+            trophies: components["schemas"]["SeasonTrophyBadge"][];
             xp: number;
         };
         /**
@@ -1431,6 +2153,10 @@ export interface components {
         /** @description Refuse fields the endpoint does not know (a client cannot set xp, level or rank). */
         PatchedProfileUpdateRequest: {
             display_name?: string | null;
+            /** @description false hides the player from every public page and card (docs/showcase.md). */
+            public?: boolean;
+            streak_reminders?: boolean;
+            timezone?: string;
         };
         /** @description Refuse fields the endpoint does not know (a client cannot set xp, level or rank). */
         PatchedWebhookInputRequest: {
@@ -1441,18 +2167,68 @@ export interface components {
             is_active?: boolean;
             url?: string;
         };
+        /** @description The xp/add answer (202) when the report is held for review: nothing entered the ledger. */
+        PendingReview: {
+            claim: components["schemas"]["Claim"];
+            /** @description true when this answers a retried Idempotency-Key. */
+            duplicate: boolean;
+            status: components["schemas"]["PendingReviewStatusEnum"];
+        };
+        /**
+         * @description * `pending_review` - pending_review
+         * @enum {string}
+         */
+        PendingReviewStatusEnum: "pending_review";
         /** @description Every personal datum the backend holds about the player (GDPR Art. 15 and 20). */
         PersonalData: {
             account: components["schemas"]["ExportAccount"];
+            /** @description Rows of admin.LogEntry (every field). */
+            admin_actions: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows of layers.CyberLayerStatus (every field). */
+            cyber_layer_status: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows of xp.DailyUsage (every field). */
+            daily_usage: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows of community.GuildMember (every field). */
+            discord_guilds: {
+                [key: string]: unknown;
+            }[];
+            /** @description The Linked Roles authorisation. */
+            discord_link: components["schemas"]["ExportDiscordLink"] | null;
+            /** @description Rows of events.PlayerEventSequence (every field). */
+            domain_event_sequence: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows of events.DomainEvent (every field). */
+            domain_events: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows of account.EmailAddress (every field). */
+            email_addresses: {
+                [key: string]: unknown;
+            }[];
             event_participations: components["schemas"]["ExportParticipation"][];
             layer_changes: components["schemas"]["ExportLayerChange"][];
             linked_accounts: components["schemas"]["ExportLinkedAccount"][];
             profile: components["schemas"]["Profile"];
+            /** @description Rows of layers.RealityLayerStatus (every field). */
+            reality_layer_status: {
+                [key: string]: unknown;
+            }[];
             season_results: components["schemas"]["PastSeason"][];
             season_scores: components["schemas"]["ExportScore"][];
             /** @description The Strava link and every imported activity (docs/strava.md). */
             strava: unknown;
             xp_entries: components["schemas"]["ExportEntry"][];
+        };
+        PlayerAchievements: {
+            achievements: components["schemas"]["Unlocked"][];
+            trophies: components["schemas"]["Trophy"][];
         };
         /** @description A player's XP, level, layers, leagues and this season's standing. */
         Profile: {
@@ -1473,6 +2249,188 @@ export interface components {
             id: string;
             reality: components["schemas"]["SeasonStanding"];
         };
+        /** @description Refuse fields the endpoint does not know (a client cannot set xp, level or rank). */
+        ProofInputRequest: {
+            note?: string;
+            /** @description An https URL. */
+            proof_url: string;
+        };
+        /**
+         * @description A quest as the reader sees it; ``joined`` is null for an anonymous reader, ``progress``
+         *     and ``state`` are null unless the reader takes part.
+         */
+        Quest: {
+            /** @description The activity whose units count; null: any activity of the mode, and the target is XP. */
+            readonly activity: string | null;
+            description: string;
+            /** Format: date-time */
+            ends_at: string;
+            /** @description The event or dungeon this challenge is the objective of. */
+            readonly event: number | null;
+            id: number;
+            joined: boolean | null;
+            kind: components["schemas"]["QuestKindEnum"];
+            mode: components["schemas"]["ModeEnum"];
+            progress: components["schemas"]["QuestProgress"] | null;
+            proof_required: boolean;
+            /** @description The layer needed to join (null: anyone). */
+            readonly required_layer: string | null;
+            reward_xp: number;
+            /** Format: date-time */
+            starts_at: string;
+            state: (components["schemas"]["QuestStateEnum"] | components["schemas"]["NullEnum"]) | null;
+            /**
+             * Format: decimal
+             * @example 1.00
+             */
+            target: string;
+            title: string;
+        };
+        /** @description A quest an XP entry advanced. */
+        QuestAdvance: {
+            /** @description This entry completed the quest (or sent it to review). */
+            completed: boolean;
+            id: number;
+            kind: components["schemas"]["QuestKindEnum"];
+            progress: components["schemas"]["QuestProgress"];
+            state: components["schemas"]["QuestStateEnum"];
+            title: string;
+        };
+        QuestBoardPlayer: {
+            avatar_url: string;
+            display_name: string;
+            id: number;
+        };
+        /** @description One player on a challenge's board. */
+        QuestBoardRow: {
+            player: components["schemas"]["QuestBoardPlayer"];
+            readonly progress: components["schemas"]["QuestProgress"];
+            rank: number;
+            /**
+             * Format: date-time
+             * @description When the current progress was reached.
+             */
+            reached_at: string | null;
+            state: components["schemas"]["QuestStateEnum"];
+        };
+        /**
+         * @description A goal (a player, for themself: the reward is the system's) or a challenge (staff or a
+         *     key with quests:manage: ``kind`` "challenge", with its reward, start, layer and event).
+         */
+        QuestCreateRequest: {
+            activity?: string | null;
+            /** @default  */
+            description?: string;
+            /** Format: date-time */
+            ends_at: string;
+            event?: number;
+            kind?: components["schemas"]["QuestKindEnum"];
+            mode?: components["schemas"]["ModeEnum"];
+            /** @default false */
+            proof_required?: boolean;
+            required_layer?: components["schemas"]["LayerCodeEnum"];
+            reward_xp?: number;
+            /** Format: date-time */
+            starts_at?: string;
+            /** @description A JSON number or a decimal string (no exponent in strings). */
+            target: number | string;
+            title: string;
+        };
+        /** @description Refuse fields the endpoint does not know (a client cannot set xp, level or rank). */
+        QuestDecisionRequest: {
+            /** @default  */
+            reason?: string;
+            user_id: number;
+            verdict: components["schemas"]["VerdictEnum"];
+        };
+        /**
+         * @description * `goal` - goal
+         *     * `challenge` - challenge
+         * @enum {string}
+         */
+        QuestKindEnum: "goal" | "challenge";
+        /** @description Progress toward a quest's target (units of its activity, or XP of its mode). */
+        QuestProgress: {
+            percent: number;
+            /**
+             * Format: decimal
+             * @example 1.00
+             */
+            target: string;
+            /**
+             * Format: decimal
+             * @example 1.00
+             */
+            value: string;
+        };
+        /**
+         * @description * `active` - active
+         *     * `pending_review` - pending_review
+         *     * `completed` - completed
+         *     * `failed` - failed
+         * @enum {string}
+         */
+        QuestStateEnum: "active" | "pending_review" | "completed" | "failed";
+        QueueState: {
+            /**
+             * Format: double
+             * @description How long the oldest of them waited (0: none).
+             */
+            oldest_ready_age_seconds: number;
+            /** @description Jobs ready to run now, every queue. */
+            ready_jobs: number;
+            /**
+             * @description stalled: a job ready to run waited longer than READY_MAX_QUEUE_AGE_SECONDS, or jobs wait and no worker sent a heartbeat within JOBS_STALLED_AFTER_SECONDS; unknown: the database did not answer.
+             *
+             *     * `ok` - ok
+             *     * `stalled` - stalled
+             *     * `unknown` - unknown
+             */
+            status: components["schemas"]["QueueStateStatusEnum"];
+            /** @description Worker processes with a recent heartbeat. */
+            workers: number;
+        };
+        /**
+         * @description * `ok` - ok
+         *     * `stalled` - stalled
+         *     * `unknown` - unknown
+         * @enum {string}
+         */
+        QueueStateStatusEnum: "ok" | "stalled" | "unknown";
+        Ready: {
+            database: components["schemas"]["DatabaseEnum"];
+            queue: components["schemas"]["QueueState"];
+            /**
+             * @description degraded: configured but unreachable.
+             *
+             *     * `ok` - ok
+             *     * `not_configured` - not_configured
+             *     * `degraded` - degraded
+             */
+            redis: components["schemas"]["RedisEnum"];
+            /**
+             * @description ready: PostgreSQL answers and the queue moves (Redis being down only degrades).
+             *
+             *     * `ready` - ready
+             *     * `not_ready` - not_ready
+             */
+            status: components["schemas"]["ReadyStatusEnum"];
+        };
+        /**
+         * @description * `ready` - ready
+         *     * `not_ready` - not_ready
+         * @enum {string}
+         */
+        ReadyStatusEnum: "ready" | "not_ready";
+        /**
+         * @description * `above_review_threshold` - above_review_threshold
+         *     * `far_above_usual` - far_above_usual
+         *     * `day_above_plausible` - day_above_plausible
+         *     * `quest_proof` - quest_proof
+         *     * `strava_review` - strava_review
+         * @enum {string}
+         */
+        ReasonEnum: "above_review_threshold" | "far_above_usual" | "day_above_plausible" | "quest_proof" | "strava_review";
         /**
          * @description * `ok` - ok
          *     * `not_configured` - not_configured
@@ -1484,20 +2442,49 @@ export interface components {
         RefreshRequest: {
             refresh: string;
         };
-        /**
-         * @description * `RL0` - RL0 Base
-         *     * `RL1` - RL1 Emotion
-         *     * `RL2` - RL2 Flow
-         *     * `RL3` - RL3 Core
-         *     * `RLX` - RLX Ultra
-         *     * `CL0` - CL0 Surface-Web
-         *     * `CL1` - CL1 DeepNet
-         *     * `CL2` - CL2 Dark-Code
-         *     * `CL3` - CL3 Synthetic
-         *     * `CLX` - CLX VOID
-         * @enum {string}
-         */
-        RequiredLayerEnum: "RL0" | "RL1" | "RL2" | "RL3" | "RLX" | "CL0" | "CL1" | "CL2" | "CL3" | "CLX";
+        /** @description An open claim the signed-in player may judge, with who made it. */
+        Review: {
+            activity: string;
+            approvals: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            decided_at?: string | null;
+            /** @description "community", "moderator", "erased" (withdrawn at erasure) or "" while pending. */
+            decided_via: string;
+            decision_reason?: string;
+            /** @description The ledger entry of an approval. */
+            entry: number | null;
+            /** @description When an undecided claim goes to the moderators (community votes end). */
+            readonly handover_at: string;
+            readonly id: number;
+            kind: components["schemas"]["ClaimKindEnum"];
+            mode: components["schemas"]["ModeEnum"];
+            note?: string;
+            proof_url?: string;
+            /**
+             * @description Why it was held for review.
+             *
+             *     * `above_review_threshold` - above_review_threshold
+             *     * `far_above_usual` - far_above_usual
+             *     * `day_above_plausible` - day_above_plausible
+             *     * `quest_proof` - quest_proof
+             *     * `strava_review` - strava_review
+             */
+            reason: components["schemas"]["ReasonEnum"];
+            rejections: number;
+            source: string;
+            state: components["schemas"]["ClaimStateEnum"];
+            subject?: string;
+            /**
+             * Format: decimal
+             * @example 1.00
+             */
+            units: string;
+            user: components["schemas"]["Claimant"];
+            /** @description XP the claim awards once approved (what it awarded once approved). */
+            xp: number;
+        };
         Season: {
             /** Format: date-time */
             closed_at?: string | null;
@@ -1526,6 +2513,10 @@ export interface components {
          * @enum {string}
          */
         SeasonStatusEnum: "open" | "closed";
+        SeasonTrophyBadge: {
+            league: (components["schemas"]["LeagueEnum"] | components["schemas"]["NullEnum"]) | null;
+            rank: number;
+        };
         /** @description Who is signed in, and how (a browser session or an app token). */
         Session: {
             method: components["schemas"]["SessionMethodEnum"];
@@ -1566,16 +2557,6 @@ export interface components {
          * @enum {string}
          */
         SourceEnum: "web" | "mobile" | "discord" | "bot" | "admin" | "import" | "strava" | "quest" | "claim" | "review";
-        /**
-         * @description * `awarded` - Awarded
-         *     * `ignored` - Ignored
-         *     * `held` - Held
-         *     * `rejected` - Rejected
-         *     * `refused` - Refused
-         *     * `reversed` - Reversed
-         * @enum {string}
-         */
-        StateEnum: "awarded" | "ignored" | "held" | "rejected" | "refused" | "reversed";
         StravaActivity: {
             readonly activity: string | null;
             activity_id: number;
@@ -1597,7 +2578,7 @@ export interface components {
             sport_type?: string;
             /** Format: date-time */
             start_date?: string | null;
-            state: components["schemas"]["StateEnum"];
+            state: components["schemas"]["StravaActivityStateEnum"];
             /**
              * Format: decimal
              * @example 1.00
@@ -1608,6 +2589,16 @@ export interface components {
             /** Format: int64 */
             xp?: number;
         };
+        /**
+         * @description * `awarded` - Awarded
+         *     * `ignored` - Ignored
+         *     * `held` - Held
+         *     * `rejected` - Rejected
+         *     * `refused` - Refused
+         *     * `reversed` - Reversed
+         * @enum {string}
+         */
+        StravaActivityStateEnum: "awarded" | "ignored" | "held" | "rejected" | "refused" | "reversed";
         StravaBackfill: {
             /** Format: date-time */
             since: string;
@@ -1649,6 +2640,51 @@ export interface components {
             /** Format: date-time */
             imports_since: string | null;
         };
+        Streak: {
+            /** @description Consecutive local days with an award (0: none). */
+            current: number;
+            /**
+             * Format: date-time
+             * @description When the streak is lost without an award (held freezes included); null without a streak.
+             */
+            ends_at: string | null;
+            /** @description Freezes held (at most 2). */
+            freezes: number;
+            longest: number;
+            /** @description An award on the player's local today in this mode. */
+            today_done: boolean;
+        };
+        StreakSummaries: {
+            cyber: components["schemas"]["StreakSummary"];
+            reality: components["schemas"]["StreakSummary"];
+        };
+        StreakSummary: {
+            current: number;
+            longest: number;
+        };
+        Streaks: {
+            cyber: components["schemas"]["Streak"];
+            reality: components["schemas"]["Streak"];
+        };
+        Tier: {
+            /** @description The player's value meets the threshold now. */
+            met: boolean;
+            /**
+             * Format: decimal
+             * @example 1.00
+             */
+            threshold: string;
+            tier: components["schemas"]["TierEnum"];
+            /** Format: date-time */
+            unlocked_at: string | null;
+        };
+        /**
+         * @description * `bronze` - bronze
+         *     * `silver` - silver
+         *     * `gold` - gold
+         * @enum {string}
+         */
+        TierEnum: "bronze" | "silver" | "gold";
         /**
          * @description An app signed in: send ``access`` as ``Authorization: Bearer``; trade ``refresh`` at
          *     /auth/token/refresh/ for a new pair (each refresh token works once).
@@ -1678,6 +2714,43 @@ export interface components {
          * @enum {string}
          */
         TokenTypeEnum: "Bearer";
+        Trophy: {
+            /**
+             * @description null: the mode's whole board; else that league's board.
+             *
+             *     * `bronze` - bronze
+             *     * `silver` - silver
+             *     * `gold` - gold
+             *     * `platinum` - platinum
+             *     * `diamond` - diamond
+             *     * `ultra` - ultra
+             */
+            league: (components["schemas"]["LeagueEnum"] | components["schemas"]["NullEnum"]) | null;
+            mode: components["schemas"]["ModeEnum"];
+            rank: number;
+            season: string;
+            xp: number;
+        };
+        Unlocked: {
+            description: string;
+            icon: string;
+            key: string;
+            kind: string;
+            mode: (components["schemas"]["ModeEnum"] | components["schemas"]["NullEnum"]) | null;
+            /** @description In the request's language (en, de). */
+            name: string;
+            secret: boolean;
+            tier: components["schemas"]["TierEnum"];
+            /** Format: date-time */
+            unlocked_at: string;
+        };
+        UnlockedAchievement: {
+            icon: string;
+            key: string;
+            /** @description The achievement's English name (GET /achievements/ has it localized). */
+            name: string;
+            tier: components["schemas"]["TierEnum"];
+        };
         User: {
             readonly avatar_url: string | null;
             discord_id?: string | null;
@@ -1685,6 +2758,30 @@ export interface components {
             readonly id: number;
             /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
             username: string;
+        };
+        /**
+         * @description * `approve` - approve
+         *     * `reject` - reject
+         * @enum {string}
+         */
+        VerdictEnum: "approve" | "reject";
+        Vote: {
+            /** Format: date-time */
+            created_at: string;
+            reason: string;
+            verdict: components["schemas"]["VerdictEnum"];
+        };
+        /** @description Refuse fields the endpoint does not know (a client cannot set xp, level or rank). */
+        VoteInputRequest: {
+            /** @default  */
+            reason?: string;
+            verdict: components["schemas"]["VerdictEnum"];
+        };
+        VoteResult: {
+            claim: components["schemas"]["Claim"];
+            /** @description true when this vote decided the claim. */
+            decided: boolean;
+            vote: components["schemas"]["Vote"];
         };
         /** @description A webhook subscription (the secret only in the answer that created it). */
         Webhook: {
@@ -1749,6 +2846,99 @@ export interface operations {
                     "application/json": components["schemas"]["ApiIndex"];
                 };
             };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    achievements_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Catalogue"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "permission_denied";
+                    };
+                };
+            };
             /** @description The Accept header asks for a media type this endpoint cannot render. */
             406: {
                 headers: {
@@ -1807,7 +2997,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "invalid_page";
+                        code: "invalid_page" | "invalid_text";
                     };
                 };
             };
@@ -1831,7 +3021,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "not_found";
+                        code: "page_not_found";
                     };
                 };
             };
@@ -1878,6 +3068,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CSRFToken"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
                 };
             };
             /** @description The Accept header asks for a media type this endpoint cannot render. */
@@ -1935,7 +3137,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "invalid_next";
+                        code: "invalid_next" | "invalid_text";
                     };
                 };
             };
@@ -1961,7 +3163,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "database_unavailable" | "discord_not_configured";
+                        code: "database_unavailable" | "feature_not_configured";
                     };
                 };
             };
@@ -2004,7 +3206,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "blank" | "code_or_token_required" | "discord_code_invalid" | "discord_token_invalid" | "invalid" | "invalid_choice" | "invalid_next" | "max_length" | "min_length" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "unknown_field";
+                        code: "blank" | "code_or_token_required" | "discord_code_invalid" | "discord_token_invalid" | "duplicate_key" | "invalid" | "invalid_choice" | "invalid_next" | "invalid_text" | "max_length" | "min_length" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "unknown_field";
                     };
                 };
             };
@@ -2092,7 +3294,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "database_unavailable" | "discord_not_configured" | "discord_unavailable";
+                        code: "database_unavailable" | "discord_unavailable" | "feature_not_configured";
                     };
                 };
             };
@@ -2120,6 +3322,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
+                };
             };
             /** @description The Accept header asks for a media type this endpoint cannot render. */
             406: {
@@ -2177,7 +3391,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "blank" | "invalid" | "max_length" | "min_length" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed";
+                        code: "blank" | "duplicate_key" | "invalid" | "invalid_text" | "max_length" | "min_length" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed";
                     };
                 };
             };
@@ -2274,6 +3488,18 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
+                };
+            };
             /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
             401: {
                 headers: {
@@ -2355,7 +3581,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "blank" | "invalid" | "max_length" | "min_length" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "unknown_field";
+                        code: "blank" | "duplicate_key" | "invalid" | "invalid_text" | "max_length" | "min_length" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "unknown_field";
                     };
                 };
             };
@@ -2380,6 +3606,621 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
+                };
+            };
+            /** @description The request body's media type is not accepted. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "throttled";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    boosts_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Boosts"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    claims_list: {
+        parameters: {
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                state?: "approved" | "pending" | "rejected";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedClaimList"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_filter" | "invalid_page" | "invalid_text";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "permission_denied";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "page_not_found";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    claims_decision_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                claim_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecisionInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Claim"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "blank" | "duplicate_key" | "invalid" | "invalid_choice" | "invalid_text" | "max_length" | "min_length" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "unknown_field";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "csrf_failed" | "missing_scope" | "not_moderator" | "own_claim";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_found" | "unknown_claim";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "claim_decided";
+                    };
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
+                };
+            };
+            /** @description The request body's media type is not accepted. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "throttled";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    claims_proof_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                claim_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProofInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Claim"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "blank" | "duplicate_key" | "invalid" | "invalid_proof_url" | "invalid_text" | "max_length" | "min_length" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "unknown_field";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "csrf_failed" | "not_claim_owner" | "permission_denied";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_found" | "unknown_claim";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "claim_decided";
+                    };
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
+                };
+            };
+            /** @description The request body's media type is not accepted. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "throttled";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    claims_votes_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                claim_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VoteInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VoteResult"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "blank" | "duplicate_key" | "invalid" | "invalid_choice" | "invalid_text" | "max_length" | "min_length" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "unknown_field";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "csrf_failed" | "own_claim" | "permission_denied" | "review_limit_reached" | "reviewer_layer_too_low" | "reviewer_suspended" | "reviewer_too_new";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_found" | "unknown_claim";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "already_voted" | "claim_decided" | "claim_with_moderators";
                     };
                 };
             };
@@ -2466,7 +4307,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "blank" | "invalid" | "invalid_choice" | "invalid_interaction" | "max_length" | "min_length" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed";
+                        code: "blank" | "duplicate_key" | "invalid" | "invalid_choice" | "invalid_interaction" | "invalid_text" | "max_length" | "min_length" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed";
                     };
                 };
             };
@@ -2478,7 +4319,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "interactions_not_configured" | "invalid_signature";
+                        code: "invalid_signature" | "invalid_timestamp";
                     };
                 };
             };
@@ -2528,7 +4369,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "database_unavailable";
+                        code: "database_unavailable" | "feature_not_configured";
                     };
                 };
             };
@@ -2550,15 +4391,15 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not found. */
-            404: {
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "linked_roles_not_configured";
+                        code: "invalid_text";
                     };
                 };
             };
@@ -2584,7 +4425,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "database_unavailable";
+                        code: "database_unavailable" | "feature_not_configured";
                     };
                 };
             };
@@ -2606,12 +4447,24 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description To the frontend: ?discord_linked_roles=connected, or ?discord_linked_roles_error=<code> (invalid_state, access_denied, discord_code_invalid, ...). */
+            /** @description To the frontend: ?discord_linked_roles=connected, or ?discord_linked_roles_error=<code> (invalid_state, access_denied, account_mismatch, discord_code_invalid, ...). */
             302: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
+                };
             };
             /** @description The Accept header asks for a media type this endpoint cannot render. */
             406: {
@@ -2671,7 +4524,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "invalid_page";
+                        code: "invalid_page" | "invalid_text";
                     };
                 };
             };
@@ -2695,7 +4548,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "not_found";
+                        code: "page_not_found";
                     };
                 };
             };
@@ -2744,6 +4597,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
                 };
             };
             /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
@@ -2815,6 +4680,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Participation"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
                 };
             };
             /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
@@ -2924,6 +4801,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
                 };
             };
             /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
@@ -3048,7 +4937,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "invalid_page";
+                        code: "invalid_page" | "invalid_text";
                     };
                 };
             };
@@ -3084,7 +4973,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "not_found" | "unknown_event";
+                        code: "not_found" | "page_not_found" | "unknown_event";
                     };
                 };
             };
@@ -3133,6 +5022,18 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
+                };
+            };
             /** @description The Accept header asks for a media type this endpoint cannot render. */
             406: {
                 headers: {
@@ -3160,6 +5061,62 @@ export interface operations {
             };
         };
     };
+    health_ready_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ready"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ready"] | (components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    });
+                };
+            };
+        };
+    };
     integrations_strava_retrieve: {
         parameters: {
             query?: never;
@@ -3175,6 +5132,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StravaStatus"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
                 };
             };
             /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
@@ -3244,6 +5213,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
+                };
             };
             /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
             401: {
@@ -3339,7 +5320,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "invalid_page";
+                        code: "invalid_page" | "invalid_text";
                     };
                 };
             };
@@ -3375,7 +5356,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "not_found";
+                        code: "page_not_found";
                     };
                 };
             };
@@ -3422,6 +5403,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StravaBackfill"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
                 };
             };
             /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
@@ -3532,7 +5525,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "strava_access_denied" | "strava_code_invalid" | "strava_invalid_state" | "strava_scope_missing";
+                        code: "invalid_text" | "strava_access_denied" | "strava_code_invalid" | "strava_invalid_state" | "strava_scope_missing";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "token_invalid" | "token_revoked";
                     };
                 };
             };
@@ -3606,7 +5611,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "database_unavailable" | "strava_not_configured" | "strava_rate_limited" | "strava_unavailable";
+                        code: "database_unavailable" | "feature_not_configured" | "strava_rate_limited" | "strava_unavailable";
                     };
                 };
             };
@@ -3639,7 +5644,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "invalid_next";
+                        code: "invalid_next" | "invalid_text";
                     };
                 };
             };
@@ -3689,7 +5694,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "database_unavailable" | "strava_not_configured";
+                        code: "database_unavailable" | "feature_not_configured";
                     };
                 };
             };
@@ -3724,7 +5729,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "strava_challenge_missing";
+                        code: "invalid_text" | "strava_challenge_missing";
                     };
                 };
             };
@@ -3797,7 +5802,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "empty" | "invalid" | "invalid_choice" | "max_string_length" | "max_value" | "min_value" | "not_a_dict" | "null" | "parse_error" | "required";
+                        code: "duplicate_key" | "empty" | "invalid" | "invalid_choice" | "invalid_text" | "max_string_length" | "max_value" | "min_value" | "not_a_dict" | "null" | "parse_error" | "required";
                     };
                 };
             };
@@ -3895,7 +5900,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "invalid_page";
+                        code: "invalid_page" | "invalid_text";
                     };
                 };
             };
@@ -3919,7 +5924,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "not_found";
+                        code: "page_not_found";
                     };
                 };
             };
@@ -3980,7 +5985,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "invalid_page";
+                        code: "invalid_page" | "invalid_text";
                     };
                 };
             };
@@ -3993,6 +5998,18 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "invalid_api_key" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "page_not_found";
                     };
                 };
             };
@@ -4053,7 +6070,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "invalid_page";
+                        code: "invalid_page" | "invalid_text";
                     };
                 };
             };
@@ -4066,6 +6083,1227 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "invalid_api_key" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "page_not_found";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    leaderboards_cohort_cyber_retrieve: {
+        parameters: {
+            query?: {
+                /** @description YYYY-MM; the current season when omitted */
+                season?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CohortBoard"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_season" | "invalid_text";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "permission_denied";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "unknown_season";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    leaderboards_cohort_reality_retrieve: {
+        parameters: {
+            query?: {
+                /** @description YYYY-MM; the current season when omitted */
+                season?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CohortBoard"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_season" | "invalid_text";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "permission_denied";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "unknown_season";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    quests_list: {
+        parameters: {
+            query?: {
+                kind?: "challenge" | "goal";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Quest"][];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_filter" | "invalid_text";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    quests_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuestCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Quest"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "activity_not_reportable" | "blank" | "date" | "duplicate_key" | "goal_deadline_out_of_range" | "inactive_activity" | "invalid" | "invalid_choice" | "invalid_text" | "make_aware" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "mode_mismatch" | "not_a_number" | "not_allowed_for_goal" | "null" | "null_characters_not_allowed" | "overflow" | "parse_error" | "quest_activity_or_mode_required" | "required" | "surrogate_characters_not_allowed" | "unknown_activity" | "unknown_field";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "challenge_manager_required" | "csrf_failed" | "missing_scope";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "unknown_event";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "quest_already_joined" | "quest_not_open";
+                    };
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
+                };
+            };
+            /** @description The request body's media type is not accepted. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description A rule of the game refused it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "too_many_goals";
+                    };
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "throttled";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    quests_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                quest_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Quest"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_found" | "unknown_quest";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "throttled";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    quests_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                quest_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "csrf_failed" | "permission_denied";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_found" | "unknown_quest";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "quest_not_a_goal" | "quest_not_active";
+                    };
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "throttled";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    quests_decision_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                quest_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuestDecisionRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Decision"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "blank" | "duplicate_key" | "invalid" | "invalid_choice" | "invalid_text" | "max_length" | "max_string_length" | "max_value" | "min_length" | "min_value" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "unknown_field";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "csrf_failed" | "missing_scope" | "quest_reviewer_required";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_found" | "unknown_quest";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "quest_not_pending_review";
+                    };
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
+                };
+            };
+            /** @description The request body's media type is not accepted. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    quests_join_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                quest_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Quest"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "csrf_failed" | "layer_too_low" | "permission_denied";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_found" | "unknown_quest";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "already_joined" | "event_full" | "event_not_open" | "quest_already_joined" | "quest_not_a_challenge" | "quest_not_open";
+                    };
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "throttled";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    quests_leaderboard_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                quest_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuestBoardRow"][];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_found" | "unknown_quest";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "quest_not_a_challenge";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    quests_leave_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                quest_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Quest"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "csrf_failed" | "permission_denied";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_found" | "unknown_quest";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "event_not_open" | "not_joined" | "quest_not_a_challenge" | "quest_not_active" | "quest_not_joined" | "quest_not_open";
+                    };
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "throttled";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    reviews_list: {
+        parameters: {
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedReviewList"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_page" | "invalid_text";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "permission_denied" | "reviewer_suspended" | "reviewer_too_new";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "page_not_found";
                     };
                 };
             };
@@ -4127,7 +7365,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "invalid_page";
+                        code: "invalid_page" | "invalid_text";
                     };
                 };
             };
@@ -4151,7 +7389,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "not_found";
+                        code: "page_not_found";
                     };
                 };
             };
@@ -4216,7 +7454,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "invalid_page" | "invalid_season" | "unknown_league";
+                        code: "invalid_page" | "invalid_season" | "invalid_text" | "unknown_league";
                     };
                 };
             };
@@ -4240,7 +7478,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "unknown_season";
+                        code: "page_not_found" | "unknown_season";
                     };
                 };
             };
@@ -4305,7 +7543,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "invalid_page" | "invalid_season" | "unknown_league";
+                        code: "invalid_page" | "invalid_season" | "invalid_text" | "unknown_league";
                     };
                 };
             };
@@ -4329,7 +7567,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "unknown_season";
+                        code: "page_not_found" | "unknown_season";
                     };
                 };
             };
@@ -4385,7 +7623,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "confirmation_invalid";
+                        code: "confirmation_invalid" | "invalid_text";
                     };
                 };
             };
@@ -4484,6 +7722,18 @@ export interface operations {
                     "application/json": components["schemas"]["PersonalData"];
                 };
             };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
+                };
+            };
             /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
             401: {
                 headers: {
@@ -4551,6 +7801,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OwnProfile"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
                 };
             };
             /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
@@ -4634,7 +7896,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "blank" | "invalid" | "invalid_display_name" | "max_length" | "min_length" | "not_a_string" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "unknown_field";
+                        code: "blank" | "duplicate_key" | "invalid" | "invalid_display_name" | "invalid_text" | "invalid_timezone" | "max_length" | "min_length" | "not_a_string" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "unknown_field";
                     };
                 };
             };
@@ -4671,6 +7933,18 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "display_name_taken";
                     };
                 };
             };
@@ -4755,7 +8029,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "invalid_filter";
+                        code: "invalid_filter" | "invalid_text";
                     };
                 };
             };
@@ -4811,6 +8085,208 @@ export interface operations {
             };
         };
     };
+    user_streaks_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Streaks"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "permission_denied";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    user_streaks_freeze_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                mode: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FreezeSpent"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "csrf_failed" | "permission_denied";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_found" | "unknown_mode";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "no_active_streak" | "no_streak_freeze";
+                    };
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "throttled";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
     users_discord_profile_retrieve: {
         parameters: {
             query?: never;
@@ -4838,7 +8314,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "invalid_discord_id";
+                        code: "invalid_discord_id" | "invalid_text";
                     };
                 };
             };
@@ -4920,6 +8396,175 @@ export interface operations {
             };
         };
     };
+    users_achievements_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlayerAchievements"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_api_key" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_found" | "unknown_player";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    users_card_png: {
+        parameters: {
+            query?: {
+                /** @description Default: Accept-Language, else en. */
+                lang?: "de" | "en";
+                /** @description Default reality. */
+                mode?: "cyber" | "reality";
+                /** @description Default dark. */
+                theme?: "dark" | "light";
+            };
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The card, 934 x 282 PNG. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                };
+            };
+            /** @description Not modified (If-None-Match matched the ETag). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_filter" | "invalid_text";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_found" | "unknown_player";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
     webhooks_list: {
         parameters: {
             query?: never;
@@ -4935,6 +8580,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
                 };
             };
             /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
@@ -5032,7 +8689,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "blank" | "empty" | "invalid" | "invalid_webhook_url" | "max_length" | "min_length" | "not_a_list" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "unknown_event_type" | "unknown_field" | "webhook_target_refused";
+                        code: "blank" | "duplicate_key" | "empty" | "invalid" | "invalid_text" | "invalid_webhook_url" | "max_length" | "min_length" | "not_a_list" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "unknown_event_type" | "unknown_field" | "webhook_target_refused";
                     };
                 };
             };
@@ -5145,6 +8802,18 @@ export interface operations {
                     "application/json": components["schemas"]["Webhook"];
                 };
             };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
+                };
+            };
             /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
             401: {
                 headers: {
@@ -5240,6 +8909,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
+                };
             };
             /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
             401: {
@@ -5350,7 +9031,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "blank" | "empty" | "invalid" | "invalid_webhook_url" | "max_length" | "min_length" | "not_a_list" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "unknown_event_type" | "unknown_field" | "webhook_target_refused";
+                        code: "blank" | "duplicate_key" | "empty" | "invalid" | "invalid_text" | "invalid_webhook_url" | "max_length" | "min_length" | "not_a_list" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "unknown_event_type" | "unknown_field" | "webhook_target_refused";
                     };
                 };
             };
@@ -5480,6 +9161,15 @@ export interface operations {
                     "application/json": components["schemas"]["AddXPResponse"];
                 };
             };
+            /** @description Held for review (docs/domain.md "Claims"): the report became a pending claim and nothing entered the ledger yet. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingReview"];
+                };
+            };
             /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
             400: {
                 headers: {
@@ -5488,7 +9178,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "activity_not_reportable" | "blank" | "discord_id_required" | "inactive_activity" | "invalid" | "invalid_choice" | "invalid_discord_id" | "invalid_idempotency_key" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "mode_mismatch" | "not_a_number" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "units_not_positive" | "unknown_activity" | "unknown_field";
+                        code: "activity_not_reportable" | "blank" | "discord_id_required" | "display_name_not_allowed" | "duplicate_key" | "inactive_activity" | "invalid" | "invalid_choice" | "invalid_discord_id" | "invalid_idempotency_key" | "invalid_proof_url" | "invalid_text" | "max_decimal_places" | "max_digits" | "max_length" | "max_string_length" | "max_value" | "max_whole_digits" | "min_length" | "min_value" | "mode_mismatch" | "not_a_number" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "units_not_positive" | "units_over_entry_max" | "unknown_activity" | "unknown_field";
                     };
                 };
             };
@@ -5572,7 +9262,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "daily_cap_exceeded" | "units_over_entry_max";
+                        code: "daily_cap_exceeded";
                     };
                 };
             };
@@ -5638,7 +9328,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "invalid_filter" | "invalid_page";
+                        code: "invalid_filter" | "invalid_page" | "invalid_text";
                     };
                 };
             };
@@ -5663,6 +9353,90 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "permission_denied";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "page_not_found";
+                    };
+                };
+            };
+            /** @description The Accept header asks for a media type this endpoint cannot render. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "not_acceptable";
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "database_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    metrics: {
+        parameters: {
+            query?: {
+                format?: "json" | "prometheus";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition format 0.0.4. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "invalid_text";
+                    };
+                };
+            };
+            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "metrics_token_invalid";
                     };
                 };
             };
