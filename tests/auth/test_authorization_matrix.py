@@ -75,9 +75,10 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("api/v1/auth/discord/", "POST"): everyone(400),  # empty body: the input is refused, not the caller
     ("api/v1/auth/discord/callback/", "GET"): everyone(302),
     ("api/v1/auth/token/refresh/", "POST"): everyone(400),
-    # Discord calls these, not our callers: a signature (401 without one), the OAuth state (302).
-    ("api/v1/discord/interactions/", "POST"): everyone(401),
-    ("api/v1/discord/linked-roles/", "GET"): everyone(404),  # Linked Roles off unless configured
+    # Discord calls these, not our callers: a signature, the OAuth state (302). Not configured
+    # here: 503 feature_not_configured.
+    ("api/v1/discord/interactions/", "POST"): everyone(503),
+    ("api/v1/discord/linked-roles/", "GET"): everyone(503),  # Linked Roles off unless configured
     ("api/v1/discord/linked-roles/callback/", "GET"): everyone(302),
     ("api/v1/layers/", "GET"): PUBLIC,
     ("api/v1/events/", "GET"): PUBLIC,

@@ -87,6 +87,7 @@ def comparable(answer: tuple[str, dict[str, str], bytes], player: CustomUser) ->
         document["entry"].pop("id"), document["entry"].pop("created_at")
         assert document["profile"].pop("id") == player.pk
         assert document["profile"].pop("username") == player.username
+        assert document["profile"].pop("display_name") == player.display_name
     return status, headers, document
 
 
@@ -104,7 +105,7 @@ def test_what_gunicorn_serves_answers_xp_add_directly():
 )
 def test_the_direct_answer_is_the_lean_chains_answer(dispatcher, chain_calls, redis_server, settings, headers):
     settings.CORS_ALLOWED_ORIGINS = settings.CSRF_TRUSTED_ORIGINS = [ORIGIN]
-    direct_player, chain_player = PlayerFactory(display_name="Twin"), PlayerFactory(display_name="Twin")
+    direct_player, chain_player = PlayerFactory(display_name="Twin 1"), PlayerFactory(display_name="Twin 2")
     body = {"activity": "running", "units": "5.3", "note": "first"}  # a level up and a layer up
     direct = post(dispatcher, body, session_cookie(direct_player), **headers)
     chain = post(dispatcher.lean, body, session_cookie(chain_player), **headers)

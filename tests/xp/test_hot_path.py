@@ -74,7 +74,8 @@ def test_the_lean_answer_is_the_full_views_answer(make_client, redis_server, mon
         "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "player_write": "50/min"},
     }
     name = "Same\u2028Name"  # a line separator: DRF escapes it for JavaScript, so must the lean path
-    lean_player, full_player = PlayerFactory(display_name=name), PlayerFactory(display_name=name)
+    # Shown names are unique (docs/domain.md "Names"): the twins differ in a suffix normalized() drops.
+    lean_player, full_player = PlayerFactory(display_name=f"{name} 1"), PlayerFactory(display_name=f"{name} 2")
     lean, full = make_client(lean_player), make_client(full_player)
     steps = [
         ({"activity": "running", "units": "5.3", "note": "first"}, {}),  # level up and layer up
@@ -107,6 +108,7 @@ def normalized(document: dict[str, Any], player: CustomUser) -> dict[str, Any]:
     document["entry"].pop("created_at")
     assert document["profile"].pop("id") == player.pk
     assert document["profile"].pop("username") == player.username
+    assert document["profile"].pop("display_name") == player.display_name
     return document
 
 
