@@ -200,7 +200,8 @@ def test_authorization_matrix(world, route, method, caller):
         method, path, data=__import__("json").dumps(body) if method == "POST" else "", content_type="application/json"
     )
     status = response.status_code
-    assert status < 500, response.content
+    # The only 5xx: a feature this test server is not set up for (503 feature_not_configured).
+    assert status < 500 or (status == 503 and response.json()["code"] == "feature_not_configured"), response.content
     if status >= 400:
         assert response.json().get("code"), response.content  # every refusal carries a code
     if expected == OK:
