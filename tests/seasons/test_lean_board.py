@@ -61,7 +61,6 @@ def answer(response: Any) -> tuple[int, dict[str, str], bytes]:
         (REALITY, {"league": "bronze", "page_size": 2}, {}),
         (REALITY, {"season": season_id_for(utc_now()), "page": 2, "page_size": 5}, {}),
         (CYBER, {"page_size": 4}, {"HTTP_ACCEPT_LANGUAGE": "de"}),
-        (REALITY, {"page": 40}, {}),  # past the end: me still shown
     ],
 )
 def test_the_lean_page_is_the_full_views_page(viewer, monkeypatch, path, params, headers):
@@ -73,6 +72,14 @@ def test_the_lean_page_is_the_full_views_page(viewer, monkeypatch, path, params,
         full = answer(viewer.get(path, params, **headers))
     assert lean == full
     assert lean[0] == 200 and b'"me":{' in lean[2]
+
+
+def test_a_page_past_the_end_is_the_full_views_404(viewer, monkeypatch):
+    lean = answer(viewer.get(REALITY, {"page": 40}))
+    with pytest.MonkeyPatch.context() as patch:
+        full_view(patch)
+        full = answer(viewer.get(REALITY, {"page": 40}))
+    assert lean == full and lean[0] == 404 and b'"code":"page_not_found"' in lean[2]
 
 
 @pytest.mark.parametrize(

@@ -62,6 +62,8 @@ def lean_board_answer(request: HttpRequest, mode: str) -> HttpResponse | None:
     if board is None:
         session_players.forget(session_key)  # verified again the usual way from now on
         return None
+    if page > 1 and not board.rows:
+        return None  # past the last page: the view answers 404 page_not_found
     request.session.accessed = True  # as reading it would: the answer varies by Cookie
     document = board_document(request, board, page=page, page_size=size, season_status=Season.OPEN)
     response = HttpResponse(render_json(document), content_type="application/json")
