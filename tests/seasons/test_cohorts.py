@@ -178,3 +178,24 @@ def test_a_past_season_board_by_its_id(player_client, player):
     body = board(player_client, season="2026-01")
     assert body["season"] == "2026-01" and body["ends_at"] == "2026-02-01T00:00:00Z"
     assert body["me"]["xp"] == 40
+
+
+@pytest.mark.django_db
+def test_assign_cohorts_places_scores_made_before_cohorts_in_order_of_arrival(settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.COHORT_SIZE = 2
+    players = [PlayerFactory() for _ in range(3)]
+    for user in players:
+        award_at(user, 5, at("2026-01-10T00:00:00"))
+    SeasonScore.objects.update(cohort=None)
+    SeasonCohort.objects.all().delete()  # as before cohorts existed
+    out = StringIO()
+    call_command("assign_cohorts", "--season", "2026-01", stdout=out)
+    assert "2026-01: 3 scores placed" in out.getvalue()
+    numbers = dict(SeasonScore.objects.values_list("user_id", "cohort__number"))
+    assert [numbers[p.pk] for p in players] == [1, 1, 2]
+    call_command("assign_cohorts", "--season", "2026-01", stdout=StringIO())  # idempotent
+    assert SeasonCohort.objects.count() == 2
