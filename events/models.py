@@ -12,6 +12,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Now
 from django.utils import timezone
 
 # Every type an event can have (docs/events.md lists the data of each).
@@ -181,7 +182,7 @@ class WebhookDelivery(models.Model):
     created_at = models.DateTimeField(default=timezone.now)  # retries stop WEBHOOK_RETRY_FOR_SECONDS after it
     # Claimed by the delivery pump (events/pump.py): the next try is due at next_attempt_at; a
     # worker that claimed it holds it until leased_until (killed: another one takes it after).
-    next_attempt_at = models.DateTimeField(default=timezone.now, db_default=models.functions.Now())
+    next_attempt_at = models.DateTimeField(default=timezone.now, db_default=Now())
     leased_until = models.DateTimeField(null=True, blank=True)
     # Order key, copied from the event: the player (0: season-wide) and the player's sequence
     # (the event id for season-wide events). One endpoint gets one player's events in this order.
