@@ -70,4 +70,28 @@ PERSONAL_DATA: dict[str, Handling] = {
         "domain_events", KEEP, "kept: facts only (a receiver gets the pseudonym)", rows=True
     ),
     "events.PlayerEventSequence": Handling("domain_event_sequence", KEEP, "kept: a counter", rows=True),
+    "achievements.AchievementUnlock": Handling("achievements", DELETE, "deleted", rows=True),
+    "achievements.StreakState": Handling("streaks", DELETE, "deleted", rows=True),
+    "achievements.StreakFreeze": Handling("streak_freezes", DELETE, "deleted", rows=True),
+    "achievements.SeasonTrophy": Handling(
+        "season_trophies", KEEP, "kept under the pseudonym: a season's podium does not change", rows=True
+    ),
+    "claims.Claim": Handling(
+        "claims",
+        CUSTOM,
+        "kept (votes were cast on them); pending ones withdrawn, notes and proof links cleared",
+        rows=True,
+    ),
+    "claims.ClaimVote": Handling(
+        "claim_votes", CUSTOM, "kept (claims were decided with them); the reasons (free text) cleared", rows=True
+    ),
+    "quests.Quest": Handling(
+        "quest_goals", DELETE, "the player's own goals deleted (challenges have no owner)", rows=True
+    ),
+    "quests.QuestParticipation": Handling(
+        "quest_participations",
+        CUSTOM,
+        "the player's participations deleted; as a reviewer of others' completions, the name is cleared",
+        rows=True,
+    ),
 }

@@ -15,9 +15,11 @@ from django.db import IntegrityError, transaction
 from core.exceptions import ConfirmationInvalid, ConfirmationRequired, DisplayNameTaken, InvalidDisplayName
 from core.personal_data import DELETE, PERSONAL_DATA
 from core.services import layer_service, strava_service, user_service
+from core.services.claims import submission as claims_submission
 from core.services.seasons import rank_index
 from core.services.seasons.lifecycle import ScoreState
 from core.utils.dates import utc_now
+from quests.models import QuestParticipation
 from seasons.models import Season, SeasonScore
 from users.models import CustomUser
 from xp.models import XPEntry
@@ -89,10 +91,14 @@ def erase_account(*, user: CustomUser, confirmation_token: str | None) -> None:
         XPEntry.objects.filter(user=user).exclude(note="").update(note="")  # free text may be personal
         _forget_discord_link(user)
         strava_service.forget_player(user=user)
+        claims_submission.forget_player(user=user)
+        QuestParticipation.objects.filter(user=user).delete()
+        QuestParticipation.objects.filter(reviewed_by=user).update(reviewed_by=None)
         _delete_rows(user)  # every model core/personal_data.py marks DELETE
         user.username = f"erased-{user.pk}"
         user.email = user.first_name = user.last_name = user.display_name = user.avatar_url = ""
         user.display_name_chosen = False
+        user.timezone, user.streak_reminders = "UTC", False
         user.discord_id = None  # the same Discord user signing in later gets a new account
         user.is_active = False  # every session and app token stops at once (both check it)
         user.is_staff = user.is_superuser = False
