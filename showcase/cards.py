@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils import translation
 
 from core.constants.modes import MODES
 from core.exceptions import InvalidFilter, UnknownPlayer
@@ -73,7 +74,8 @@ class PreparedCard:
 def prepare_card(user_id: int, options: CardOptions) -> PreparedCard:
     """The card's ETag (a hash of everything it shows) and how to render it; raises UnknownPlayer
     for a missing or hidden player. Rendering waits for ``png()``, so a 304 renders nothing."""
-    facts = card_facts(user_id, options.mode)
+    with translation.override(options.lang):  # badge names in the card's language
+        facts = card_facts(user_id, options.mode)
     if facts is None:
         raise UnknownPlayer()
     avatar = avatar_for(facts.discord_id, facts.avatar_url)

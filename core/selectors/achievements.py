@@ -123,6 +123,15 @@ def _achievement(a: Achievement) -> dict[str, Any]:
     }
 
 
+def latest_badges(user: CustomUser, limit: int = 4) -> list[tuple[str, str]]:
+    """(key, name) of the achievements the player unlocked most recently (rank cards)."""
+    unlocks = AchievementUnlock.objects.filter(user=user).select_related("achievement").order_by("-unlocked_at", "-id")
+    seen: dict[str, str] = {}
+    for unlock in unlocks[: limit * 3]:
+        seen.setdefault(unlock.achievement.key, _text(unlock.achievement, "name"))
+    return list(seen.items())[:limit]
+
+
 def unlocked_document(user: CustomUser) -> dict[str, Any]:
     """What a player unlocked (public): achievement tiers and season trophies."""
     unlocks = AchievementUnlock.objects.filter(user=user).select_related("achievement").order_by("-unlocked_at", "-id")

@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 
 from core.constants.modes import MODES
 from core.selectors.account import past_seasons
+from core.selectors.achievements import latest_badges, profile_extras
 from core.selectors.leaderboard import Row, database_rank, leaderboard
 from core.selectors.profile import profile_summary
 from core.services.seasons import rank_index as ri
@@ -81,7 +82,9 @@ def public_player(user_id: int) -> CustomUser | None:
     return shown_players().filter(pk=user_id).first()
 
 
-def facts_from_summary(summary: dict[str, Any], mode: str) -> CardFacts:
+def facts_from_summary(
+    summary: dict[str, Any], mode: str, streak: int | None = None, badges: tuple[Badge, ...] = ()
+) -> CardFacts:
     level = summary["level"]
     layer = summary["layers"][mode]
     season = summary["season"]
@@ -103,7 +106,15 @@ def facts_from_summary(summary: dict[str, Any], mode: str) -> CardFacts:
         league=summary["leagues"][mode],
         layer_code=layer["code"],
         layer_name=layer["name"],
+        streak=streak or None,
+        badges=badges,
     )
+
+
+def _recognition(user: CustomUser) -> tuple[dict[str, int], tuple[Badge, ...]]:
+    """The current streak per mode and the latest badges (two queries)."""
+    streaks = {mode: each["current"] for mode, each in profile_extras(user)["streaks"].items()}
+    return streaks, tuple(Badge(key, name) for key, name in latest_badges(user))
 
 
 def card_facts(user_id: int, mode: str) -> CardFacts | None:
@@ -111,7 +122,8 @@ def card_facts(user_id: int, mode: str) -> CardFacts | None:
     user = public_player(user_id)
     if user is None:
         return None
-    return facts_from_summary(profile_summary(user), mode)
+    streaks, badges = _recognition(user)
+    return facts_from_summary(profile_summary(user), mode, streaks.get(mode), badges)
 
 
 @dataclass
@@ -127,8 +139,11 @@ def player_page(user_id: int) -> PlayerPage | None:
     if user is None:
         return None
     summary = profile_summary(user)
+    streaks, badges = _recognition(user)
     return PlayerPage(
-        user=user, cards={mode: facts_from_summary(summary, mode) for mode in MODES}, seasons=past_seasons(user)
+        user=user,
+        cards={mode: facts_from_summary(summary, mode, streaks.get(mode), badges) for mode in MODES},
+        seasons=past_seasons(user),
     )
 
 

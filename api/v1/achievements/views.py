@@ -18,6 +18,7 @@ from api.v1.achievements.serializers import (
 )
 from core.exceptions import NoActiveStreak, NoStreakFreeze, UnknownMode, UnknownPlayer
 from core.selectors.achievements import boosts_document, catalogue_document, streaks_document, unlocked_document
+from core.selectors.showcase import public_player
 from core.services.achievements import streaks
 from users.models import CustomUser
 
@@ -60,7 +61,10 @@ class PlayerAchievementsView(APIView):
 
     @extend_schema(responses={200: PlayerAchievementsSerializer, **error_responses(UnknownPlayer)})
     def get(self, request: Request, user_id: int) -> Response:
-        player = CustomUser.objects.filter(pk=user_id, is_active=True, erased_at__isnull=True).first()
+        # A hidden profile (public: false) shows to nobody but the player themself.
+        player = public_player(user_id)
+        if player is None and request.user.is_authenticated and request.user.pk == user_id:
+            player = CustomUser.objects.filter(pk=user_id, is_active=True, erased_at__isnull=True).first()
         if player is None:
             raise UnknownPlayer()
         return Response(PlayerAchievementsSerializer(unlocked_document(player)).data)
