@@ -62,7 +62,7 @@ def reviewable_claims(reviewer: CustomUser, now: datetime) -> QuerySet[Claim]:
 def export_claims(user_id: int) -> dict[str, list[dict[str, object]]]:
     """What GET /api/v1/user/export/ lists of claims: the player's own claims and the votes they
     cast (on others' claims: which claim, verdict, reason, when)."""
-    own = [
+    own: list[dict[str, object]] = [
         {
             "id": c.pk,
             "kind": c.kind,
@@ -81,7 +81,7 @@ def export_claims(user_id: int) -> dict[str, list[dict[str, object]]]:
         }
         for c in Claim.objects.filter(user_id=user_id).select_related("activity").order_by("created_at", "id")
     ]
-    votes = [
+    votes: list[dict[str, object]] = [
         {"claim": v.claim_id, "verdict": v.verdict, "reason": v.reason, "created_at": v.created_at.isoformat()}
         for v in ClaimVote.objects.filter(reviewer_id=user_id).order_by("created_at", "id")
     ]

@@ -222,7 +222,7 @@ class CohortLeaderboardView(APIView):
     )
     def get(self, request: Request, mode: str) -> Response:
         season_id, status, ends_at = _season_asked(request.query_params.get("season"))
-        user_id = int(request.user.pk)  # signed in (IsAuthenticated)
+        user_id = int(request.user.pk or 0)  # signed in (IsAuthenticated)
         board = cohort_board(user_id=user_id, season_id=season_id, mode=mode, closed=status == Season.CLOSED)
         if board.waiting is not None and status == Season.OPEN:
             # The player's first award was cut off before it placed them (a crash between the

@@ -65,30 +65,33 @@ def report_activity(
     if isinstance(activity, str):
         activity = get_activity(activity)
     units = Decimal(units)
-    award_args = {
-        "user": user,
-        "activity": activity,
-        "units": units,
-        "source": source,
-        "submitted_by": submitted_by,
-        "api_key": api_key,
-        "idempotency_key": idempotency_key,
-        "note": note,
-        "mode": mode,
-    }
+
+    def award() -> Award:
+        return award_xp(
+            user=user,
+            activity=activity,
+            units=units,
+            source=source,
+            submitted_by=submitted_by,
+            api_key=api_key,
+            idempotency_key=idempotency_key,
+            note=note,
+            mode=mode,
+        )
+
     if not plausibility.needs_judgement(activity, units):  # the common case: no statement more
-        return award_xp(**award_args)  # type: ignore[arg-type]
+        return award()
     if idempotency_key:
         existing = Claim.objects.filter(user_id=user.pk, idempotency_key=idempotency_key).first()
         if existing is not None:
             return _replayed(existing, activity, units)
         if XPEntry.objects.filter(user_id=user.pk, idempotency_key=idempotency_key).exists():
-            return award_xp(**award_args)  # type: ignore[arg-type]  # answers the first award
+            return award()  # answers the first award
     check_award_rules(activity, units, mode)
     now = utc_now()
     reason = plausibility.judge(user_id=user.pk, activity=activity, units=units, now=now)
     if reason is None:
-        return award_xp(**award_args)  # type: ignore[arg-type]
+        return award()
     try:
         claim = create_claim(
             user=user,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from decimal import ROUND_FLOOR, Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 from django.db import IntegrityError, connection
 
@@ -98,6 +98,40 @@ def check_award_rules(activity: ActivityType, units: Decimal, mode: str | None, 
         raise DailyCapExceeded(daily_unit_cap=str(activity.daily_unit_cap))
 
 
+@overload
+def award_xp(
+    *,
+    user: CustomUser,
+    credential: None = None,
+    activity: ActivityType | str,
+    units: Decimal,
+    source: str,
+    submitted_by: CustomUser | None = None,
+    api_key: ServiceAPIKey | None = None,
+    idempotency_key: str | None = None,
+    note: str = "",
+    mode: str | None = None,
+    trusted: bool = False,
+) -> Award: ...
+
+
+@overload
+def award_xp(
+    *,
+    user: None = None,
+    credential: Credential,
+    activity: ActivityType | str,
+    units: Decimal,
+    source: str,
+    submitted_by: CustomUser | None = None,
+    api_key: ServiceAPIKey | None = None,
+    idempotency_key: str | None = None,
+    note: str = "",
+    mode: str | None = None,
+    trusted: bool = False,
+) -> Award | None: ...
+
+
 def award_xp(
     *,
     user: CustomUser | None = None,
@@ -111,7 +145,7 @@ def award_xp(
     note: str = "",
     mode: str | None = None,
     trusted: bool = False,
-) -> Award:
+) -> Award | None:
     """Append one ledger entry for ``user`` and update everything derived from it, atomically.
 
     Exactly one of ``user`` and ``credential``. With ``credential`` the award is the fast case:
