@@ -170,3 +170,31 @@ def test_a_decision_with_the_reward_already_paid_by_a_claim_pays_nothing_more(cl
     )
     assert (participation.state, participation.reward_entry_id) == ("completed", claim_paid.entry.pk)
     assert rewards(client.user).count() == 1
+
+
+def test_a_proof_required_completion_is_a_community_claim_whose_approval_pays_once(client_for, new_goal):
+    """The completion becomes a claim of kind quest; three eligible approvals pay the reward under
+    the claim's key and complete the quest, which pays nothing a second time."""
+    from tests.claims.helpers import reviewer, vote
+
+    client = client_for()
+    goal = new_goal(client, proof_required=True)
+    add_xp(client, units=100)
+    claim = client.get("/api/v1/claims/").json()["results"][0]
+    assert (claim["kind"], claim["subject"], claim["state"], claim["reason"]) == (
+        "quest",
+        f"quest:{goal['id']}",
+        "pending",
+        "quest_proof",
+    )
+    assert claim["xp"] == goal["reward_xp"] and not rewards(client.user).exists()
+    for _ in range(3):
+        assert vote(reviewer(), claim["id"], "approve").status_code == 201
+    participation = QuestParticipation.objects.get(quest_id=goal["id"], user=client.user)
+    assert participation.state == "completed"
+    reward = rewards(client.user).get()
+    assert (reward.idempotency_key, reward.xp) == (f"claim:{claim['id']}", goal["reward_xp"])
+    assert participation.reward_entry_id == reward.pk
+    assert DomainEvent.objects.filter(type="quest_completed", user=client.user).count() == 1
+    add_xp(client, units=10)  # the completed quest is not paid again
+    assert rewards(client.user).count() == 1

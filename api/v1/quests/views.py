@@ -28,6 +28,7 @@ from core.exceptions import (
     ActivityNotReportable,
     AlreadyJoined,
     ChallengeManagerRequired,
+    ClaimAlreadyDecided,
     EventFull,
     EventNotOpen,
     GoalDeadlineOutOfRange,
@@ -36,6 +37,7 @@ from core.exceptions import (
     LayerTooLow,
     ModeMismatch,
     NotJoined,
+    OwnClaim,
     QuestActivityRequired,
     QuestAlreadyJoined,
     QuestNotAChallenge,
@@ -279,17 +281,21 @@ class QuestDecisionView(APIView):
     @extend_schema(
         request=QuestDecisionSerializer,
         parameters=[QUEST_ID],
-        responses={200: DecisionSerializer, **error_responses(UnknownQuest, QuestNotPendingReview)},
+        responses={
+            200: DecisionSerializer,
+            **error_responses(UnknownQuest, QuestNotPendingReview, OwnClaim, ClaimAlreadyDecided),
+        },
     )
     def post(self, request: Request, quest_id: str) -> Response:
         data = QuestDecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        participation = quest_service.decide(
+        participation = quest_service.decide_completion(
             quest_id=quest_service.parse_quest_id(quest_id),
             user_id=values["user_id"],
             approve=values["verdict"] == "approve",
             reviewer=None if is_service_key(request) else request.user,  # type: ignore[arg-type]
+            api_key=request.auth if is_service_key(request) else None,
             reason=values["reason"],
         )
         return Response(DecisionSerializer(participation).data)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 
+from claims.models import Claim
 from core.constants.quests import GOAL_MAX_DAYS, MAX_ACTIVE_GOALS, goal_reward
 from core.exceptions import (
     ActivityNotReportable,
@@ -35,6 +36,7 @@ from core.exceptions import (
     UnknownQuest,
 )
 from core.services import domain_events
+from core.services.claims import review as claim_review
 from core.services.quests import progress
 from core.services.xp.award import xp_for_units
 from core.utils.dates import iso_utc, utc_now
@@ -362,6 +364,51 @@ def decide(
         raise QuestNotPendingReview(state=QuestParticipation.ACTIVE)
     qp.refresh_from_db()
     return qp
+
+
+def decide_completion(
+    *,
+    quest_id: int,
+    user_id: int,
+    approve: bool,
+    reviewer: CustomUser | None,
+    api_key: Any = None,
+    reason: str = "",
+) -> QuestParticipation:
+    """A moderator's decision on a completion awaiting review (POST /quests/{id}/decision/).
+    A completion with a pending community claim is decided through that claim (so its reward is
+    paid once, under ``claim:<id>``, and the claim's hook settles the quest); one without (a
+    quest with no reward) directly. Raises what ``decide`` and the claim decision raise."""
+    claim = Claim.objects.filter(kind="quest", subject=f"quest:{quest_id}", user_id=user_id, state="pending").first()
+    if claim is None:
+        return decide(quest_id=quest_id, user_id=user_id, approve=approve, reviewer=reviewer, reason=reason)
+    claim_review.decide(
+        claim_id=claim.pk,
+        verdict="approve" if approve else "reject",
+        reason=reason,
+        moderator=reviewer,
+        api_key=api_key,
+    )
+    return QuestParticipation.objects.get(quest_id=quest_id, user_id=user_id)
+
+
+def claim_decided(claim: Any) -> None:
+    """The decision of a quest completion's claim (kind ``quest``, subject ``quest:<id>``), in
+    the claim's deciding transaction: approval completes the quest with the claim's reward entry
+    (nothing is paid twice), rejection fails it. A completion a correction sent back to active
+    meanwhile stays active."""
+    quest_id = int(str(claim.subject).split(":", 1)[1])
+    try:
+        decide(
+            quest_id=quest_id,
+            user_id=claim.user_id,
+            approve=claim.state == "approved",
+            reviewer=claim.decided_by,
+            reason=claim.decision_reason,
+            paid_entry_id=claim.entry_id,
+        )
+    except (QuestNotPendingReview, UnknownQuest):
+        return
 
 
 def failed_event(quest: Quest, user_id: int, value: Any, why: str) -> domain_events.NewEvent:

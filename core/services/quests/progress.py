@@ -25,9 +25,10 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from claims.models import Claim
 from core.constants.activities import QUEST_REWARD_ACTIVITY
 from core.services import domain_events
-from core.utils.dates import iso_utc
+from core.utils.dates import iso_utc, utc_now
 from quests.models import Quest, QuestParticipation
 from xp.models import ActivityType, UserProfile, XPEntry
 
@@ -201,9 +202,34 @@ def complete(*, participation_id: int, now: datetime, late: bool = False) -> str
         reached_at = row.last_at or now
         if qp.quest.proof_required:
             QuestParticipation.objects.filter(pk=qp.pk).update(state=PENDING, reached_at=reached_at)
+            _claim_reward(qp)
             return PENDING
         pay(qp, reached_at=reached_at, now=now, value=row.value)
         return COMPLETED
+
+
+def _claim_reward(qp: QuestParticipation) -> None:
+    """A completion that needs proof becomes a community claim for its reward (docs/domain.md
+    "Claims"): the community (or a moderator) decides it, and the claim's decision settles the
+    quest (``participation.claim_decided``, registered for claims of kind ``quest``). A quest
+    without a reward has nothing to claim: moderators decide it (``/quests/{id}/decision/``)."""
+    # The claims service awards through core.services.xp, which calls this module after each
+    # write: imported here, when a completion needs it, not when the award path is loaded.
+    from core.services.claims.submission import create_claim
+
+    quest = qp.quest
+    if quest.reward_xp <= 0:
+        return
+    create_claim(
+        user=qp.user,
+        activity=ActivityType.objects.get(key=QUEST_REWARD_ACTIVITY[quest.mode]),
+        units=Decimal(quest.reward_xp),
+        reason="quest_proof",
+        source="quest",
+        kind="quest",
+        subject=f"quest:{quest.pk}",
+        note=quest.title[:500],
+    )
 
 
 def pay(
@@ -273,7 +299,17 @@ def reopen(*, participation_id: int) -> str | None:
         if row is None or row.state != PENDING or row.reached:
             return None
         QuestParticipation.objects.filter(pk=participation_id, state=PENDING).update(state=ACTIVE, reached_at=None)
+        _withdraw_claim(participation_id, user_id)
         return ACTIVE
+
+
+def _withdraw_claim(participation_id: int, user_id: int) -> None:
+    """A completion a correction took back is no longer for review: its pending claim is closed
+    unpaid (a new one is made if the target is reached again)."""
+    quest_id = QuestParticipation.objects.values_list("quest_id", flat=True).get(pk=participation_id)
+    Claim.objects.filter(kind="quest", subject=f"quest:{quest_id}", user_id=user_id, state="pending").update(
+        state="rejected", decided_at=utc_now(), decided_via="withdrawn", decision_reason="progress corrected"
+    )
 
 
 # --- the open-quest count on the profile (the award path's gate) ---------------------------------
