@@ -71,6 +71,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports
 
 bench: install
 	$(PY) bench/xp_add.py $(BENCH_ARGS)

@@ -14,7 +14,6 @@ Strava or a 5xx → exponential backoff (30 s, 60 s, ... up to an hour), at most
 
 from __future__ import annotations
 
-import contextlib
 import logging
 
 from django.db import transaction
@@ -79,11 +78,6 @@ def backfill_strava(connection_id: int) -> int:
         return strava_service.run_backfill(connection_id=connection_id)
     except StravaAuthorizationRevoked:
         return 0
-
-
-def defer_backfill(connection_id: int) -> None:
-    with contextlib.suppress(AlreadyEnqueued), transaction.atomic():
-        backfill_strava.configure(queueing_lock=f"strava:backfill:{connection_id}").defer(connection_id=connection_id)
 
 
 def defer_event(*, object_type: str, aspect_type: str, object_id: int, owner_id: int, deauthorized: bool) -> str:

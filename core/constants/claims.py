@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+# What "a month" is for the review limits: the last 30 days.
+MONTH = timedelta(days=30)
 # Only entries above this share of review_above are judged against the player's history.
 HISTORY_FROM = Decimal("0.5")
 

@@ -10,9 +10,9 @@ from django.db import connection
 from django.utils import translation
 
 from achievements.models import Achievement, AchievementUnlock, SeasonTrophy, StreakState, XPBoost
+from core.constants import streak_rules
 from core.constants.modes import MODES
-from core.services.achievements import streak_rules
-from core.services.achievements.unlocks import met_tiers, values_for
+from core.selectors.achievement_values import met_tiers, values_for
 from core.utils.dates import utc_now
 from users.models import CustomUser
 

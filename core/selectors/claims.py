@@ -9,9 +9,9 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
 from claims.models import PENDING, Claim, ClaimVote
+from core.constants.claims import MONTH
 from core.constants.layers import layer_for_xp, next_layer
 from core.constants.modes import MODES
-from core.services.claims.review import MONTH
 from xp.models import UserProfile
 
 if TYPE_CHECKING:

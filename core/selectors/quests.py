@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from core.services.quests.progress import PROGRESS_LATERAL, progress_document, progress_values
+from core.selectors.quest_progress import PROGRESS_LATERAL, progress_document, progress_values
 from core.utils.dates import utc_now
 from quests.models import Quest, QuestParticipation
 from users.models import CustomUser

@@ -19,6 +19,7 @@ from core.services.claims import submission as claims_submission
 from core.services.seasons import rank_index
 from core.services.seasons.lifecycle import ScoreState
 from core.utils.dates import utc_now
+from core.utils.jobs import defer_job
 from quests.models import QuestParticipation
 from seasons.models import Season, SeasonScore
 from users.models import CustomUser
@@ -125,10 +126,12 @@ def _delete_rows(user: CustomUser) -> None:
                 model._default_manager.filter(**{field.name: user}).delete()
 
 
+FORGET_DISCORD_LINK_TASK = "community.tasks.forget_discord_link"
+
+
 def _forget_discord_link(user: CustomUser) -> None:
     """Delete the Linked Roles authorisation; a job (after commit, retried) clears the role
     connection at Discord and revokes the tokens, which it gets still encrypted."""
-    from community import tasks
     from community.models import DiscordLink
 
     link = DiscordLink.objects.filter(user=user).first()
@@ -140,4 +143,4 @@ def _forget_discord_link(user: CustomUser) -> None:
     }
     link.delete()
     if link.revoked_at is None:  # a revoked link has nothing left to clear at Discord
-        tasks.forget_discord_link.defer(**tokens)
+        defer_job(FORGET_DISCORD_LINK_TASK, **tokens)

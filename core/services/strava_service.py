@@ -51,6 +51,7 @@ from core.exceptions import (
 from core.selectors.strava import import_from
 from core.services.xp import award_xp, correct_entry
 from core.utils.dates import utc_now
+from core.utils.jobs import defer_job
 from integrations import client as strava
 from integrations.models import StravaActivity, StravaConnection
 
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
     from users.models import CustomUser
 
 logger = logging.getLogger(__name__)
+BACKFILL_TASK = "integrations.tasks.backfill_strava"
 
 STATE_SALT = "integrations.strava.connect"
 STATE_MAX_AGE_SECONDS = 600
@@ -211,9 +213,11 @@ def request_backfill(*, user: CustomUser) -> StravaConnection:
             raise StravaBackfillUsed(requested_at=connection.backfill_requested_at.isoformat().replace("+00:00", "Z"))
         connection.backfill_requested_at = utc_now()
         connection.save(update_fields=["backfill_requested_at"])
-        from integrations.tasks import defer_backfill  # the tasks module imports this one
-
-        transaction.on_commit(lambda: defer_backfill(connection.pk))
+        transaction.on_commit(
+            lambda: defer_job(
+                BACKFILL_TASK, queueing_lock=f"strava:backfill:{connection.pk}", connection_id=connection.pk
+            )
+        )
     return connection
 
 

@@ -7,7 +7,8 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from achievements.models import StreakFreeze, StreakState
-from core.services.achievements import streak_rules, streaks
+from core.constants import streak_rules
+from core.services.achievements import streaks
 from events.models import DomainEvent
 from tests.achievements.clock import Clock
 from users.tests.factories import PlayerFactory

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 import time
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import login as django_login
@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 
 from api.authentication import is_app_token
 from api.parsers import StrictFormParser, StrictJSONParser
+from api.redirects import safe_next
 from api.schema import error_responses
 from api.throttling import SignInThrottle
 from api.v1.auth.serializers import (
@@ -84,22 +85,6 @@ def enforce_csrf(request: HttpRequest) -> None:
     reason = check.process_view(request, None, (), {})  # type: ignore[arg-type]
     if reason:
         raise exceptions.PermissionDenied(f"CSRF Failed: {reason}", code="csrf_failed")
-
-
-def safe_next(value: str | None) -> str:
-    """Where to send the browser after sign-in: FRONTEND_URL, a path on it, or a URL on an
-    allowed origin. Raises InvalidNext."""
-    frontend = settings.FRONTEND_URL
-    if not value:
-        return frontend + "/"
-    if value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return frontend + value
-    parts = urlsplit(value)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    allowed = {o.rstrip("/") for o in [frontend, *settings.AUTH_ALLOWED_REDIRECT_ORIGINS]}
-    if parts.scheme in ("http", "https") and origin in allowed and "\\" not in value:
-        return value
-    raise InvalidNext()
 
 
 def callback_uri(request: HttpRequest) -> str:

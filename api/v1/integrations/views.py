@@ -24,8 +24,8 @@ from rest_framework.views import APIView
 
 from api.authentication import BearerTokenAuthentication, SessionAuthentication
 from api.pagination import HistoryCursorPagination
+from api.redirects import safe_next
 from api.schema import error_responses
-from api.v1.auth.views import safe_next
 from api.v1.integrations.serializers import StravaActivitySerializer, StravaEventSerializer, StravaStatusSerializer
 from core.exceptions import (
     DomainError,

@@ -12,6 +12,7 @@ from api.fields import ExactDecimalField, NoUnknownFieldsMixin, StrictSlugField
 from api.v1.xp.serializers import QuestProgressSerializer
 from core.constants.modes import MODE_CHOICES
 from core.constants.quests import CHALLENGE_REWARD_MAX, QUEST_KINDS, QUEST_STATES
+from core.selectors.quest_progress import progress_document
 from core.selectors.quests import BoardRow, QuestCard
 from quests.models import Quest
 
@@ -118,6 +119,5 @@ class QuestBoardRowSerializer(serializers.Serializer[Any]):
 
     @extend_schema_field(QuestProgressSerializer)
     def get_progress(self, row: BoardRow) -> dict[str, Any]:
-        from core.services.quests.progress import progress_document
 
         return progress_document(row.value, self.context["quest"].target)

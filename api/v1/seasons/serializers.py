@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from api.fields import SEASON_ID_PATTERN
-from api.v1.users.serializers import LAYER_CODES, CohortRefSerializer
+from api.profile import LAYER_CODES, CohortRefSerializer
 from core.constants.leagues import LEAGUES
 from core.constants.modes import MODE_CHOICES
 from core.selectors.leaderboard import Row

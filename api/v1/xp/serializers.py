@@ -8,7 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from api.fields import ExactDecimalField, NoUnknownFieldsMixin, StrictSlugField
-from api.v1.users.serializers import LAYER_CODES, ProfileSerializer
+from api.profile import LAYER_CODES, ProfileSerializer
 from core.constants.modes import MODE_CHOICES
 from core.constants.quests import QUEST_KINDS, QUEST_STATES
 from core.services.achievements.boosts import AppliedBoost

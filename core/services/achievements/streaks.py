@@ -1,5 +1,5 @@
 """Writing streak state: a day played (from the award path), a freeze spent ahead, the rebuild
-from the ledger. The rules themselves are pure (streak_rules.py)."""
+from the ledger. The rules themselves are pure (core/constants/streak_rules.py)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 
 from achievements.models import StreakFreeze, StreakState
+from core.constants import streak_rules
 from core.constants.modes import MODES
+from core.constants.streak_rules import Played, Streak
 from core.exceptions import NoActiveStreak, NoStreakFreeze, UnknownMode
 from core.services import domain_events
-from core.services.achievements import streak_rules
-from core.services.achievements.streak_rules import Played, Streak
 from core.utils.dates import utc_now
 from events.models import STREAK_LOST, STREAK_MILESTONE
 from users.models import CustomUser

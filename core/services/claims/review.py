@@ -17,6 +17,7 @@ from django.db.models import Case, Count, F, Q, Value, When
 
 from claims.models import APPROVE, APPROVED, COMMUNITY, MODERATOR, PENDING, REJECT, REJECTED, Claim, ClaimVote
 from core.constants.activities import COMMUNITY_REVIEW_ACTIVITY
+from core.constants.claims import MONTH
 from core.constants.layers import layer_for_xp
 from core.exceptions import (
     AlreadyVoted,
@@ -39,7 +40,6 @@ from xp.models import UserProfile
 if TYPE_CHECKING:
     from users.models import CustomUser, ServiceAPIKey
 
-MONTH = timedelta(days=30)
 # Hooks other features register for their kind of claim (e.g. quests): called inside the deciding
 # transaction with the decided claim.
 DECISION_HOOKS: dict[str, Callable[[Claim], None]] = {}
