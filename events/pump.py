@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import time
@@ -39,11 +40,19 @@ from django.conf import settings
 from psycopg.rows import dict_row
 from standardwebhooks import Webhook
 
+from core import crypto
 from core.observability.context import request_id_bound
 from core.services import domain_events, webhooks
 from core.utils.dates import iso_utc, utc_now
 
 logger = logging.getLogger("core.services.webhooks")
+
+
+@functools.lru_cache(maxsize=1024)
+def signing_secret(encrypted: str) -> str:
+    """An endpoint's ``whsec_`` secret in clear (stored encrypted; decrypted once per process)."""
+    return crypto.decrypt(encrypted)
+
 
 FAN_OUT_SQL = """
 WITH ev AS (
@@ -95,7 +104,7 @@ SET leased_until = now() + make_interval(secs => %(lease)s)
 FROM c, events_webhookendpoint w, events_domainevent e
 LEFT JOIN users_customuser u ON u.id = e.user_id
 WHERE d.id = c.id AND w.id = d.endpoint_id AND e.id = d.event_id
-RETURNING d.id, d.endpoint_id, d.event_id, d.attempts, d.created_at, w.url, w.secret,
+RETURNING d.id, d.endpoint_id, d.event_id, d.attempts, d.created_at, w.url, w.secret_encrypted,
           e.type, e.user_id, e.sequence, e.data, e.created_at AS event_created_at, e.request_id,
           u.discord_id, COALESCE(NULLIF(u.display_name, ''), u.username) AS public_name
 """
@@ -359,7 +368,7 @@ class Pump:
                 await asyncio.to_thread(webhooks.validate_url, row["url"])
             body = body_of(row)
             msg_id = f"msg_{row['event_id']}"
-            signature = Webhook(row["secret"]).sign(msg_id=msg_id, timestamp=now, data=body)
+            signature = Webhook(signing_secret(row["secret_encrypted"])).sign(msg_id=msg_id, timestamp=now, data=body)
             headers = {
                 "content-type": "application/json",
                 "webhook-id": msg_id,
@@ -378,6 +387,8 @@ class Pump:
             error, retryable = f"refused: {exc.message}", False
         except webhooks.TargetRefused as exc:
             error, retryable = f"refused: {exc}", False
+        except crypto.DecryptionFailed:  # FIELD_ENCRYPTION_KEY lost the key this secret was stored with
+            error, retryable = "the endpoint's secret cannot be decrypted with FIELD_ENCRYPTION_KEY", False
         except httpx.TimeoutException:
             error = "timeout"
         except httpx.ConnectError as exc:

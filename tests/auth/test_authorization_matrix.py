@@ -101,6 +101,30 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("api/v1/webhooks/<str:webhook_id>/", "GET"): WEBHOOK_KEY_ONLY,  # no such endpoint: 404 for the key
     ("api/v1/webhooks/<str:webhook_id>/", "PATCH"): WEBHOOK_KEY_ONLY,
     ("api/v1/webhooks/<str:webhook_id>/", "DELETE"): WEBHOOK_KEY_ONLY,
+    ("api/v1/health/ready/", "GET"): PUBLIC_NO_AUTH,
+    ("api/v1/leaderboards/cohort/reality/", "GET"): PLAYER_ONLY,
+    ("api/v1/leaderboards/cohort/cyber/", "GET"): PLAYER_ONLY,
+    ("api/v1/users/<int:user_id>/card.png", "GET"): PUBLIC_NO_AUTH,  # an image: no credential read
+    ("api/v1/users/<int:user_id>/achievements/", "GET"): PUBLIC,
+    ("api/v1/achievements/", "GET"): PLAYER_ONLY,
+    ("api/v1/boosts/", "GET"): PUBLIC,
+    ("api/v1/user/streaks/", "GET"): PLAYER_ONLY,
+    ("api/v1/user/streaks/<str:mode>/freeze/", "POST"): PLAYER_ONLY,
+    ("api/v1/claims/", "GET"): PLAYER_ONLY,
+    # A player may review once their account is REVIEWER_MIN_ACCOUNT_DAYS old: these are new (403).
+    ("api/v1/reviews/", "GET"): PLAYER_ONLY | {"player": 403, "other_player": 403},
+    ("api/v1/claims/<int:claim_id>/proof/", "POST"): PLAYER_ONLY,
+    ("api/v1/claims/<int:claim_id>/votes/", "POST"): PLAYER_ONLY,
+    # Moderators: staff, or a key with claims:moderate (the matrix's key has none).
+    ("api/v1/claims/<int:claim_id>/decision/", "POST"): ADMIN_ONLY,
+    ("api/v1/quests/", "GET"): PUBLIC,  # open challenges for anyone; `joined` etc. for a player
+    ("api/v1/quests/", "POST"): PLAYER_ONLY,
+    ("api/v1/quests/<str:quest_id>/", "GET"): PUBLIC,
+    ("api/v1/quests/<str:quest_id>/", "DELETE"): PLAYER_ONLY,
+    ("api/v1/quests/<str:quest_id>/join/", "POST"): PLAYER_ONLY,
+    ("api/v1/quests/<str:quest_id>/leave/", "POST"): PLAYER_ONLY,
+    ("api/v1/quests/<str:quest_id>/leaderboard/", "GET"): PUBLIC,
+    ("api/v1/quests/<str:quest_id>/decision/", "POST"): ADMIN_ONLY,
 }
 
 
@@ -181,6 +205,12 @@ def request_for(route: str, method: str, caller: str, world: dict[str, Any]) -> 
     path = "/" + route.replace("<str:discord_id>", world["player"].discord_id).replace(
         "<str:event_id>", str(world["event"].pk)
     ).replace("<str:webhook_id>", "999999")
+    path = (
+        path.replace("<int:claim_id>", "999999")
+        .replace("<str:quest_id>", "999999")
+        .replace("<int:user_id>", str(world["player"].pk))
+        .replace("<str:mode>", "reality")
+    )
     body: dict[str, Any] = {}
     if route == "api/v1/xp/add/":
         body = {"activity": "pushups", "units": 1}

@@ -73,7 +73,7 @@ def test_refused_award_does_not_leave_an_account_behind(bot_headers):
     response = bot.post("/api/v1/xp/add/", {"activity": "no-such", "units": 1, "discord_id": CAROL}, format="json")
     assert response.status_code == 400 and response.json()["code"] == "unknown_activity"
     response = bot.post("/api/v1/xp/add/", {"activity": "pushups", "units": 5000, "discord_id": CAROL}, format="json")
-    assert response.status_code == 422
+    assert response.status_code == 400 and response.json()["code"] == "units_over_entry_max"
     assert not CustomUser.objects.filter(discord_id=CAROL).exists()
 
 

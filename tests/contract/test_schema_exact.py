@@ -105,6 +105,8 @@ def test_add_xp_answer_lists_profile_level_up_and_layer_up():
         "layer_up",
         "duplicate",
         "quests",
+        "achievements",
+        "boost",
     }
     assert component["properties"]["profile"]["allOf"][0]["$ref"].endswith("/Profile")
 

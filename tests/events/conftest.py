@@ -220,3 +220,17 @@ def subprocess_env() -> dict[str, str]:
     import os
 
     return {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "ultrabackend.settings.test"}
+
+
+@pytest.fixture(autouse=True)
+def _no_achievements(request: pytest.FixtureRequest) -> None:
+    """These tests count the events an award records: achievements (which record
+    ``achievement_unlocked``) are off unless a test is about them (tests/achievements)."""
+    if request.node.get_closest_marker("django_db") is None:
+        return
+    from achievements.models import Achievement
+    from core.selectors import achievement_catalogue
+
+    request.getfixturevalue("_reference_data")
+    Achievement.objects.update(is_active=False)
+    achievement_catalogue.forget_catalogue()
