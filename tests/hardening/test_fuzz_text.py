@@ -93,7 +93,10 @@ def test_no_operation_answers_500_to_bad_text_or_deep_nesting(callers: dict[str,
                     answer = client.generic(method.upper(), target)
                 else:
                     answer = client.generic(method.upper(), target, body, content_type="application/json")
-                if answer.status_code >= 500:
+                # A feature this server is not set up for (Discord interactions here) answers 503
+                # feature_not_configured to every request, whatever its body: not a failure.
+                not_configured = answer.status_code == 503 and b"feature_not_configured" in answer.content
+                if answer.status_code >= 500 and not not_configured:
                     failures.append(f"{who} {method.upper()} {target} {body!r:.80}: {answer.status_code}")
                 elif (
                     answer.status_code >= 400

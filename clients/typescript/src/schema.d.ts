@@ -2182,8 +2182,20 @@ export interface components {
         /** @description Every personal datum the backend holds about the player (GDPR Art. 15 and 20). */
         PersonalData: {
             account: components["schemas"]["ExportAccount"];
+            /** @description Rows of achievements.AchievementUnlock (every field). */
+            achievements: {
+                [key: string]: unknown;
+            }[];
             /** @description Rows of admin.LogEntry (every field). */
             admin_actions: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows of claims.ClaimVote (every field). */
+            claim_votes: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows of claims.Claim (every field). */
+            claims: {
                 [key: string]: unknown;
             }[];
             /** @description Rows of layers.CyberLayerStatus (every field). */
@@ -2216,14 +2228,34 @@ export interface components {
             layer_changes: components["schemas"]["ExportLayerChange"][];
             linked_accounts: components["schemas"]["ExportLinkedAccount"][];
             profile: components["schemas"]["Profile"];
+            /** @description Rows of quests.Quest (every field). */
+            quest_goals: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows of quests.QuestParticipation (every field). */
+            quest_participations: {
+                [key: string]: unknown;
+            }[];
             /** @description Rows of layers.RealityLayerStatus (every field). */
             reality_layer_status: {
                 [key: string]: unknown;
             }[];
             season_results: components["schemas"]["PastSeason"][];
             season_scores: components["schemas"]["ExportScore"][];
+            /** @description Rows of achievements.SeasonTrophy (every field). */
+            season_trophies: {
+                [key: string]: unknown;
+            }[];
             /** @description The Strava link and every imported activity (docs/strava.md). */
             strava: unknown;
+            /** @description Rows of achievements.StreakFreeze (every field). */
+            streak_freezes: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rows of achievements.StreakState (every field). */
+            streaks: {
+                [key: string]: unknown;
+            }[];
             xp_entries: components["schemas"]["ExportEntry"][];
         };
         PlayerAchievements: {
@@ -6820,7 +6852,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "csrf_failed" | "missing_scope" | "quest_reviewer_required";
+                        code: "csrf_failed" | "missing_scope" | "own_claim" | "quest_reviewer_required";
                     };
                 };
             };
@@ -6856,7 +6888,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "quest_not_pending_review";
+                        code: "claim_decided" | "quest_not_pending_review";
                     };
                 };
             };
