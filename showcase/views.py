@@ -21,6 +21,7 @@ from core.selectors.showcase import (
     SEARCH_MAX,
     SEARCH_MIN,
     community_board,
+    open_challenges,
     player_page,
     search_players,
     upcoming_events,
@@ -56,7 +57,7 @@ def card_url(request: HttpRequest, user_id: int, mode: str, theme: str = "dark")
 
 @community_page
 def index(request: HttpRequest) -> HttpResponse:
-    """This season's boards per mode (top 50), a name search, and the upcoming events."""
+    """This season's boards per mode (top 50), a name search, the open challenges and the upcoming events."""
     query = request.GET.get("q", "").strip()[:SEARCH_MAX]
     season_id = season_id_for(utc_now())
     context = {
@@ -67,6 +68,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "hits": search_players(query, season_id=season_id) if query else [],
         "search_min": SEARCH_MIN,
         "events": upcoming_events(),
+        "challenges": open_challenges(),
         "page_url": request.build_absolute_uri(reverse("community-index")),
         "players_url": players_url(),
     }

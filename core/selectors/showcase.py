@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from core.constants.modes import MODES
 from core.selectors.account import past_seasons
@@ -24,6 +25,7 @@ from core.services.seasons import rank_index as ri
 from core.utils import redis as r
 from core.utils.dates import season_id_for, utc_now
 from layers.models import Event
+from quests.models import Quest
 from seasons.models import SeasonScore
 from users.models import CustomUser
 
@@ -258,6 +260,36 @@ class UpcomingEvent:
     starts_at: datetime
     ends_at: datetime
     running: bool
+
+
+@dataclass(frozen=True)
+class OpenChallenge:
+    pk: int
+    title: str
+    mode: str
+    activity: str | None
+    target: Decimal
+    reward_xp: int
+    ends_at: datetime
+    players: int
+
+
+def open_challenges(*, limit: int = EVENTS_SHOWN) -> list[OpenChallenge]:
+    """Published challenges that have started and not ended, soonest deadline first, with how
+    many players joined (one query)."""
+    now = utc_now()
+    challenges = (
+        Quest.objects.filter(kind=Quest.CHALLENGE, is_published=True, starts_at__lte=now, ends_at__gt=now)
+        .select_related("activity")
+        .annotate(players=Count("participations"))
+        .order_by("ends_at", "id")[:limit]
+    )
+    return [
+        OpenChallenge(
+            q.pk, q.title, q.mode, q.activity.name if q.activity else None, q.target, q.reward_xp, q.ends_at, q.players
+        )
+        for q in challenges
+    ]
 
 
 def upcoming_events(*, limit: int = EVENTS_SHOWN) -> list[UpcomingEvent]:

@@ -159,3 +159,32 @@ def test_community_page_query_count_does_not_grow_with_players(community, django
     with django_assert_max_num_queries(8):
         page = html("/community/")
     assert len(board_rows(page, "reality")) == 33
+
+
+def test_open_challenges_are_listed_with_their_players(community):
+    from quests.models import Quest, QuestParticipation
+    from xp.models import ActivityType
+
+    now = utc_now()
+    running = Quest.objects.create(
+        kind="challenge",
+        title="100 km in December",
+        mode="reality",
+        activity=ActivityType.objects.get(key="running"),
+        target=100,
+        starts_at=now - timedelta(days=1),
+        ends_at=now + timedelta(days=20),
+        reward_xp=500,
+    )
+    QuestParticipation.objects.create(quest=running, user=PlayerFactory(), joined_at=now)
+    Quest.objects.create(
+        kind="challenge",
+        title="Over already",
+        mode="cyber",
+        target=10,
+        starts_at=now - timedelta(days=9),
+        ends_at=now - timedelta(days=1),
+    )
+    page = Client().get("/community/").content.decode()
+    assert "100 km in December" in page and "1 joined" in page and "reward 500 XP" in page
+    assert "Over already" not in page
