@@ -13,7 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, settings
+from nacl.signing import SigningKey
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -41,8 +43,13 @@ BOUNDED = settings(
 
 
 @pytest.fixture
-def world(db: None, discord: FakeDiscord) -> Iterator[World]:
-    """Discord is the stand-in (codes and tokens it never issued are refused: 400, not 5xx)."""
+def world(db: None, discord: FakeDiscord, settings: Any) -> Iterator[World]:
+    """Discord is the stand-in (codes and tokens it never issued are refused: 400, not 5xx), and
+    every Discord feature is configured: a feature that is not answers 503 feature_not_configured
+    to any request, which would hide what the fuzzing is for."""
+    settings.DISCORD_PUBLIC_KEY = SigningKey.generate().verify_key.encode().hex()
+    settings.DISCORD_LINKED_ROLES_ENABLED = True
+    settings.FIELD_ENCRYPTION_KEY = [Fernet.generate_key().decode()]
     made = make_world()
     with connection_kept_open():
         yield made

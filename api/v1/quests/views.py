@@ -80,6 +80,7 @@ class QuestListView(APIView):
 
     permission_classes = [IsPlayerOrScopedKey]
     required_scope = MANAGE_SCOPE
+    pagination_class = StandardPagePagination  # the schema describes GET's page (Paginated...List)
     throttle_classes = [PlayerWriteThrottle, ServiceKeyWriteThrottle]
 
     def get_permissions(self) -> list[BasePermission]:
@@ -99,7 +100,7 @@ class QuestListView(APIView):
         if kind is not None and kind not in (Quest.GOAL, Quest.CHALLENGE):
             raise InvalidFilter(field="kind")
         reader = request.user if request.user.is_authenticated else None
-        paginator = StandardPagePagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(quest_selectors.visible_quests(reader, kind=kind), request, view=self)
         data = QuestSerializer(quest_selectors.cards(page or [], reader), many=True).data
         return paginator.get_paginated_response(data)
@@ -254,7 +255,7 @@ class QuestLeaderboardView(APIView):
         quest = _quest(quest_id, request)
         if quest.kind != Quest.CHALLENGE:
             raise QuestNotAChallenge()
-        paginator = StandardPagePagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(quest_selectors.leaderboard(quest), request, view=self)  # type: ignore[arg-type]
         return paginator.get_paginated_response(QuestBoardRowSerializer(page, many=True, context={"quest": quest}).data)
 

@@ -2044,6 +2044,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Participant"][];
         };
+        PaginatedQuestList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Quest"][];
+        };
         PaginatedReviewList: {
             /** @example 123 */
             count: number;
@@ -6354,6 +6369,10 @@ export interface operations {
         parameters: {
             query?: {
                 kind?: "challenge" | "goal";
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
             };
             header?: never;
             path?: never;
@@ -6366,7 +6385,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Quest"][];
+                    "application/json": components["schemas"]["PaginatedQuestList"];
                 };
             };
             /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
@@ -6377,7 +6396,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "invalid_filter" | "invalid_text";
+                        code: "invalid_filter" | "invalid_page" | "invalid_text";
                     };
                 };
             };
@@ -6390,6 +6409,18 @@ export interface operations {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
                         code: "invalid_api_key" | "token_expired" | "token_invalid" | "token_revoked";
+                    };
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @enum {string} */
+                        code: "page_not_found";
                     };
                 };
             };
