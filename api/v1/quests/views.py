@@ -246,6 +246,7 @@ class QuestLeaderboardView(APIView):
     """A challenge's board: everyone taking part, by progress, then who reached it first."""
 
     permission_classes = [AllowAny]
+    pagination_class = StandardPagePagination  # the schema describes the page (Paginated...List)
 
     @extend_schema(
         parameters=[QUEST_ID],

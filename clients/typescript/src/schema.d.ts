@@ -2044,6 +2044,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Participant"][];
         };
+        PaginatedQuestBoardRowList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["QuestBoardRow"][];
+        };
         PaginatedQuestList: {
             /** @example 123 */
             count: number;
@@ -7086,7 +7101,12 @@ export interface operations {
     };
     quests_leaderboard_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
             header?: never;
             path: {
                 quest_id: number;
@@ -7100,7 +7120,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["QuestBoardRow"][];
+                    "application/json": components["schemas"]["PaginatedQuestBoardRowList"];
                 };
             };
             /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
@@ -7111,7 +7131,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "invalid_text";
+                        code: "invalid_page" | "invalid_text";
                     };
                 };
             };
@@ -7135,7 +7155,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"] & {
                         /** @enum {string} */
-                        code: "not_found" | "unknown_quest";
+                        code: "not_found" | "page_not_found" | "unknown_quest";
                     };
                 };
             };
