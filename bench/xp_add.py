@@ -33,6 +33,7 @@ import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common as c  # noqa: E402
@@ -114,45 +115,32 @@ def prepare(players: int, workdir: Path) -> dict[str, object]:
 
 
 def raw_params(setup: dict[str, object]) -> dict[str, object]:
-    """The constant part of the parameters ``store.write_entry`` sends (core/services/xp/store.py)."""
-    from core.constants.leagues import DEFAULT_LEAGUE
-    from core.utils.dates import month_bounds, season_id_for
+    """The constant part of what the hot path sends: built by the served code's own
+    ``store.parameters`` (so the raw phase can never drift from the statement), plus the checks
+    of the checked statement (``store.write_checked_entry``)."""
+    from core.services.xp import store
+    from xp.models import ActivityType
 
+    activity = ActivityType.objects.get(pk=setup["activity_id"])
     now = datetime.now(UTC)
-    sid = season_id_for(now)
-    sstart, send = month_bounds(sid)
-    xp = int(UNITS * 10)
-    return {
-        "aid": setup["activity_id"],
-        "mode": "reality",
-        "units": UNITS,
-        "xp": xp,
-        "reality_xp": xp,
-        "cyber_xp": 0,
-        "league": DEFAULT_LEAGUE,
-        "sid": sid,
-        "sstart": sstart,
-        "send": send,
-        "source": "web",
-        "by": None,
-        "key": None,
-        "idem": None,
-        "note": "bench",
-        "corrects": None,
-        "reason": "",
-        "change_reason": "xp",
-        "day": now.date(),
-        "cap": setup["cap"],
-        # read by the domain-event CTEs (docs/events.md); ignored by statements without them
-        "ev_xp_awarded": False,
-        "activity_key": ACTIVITY,
-        "units_text": str(UNITS),
-        # the checks of the hot path's statement (store.write_checked_entry)
-        "xp_per_unit": Decimal("10"),
-        "max_units": Decimal("1000"),
-        "password": "!",
-        "quota_limit": 100000,
-    }
+    w = store.XPWrite(
+        user_id=0,
+        activity=activity,
+        units=UNITS,
+        xp=int(UNITS * activity.xp_per_unit),
+        source="web",
+        now=now,
+        note="bench",
+    )
+    params = dict(store.parameters(w))
+    params.update(
+        xp_per_unit=activity.xp_per_unit,
+        max_units=activity.max_units_per_entry,
+        review_above=getattr(activity, "review_above", None),
+        password="!",
+        quota_limit=100000,
+    )
+    return params
 
 
 # --- raw SQL phase ------------------------------------------------------------------------------
@@ -169,6 +157,23 @@ def _raw_worker(
 ) -> None:  # type: ignore[type-arg]
     import psycopg
 
+    try:
+        _raw_loop(psycopg, url, sql, params, uids, start_at, duration, out)
+    except Exception as exc:  # the parent must not wait forever for a worker that failed
+        out.put(repr(exc))
+        raise
+
+
+def _raw_loop(
+    psycopg: Any,
+    url: str,
+    sql: str,
+    params: dict[str, object],
+    uids: list[tuple[int, str]],
+    start_at: float,
+    duration: float,
+    out: mp.Queue,  # type: ignore[type-arg]
+) -> None:
     with psycopg.connect(url, autocommit=True, prepare_threshold=2) as conn:  # as Django is set up
         cur = conn.cursor()
         lat: list[float] = []
@@ -213,7 +218,11 @@ def run_raw(
     time.sleep(max(0.0, start_at + duration - 0.25 - time.time()))
     cpu = meter.stop()  # before the clients disconnect (their backends' CPU is read from /proc)
     cpu = {k: v * duration / cpu["wall"] for k, v in cpu.items()}  # per the whole phase
-    lat = [x for _ in procs for x in q.get()]
+    results = [q.get() for _ in procs]
+    failed = [r for r in results if isinstance(r, str)]
+    if failed:
+        raise SystemExit(f"raw SQL workers failed: {failed[0]}")
+    lat = [x for r in results for x in r]
     for p in procs:
         p.join()
     lat.sort()
