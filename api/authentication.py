@@ -21,7 +21,8 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
-from core.exceptions import InvalidAppToken
+from api.errors import csrf_refusal, refusal
+from core.exceptions import AccountCannotSignIn, AppTokenExpired, AppTokenRevoked, InvalidApiKey, InvalidAppToken
 from core.services import tokens
 from users.models import CustomUser, ServiceAPIKey
 
@@ -36,7 +37,7 @@ def credentials(request: Any, scheme: str) -> str | None:
 
 
 class BearerTokenAuthentication(BaseAuthentication):
-    error_codes = {401: ["token_invalid", "token_expired", "token_revoked"]}  # for api/schema.py
+    error_codes = {401: [InvalidAppToken.code, AppTokenExpired.code, AppTokenRevoked.code]}  # for api/schema.py
 
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         token = credentials(request, "Bearer")
@@ -45,10 +46,10 @@ class BearerTokenAuthentication(BaseAuthentication):
         try:
             claims = tokens.decode(token, typ="access")
         except InvalidAppToken as exc:
-            raise exceptions.AuthenticationFailed(exc.message, code=exc.code) from None
+            raise exceptions.AuthenticationFailed(exc.message, code=exc.code) from None  # a registered code
         user = CustomUser.objects.filter(pk=claims.user_id).first()
         if user is None or not user.is_active:
-            raise exceptions.AuthenticationFailed("This account cannot sign in.", code="token_revoked")
+            raise refusal(exceptions.AuthenticationFailed, AccountCannotSignIn)
         return user, claims
 
     def authenticate_header(self, request: Request) -> str:
@@ -56,7 +57,7 @@ class BearerTokenAuthentication(BaseAuthentication):
 
 
 class ServiceKeyAuthentication(BaseAuthentication):
-    error_codes = {401: ["invalid_api_key"]}
+    error_codes = {401: [InvalidApiKey.code]}
 
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         key = credentials(request, "Api-Key")
@@ -67,7 +68,7 @@ class ServiceKeyAuthentication(BaseAuthentication):
         except ServiceAPIKey.DoesNotExist:
             api_key = None
         if api_key is None or api_key.has_expired:
-            raise exceptions.AuthenticationFailed("Unknown, revoked or expired API key.", code="invalid_api_key")
+            raise refusal(exceptions.AuthenticationFailed, InvalidApiKey)
         return AnonymousUser(), api_key
 
     def authenticate_header(self, request: Request) -> str:
@@ -92,7 +93,7 @@ class SessionAuthentication(rest_framework_authentication.SessionAuthentication)
         try:
             super().enforce_csrf(request)
         except exceptions.PermissionDenied as exc:
-            raise exceptions.PermissionDenied(str(exc.detail), code="csrf_failed") from None
+            raise csrf_refusal(str(exc.detail).removeprefix("CSRF Failed: ")) from None
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]

@@ -19,32 +19,33 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from api.errors import DOMAIN_STATUS
 from api.outage import is_database_unavailable, retry_after, unavailable_body
 from api.parsers import PayloadTooLarge
-from core.exceptions import DomainError
+from core import exceptions as errors
+from core.exceptions import ERRORS, DomainError
 
-DOMAIN_STATUS = {
-    "invalid": status.HTTP_400_BAD_REQUEST,
-    "unauthenticated": status.HTTP_401_UNAUTHORIZED,
-    "not_found": status.HTTP_404_NOT_FOUND,
-    "forbidden": status.HTTP_403_FORBIDDEN,
-    "conflict": status.HTTP_409_CONFLICT,
-    "rule": status.HTTP_422_UNPROCESSABLE_ENTITY,
-    "bad_gateway": status.HTTP_502_BAD_GATEWAY,  # an upstream (Discord) answered unusably
-    "unavailable": status.HTTP_503_SERVICE_UNAVAILABLE,  # an upstream is unreachable: retry
-}
-
+# DRF's own exceptions: the registered error each answers as.
 FIXED_CODES = {
-    exceptions.NotAuthenticated: "not_authenticated",
-    exceptions.AuthenticationFailed: "authentication_failed",
-    exceptions.PermissionDenied: "permission_denied",
-    exceptions.NotFound: "not_found",
-    exceptions.MethodNotAllowed: "method_not_allowed",
-    exceptions.UnsupportedMediaType: "unsupported_media_type",
-    exceptions.ParseError: "parse_error",
-    exceptions.Throttled: "throttled",
-    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.NotAuthenticated: errors.NotAuthenticated.code,
+    exceptions.AuthenticationFailed: errors.AuthenticationFailed.code,
+    exceptions.PermissionDenied: errors.PermissionDenied.code,
+    exceptions.NotFound: errors.NotFound.code,
+    exceptions.MethodNotAllowed: errors.MethodNotAllowed.code,
+    exceptions.UnsupportedMediaType: errors.UnsupportedMediaType.code,
+    exceptions.ParseError: errors.ParseError.code,
+    exceptions.Throttled: errors.Throttled.code,
+    exceptions.NotAcceptable: errors.NotAcceptable.code,
 }
+
+
+def registered_text(code: str, detail: str, default: str = "") -> str:
+    """An error's text in the request's language: the registry's, unless the raiser said
+    something more specific than the default (DRF's ``Method "PUT" not allowed.``)."""
+    error = ERRORS.get(code)
+    if error is not None and detail in (default, error.message, ""):
+        detail = error.message
+    return gettext(detail)
 
 
 def _flatten(detail: Any, field: str | None = None) -> list[dict[str, Any]]:
@@ -97,9 +98,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        errors = [{**error, "detail": gettext(error["detail"])} for error in _flatten(exc.detail)]
-        first = errors[0] if errors else {"code": "invalid", "detail": "Invalid input."}
-        response.data = {"code": first["code"], "detail": first["detail"], "errors": errors}
+        found = [{**error, "detail": gettext(error["detail"])} for error in _flatten(exc.detail)]
+        first = (
+            found[0] if found else {"code": errors.InvalidInput.code, "detail": gettext(errors.InvalidInput.message)}
+        )
+        response.data = {"code": first["code"], "detail": first["detail"], "errors": found}
         response.status_code = status.HTTP_400_BAD_REQUEST
         return response
     code = next((c for cls, c in FIXED_CODES.items() if isinstance(exc, cls)), None)
@@ -109,7 +112,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         # A specific code (token_expired, invalid_api_key, missing_scope, csrf_failed) wins.
         code = specific or code or exc.default_code
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        body: dict[str, Any] = {"code": code, "detail": gettext(str(detail))}
+        body: dict[str, Any] = {"code": code, "detail": registered_text(code, str(detail), str(exc.default_detail))}
+        body.update(getattr(exc, "details", {}))  # what api/errors.py ``refusal`` attached
         wait = getattr(exc, "wait", None) if isinstance(exc, exceptions.Throttled) else None
         if wait is not None:
             body["retry_after"] = int(wait) + (0 if wait == int(wait) else 1)

@@ -7,6 +7,9 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from api.errors import field_error
+from core.exceptions import UnknownField
+
 SEASON_ID_PATTERN = r"^[0-9]{4}-(?:0[1-9]|1[0-2])$"  # a season: a UTC month, YYYY-MM
 DECIMAL_STRING_RE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
@@ -56,12 +59,7 @@ class NoUnknownFieldsMixin:
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))  # type: ignore[attr-defined]
             if unknown:
-                raise serializers.ValidationError(
-                    {
-                        name: [serializers.ErrorDetail("This field is not accepted.", code="unknown_field")]
-                        for name in unknown
-                    }
-                )
+                raise serializers.ValidationError({name: [field_error(UnknownField)] for name in unknown})
         return super().to_internal_value(data)  # type: ignore[misc]
 
 

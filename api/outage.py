@@ -25,6 +25,8 @@ from django.db import utils as db_utils
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext
 
+from core.exceptions import DatabaseUnavailable
+
 logger = logging.getLogger(__name__)
 
 # Django wraps psycopg's errors (the original is the __cause__); both kinds are listed. psycopg's
@@ -54,8 +56,8 @@ def retry_after() -> int:
 
 
 def unavailable_body() -> dict[str, str]:
-    text = gettext("The database is unavailable right now; retry in %(seconds)d seconds.")
-    return {"code": "database_unavailable", "detail": text % {"seconds": retry_after()}}
+    text = gettext(DatabaseUnavailable.message)
+    return {"code": DatabaseUnavailable.code, "detail": text % {"seconds": retry_after()}}
 
 
 def unavailable_response(exc: BaseException) -> JsonResponse:

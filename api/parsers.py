@@ -15,6 +15,7 @@ from django.conf import settings
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import FormParser, JSONParser
 
+from core import exceptions as errors
 from core.exceptions import DuplicateKey, InvalidText
 
 # No request body of this API nests deeper than a few levels (a Discord interaction: about 6).
@@ -26,9 +27,11 @@ BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
 class PayloadTooLarge(APIException):
+    """413 payload_too_large (core/exceptions.py), raised where DRF reads the body."""
+
     status_code = 413
-    default_detail = "The request body is too large."
-    default_code = "payload_too_large"
+    default_detail = errors.PayloadTooLarge.message
+    default_code = errors.PayloadTooLarge.code
 
 
 class InvalidTextError(ValueError):

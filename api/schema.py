@@ -38,7 +38,7 @@ from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import permissions, serializers
 
-from api.exception_handler import DOMAIN_STATUS
+from api.errors import DOMAIN_STATUS
 from api.fields import NoUnknownFieldsMixin, decimal_pattern
 from core.exceptions import DomainError
 

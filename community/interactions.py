@@ -30,7 +30,7 @@ from community.discord_api import application_id
 from core.constants.leagues import LEAGUES
 from core.constants.levels import level_progress
 from core.constants.modes import MODES
-from core.exceptions import AccountDisabled, DomainError, InvalidInteraction
+from core.exceptions import AccountDisabled, DiscordRefused, DomainError, InvalidInteraction
 from core.selectors.achievements import streaks_document
 from core.selectors.cohort import cohort_board
 from core.selectors.leaderboard import leaderboard as leaderboard_page
@@ -58,16 +58,12 @@ FOLLOW_UP_TOKEN = re.compile(r"^[A-Za-z0-9_.-]{1,500}$")
 SNOWFLAKE = re.compile(r"^[0-9]{17,20}$")
 
 
-class Refused(Exception):
+class Refused(DiscordRefused):
     """A refusal that only exists on Discord (never an HTTP answer): its message is the player's
-    text, with %(...)s filled from ``details``."""
-
-    code = "discord_refused"
+    text, with %(...)s filled from ``details`` (the registered code ``discord_refused``)."""
 
     def __init__(self, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details
+        super().__init__(message, **details)
 
 
 # --- entry point ------------------------------------------------------------------------------
@@ -97,7 +93,7 @@ def handle(interaction: Any) -> dict[str, Any]:
             return component(Context(interaction), data)
         except InvalidInteraction:
             raise  # not the player's doing: the view answers 400
-        except (DomainError, Refused) as exc:
+        except DomainError as exc:
             return {"type": CHANNEL_MESSAGE, "data": embeds.error(refusal(exc))}
 
 
@@ -386,48 +382,15 @@ def autocomplete(data: dict[str, Any]) -> list[dict[str, Any]]:
 # --- refusals in a player's words -------------------------------------------------------------
 
 
-# A refusal's words per domain error code; %(...)s are filled from the error's details.
-REFUSALS = {
-    "unknown_activity": "I don't know the activity “%(activity)s”. Pick one from the list as you type.",
-    "inactive_activity": "“%(activity)s” cannot be logged at the moment.",
-    "mode_mismatch": "That activity belongs to the other mode.",
-    "units_not_positive": "Units must be more than zero.",
-    "units_over_entry_max": "That is more than one entry allows (at most %(max_units_per_entry)s). "
-    "Split it into several logs.",
-    "daily_cap_exceeded": "That would go over today's limit for this activity (%(daily_unit_cap)s a day). "
-    "Try again tomorrow.",
-    "idempotency_key_reused": "This interaction was already used for a different log.",
-    "account_disabled": "Your iGoUltra account is disabled.",
-    "invalid_discord_id": "Discord sent an id I cannot read.",
-    "unknown_event": "I can't find that event. /events lists the open ones.",
-    "event_full": "This event is full.",
-    "already_joined": "You are already in this event.",
-    "event_not_open": "Sign-up for this event is closed (it has ended).",
-    "own_claim": "You cannot judge your own claim.",
-    "claim_decided": "This claim is already decided.",
-    "claim_with_moderators": "This claim waited too long; the moderators decide it now.",
-    "already_voted": "You already voted on this claim (votes are final).",
-    "reviewer_too_new": "Your iGoUltra account is too new to review claims (at least %(min_account_days)s days).",
-    "reviewer_layer_too_low": "You can judge claims of players up to your own layer; this one is in %(required_layer)s.",
-    "review_limit_reached": "You have judged this player's claims often enough this month.",
-    "reviewer_suspended": "Your recent votes often went against the outcome; you can review again later.",
-    "unknown_claim": "I can't find that claim.",
-    "layer_too_low": "This event needs layer %(required_layer)s; you are in %(current_layer)s: %(missing_xp)s XP to go.",
-    "unknown_quest": "I can't find that quest. /quests lists the open ones.",
-    "quest_already_joined": "You already take part in this challenge.",
-    "quest_not_open": "This quest has ended.",
-    "too_many_goals": "You already have %(max_active_goals)s active goals. Reach or abandon one first.",
-}
-
-
-def refusal(exc: DomainError | Refused) -> str:
-    """The player's words for a refusal, in the interaction's language (English or German)."""
+def refusal(exc: DomainError) -> str:
+    """The player's words for a refusal, in the interaction's language (English or German): the
+    registered error's ``discord`` text, or its message (core/exceptions.py)."""
     # Numbers in the reader's language ("noch 5.809 XP", "höchstens 1.000").
     details = {key: _localized_number(key, value) for key, value in exc.details.items()}
     if exc.code == "layer_too_low":
         details["required_layer"] = embeds.layer_name(str(exc.details.get("required_layer")))
         details["current_layer"] = embeds.layer_name(str(exc.details.get("current_layer")))
-    text = REFUSALS.get(exc.code) or exc.message
+    text = type(exc).discord or exc.message
     try:
         return gettext(text) % details if "%(" in text else gettext(text)
     except (KeyError, ValueError, TypeError):

@@ -1,22 +1,63 @@
-"""Domain errors. Each has a stable machine-readable ``code``; the API edge maps kinds to statuses.
+"""Every error code the project answers with, declared once: the registry.
 
-Nothing here knows HTTP: ``kind`` says what class of refusal it is (api/exception_handler.py
-turns it into a status).
+Each error is a class declaring its ``code``, its ``kind`` (the class of refusal; the API edge
+turns it into a status with one map, ``api/exception_handler.py`` ``DOMAIN_STATUS``) and its
+English ``message`` (German comes from locale/de/LC_MESSAGES/django.po, keyed by that text);
+``discord`` is the player's words for it on Discord when they differ from ``message``
+(community/interactions.py, with ``%(...)s`` filled from the details). Defining a class
+registers its code in ``ERRORS``; declaring a code a second time fails at import.
+
+The codes raised at the API edge (credentials, CSRF, throttling, parse errors, unknown pages,
+methods) are here too, next to the domain's. Nothing here knows HTTP.
 """
 
 from typing import Any
 
+# code -> the class that declares it (every code the API, the Discord app and the OAuth flows use)
+ERRORS: dict[str, type["DomainError"]] = {}
+
+# The classes of refusal (api/exception_handler.py DOMAIN_STATUS gives each its status).
+KINDS = (
+    "invalid",
+    "unauthenticated",
+    "forbidden",
+    "not_found",
+    "method_not_allowed",
+    "not_acceptable",
+    "conflict",
+    "too_large",
+    "unsupported_media_type",
+    "rule",
+    "throttled",
+    "server_error",
+    "bad_gateway",
+    "unavailable",
+)
+
 
 class DomainError(Exception):
     code = "domain_error"
-    # invalid | unauthenticated | not_found | forbidden | conflict | rule | bad_gateway | unavailable
     kind = "invalid"
     message = "The request was refused."
+    discord = ""  # the player's words on Discord, when not ``message``
 
     def __init__(self, message: str | None = None, **details: Any) -> None:
         self.message = message or self.message
         self.details = details
         super().__init__(self.message)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" not in cls.__dict__:
+            return  # a variant of its parent's code (its own message, the same code)
+        if cls.code in ERRORS:
+            raise TypeError(f"error code {cls.code!r} declared twice: {ERRORS[cls.code].__name__} and {cls.__name__}")
+        if cls.kind not in KINDS:
+            raise TypeError(f"{cls.__name__}: unknown kind {cls.kind!r}")
+        ERRORS[cls.code] = cls
+
+
+ERRORS[DomainError.code] = DomainError
 
 
 class FeatureNotConfigured(DomainError):
@@ -32,6 +73,7 @@ class FeatureNotConfigured(DomainError):
 
 class UnknownActivity(DomainError):
     code, kind, message = "unknown_activity", "invalid", "No such activity."
+    discord = "I don't know the activity “%(activity)s”. Pick one from the list as you type."
 
 
 class ActivityNotReportable(DomainError):
@@ -44,24 +86,29 @@ class ActivityNotReportable(DomainError):
 
 class InactiveActivity(DomainError):
     code, kind, message = "inactive_activity", "invalid", "This activity is not active."
+    discord = "“%(activity)s” cannot be logged at the moment."
 
 
 class ModeMismatch(DomainError):
     code, kind, message = "mode_mismatch", "invalid", "The activity does not belong to that mode."
+    discord = "That activity belongs to the other mode."
 
 
 class UnitsNotPositive(DomainError):
     code, kind, message = "units_not_positive", "invalid", "Units must be greater than zero."
+    discord = "Units must be more than zero."
 
 
 class UnitsOverEntryMaximum(DomainError):
     # A value that is not allowed is 400 like units_not_positive (docs/api-contract.md); 422 is
     # for a rule that depends on the state (the daily cap).
     code, kind, message = "units_over_entry_max", "invalid", "Too many units for one entry."
+    discord = "That is more than one entry allows (at most %(max_units_per_entry)s). Split it into several logs."
 
 
 class DailyCapExceeded(DomainError):
     code, kind, message = "daily_cap_exceeded", "rule", "This would exceed the daily cap for the activity."
+    discord = "That would go over today's limit for this activity (%(daily_unit_cap)s a day). Try again tomorrow."
 
 
 class IdempotencyKeyReused(DomainError):
@@ -70,6 +117,7 @@ class IdempotencyKeyReused(DomainError):
         "conflict",
         "This Idempotency-Key was already used for a different request.",
     )
+    discord = "This interaction was already used for a different log."
 
 
 class AlreadyCorrected(DomainError):
@@ -86,12 +134,14 @@ class ReasonRequired(DomainError):
 
 class InvalidDiscordId(DomainError):
     code, kind, message = "invalid_discord_id", "invalid", "Not a Discord id (17 to 20 digits)."
+    discord = "Discord sent an id I cannot read."
 
 
 class AccountDisabled(DomainError):
     """The one code for a deactivated account, whoever asks (sign-in, a bot awarding XP)."""
 
     code, kind, message = "account_disabled", "forbidden", "This account is disabled."
+    discord = "Your iGoUltra account is disabled."
 
 
 class UnknownSeason(DomainError):
@@ -108,6 +158,7 @@ class UnknownLeague(DomainError):
 
 class LayerTooLow(DomainError):
     code, kind, message = "layer_too_low", "forbidden", "Your layer is too low for this event."
+    discord = "This event needs layer %(required_layer)s; you are in %(current_layer)s: %(missing_xp)s XP to go."
 
 
 class EventFull(DomainError):
@@ -116,6 +167,7 @@ class EventFull(DomainError):
 
 class AlreadyJoined(DomainError):
     code, kind, message = "already_joined", "conflict", "You already joined this event."
+    discord = "You are already in this event."
 
 
 class NotJoined(DomainError):
@@ -124,10 +176,12 @@ class NotJoined(DomainError):
 
 class EventNotOpen(DomainError):
     code, kind, message = "event_not_open", "conflict", "This event is outside its time window."
+    discord = "Sign-up for this event is closed (it has ended)."
 
 
 class UnknownEvent(DomainError):
     code, kind, message = "unknown_event", "not_found", "No such event."
+    discord = "I can't find that event. /events lists the open ones."
 
 
 # --- requests -------------------------------------------------------------------------------
@@ -260,13 +314,23 @@ class LinkedRolesNotConfigured(FeatureNotConfigured):
 
 
 class InvalidAppToken(DomainError):
-    """A bad app token; ``code`` is token_invalid, token_expired or token_revoked."""
+    """A bad app token (api/authentication.py turns it into DRF's 401)."""
 
     code, kind, message = "token_invalid", "unauthenticated", "The token is invalid."
 
-    def __init__(self, code: str = "token_invalid", message: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
+
+class AppTokenExpired(InvalidAppToken):
+    code, kind, message = "token_expired", "unauthenticated", "The token has expired."
+
+
+class AppTokenRevoked(InvalidAppToken):
+    code, kind, message = "token_revoked", "unauthenticated", "This refresh token was already used or revoked."
+
+
+class AccountCannotSignIn(AppTokenRevoked):
+    """A token of an account that is gone or deactivated: the same code, ``token_revoked``."""
+
+    message = "This account cannot sign in."
 
 
 # --- the player's own account ---------------------------------------------------------------
@@ -461,6 +525,7 @@ class NoStreakFreeze(DomainError):
 
 class UnknownClaim(DomainError):
     code, kind, message = "unknown_claim", "not_found", "No such claim."
+    discord = "I can't find that claim."
 
 
 class ClaimAlreadyDecided(DomainError):
@@ -473,6 +538,7 @@ class ClaimWithModerators(DomainError):
         "conflict",
         "This claim waited too long for the community; only moderators decide it now.",
     )
+    discord = "This claim waited too long; the moderators decide it now."
 
 
 class OwnClaim(DomainError):
@@ -485,6 +551,7 @@ class NotClaimOwner(DomainError):
 
 class ReviewerTooNew(DomainError):
     code, kind, message = "reviewer_too_new", "forbidden", "Your account is too new to review claims."
+    discord = "Your iGoUltra account is too new to review claims (at least %(min_account_days)s days)."
 
 
 class ReviewerLayerTooLow(DomainError):
@@ -493,6 +560,7 @@ class ReviewerLayerTooLow(DomainError):
         "forbidden",
         "Your layer in this mode is below the claimant's; you cannot judge this claim.",
     )
+    discord = "You can judge claims of players up to your own layer; this one is in %(required_layer)s."
 
 
 class ReviewLimitReached(DomainError):
@@ -509,10 +577,12 @@ class ReviewerSuspended(DomainError):
         "forbidden",
         "Your recent votes often went against the outcome; you cannot review for a while.",
     )
+    discord = "Your recent votes often went against the outcome; you can review again later."
 
 
 class AlreadyVoted(DomainError):
     code, kind, message = "already_voted", "conflict", "You already voted on this claim; votes are final."
+    discord = "You already voted on this claim (votes are final)."
 
 
 class NotModerator(DomainError):
@@ -528,6 +598,7 @@ class InvalidProofUrl(DomainError):
 
 class UnknownQuest(DomainError):
     code, kind, message = "unknown_quest", "not_found", "No such quest."
+    discord = "I can't find that quest. /quests lists the open ones."
 
 
 class QuestNotOpen(DomainError):
@@ -536,6 +607,7 @@ class QuestNotOpen(DomainError):
 
 class QuestAlreadyJoined(DomainError):
     code, kind, message = "quest_already_joined", "conflict", "You already take part in this quest."
+    discord = "You already take part in this challenge."
 
 
 class QuestNotJoined(DomainError):
@@ -556,6 +628,7 @@ class QuestNotAChallenge(DomainError):
 
 class TooManyGoals(DomainError):
     code, kind, message = "too_many_goals", "rule", "You already have as many active goals as allowed."
+    discord = "You already have %(max_active_goals)s active goals. Reach or abandon one first."
 
 
 class GoalDeadlineOutOfRange(DomainError):
@@ -594,3 +667,144 @@ class QuestReviewerRequired(DomainError):
         "forbidden",
         "Only staff or a service key with the scope claims:moderate can decide a completion.",
     )
+
+
+# --- the API edge: credentials, CSRF, throttling, parsing, routing (api/) -----------------------
+# Raised by DRF or Django rather than by a service; api/exception_handler.py and api/errors.py
+# answer them with these codes and texts (the texts are DRF's and Django's own where they exist).
+
+
+class InvalidInput(DomainError):
+    """A validation error without a field code (the field codes are the serializers')."""
+
+    code, kind, message = "invalid", "invalid", "Invalid input."
+
+
+class BadRequest(DomainError):
+    code, kind, message = "bad_request", "invalid", "Bad request."
+
+
+class ParseError(DomainError):
+    code, kind, message = "parse_error", "invalid", "Malformed request."
+
+
+class UnknownField(DomainError):
+    """A request body field the endpoint does not accept (api/fields.py)."""
+
+    code, kind, message = "unknown_field", "invalid", "This field is not accepted."
+
+
+class CodeOrTokenRequired(DomainError):
+    code, kind, message = "code_or_token_required", "invalid", "Send either code (with redirect_uri) or access_token."
+
+
+class NotAllowedForGoal(DomainError):
+    code, kind, message = (
+        "not_allowed_for_goal",
+        "invalid",
+        "Only a challenge sets this; a goal's reward is the system's.",
+    )
+
+
+class NotAuthenticated(DomainError):
+    code, kind, message = "not_authenticated", "unauthenticated", "Authentication credentials were not provided."
+
+
+class AuthenticationFailed(DomainError):
+    code, kind, message = "authentication_failed", "unauthenticated", "Incorrect authentication credentials."
+
+
+class InvalidApiKey(DomainError):
+    code, kind, message = "invalid_api_key", "unauthenticated", "Unknown, revoked or expired API key."
+
+
+class PermissionDenied(DomainError):
+    code, kind, message = "permission_denied", "forbidden", "You do not have permission to perform this action."
+
+
+class MissingScope(DomainError):
+    """A service key without the endpoint's scope (``scope`` says which)."""
+
+    code, kind, message = "missing_scope", "forbidden", "This API key lacks the scope this endpoint needs."
+
+
+class ServiceKeyRequired(DomainError):
+    code, kind, message = "service_key_required", "forbidden", "This endpoint is for service keys."
+
+
+class CsrfFailed(DomainError):
+    """An unsafe method under a session without a valid CSRF token (``reason`` says why)."""
+
+    code, kind, message = "csrf_failed", "forbidden", "CSRF verification failed. Request aborted."
+
+
+class NotFound(DomainError):
+    code, kind, message = "not_found", "not_found", "Not found."
+
+
+class MethodNotAllowed(DomainError):
+    code, kind, message = "method_not_allowed", "method_not_allowed", "Method not allowed."
+
+
+class NotAcceptable(DomainError):
+    code, kind, message = "not_acceptable", "not_acceptable", "Could not satisfy the request Accept header."
+
+
+class PayloadTooLarge(DomainError):
+    code, kind, message = "payload_too_large", "too_large", "The request body is too large."
+
+
+class UnsupportedMediaType(DomainError):
+    code, kind, message = "unsupported_media_type", "unsupported_media_type", "Unsupported media type in request."
+
+
+class Throttled(DomainError):
+    code, kind, message = "throttled", "throttled", "Request was throttled."
+
+
+class ServerError(DomainError):
+    code, kind, message = "server_error", "server_error", "Something went wrong on our side."
+
+
+class DatabaseUnavailable(DomainError):
+    code, kind, message = (
+        "database_unavailable",
+        "unavailable",
+        "The database is unavailable right now; retry in %(seconds)d seconds.",
+    )
+
+
+# --- OAuth flows that end in a redirect (sign-in, Linked Roles): ?auth_error=<code> -------------
+
+
+class InvalidOAuthState(DomainError):
+    """The OAuth state is wrong, used, expired, from another browser or for another player
+    (api/oauth_state.py); Strava's flow answers its own code, ``strava_invalid_state``."""
+
+    code, kind, message = "invalid_state", "invalid", "The sign-in state is wrong, used or expired; start again."
+
+
+class OAuthAccessDenied(DomainError):
+    code, kind, message = "access_denied", "forbidden", "You did not allow access at Discord."
+
+
+class OAuthScopeMissing(DomainError):
+    code, kind, message = "scope_missing", "forbidden", "Discord did not grant the permission this needs."
+
+
+class OAuthAccountMismatch(DomainError):
+    code, kind, message = (
+        "account_mismatch",
+        "forbidden",
+        "You allowed access with another Discord account than the one you are signed in with.",
+    )
+
+
+# --- the Discord app -----------------------------------------------------------------------------
+
+
+class DiscordRefused(DomainError):
+    """A refusal that only exists on Discord (never an HTTP answer); its message is the player's
+    text, given where it is raised (community/interactions.py ``Refused``)."""
+
+    code, kind, message = "discord_refused", "invalid", "I can't do that."

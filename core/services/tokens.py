@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from apptokens.models import UsedRefreshToken
-from core.exceptions import InvalidAppToken
+from core.exceptions import AccountCannotSignIn, AppTokenExpired, AppTokenRevoked, InvalidAppToken
 from users.models import CustomUser
 
 ALGORITHM = "HS256"
@@ -64,7 +64,7 @@ def decode(token: str, *, typ: str) -> AppToken:
             options={"require": ["exp", "iat", "sub", "jti", "typ", "iss"]},
         )
     except jwt.ExpiredSignatureError:
-        raise InvalidAppToken("token_expired", "The token has expired.") from None
+        raise AppTokenExpired() from None
     except jwt.PyJWTError:
         raise InvalidAppToken() from None
     if claims.get("typ") != typ or not str(claims.get("sub", "")).isdigit():
@@ -76,10 +76,10 @@ def rotate(refresh_token: str) -> tuple[CustomUser, dict[str, Any]]:
     """A new token pair for a refresh token, which is used up; raises InvalidAppToken."""
     claims = decode(refresh_token, typ="refresh")
     if not _use_once(claims):
-        raise InvalidAppToken("token_revoked", "This refresh token was already used or revoked.")
+        raise AppTokenRevoked()
     user = CustomUser.objects.filter(pk=claims.user_id, is_active=True).first()
     if user is None:
-        raise InvalidAppToken("token_revoked", "This account cannot sign in.")
+        raise AccountCannotSignIn()
     return user, issue_pair(user)
 
 

@@ -30,6 +30,16 @@ NOT_API_CODES = {
     "domain_error",
     "discord_refused",
     "strava_not_held",  # the admin review queue
+    # Answered outside the documented operations: Django's own 400/500 views, 405 for a method
+    # a path does not have, and the OAuth flows' ?auth_error=<code> redirects.
+    "bad_request",
+    "server_error",
+    "method_not_allowed",
+    "authentication_failed",
+    "invalid_state",
+    "access_denied",
+    "scope_missing",
+    "account_mismatch",
 }
 
 

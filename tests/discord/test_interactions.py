@@ -514,8 +514,8 @@ def test_refusals_follow_the_players_discord_language(interactions, events):
 def test_every_refusal_has_a_german_text():
     from django.utils import translation
 
-    from community.interactions import REFUSALS
+    from core.exceptions import ERRORS
 
     with translation.override("de"):
-        missing = [text for text in REFUSALS.values() if translation.gettext(text) == text]
+        missing = [e.discord for e in ERRORS.values() if e.discord and translation.gettext(e.discord) == e.discord]
     assert missing == []

@@ -4,7 +4,9 @@ from typing import Any
 
 from rest_framework import serializers
 
+from api.errors import field_error
 from api.fields import NoUnknownFieldsMixin
+from core.exceptions import CodeOrTokenRequired
 from users.models import CustomUser
 
 
@@ -22,7 +24,7 @@ class UserSerializer(serializers.ModelSerializer[CustomUser]):
 
 
 class DiscordSignInSerializer(NoUnknownFieldsMixin, serializers.Serializer[Any]):
-    extra_error_codes = ["code_or_token_required"]  # raised by validate (api/schema.py)
+    extra_error_codes = [CodeOrTokenRequired.code]  # raised by validate (api/schema.py)
     # Sent to Discord exactly as given (no trimming: "abc " is not "abc").
     code = serializers.CharField(max_length=512, required=False, trim_whitespace=False)
     # Any scheme: native apps register custom ones (igoultra://auth); Discord checks it exactly.
@@ -33,11 +35,7 @@ class DiscordSignInSerializer(NoUnknownFieldsMixin, serializers.Serializer[Any])
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         has_code, has_token = bool(attrs.get("code")), bool(attrs.get("access_token"))
         if has_code == has_token:
-            raise serializers.ValidationError(
-                serializers.ErrorDetail(
-                    "Send either code (with redirect_uri) or access_token.", code="code_or_token_required"
-                )
-            )
+            raise serializers.ValidationError(field_error(CodeOrTokenRequired))
         if has_code and not attrs.get("redirect_uri"):
             raise serializers.ValidationError(
                 {"redirect_uri": [serializers.ErrorDetail("redirect_uri is required with code.", code="required")]}

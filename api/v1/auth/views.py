@@ -18,7 +18,7 @@ from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.authentication import CSRFCheck
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -26,6 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.authentication import is_app_token
+from api.errors import csrf_refusal
 from api.parsers import StrictFormParser, StrictJSONParser
 from api.redirects import safe_next
 from api.schema import error_responses
@@ -46,6 +47,9 @@ from api.v1.auth.serializers import (
 from core.clients import discord
 from core.exceptions import (
     AccountDisabled,
+    AppTokenExpired,
+    AppTokenRevoked,
+    CsrfFailed,
     DiscordBadGateway,
     DiscordClientRejected,
     DiscordCodeInvalid,
@@ -53,6 +57,7 @@ from core.exceptions import (
     DiscordTokenInvalid,
     DiscordUnavailable,
     DomainError,
+    InvalidAppToken,
     InvalidNext,
 )
 from core.services import tokens
@@ -84,7 +89,7 @@ def enforce_csrf(request: HttpRequest) -> None:
     check.process_request(request)
     reason = check.process_view(request, None, (), {})  # type: ignore[arg-type]
     if reason:
-        raise exceptions.PermissionDenied(f"CSRF Failed: {reason}", code="csrf_failed")
+        raise csrf_refusal(str(reason))
 
 
 def callback_uri(request: HttpRequest) -> str:
@@ -123,7 +128,7 @@ class DiscordView(APIView):
         responses={
             200: SIGN_IN_ANSWER,
             302: OpenApiResponse(description="A form POST: to Discord's authorize page, like GET."),
-            **error_responses(InvalidNext, AccountDisabled, *DISCORD_ERRORS, codes={403: ["csrf_failed"]}),
+            **error_responses(InvalidNext, AccountDisabled, *DISCORD_ERRORS, CsrfFailed),
         },
         description="JSON: sign in with a Discord code (and its redirect_uri) or access token; "
         '`"client": "app"` answers app tokens, a browser (the default) gets a session cookie and must send '
@@ -267,7 +272,7 @@ class RefreshView(APIView):
         request=RefreshSerializer,
         responses={
             200: TokenPairSerializer,
-            **error_responses(codes={401: ["token_invalid", "token_expired", "token_revoked"]}),
+            **error_responses(InvalidAppToken, AppTokenExpired, AppTokenRevoked),
         },
     )
     def post(self, request: Request) -> Response:

@@ -8,10 +8,12 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.errors import field_error
 from api.fields import ExactDecimalField, NoUnknownFieldsMixin, StrictSlugField
 from api.v1.xp.serializers import QuestProgressSerializer
 from core.constants.modes import MODE_CHOICES
 from core.constants.quests import CHALLENGE_REWARD_MAX, QUEST_KINDS, QUEST_STATES
+from core.exceptions import NotAllowedForGoal
 from core.selectors.quest_progress import progress_document
 from core.selectors.quests import BoardRow, QuestCard
 from quests.models import Quest
@@ -56,7 +58,7 @@ class QuestCreateSerializer(NoUnknownFieldsMixin, serializers.Serializer[Any]):
     """A goal (a player, for themself: the reward is the system's) or a challenge (staff or a
     key with quests:manage: ``kind`` "challenge", with its reward, start, layer and event)."""
 
-    extra_error_codes = ("not_allowed_for_goal",)
+    extra_error_codes = (NotAllowedForGoal.code,)
 
     kind = serializers.ChoiceField(choices=QUEST_KINDS, required=False)
     title = serializers.CharField(max_length=120)
@@ -75,13 +77,7 @@ class QuestCreateSerializer(NoUnknownFieldsMixin, serializers.Serializer[Any]):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("kind", self.context.get("default_kind", Quest.GOAL)) == Quest.GOAL:
-            errors = {
-                name: serializers.ErrorDetail(
-                    "Only a challenge sets this; a goal's reward is the system's.", code="not_allowed_for_goal"
-                )
-                for name in self.CHALLENGE_ONLY
-                if name in attrs
-            }
+            errors = {name: field_error(NotAllowedForGoal) for name in self.CHALLENGE_ONLY if name in attrs}
             if errors:
                 raise serializers.ValidationError(errors)
         return attrs

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from api.authentication import is_service_key
 from api.pagination import StandardPagePagination
-from api.permissions import IsPlayerOrScopedKey, _key_allowed
+from api.permissions import IsPlayerOrScopedKey, key_allowed, staff_or_refuse
 from api.schema import error_responses
 from api.throttling import PlayerWriteThrottle, ServiceKeyWriteThrottle
 from api.v1.quests.serializers import (
@@ -35,7 +35,9 @@ from core.exceptions import (
     InactiveActivity,
     InvalidFilter,
     LayerTooLow,
+    MissingScope,
     ModeMismatch,
+    NotAuthenticated,
     NotJoined,
     OwnClaim,
     QuestActivityRequired,
@@ -46,6 +48,7 @@ from core.exceptions import (
     QuestNotJoined,
     QuestNotOpen,
     QuestNotPendingReview,
+    QuestReviewerRequired,
     TooManyGoals,
     UnknownActivity,
     UnknownEvent,
@@ -264,13 +267,12 @@ class QuestLeaderboardView(APIView):
 class IsStaffOrModeratorKey(BasePermission):
     """Staff, or a service key with claims:moderate."""
 
-    message, code = "Only staff or a service key with the scope claims:moderate may decide.", "quest_reviewer_required"
-    error_codes = {401: ["not_authenticated"], 403: ["quest_reviewer_required", "missing_scope"]}
+    error_codes = {401: [NotAuthenticated.code], 403: [QuestReviewerRequired.code, MissingScope.code]}
 
     def has_permission(self, request: Request, view: Any) -> bool:
         if is_service_key(request):
-            return _key_allowed(self, request, view)
-        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+            return key_allowed(request, view)
+        return staff_or_refuse(request, QuestReviewerRequired)
 
 
 class QuestDecisionView(APIView):
