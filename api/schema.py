@@ -2,7 +2,10 @@
 
 Errors share one component, ``Error`` (``{"code", "detail", ...}``; validation errors add
 ``errors: [{field, code, detail}]``). Each operation's error responses narrow ``code`` to the
-values that operation can answer with (an ``enum``), per status.
+values that operation can answer with (an ``enum``), per status; an error answer two or more
+operations give alike is written once under ``components/responses`` (``Unavailable503``,
+``Throttled429``, ...) and referenced (``shared_error_responses``, a postprocessing hook). The
+codes and their statuses come from the registry (core/exceptions.py).
 
 Two ways codes get into the schema:
 
@@ -28,6 +31,8 @@ Two ways codes get into the schema:
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -118,6 +123,55 @@ def error_responses(
         status: OpenApiResponse(response=error_schema(values), description=STATUS_DESCRIPTIONS.get(status, "Error."))
         for status, values in by_status.items()
     }
+
+
+# The name of a shared error answer in components/responses, by status.
+SHARED_RESPONSE_NAMES = {
+    400: "ValidationError400",
+    401: "Unauthenticated401",
+    403: "Forbidden403",
+    404: "NotFound404",
+    406: "NotAcceptable406",
+    409: "Conflict409",
+    413: "PayloadTooLarge413",
+    415: "UnsupportedMediaType415",
+    422: "RuleRefused422",
+    429: "Throttled429",
+    502: "BadGateway502",
+    503: "Unavailable503",
+}
+
+
+def shared_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: an error answer that two or more operations give
+    alike (the same status, codes, description and headers) is written once under
+    ``components/responses`` and referenced (``$ref``) by each operation. Per status, the most
+    common answer takes the plain name (``Unavailable503``); another shared one adds a short
+    digest of its content (``Forbidden403_1a2b3c``), so a name stays put while its codes do."""
+    uses: dict[tuple[str, str], list[tuple[dict[str, Any], str]]] = {}
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for status, response in operation.get("responses", {}).items():
+                schema = response.get("content", {}).get("application/json", {}).get("schema")
+                if status >= "400" and isinstance(schema, dict) and codes_of(schema) is not None:
+                    key = json.dumps(response, sort_keys=True)
+                    uses.setdefault((status, key), []).append((operation["responses"], status))
+    shared = {key: places for key, places in uses.items() if len(places) > 1}
+    components = result.setdefault("components", {}).setdefault("responses", {})
+    for status in sorted({status for status, _ in shared}):
+        variants = sorted(
+            ((key, places) for (s, key), places in shared.items() if s == status), key=lambda v: (-len(v[1]), v[0])
+        )
+        base = SHARED_RESPONSE_NAMES.get(int(status), f"Error{status}")
+        for index, (key, places) in enumerate(variants):
+            name = base if index == 0 else f"{base}_{hashlib.sha256(key.encode()).hexdigest()[:6]}"
+            components[name] = json.loads(key)
+            for responses, where in places:
+                responses[where] = {"$ref": f"#/components/responses/{name}"}
+    result["components"]["responses"] = dict(sorted(components.items()))
+    return result
 
 
 def serializer_error_codes(serializer: Any) -> set[str]:

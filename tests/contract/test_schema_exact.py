@@ -13,7 +13,7 @@ from werkzeug.test import Client
 
 from core.exceptions import DomainError
 from tests.auth.conftest import FakeDiscord
-from tests.contract.schema import API, conforms, connection_kept_open, generated_schema, wsgi_client
+from tests.contract.schema import API, SCHEMA, conforms, connection_kept_open, generated_schema, resolved, wsgi_client
 from tests.contract.world import World, make_world
 from users.tests.factories import PlayerFactory
 
@@ -63,7 +63,7 @@ def documented_codes(schema: dict[str, Any]) -> set[str]:
     for operations in schema["paths"].values():
         for operation in operations.values():
             for response in operation.get("responses", {}).values():
-                body = response.get("content", {}).get("application/json", {}).get("schema", {})
+                body = resolved(schema, response).get("content", {}).get("application/json", {}).get("schema", {})
                 for part in [body, *body.get("oneOf", [])]:
                     if "allOf" in part:
                         found |= set(part["allOf"][1]["properties"]["code"]["enum"])
@@ -92,7 +92,7 @@ def test_no_answer_is_a_free_form_object():
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             for status, response in operation["responses"].items():
-                for media, content in response.get("content", {}).items():
+                for media, content in resolved(schema, response).get("content", {}).items():
                     body = content["schema"]
                     shaped = "$ref" in body or "allOf" in body or "oneOf" in body or body.get("type") == "array"
                     # An image (the rank card) is bytes: its shape is its media type.
@@ -129,7 +129,9 @@ def test_xp_for_next_level_says_it_is_the_xp_still_needed():
 def test_join_documents_403_layer_too_low_and_409s():
     responses = API["/api/v1/events/{event_id}/join/"]["POST"].definition.raw["responses"]
     codes = {
-        status: set(r["content"]["application/json"]["schema"]["allOf"][1]["properties"]["code"]["enum"])
+        status: set(
+            resolved(SCHEMA, r)["content"]["application/json"]["schema"]["allOf"][1]["properties"]["code"]["enum"]
+        )
         for status, r in responses.items()
         if status >= "400"
     }
@@ -380,3 +382,29 @@ def test_real_errors_validate_against_the_schema(world, method, path, url, body,
         response = post_json(client, url, body, headers)
     conforms(method, path, response)
     assert (response.status_code, response.get_json()["code"]) == (status, code)
+
+
+def test_shared_error_answers_are_written_once_in_components_responses():
+    schema = generated_schema()
+    shared = schema["components"]["responses"]
+    assert {"ValidationError400", "Unauthenticated401", "Forbidden403", "NotFound404", "Unavailable503"} <= set(shared)
+    assert {"Throttled429", "PayloadTooLarge413", "UnsupportedMediaType415", "NotAcceptable406"} <= set(shared)
+    for response in shared.values():
+        assert response["content"]["application/json"]["schema"]["allOf"][0] == {"$ref": "#/components/schemas/Error"}
+    inline: dict[str, int] = {}
+    references: set[str] = set()
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            for status, response in operation["responses"].items():
+                if "$ref" in response:
+                    references.add(response["$ref"].rsplit("/", 1)[1])
+                elif status >= "400" and "allOf" in response.get("content", {}).get("application/json", {}).get(
+                    "schema", {}
+                ):
+                    key = json.dumps(response, sort_keys=True)
+                    inline[key] = inline.get(key, 0) + 1
+    assert set(references) == set(shared)  # every shared answer is used, none is unused
+    assert [key for key, count in inline.items() if count > 1] == []  # nothing shared is inlined
+    assert schema["paths"]["/api/v1/activities/"]["get"]["responses"]["503"] == {
+        "$ref": "#/components/responses/Unavailable503"
+    }

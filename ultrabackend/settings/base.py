@@ -322,6 +322,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Error answers two or more operations share go to components/responses once (api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.shared_error_responses",
+    ],
     # api/schema.py: every error of every operation, decimals documented one way.
     "ENUM_NAME_OVERRIDES": {
         "LayerCodeEnum": "api.v1.users.serializers.LAYER_CODES",

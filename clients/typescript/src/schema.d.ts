@@ -2883,7 +2883,410 @@ export interface components {
             total: number;
         };
     };
-    responses: never;
+    responses: {
+        /** @description Conflicts with the current state. */
+        Conflict409: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "claim_decided";
+                };
+            };
+        };
+        /** @description Signed in, but not allowed. */
+        Forbidden403: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "permission_denied";
+                };
+            };
+        };
+        /** @description Signed in, but not allowed. */
+        Forbidden403_3eff4c: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "csrf_failed" | "missing_scope" | "service_key_required";
+                };
+            };
+        };
+        /** @description Signed in, but not allowed. */
+        Forbidden403_6baa5e: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "missing_scope" | "service_key_required";
+                };
+            };
+        };
+        /** @description Signed in, but not allowed. */
+        Forbidden403_ad0d64: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "csrf_failed" | "permission_denied";
+                };
+            };
+        };
+        /** @description Signed in, but not allowed. */
+        Forbidden403_ff9c48: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "csrf_failed" | "layer_too_low" | "permission_denied";
+                };
+            };
+        };
+        /** @description The Accept header asks for a media type this endpoint cannot render. */
+        NotAcceptable406: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "not_acceptable";
+                };
+            };
+        };
+        /** @description Not found. */
+        NotFound404: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "page_not_found";
+                };
+            };
+        };
+        /** @description Not found. */
+        NotFound404_153971: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "not_found" | "unknown_webhook";
+                };
+            };
+        };
+        /** @description Not found. */
+        NotFound404_27caa1: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "not_found" | "unknown_event";
+                };
+            };
+        };
+        /** @description Not found. */
+        NotFound404_493b7a: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "unknown_season";
+                };
+            };
+        };
+        /** @description Not found. */
+        NotFound404_5fcec6: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "not_found" | "unknown_quest";
+                };
+            };
+        };
+        /** @description Not found. */
+        NotFound404_89aabc: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "strava_not_connected";
+                };
+            };
+        };
+        /** @description Not found. */
+        NotFound404_8f3954: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "not_found" | "unknown_claim";
+                };
+            };
+        };
+        /** @description Not found. */
+        NotFound404_c0bfde: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "page_not_found" | "unknown_season";
+                };
+            };
+        };
+        /** @description Not found. */
+        NotFound404_d1b71c: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "not_found" | "unknown_player";
+                };
+            };
+        };
+        /** @description The request body is too large. */
+        PayloadTooLarge413: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "payload_too_large";
+                };
+            };
+        };
+        /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
+        Throttled429: {
+            headers: {
+                /** @description Seconds to wait before retrying. */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "throttled";
+                };
+            };
+        };
+        /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+        Unauthenticated401: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
+                };
+            };
+        };
+        /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+        Unauthenticated401_3d1647: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "token_expired" | "token_invalid" | "token_revoked";
+                };
+            };
+        };
+        /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
+        Unauthenticated401_76f23a: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "invalid_api_key" | "token_expired" | "token_invalid" | "token_revoked";
+                };
+            };
+        };
+        /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+        Unavailable503: {
+            headers: {
+                /** @description Seconds to wait before retrying. */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "database_unavailable";
+                };
+            };
+        };
+        /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
+        Unavailable503_f6bfa6: {
+            headers: {
+                /** @description Seconds to wait before retrying. */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "database_unavailable" | "feature_not_configured";
+                };
+            };
+        };
+        /** @description The request body's media type is not accepted. */
+        UnsupportedMediaType415: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "unsupported_media_type";
+                };
+            };
+        };
+        /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+        ValidationError400: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "invalid_text";
+                };
+            };
+        };
+        /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+        ValidationError400_411db5: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "invalid_page" | "invalid_season" | "invalid_text" | "unknown_league";
+                };
+            };
+        };
+        /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+        ValidationError400_5f74b2: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "invalid_filter" | "invalid_text";
+                };
+            };
+        };
+        /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+        ValidationError400_6ece53: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "blank" | "duplicate_key" | "empty" | "invalid" | "invalid_text" | "invalid_webhook_url" | "max_length" | "min_length" | "not_a_list" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "unknown_event_type" | "unknown_field" | "webhook_target_refused";
+                };
+            };
+        };
+        /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+        ValidationError400_70e270: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "invalid_season" | "invalid_text";
+                };
+            };
+        };
+        /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+        ValidationError400_827a1c: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "blank" | "duplicate_key" | "invalid" | "invalid_choice" | "invalid_text" | "max_length" | "min_length" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "unknown_field";
+                };
+            };
+        };
+        /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+        ValidationError400_d48668: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "invalid_page" | "invalid_text";
+                };
+            };
+        };
+        /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+        ValidationError400_ecc09c: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "invalid_filter" | "invalid_page" | "invalid_text";
+                };
+            };
+        };
+        /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
+        ValidationError400_f37de7: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    /** @enum {string} */
+                    code: "invalid_next" | "invalid_text";
+                };
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -2908,44 +3311,9 @@ export interface operations {
                     "application/json": components["schemas"]["ApiIndex"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     achievements_retrieve: {
@@ -2965,68 +3333,11 @@ export interface operations {
                     "application/json": components["schemas"]["Catalogue"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "permission_denied";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     activities_list: {
@@ -3051,68 +3362,11 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedActivityList"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_page" | "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "page_not_found";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400_d48668"];
+            401: components["responses"]["Unauthenticated401_76f23a"];
+            404: components["responses"]["NotFound404"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     auth_csrf_retrieve: {
@@ -3132,44 +3386,9 @@ export interface operations {
                     "application/json": components["schemas"]["CSRFToken"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     auth_discord_retrieve: {
@@ -3191,44 +3410,9 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_next" | "invalid_text";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable" | "feature_not_configured";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400_f37de7"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503_f6bfa6"];
         };
     };
     auth_discord_create: {
@@ -3284,56 +3468,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description The request body is too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "payload_too_large";
-                    };
-                };
-            };
-            /** @description The request body's media type is not accepted. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "unsupported_media_type";
-                    };
-                };
-            };
-            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "throttled";
-                    };
-                };
-            };
+            406: components["responses"]["NotAcceptable406"];
+            413: components["responses"]["PayloadTooLarge413"];
+            415: components["responses"]["UnsupportedMediaType415"];
+            429: components["responses"]["Throttled429"];
             /** @description An upstream service answered unusably; try again. */
             502: {
                 headers: {
@@ -3385,44 +3523,9 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     auth_logout_create: {
@@ -3457,18 +3560,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
+            401: components["responses"]["Unauthenticated401_76f23a"];
             /** @description Signed in, but not allowed. */
             403: {
                 headers: {
@@ -3481,56 +3573,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description The request body is too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "payload_too_large";
-                    };
-                };
-            };
-            /** @description The request body's media type is not accepted. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "unsupported_media_type";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            406: components["responses"]["NotAcceptable406"];
+            413: components["responses"]["PayloadTooLarge413"];
+            415: components["responses"]["UnsupportedMediaType415"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     auth_session_retrieve: {
@@ -3550,68 +3596,11 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "permission_denied";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     auth_token_refresh_create: {
@@ -3647,82 +3636,12 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description The request body is too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "payload_too_large";
-                    };
-                };
-            };
-            /** @description The request body's media type is not accepted. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "unsupported_media_type";
-                    };
-                };
-            };
-            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "throttled";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            401: components["responses"]["Unauthenticated401_3d1647"];
+            406: components["responses"]["NotAcceptable406"];
+            413: components["responses"]["PayloadTooLarge413"];
+            415: components["responses"]["UnsupportedMediaType415"];
+            429: components["responses"]["Throttled429"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     boosts_retrieve: {
@@ -3742,56 +3661,10 @@ export interface operations {
                     "application/json": components["schemas"]["Boosts"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            401: components["responses"]["Unauthenticated401_76f23a"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     claims_list: {
@@ -3817,80 +3690,12 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedClaimList"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_filter" | "invalid_page" | "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "permission_denied";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "page_not_found";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400_ecc09c"];
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403"];
+            404: components["responses"]["NotFound404"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     claims_decision_create: {
@@ -3916,30 +3721,8 @@ export interface operations {
                     "application/json": components["schemas"]["Claim"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "blank" | "duplicate_key" | "invalid" | "invalid_choice" | "invalid_text" | "max_length" | "min_length" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "unknown_field";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400_827a1c"];
+            401: components["responses"]["Unauthenticated401"];
             /** @description Signed in, but not allowed. */
             403: {
                 headers: {
@@ -3952,94 +3735,13 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_found" | "unknown_claim";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description Conflicts with the current state. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "claim_decided";
-                    };
-                };
-            };
-            /** @description The request body is too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "payload_too_large";
-                    };
-                };
-            };
-            /** @description The request body's media type is not accepted. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "unsupported_media_type";
-                    };
-                };
-            };
-            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "throttled";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            404: components["responses"]["NotFound404_8f3954"];
+            406: components["responses"]["NotAcceptable406"];
+            409: components["responses"]["Conflict409"];
+            413: components["responses"]["PayloadTooLarge413"];
+            415: components["responses"]["UnsupportedMediaType415"];
+            429: components["responses"]["Throttled429"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     claims_proof_create: {
@@ -4077,18 +3779,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
+            401: components["responses"]["Unauthenticated401"];
             /** @description Signed in, but not allowed. */
             403: {
                 headers: {
@@ -4101,94 +3792,13 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_found" | "unknown_claim";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description Conflicts with the current state. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "claim_decided";
-                    };
-                };
-            };
-            /** @description The request body is too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "payload_too_large";
-                    };
-                };
-            };
-            /** @description The request body's media type is not accepted. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "unsupported_media_type";
-                    };
-                };
-            };
-            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "throttled";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            404: components["responses"]["NotFound404_8f3954"];
+            406: components["responses"]["NotAcceptable406"];
+            409: components["responses"]["Conflict409"];
+            413: components["responses"]["PayloadTooLarge413"];
+            415: components["responses"]["UnsupportedMediaType415"];
+            429: components["responses"]["Throttled429"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     claims_votes_create: {
@@ -4214,30 +3824,8 @@ export interface operations {
                     "application/json": components["schemas"]["VoteResult"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "blank" | "duplicate_key" | "invalid" | "invalid_choice" | "invalid_text" | "max_length" | "min_length" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "unknown_field";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400_827a1c"];
+            401: components["responses"]["Unauthenticated401"];
             /** @description Signed in, but not allowed. */
             403: {
                 headers: {
@@ -4250,30 +3838,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_found" | "unknown_claim";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
+            404: components["responses"]["NotFound404_8f3954"];
+            406: components["responses"]["NotAcceptable406"];
             /** @description Conflicts with the current state. */
             409: {
                 headers: {
@@ -4286,58 +3852,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request body is too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "payload_too_large";
-                    };
-                };
-            };
-            /** @description The request body's media type is not accepted. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "unsupported_media_type";
-                    };
-                };
-            };
-            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "throttled";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            413: components["responses"]["PayloadTooLarge413"];
+            415: components["responses"]["UnsupportedMediaType415"];
+            429: components["responses"]["Throttled429"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     discord_interactions_create: {
@@ -4385,56 +3903,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description The request body is too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "payload_too_large";
-                    };
-                };
-            };
-            /** @description The request body's media type is not accepted. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "unsupported_media_type";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable" | "feature_not_configured";
-                    };
-                };
-            };
+            406: components["responses"]["NotAcceptable406"];
+            413: components["responses"]["PayloadTooLarge413"];
+            415: components["responses"]["UnsupportedMediaType415"];
+            503: components["responses"]["Unavailable503_f6bfa6"];
         };
     };
     discord_linked_roles_retrieve: {
@@ -4453,44 +3925,9 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable" | "feature_not_configured";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503_f6bfa6"];
         };
     };
     discord_linked_roles_callback_retrieve: {
@@ -4516,44 +3953,9 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     events_list: {
@@ -4578,68 +3980,11 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedEventList"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_page" | "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "page_not_found";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400_d48668"];
+            401: components["responses"]["Unauthenticated401_76f23a"];
+            404: components["responses"]["NotFound404"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     events_retrieve: {
@@ -4661,68 +4006,11 @@ export interface operations {
                     "application/json": components["schemas"]["Event"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_found" | "unknown_event";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            401: components["responses"]["Unauthenticated401_76f23a"];
+            404: components["responses"]["NotFound404_27caa1"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     events_join_create: {
@@ -4744,66 +4032,11 @@ export interface operations {
                     "application/json": components["schemas"]["Participation"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "csrf_failed" | "layer_too_low" | "permission_denied";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_found" | "unknown_event";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403_ff9c48"];
+            404: components["responses"]["NotFound404_27caa1"];
+            406: components["responses"]["NotAcceptable406"];
             /** @description Conflicts with the current state. */
             409: {
                 headers: {
@@ -4816,34 +4049,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "throttled";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            429: components["responses"]["Throttled429"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     events_leave_create: {
@@ -4865,66 +4072,11 @@ export interface operations {
                     "application/json": components["schemas"]["Event"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "csrf_failed" | "permission_denied";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_found" | "unknown_event";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403_ad0d64"];
+            404: components["responses"]["NotFound404_27caa1"];
+            406: components["responses"]["NotAcceptable406"];
             /** @description Conflicts with the current state. */
             409: {
                 headers: {
@@ -4937,34 +4089,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "throttled";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            429: components["responses"]["Throttled429"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     events_participants_list: {
@@ -4991,42 +4117,9 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedParticipantList"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_page" | "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "permission_denied";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400_d48668"];
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403"];
             /** @description Not found. */
             404: {
                 headers: {
@@ -5039,32 +4132,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     health_retrieve: {
@@ -5084,30 +4153,8 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            406: components["responses"]["NotAcceptable406"];
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -5140,30 +4187,8 @@ export interface operations {
                     "application/json": components["schemas"]["Ready"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            406: components["responses"]["NotAcceptable406"];
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -5196,68 +4221,11 @@ export interface operations {
                     "application/json": components["schemas"]["StravaStatus"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "permission_denied";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     integrations_strava_destroy: {
@@ -5276,80 +4244,12 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "csrf_failed" | "permission_denied";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "strava_not_connected";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403_ad0d64"];
+            404: components["responses"]["NotFound404_89aabc"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     integrations_strava_activities_list: {
@@ -5374,80 +4274,12 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedStravaActivityList"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_page" | "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "permission_denied";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "page_not_found";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400_d48668"];
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403"];
+            404: components["responses"]["NotFound404"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     integrations_strava_backfill_create: {
@@ -5467,66 +4299,11 @@ export interface operations {
                     "application/json": components["schemas"]["StravaBackfill"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "csrf_failed" | "permission_denied";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "strava_not_connected";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403_ad0d64"];
+            404: components["responses"]["NotFound404_89aabc"];
+            406: components["responses"]["NotAcceptable406"];
             /** @description Conflicts with the current state. */
             409: {
                 headers: {
@@ -5539,20 +4316,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            503: components["responses"]["Unavailable503"];
         };
     };
     integrations_strava_callback_retrieve: {
@@ -5591,18 +4355,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
+            401: components["responses"]["Unauthenticated401_3d1647"];
             /** @description Signed in, but not allowed. */
             403: {
                 headers: {
@@ -5627,18 +4380,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
+            406: components["responses"]["NotAcceptable406"];
             /** @description Conflicts with the current state. */
             409: {
                 headers: {
@@ -5698,68 +4440,11 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_next" | "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "permission_denied";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable" | "feature_not_configured";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400_f37de7"];
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503_f6bfa6"];
         };
     };
     integrations_strava_webhook_retrieve: {
@@ -5807,32 +4492,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     integrations_strava_webhook_create: {
@@ -5880,56 +4541,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description The request body is too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "payload_too_large";
-                    };
-                };
-            };
-            /** @description The request body's media type is not accepted. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "unsupported_media_type";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            406: components["responses"]["NotAcceptable406"];
+            413: components["responses"]["PayloadTooLarge413"];
+            415: components["responses"]["UnsupportedMediaType415"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     layers_list: {
@@ -5954,68 +4569,11 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedLayerList"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_page" | "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "page_not_found";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400_d48668"];
+            401: components["responses"]["Unauthenticated401_76f23a"];
+            404: components["responses"]["NotFound404"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     leaderboards_all_time_cyber_retrieve: {
@@ -6039,68 +4597,11 @@ export interface operations {
                     "application/json": components["schemas"]["AllTimeLeaderboard"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_page" | "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "page_not_found";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400_d48668"];
+            401: components["responses"]["Unauthenticated401_76f23a"];
+            404: components["responses"]["NotFound404"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     leaderboards_all_time_reality_retrieve: {
@@ -6124,68 +4625,11 @@ export interface operations {
                     "application/json": components["schemas"]["AllTimeLeaderboard"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_page" | "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "page_not_found";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400_d48668"];
+            401: components["responses"]["Unauthenticated401_76f23a"];
+            404: components["responses"]["NotFound404"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     leaderboards_cohort_cyber_retrieve: {
@@ -6208,80 +4652,12 @@ export interface operations {
                     "application/json": components["schemas"]["CohortBoard"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_season" | "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "permission_denied";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "unknown_season";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400_70e270"];
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403"];
+            404: components["responses"]["NotFound404_493b7a"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     leaderboards_cohort_reality_retrieve: {
@@ -6304,80 +4680,12 @@ export interface operations {
                     "application/json": components["schemas"]["CohortBoard"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_season" | "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "permission_denied";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "unknown_season";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400_70e270"];
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403"];
+            404: components["responses"]["NotFound404_493b7a"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     quests_list: {
@@ -6403,68 +4711,11 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedQuestList"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_filter" | "invalid_page" | "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "page_not_found";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400_ecc09c"];
+            401: components["responses"]["Unauthenticated401_76f23a"];
+            404: components["responses"]["NotFound404"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     quests_create: {
@@ -6500,18 +4751,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
+            401: components["responses"]["Unauthenticated401"];
             /** @description Signed in, but not allowed. */
             403: {
                 headers: {
@@ -6536,18 +4776,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
+            406: components["responses"]["NotAcceptable406"];
             /** @description Conflicts with the current state. */
             409: {
                 headers: {
@@ -6560,30 +4789,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request body is too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "payload_too_large";
-                    };
-                };
-            };
-            /** @description The request body's media type is not accepted. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "unsupported_media_type";
-                    };
-                };
-            };
+            413: components["responses"]["PayloadTooLarge413"];
+            415: components["responses"]["UnsupportedMediaType415"];
             /** @description A rule of the game refused it. */
             422: {
                 headers: {
@@ -6596,34 +4803,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "throttled";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            429: components["responses"]["Throttled429"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     quests_retrieve: {
@@ -6645,82 +4826,12 @@ export interface operations {
                     "application/json": components["schemas"]["Quest"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_found" | "unknown_quest";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "throttled";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            401: components["responses"]["Unauthenticated401_76f23a"];
+            404: components["responses"]["NotFound404_5fcec6"];
+            406: components["responses"]["NotAcceptable406"];
+            429: components["responses"]["Throttled429"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     quests_destroy: {
@@ -6741,66 +4852,11 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "csrf_failed" | "permission_denied";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_found" | "unknown_quest";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403_ad0d64"];
+            404: components["responses"]["NotFound404_5fcec6"];
+            406: components["responses"]["NotAcceptable406"];
             /** @description Conflicts with the current state. */
             409: {
                 headers: {
@@ -6813,34 +4869,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "throttled";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            429: components["responses"]["Throttled429"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     quests_decision_create: {
@@ -6878,18 +4908,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
+            401: components["responses"]["Unauthenticated401"];
             /** @description Signed in, but not allowed. */
             403: {
                 headers: {
@@ -6902,30 +4921,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_found" | "unknown_quest";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
+            404: components["responses"]["NotFound404_5fcec6"];
+            406: components["responses"]["NotAcceptable406"];
             /** @description Conflicts with the current state. */
             409: {
                 headers: {
@@ -6938,44 +4935,9 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request body is too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "payload_too_large";
-                    };
-                };
-            };
-            /** @description The request body's media type is not accepted. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "unsupported_media_type";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            413: components["responses"]["PayloadTooLarge413"];
+            415: components["responses"]["UnsupportedMediaType415"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     quests_join_create: {
@@ -6997,66 +4959,11 @@ export interface operations {
                     "application/json": components["schemas"]["Quest"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "csrf_failed" | "layer_too_low" | "permission_denied";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_found" | "unknown_quest";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403_ff9c48"];
+            404: components["responses"]["NotFound404_5fcec6"];
+            406: components["responses"]["NotAcceptable406"];
             /** @description Conflicts with the current state. */
             409: {
                 headers: {
@@ -7069,34 +4976,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "throttled";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            429: components["responses"]["Throttled429"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     quests_leaderboard_list: {
@@ -7123,30 +5004,8 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedQuestBoardRowList"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_page" | "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400_d48668"];
+            401: components["responses"]["Unauthenticated401_76f23a"];
             /** @description Not found. */
             404: {
                 headers: {
@@ -7159,18 +5018,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
+            406: components["responses"]["NotAcceptable406"];
             /** @description Conflicts with the current state. */
             409: {
                 headers: {
@@ -7183,20 +5031,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            503: components["responses"]["Unavailable503"];
         };
     };
     quests_leave_create: {
@@ -7218,66 +5053,11 @@ export interface operations {
                     "application/json": components["schemas"]["Quest"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "csrf_failed" | "permission_denied";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_found" | "unknown_quest";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403_ad0d64"];
+            404: components["responses"]["NotFound404_5fcec6"];
+            406: components["responses"]["NotAcceptable406"];
             /** @description Conflicts with the current state. */
             409: {
                 headers: {
@@ -7290,34 +5070,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "throttled";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            429: components["responses"]["Throttled429"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     reviews_list: {
@@ -7342,30 +5096,8 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedReviewList"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_page" | "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400_d48668"];
+            401: components["responses"]["Unauthenticated401"];
             /** @description Signed in, but not allowed. */
             403: {
                 headers: {
@@ -7378,44 +5110,9 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "page_not_found";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            404: components["responses"]["NotFound404"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     seasons_list: {
@@ -7440,68 +5137,11 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedSeasonList"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_page" | "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "page_not_found";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400_d48668"];
+            401: components["responses"]["Unauthenticated401_76f23a"];
+            404: components["responses"]["NotFound404"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     seasons_cyber_retrieve: {
@@ -7529,68 +5169,11 @@ export interface operations {
                     "application/json": components["schemas"]["Leaderboard"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_page" | "invalid_season" | "invalid_text" | "unknown_league";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "page_not_found" | "unknown_season";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400_411db5"];
+            401: components["responses"]["Unauthenticated401_76f23a"];
+            404: components["responses"]["NotFound404_c0bfde"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     seasons_reality_retrieve: {
@@ -7618,68 +5201,11 @@ export interface operations {
                     "application/json": components["schemas"]["Leaderboard"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_page" | "invalid_season" | "invalid_text" | "unknown_league";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "page_not_found" | "unknown_season";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400_411db5"];
+            401: components["responses"]["Unauthenticated401_76f23a"];
+            404: components["responses"]["NotFound404_c0bfde"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     user_destroy: {
@@ -7710,42 +5236,9 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "csrf_failed" | "permission_denied";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403_ad0d64"];
+            406: components["responses"]["NotAcceptable406"];
             /** @description Conflicts with the current state. */
             409: {
                 headers: {
@@ -7758,34 +5251,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "throttled";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            429: components["responses"]["Throttled429"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     user_export_retrieve: {
@@ -7805,68 +5272,11 @@ export interface operations {
                     "application/json": components["schemas"]["PersonalData"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "permission_denied";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     user_profile_retrieve: {
@@ -7886,68 +5296,11 @@ export interface operations {
                     "application/json": components["schemas"]["OwnProfile"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "permission_denied";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     user_profile_partial_update: {
@@ -7983,42 +5336,9 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "csrf_failed" | "permission_denied";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403_ad0d64"];
+            406: components["responses"]["NotAcceptable406"];
             /** @description Conflicts with the current state. */
             409: {
                 headers: {
@@ -8031,58 +5351,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request body is too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "payload_too_large";
-                    };
-                };
-            };
-            /** @description The request body's media type is not accepted. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "unsupported_media_type";
-                    };
-                };
-            };
-            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "throttled";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            413: components["responses"]["PayloadTooLarge413"];
+            415: components["responses"]["UnsupportedMediaType415"];
+            429: components["responses"]["Throttled429"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     user_seasons_retrieve: {
@@ -8104,68 +5376,11 @@ export interface operations {
                     "application/json": components["schemas"]["PastSeasons"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_filter" | "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "permission_denied";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400_5f74b2"];
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     user_streaks_retrieve: {
@@ -8185,68 +5400,11 @@ export interface operations {
                     "application/json": components["schemas"]["Streaks"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "permission_denied";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     user_streaks_freeze_create: {
@@ -8268,42 +5426,9 @@ export interface operations {
                     "application/json": components["schemas"]["FreezeSpent"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "csrf_failed" | "permission_denied";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403_ad0d64"];
             /** @description Not found. */
             404: {
                 headers: {
@@ -8316,18 +5441,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
+            406: components["responses"]["NotAcceptable406"];
             /** @description Conflicts with the current state. */
             409: {
                 headers: {
@@ -8340,34 +5454,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "throttled";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            429: components["responses"]["Throttled429"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     users_discord_profile_retrieve: {
@@ -8401,30 +5489,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "missing_scope" | "service_key_required";
-                    };
-                };
-            };
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403_6baa5e"];
             /** @description Not found. */
             404: {
                 headers: {
@@ -8437,46 +5503,9 @@ export interface operations {
                     };
                 };
             };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "throttled";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            406: components["responses"]["NotAcceptable406"];
+            429: components["responses"]["Throttled429"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     users_achievements_retrieve: {
@@ -8498,68 +5527,11 @@ export interface operations {
                     "application/json": components["schemas"]["PlayerAchievements"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_found" | "unknown_player";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            401: components["responses"]["Unauthenticated401_76f23a"];
+            404: components["responses"]["NotFound404_d1b71c"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     users_card_png: {
@@ -8596,56 +5568,10 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_filter" | "invalid_text";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_found" | "unknown_player";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400_5f74b2"];
+            404: components["responses"]["NotFound404_d1b71c"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     webhooks_list: {
@@ -8665,82 +5591,12 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookList"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "missing_scope" | "service_key_required";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "throttled";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403_6baa5e"];
+            406: components["responses"]["NotAcceptable406"];
+            429: components["responses"]["Throttled429"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     webhooks_create: {
@@ -8764,106 +5620,14 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedWebhook"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "blank" | "duplicate_key" | "empty" | "invalid" | "invalid_text" | "invalid_webhook_url" | "max_length" | "min_length" | "not_a_list" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "unknown_event_type" | "unknown_field" | "webhook_target_refused";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "csrf_failed" | "missing_scope" | "service_key_required";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description The request body is too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "payload_too_large";
-                    };
-                };
-            };
-            /** @description The request body's media type is not accepted. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "unsupported_media_type";
-                    };
-                };
-            };
-            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "throttled";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400_6ece53"];
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403_3eff4c"];
+            406: components["responses"]["NotAcceptable406"];
+            413: components["responses"]["PayloadTooLarge413"];
+            415: components["responses"]["UnsupportedMediaType415"];
+            429: components["responses"]["Throttled429"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     webhooks_retrieve: {
@@ -8885,94 +5649,13 @@ export interface operations {
                     "application/json": components["schemas"]["Webhook"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "missing_scope" | "service_key_required";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_found" | "unknown_webhook";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "throttled";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403_6baa5e"];
+            404: components["responses"]["NotFound404_153971"];
+            406: components["responses"]["NotAcceptable406"];
+            429: components["responses"]["Throttled429"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     webhooks_destroy: {
@@ -8993,94 +5676,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "csrf_failed" | "missing_scope" | "service_key_required";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_found" | "unknown_webhook";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "throttled";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403_3eff4c"];
+            404: components["responses"]["NotFound404_153971"];
+            406: components["responses"]["NotAcceptable406"];
+            429: components["responses"]["Throttled429"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     webhooks_partial_update: {
@@ -9106,118 +5708,15 @@ export interface operations {
                     "application/json": components["schemas"]["Webhook"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "blank" | "duplicate_key" | "empty" | "invalid" | "invalid_text" | "invalid_webhook_url" | "max_length" | "min_length" | "not_a_list" | "null" | "null_characters_not_allowed" | "parse_error" | "required" | "surrogate_characters_not_allowed" | "unknown_event_type" | "unknown_field" | "webhook_target_refused";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "csrf_failed" | "missing_scope" | "service_key_required";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_found" | "unknown_webhook";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description The request body is too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "payload_too_large";
-                    };
-                };
-            };
-            /** @description The request body's media type is not accepted. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "unsupported_media_type";
-                    };
-                };
-            };
-            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "throttled";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400_6ece53"];
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403_3eff4c"];
+            404: components["responses"]["NotFound404_153971"];
+            406: components["responses"]["NotAcceptable406"];
+            413: components["responses"]["PayloadTooLarge413"];
+            415: components["responses"]["UnsupportedMediaType415"];
+            429: components["responses"]["Throttled429"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     xp_add_create: {
@@ -9265,18 +5764,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
+            401: components["responses"]["Unauthenticated401"];
             /** @description Signed in, but not allowed. */
             403: {
                 headers: {
@@ -9289,18 +5777,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
+            406: components["responses"]["NotAcceptable406"];
             /** @description Conflicts with the current state. */
             409: {
                 headers: {
@@ -9313,30 +5790,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request body is too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "payload_too_large";
-                    };
-                };
-            };
-            /** @description The request body's media type is not accepted. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "unsupported_media_type";
-                    };
-                };
-            };
+            413: components["responses"]["PayloadTooLarge413"];
+            415: components["responses"]["UnsupportedMediaType415"];
             /** @description A rule of the game refused it. */
             422: {
                 headers: {
@@ -9349,34 +5804,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description Too many requests: wait `Retry-After` seconds (also `retry_after` in the body). */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "throttled";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            429: components["responses"]["Throttled429"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     xp_history_list: {
@@ -9403,80 +5832,12 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedHistoryEntryList"];
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_filter" | "invalid_page" | "invalid_text";
-                    };
-                };
-            };
-            /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_api_key" | "not_authenticated" | "token_expired" | "token_invalid" | "token_revoked";
-                    };
-                };
-            };
-            /** @description Signed in, but not allowed. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "permission_denied";
-                    };
-                };
-            };
-            /** @description Not found. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "page_not_found";
-                    };
-                };
-            };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400_ecc09c"];
+            401: components["responses"]["Unauthenticated401"];
+            403: components["responses"]["Forbidden403"];
+            404: components["responses"]["NotFound404"];
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
     metrics: {
@@ -9499,18 +5860,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Bad input: a malformed body or parameter, or a field that failed validation (`errors` then lists every field error). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "invalid_text";
-                    };
-                };
-            };
+            400: components["responses"]["ValidationError400"];
             /** @description Not signed in, or the credential (session, app token, service key) is invalid. */
             401: {
                 headers: {
@@ -9535,32 +5885,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description The Accept header asks for a media type this endpoint cannot render. */
-            406: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "not_acceptable";
-                    };
-                };
-            };
-            /** @description A dependency is unavailable; try again after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"] & {
-                        /** @enum {string} */
-                        code: "database_unavailable";
-                    };
-                };
-            };
+            406: components["responses"]["NotAcceptable406"];
+            503: components["responses"]["Unavailable503"];
         };
     };
 }
