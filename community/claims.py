@@ -16,10 +16,10 @@ from django.conf import settings
 from procrastinate.contrib.django import app
 
 from claims.models import APPROVE, PENDING, Claim
-from community import discord_api as api
 from community import embeds
 from community.retry import DiscordRetry
 from community.services import defer_once
+from core.clients import discord as api
 
 logger = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from django.utils.translation import gettext
 from claims.models import Claim
 from community import claims as discord_claims
 from community import embeds, quest_commands, services
-from community.discord_api import application_id
+from core.clients.discord import application_id
 from core.constants.leagues import LEAGUES
 from core.constants.levels import level_progress
 from core.constants.modes import MODES

@@ -16,10 +16,10 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from community import discord_api as api
 from community.commands import LEAGUE_NUMBER
 from community.models import DiscordLink
 from core import crypto
+from core.clients import discord as api
 from core.constants.layers import layer_for_xp
 from core.constants.modes import MODES
 from core.exceptions import LinkedRolesNotConfigured
@@ -81,42 +81,13 @@ def link(*, user: CustomUser, discord_id: str, tokens: dict[str, Any]) -> Discor
     return found
 
 
-def exchange_code(*, code: str, redirect_uri: str) -> dict[str, Any]:
-    """Discord's token answer for an authorization code (raises discord_api errors)."""
-    return _token_request({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri})
-
-
-def whoami(access_token: str) -> dict[str, Any]:
-    body = api.call("GET", "/users/@me", headers={"Authorization": f"Bearer {access_token}"})
-    if not isinstance(body, dict) or "id" not in body:
-        raise api.Unavailable("users/@me without an id")
-    return body
-
-
-def _token_request(form: dict[str, str]) -> dict[str, Any]:
-    body = api.call(
-        "POST",
-        "/oauth2/token",
-        data={**form, "client_id": settings.DISCORD_CLIENT_ID, "client_secret": settings.DISCORD_CLIENT_SECRET},
-    )
-    if not isinstance(body, dict) or not all(
-        isinstance(body.get(k), str) and body.get(k) for k in ("access_token", "refresh_token")
-    ):
-        raise api.Unavailable("a token answer without tokens")
-    if not isinstance(body.get("expires_in"), int):
-        body["expires_in"] = 3600
-    return body
-
-
 def _fresh_access_token(found: DiscordLink) -> str | None:
     """The access token, refreshed first when it expires soon; None when Discord refused the
     refresh token (the link is then marked revoked)."""
     if found.expires_at - REFRESH_MARGIN > utc_now():
         return crypto.decrypt(found.access_token_encrypted)
     try:
-        tokens = _token_request(
-            {"grant_type": "refresh_token", "refresh_token": crypto.decrypt(found.refresh_token_encrypted)}
-        )
+        tokens = api.refresh_tokens(crypto.decrypt(found.refresh_token_encrypted))
     except api.Rejected as exc:
         logger.warning("Discord refused the refresh token of user %s (%s): link revoked", found.user_id, exc.status)
         DiscordLink.objects.filter(pk=found.pk).update(revoked_at=utc_now())
@@ -130,7 +101,7 @@ def _fresh_access_token(found: DiscordLink) -> str | None:
 
 def push_role_connection(*, user_id: int) -> bool:
     """PUT the player's role connection when it differs from what Discord last accepted. True
-    when sent. Raises discord_api.RateLimited / Unavailable (the job retries them).
+    when sent. Raises api.RateLimited / Unavailable (the job retries them).
 
     One push per player at a time: the link's row is locked from the comparison to the record
     of what Discord accepted, so two racing jobs send the values once (the second one waits,
@@ -169,7 +140,7 @@ def _push_locked(found: DiscordLink) -> bool | None:
         "metadata": {key: str(value) for key, value in metadata.items()},
     }
     try:
-        _put_role_connection(token, body)
+        api.put_role_connection(token, body)
     except api.Rejected as exc:
         if exc.status == 401:
             DiscordLink.objects.filter(pk=found.pk).update(expires_at=utc_now())
@@ -180,18 +151,9 @@ def _push_locked(found: DiscordLink) -> bool | None:
     return True
 
 
-def _put_role_connection(access_token: str, body: dict[str, Any]) -> None:
-    api.call(
-        "PUT",
-        f"/users/@me/applications/{api.application_id()}/role-connection",
-        json=body,
-        headers={"Authorization": f"Bearer {access_token}"},
-    )
-
-
 def forget(*, access_token_encrypted: str, refresh_token_encrypted: str) -> None:
     """Account erasure, after the link's row is gone: clear the player's role connection at
-    Discord (empty metadata) and revoke the app's tokens. Raises discord_api.RateLimited /
+    Discord (empty metadata) and revoke the app's tokens. Raises api.RateLimited /
     Unavailable (the job retries; both steps are safe to repeat)."""
     try:
         access, refresh = crypto.decrypt(access_token_encrypted), crypto.decrypt(refresh_token_encrypted)
@@ -200,13 +162,13 @@ def forget(*, access_token_encrypted: str, refresh_token_encrypted: str) -> None
         return
     cleared = {"platform_name": settings.DISCORD_PLATFORM_NAME, "platform_username": None, "metadata": {}}
     try:
-        _put_role_connection(access, cleared)
+        api.put_role_connection(access, cleared)
     except api.Rejected as exc:
         if exc.status == 401:  # the access token expired: a fresh one clears it
             try:
-                tokens = _token_request({"grant_type": "refresh_token", "refresh_token": refresh})
+                tokens = api.refresh_tokens(refresh)
                 access, refresh = tokens["access_token"], tokens["refresh_token"]
-                _put_role_connection(access, cleared)
+                api.put_role_connection(access, cleared)
             except api.Rejected:
                 logger.info("the erased player's Discord authorisation was already gone")
                 return  # Discord no longer knows these tokens: nothing left to clear or revoke
@@ -214,16 +176,7 @@ def forget(*, access_token_encrypted: str, refresh_token_encrypted: str) -> None
             logger.warning("Discord refused to clear an erased player's role connection: %s", exc)
     for token, hint in ((access, "access_token"), (refresh, "refresh_token")):
         try:
-            api.call(
-                "POST",
-                "/oauth2/token/revoke",
-                data={
-                    "token": token,
-                    "token_type_hint": hint,
-                    "client_id": settings.DISCORD_CLIENT_ID,
-                    "client_secret": settings.DISCORD_CLIENT_SECRET,
-                },
-            )
+            api.revoke_token(token, hint)
         except api.Rejected as exc:
             logger.info("Discord refused to revoke an erased player's %s: %s", hint, exc)
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from procrastinate import BaseRetryStrategy, RetryDecision
 from procrastinate.jobs import Job
 
-from community.discord_api import RateLimited, Unavailable
+from core.clients.discord import RateLimited, Unavailable
 from core.utils.dates import utc_now
 
 

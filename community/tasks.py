@@ -11,11 +11,11 @@ from typing import Any
 
 from procrastinate.contrib.django import app
 
-from community import discord_api as api
 from community import linked_roles, services
 from community.embeds import season_top_announcement
 from community.models import AnnouncementChannel
 from community.retry import DiscordRetry
+from core.clients import discord as api
 from core.constants.modes import MODES
 from core.selectors.leaderboard import leaderboard
 

@@ -1,7 +1,7 @@
 """Every error code the project answers with, declared once: the registry.
 
 Each error is a class declaring its ``code``, its ``kind`` (the class of refusal; the API edge
-turns it into a status with one map, ``api/exception_handler.py`` ``DOMAIN_STATUS``) and its
+turns it into a status with one map, ``api/errors.py`` ``DOMAIN_STATUS``) and its
 English ``message`` (German comes from locale/de/LC_MESSAGES/django.po, keyed by that text);
 ``discord`` is the player's words for it on Discord when they differ from ``message``
 (community/interactions.py, with ``%(...)s`` filled from the details). Defining a class
@@ -16,7 +16,7 @@ from typing import Any
 # code -> the class that declares it (every code the API, the Discord app and the OAuth flows use)
 ERRORS: dict[str, type["DomainError"]] = {}
 
-# The classes of refusal (api/exception_handler.py DOMAIN_STATUS gives each its status).
+# The classes of refusal (api/errors.py DOMAIN_STATUS gives each its status).
 KINDS = (
     "invalid",
     "unauthenticated",

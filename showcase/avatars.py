@@ -17,7 +17,7 @@ import time
 
 from PIL import Image, UnidentifiedImageError
 
-from community import discord_api
+from core.clients import discord as discord_api
 from showcase.card import AVATAR_SIZE
 
 logger = logging.getLogger(__name__)

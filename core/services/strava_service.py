@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.core import signing
 from django.db import IntegrityError, transaction
 
 from core import crypto
@@ -43,7 +41,6 @@ from core.exceptions import (
     StravaAthleteTaken,
     StravaAuthorizationRevoked,
     StravaBackfillUsed,
-    StravaInvalidState,
     StravaNotConnected,
     StravaNotHeld,
     StravaObjectNotFound,
@@ -61,38 +58,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 BACKFILL_TASK = "integrations.tasks.backfill_strava"
 
-STATE_SALT = "integrations.strava.connect"
-STATE_MAX_AGE_SECONDS = 600
 REFRESH_MARGIN = timedelta(minutes=5)  # refresh a token this long before it expires
 
 State = StravaActivity.State
 
 
 # --- connecting --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ConnectState:
-    user_id: int
-    nonce: str
-    next_url: str | None
-
-
-def make_state(*, user: CustomUser, nonce: str, next_url: str | None = None) -> str:
-    """A signed, time-limited state naming the player who started the connection."""
-    return signing.dumps({"u": user.pk, "n": nonce, "x": next_url}, salt=STATE_SALT, compress=True)
-
-
-def read_state(state: str) -> ConnectState:
-    """The player a state was made for; raises StravaInvalidState (forged, altered or expired)."""
-    try:
-        data = signing.loads(state, salt=STATE_SALT, max_age=STATE_MAX_AGE_SECONDS)
-    except signing.BadSignature:
-        raise StravaInvalidState() from None
-    if not isinstance(data, dict) or not isinstance(data.get("u"), int) or not isinstance(data.get("n"), str):
-        raise StravaInvalidState()
-    next_url = data.get("x")
-    return ConnectState(data["u"], data["n"], next_url if isinstance(next_url, str) else None)
 
 
 def link_athlete(*, user: CustomUser, grant: strava.TokenGrant, scope: str) -> StravaConnection:

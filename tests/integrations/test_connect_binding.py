@@ -62,19 +62,27 @@ def test_the_victim_signed_in_as_themself_links_nothing_either(strava: FakeStrav
 
 def test_the_starting_browser_must_still_be_signed_in_as_the_starting_player(strava: FakeStrava, player_client):
     url = consent_url(player_client, strava, 6001)
-    cookie = player_client.cookies["igo_strava_connect"].value
-    signed_out = APIClient()
-    signed_out.cookies["igo_strava_connect"] = cookie  # the same browser, signed out meanwhile
-    answer = signed_out.get(url)
+    player_client.logout()  # the same browser, signed out meanwhile
+    answer = player_client.get(url)
     assert (answer.status_code, answer.json()["code"]) == (400, "strava_invalid_state")
     assert not StravaConnection.objects.exists()
 
 
-def test_the_starting_browser_signed_in_links_and_the_binding_cookie_goes(strava: FakeStrava, player, player_client):
+def test_the_same_session_with_another_player_links_nothing(strava: FakeStrava, player):
+    """The state is bound to the player as well as to the session (api/oauth_state.py)."""
+    app = APIClient(HTTP_AUTHORIZATION=f"Bearer {tokens.issue_pair(player)['access']}")
+    url = consent_url(app, strava, 6001)
+    app.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.issue_pair(PlayerFactory())['access']}")
+    answer = app.get(url)  # the same session cookie, another player's token
+    assert (answer.status_code, answer.json()["code"]) == (400, "strava_invalid_state")
+    assert not StravaConnection.objects.exists()
+
+
+def test_the_starting_browser_signed_in_links_and_the_state_is_used_up(strava: FakeStrava, player, player_client):
     answer = connect(player_client, strava, 6001)
     assert answer.status_code == 200, answer.content
     assert StravaConnection.objects.get(athlete_id=6001).user_id == player.pk
-    assert player_client.cookies["igo_strava_connect"].value == ""  # deleted
+    assert "strava_connect" not in player_client.session  # a state works once
 
 
 def test_an_app_that_calls_the_callback_itself_with_its_token_and_cookie_links(strava: FakeStrava, player):

@@ -5,8 +5,6 @@ See docs/auth.md for the flows with example requests.
 
 from __future__ import annotations
 
-import secrets
-import time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,7 +14,6 @@ from django.contrib.auth import logout as django_logout
 from django.http import HttpRequest, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.urls import reverse
-from django.utils.crypto import constant_time_compare
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.authentication import CSRFCheck
@@ -25,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api import oauth_state
 from api.authentication import is_app_token
 from api.errors import csrf_refusal
 from api.parsers import StrictFormParser, StrictJSONParser
@@ -59,12 +57,13 @@ from core.exceptions import (
     DomainError,
     InvalidAppToken,
     InvalidNext,
+    InvalidOAuthState,
+    OAuthAccessDenied,
 )
 from core.services import tokens
 from core.services.user_service import sign_in_discord
 
 PENDING_KEY = "discord_oauth"  # session key of the browser flow in progress
-STATE_TTL_SECONDS = 600
 SESSION_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
@@ -160,14 +159,9 @@ class DiscordView(APIView):
     def start(self, request: Request, next_url: str | None) -> HttpResponseRedirect:
         target = safe_next(next_url)
         discord.ensure_configured()
-        state = secrets.token_urlsafe(32)
         redirect_uri = callback_uri(request._request)
-        request.session[PENDING_KEY] = {
-            "state": state,
-            "next": target,
-            "redirect_uri": redirect_uri,
-            "created": int(time.time()),
-        }
+        # Bound to this browser's session (not to a player: signing in as someone else is the point).
+        state = oauth_state.begin(request._request, PENDING_KEY, next=target, redirect_uri=redirect_uri)
         return HttpResponseRedirect(discord.authorize_url(redirect_uri=redirect_uri, state=state))
 
 
@@ -192,20 +186,15 @@ class DiscordCallbackView(APIView):
         },
     )
     def get(self, request: Request) -> HttpResponseRedirect:
-        pending = request.session.pop(PENDING_KEY, None)  # a state works once
-        state = request.query_params.get("state", "")
-        if (
-            not isinstance(pending, dict)
-            or not state
-            or not constant_time_compare(state, str(pending.get("state", "")))
-            or time.time() - pending.get("created", 0) > STATE_TTL_SECONDS
-        ):
-            return frontend_error("invalid_state")
+        try:
+            pending = oauth_state.finish(request._request, PENDING_KEY, request.query_params.get("state", ""))
+        except InvalidOAuthState as exc:
+            return frontend_error(exc.code)
         if request.query_params.get("error"):
-            return frontend_error("access_denied")
+            return frontend_error(OAuthAccessDenied.code)
         code = request.query_params.get("code", "")
         if not code:
-            return frontend_error("discord_code_invalid")
+            return frontend_error(DiscordCodeInvalid.code)
         try:
             access_token = discord.exchange_code(code=code, redirect_uri=pending["redirect_uri"])
             user = sign_in_discord(identity=discord.identity_for(request._request, access_token=access_token))

@@ -6,44 +6,48 @@ See docs/discord.md. The interaction logic lives in community/interactions.py.
 from __future__ import annotations
 
 import logging
-import secrets
-import time
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils.crypto import constant_time_compare
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api import oauth_state
 from api.parsers import DuplicateKeyError, InvalidTextError, loads_exact, refusal
 from api.schema import error_responses
 from api.session_auth import session_user
 from api.v1.discord.serializers import InteractionResponseSerializer, InteractionSerializer
-from community import discord_api, interactions, linked_roles
+from community import interactions, linked_roles
 from community.signature import verify
+from core.clients import discord
 from core.clients.discord import avatar_url
 from core.exceptions import (
     AccountDisabled,
+    DiscordCodeInvalid,
+    DiscordUnavailable,
     DomainError,
     DuplicateKey,
     InteractionSignatureInvalid,
     InteractionsNotConfigured,
     InteractionTimestampInvalid,
     InvalidInteraction,
+    InvalidOAuthState,
     InvalidText,
     LinkedRolesNotConfigured,
+    OAuthAccessDenied,
+    OAuthAccountMismatch,
+    OAuthScopeMissing,
 )
 from core.services.user_service import DiscordIdentity, sign_in_discord, validate_discord_id
 
 logger = logging.getLogger(__name__)
 
 PENDING_KEY = "discord_linked_roles"
-STATE_TTL_SECONDS = 600
 
 
 class InteractionsView(APIView):
@@ -111,27 +115,13 @@ class LinkedRolesView(APIView):
     )
     def get(self, request: Request) -> HttpResponseRedirect:
         linked_roles.ensure_configured()
-        state = secrets.token_urlsafe(32)
         redirect_uri = _callback_uri(request)
         # Bound to this browser (its session) and to the player signed in here, if any.
         player = session_user(request._request)  # this view authenticates nobody: the session's player
-        request.session[PENDING_KEY] = {
-            "state": state,
-            "redirect_uri": redirect_uri,
-            "created": int(time.time()),
-            "user": player.pk if player.is_authenticated else None,
-        }
-        query = urlencode(
-            {
-                "client_id": settings.DISCORD_CLIENT_ID,
-                "redirect_uri": redirect_uri,
-                "response_type": "code",
-                "scope": " ".join(linked_roles.SCOPES),
-                "state": state,
-                "prompt": "consent",
-            }
+        state = oauth_state.begin(request._request, PENDING_KEY, player=player, redirect_uri=redirect_uri)
+        return HttpResponseRedirect(
+            discord.authorize_url(redirect_uri=redirect_uri, state=state, scopes=linked_roles.SCOPES, prompt="consent")
         )
-        return HttpResponseRedirect(f"{discord_api.url('/oauth2/authorize')}?{query}")
 
 
 class LinkedRolesCallbackView(APIView):
@@ -155,34 +145,29 @@ class LinkedRolesCallbackView(APIView):
         },
     )
     def get(self, request: Request) -> HttpResponseRedirect:
-        pending = request.session.pop(PENDING_KEY, None)  # a state works once
-        state = request.query_params.get("state", "")
-        if (
-            not isinstance(pending, dict)
-            or not state
-            or not constant_time_compare(state, str(pending.get("state", "")))
-            or time.time() - pending.get("created", 0) > STATE_TTL_SECONDS
-        ):
-            return _done(discord_linked_roles_error="invalid_state")
-        started_by = pending.get("user")
         player = session_user(request._request)
-        if started_by is not None and (not player.is_authenticated or player.pk != started_by):
-            return _done(discord_linked_roles_error="invalid_state")  # signed out or someone else since
+        try:
+            pending = oauth_state.finish(
+                request._request, PENDING_KEY, request.query_params.get("state", ""), player=player
+            )
+        except InvalidOAuthState as exc:
+            return _done(discord_linked_roles_error=exc.code)
+        started_by = pending["user"]
         if request.query_params.get("error"):
-            return _done(discord_linked_roles_error="access_denied")
+            return _done(discord_linked_roles_error=OAuthAccessDenied.code)
         code = request.query_params.get("code", "")
         if not code:
-            return _done(discord_linked_roles_error="discord_code_invalid")
+            return _done(discord_linked_roles_error=DiscordCodeInvalid.code)
         try:
             linked_roles.ensure_configured()
-            tokens = linked_roles.exchange_code(code=code, redirect_uri=pending["redirect_uri"])
+            tokens = discord.exchange_tokens(code=code, redirect_uri=pending["redirect_uri"])
             if "role_connections.write" not in str(tokens.get("scope", "")).split():
-                return _done(discord_linked_roles_error="scope_missing")
-            who = linked_roles.whoami(tokens["access_token"])
+                return _done(discord_linked_roles_error=OAuthScopeMissing.code)
+            who = discord.whoami(tokens["access_token"])
             discord_id = validate_discord_id(who.get("id"))
             if started_by is not None and getattr(player, "discord_id", None) != discord_id:
                 # The signed-in player consented with another Discord account: link nobody.
-                return _done(discord_linked_roles_error="account_mismatch")
+                return _done(discord_linked_roles_error=OAuthAccountMismatch.code)
             username = str(who.get("username") or "")[:150]
             user = sign_in_discord(
                 identity=DiscordIdentity(
@@ -196,11 +181,11 @@ class LinkedRolesCallbackView(APIView):
             if not user.is_active:
                 return _done(discord_linked_roles_error=AccountDisabled.code)
             linked_roles.link(user=user, discord_id=discord_id, tokens=tokens)
-        except discord_api.Rejected:
-            return _done(discord_linked_roles_error="discord_code_invalid")
-        except discord_api.DiscordError:
+        except discord.Rejected:
+            return _done(discord_linked_roles_error=DiscordCodeInvalid.code)
+        except discord.DiscordError:
             logger.warning("Discord failed during a Linked Roles callback", exc_info=True)
-            return _done(discord_linked_roles_error="discord_unavailable")
+            return _done(discord_linked_roles_error=DiscordUnavailable.code)
         except DomainError as exc:
             return _done(discord_linked_roles_error=exc.code)
         return _done(discord_linked_roles="connected")

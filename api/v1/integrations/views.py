@@ -5,12 +5,10 @@ Set-up and flows: docs/strava.md.
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
@@ -22,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api import oauth_state
 from api.authentication import BearerTokenAuthentication, SessionAuthentication
 from api.pagination import HistoryCursorPagination
 from api.redirects import safe_next
@@ -71,9 +70,10 @@ CALLBACK_ERRORS = (
 )
 
 
-# The browser (or app) that started a connection carries this cookie back to the callback; a
-# consent URL forwarded to someone else arrives without it and links nothing.
-BINDING_COOKIE = "igo_strava_connect"
+# The session key of a connection in progress (api/oauth_state.py): the browser (or app) that
+# started it carries its session back to the callback; a consent URL forwarded to someone else
+# arrives without it and links nothing.
+PENDING_KEY = "strava_connect"
 
 
 def callback_uri(request: HttpRequest) -> str:
@@ -94,19 +94,8 @@ class StravaConnectView(APIView):
         next_param = request.query_params.get("next")
         target = safe_next(next_param) if next_param else None
         strava.ensure_configured()
-        nonce = secrets.token_urlsafe(16)
-        state = strava_service.make_state(user=request.user, nonce=nonce, next_url=target)  # type: ignore[arg-type]
-        answer = HttpResponseRedirect(strava.authorize_url(redirect_uri=callback_uri(request._request), state=state))
-        answer.set_cookie(
-            BINDING_COOKIE,
-            nonce,
-            max_age=strava_service.STATE_MAX_AGE_SECONDS,
-            path=reverse("strava-callback"),
-            secure=settings.SESSION_COOKIE_SECURE,
-            httponly=True,
-            samesite="Lax",  # sent on the top-level redirect back from strava.com
-        )
-        return answer
+        state = oauth_state.begin(request._request, PENDING_KEY, player=request.user, next=target)
+        return HttpResponseRedirect(strava.authorize_url(redirect_uri=callback_uri(request._request), state=state))
 
 
 class StravaCallbackView(APIView):
@@ -128,31 +117,29 @@ class StravaCallbackView(APIView):
         }
     )
     def get(self, request: Request) -> Any:
-        pending = strava_service.read_state(request.query_params.get("state", ""))
+        pending = oauth_state.finish(
+            request._request,
+            PENDING_KEY,
+            request.query_params.get("state", ""),
+            player=request.user,
+            refused=StravaInvalidState,
+        )
+        next_url = pending.get("next")
         try:
-            connection = self._connect(request, pending)
+            connection = self._connect(request, pending["user"])
         except DomainError as exc:
-            if pending.next_url:
-                return _unbound(HttpResponseRedirect(_with_query(pending.next_url, strava_error=exc.code)))
+            if next_url:
+                return HttpResponseRedirect(_with_query(next_url, strava_error=exc.code))
             raise
-        if pending.next_url:
-            return _unbound(HttpResponseRedirect(_with_query(pending.next_url, strava="connected")))
-        return _unbound(
-            Response(StravaStatusSerializer(strava_connection_detail(connection.user)).data, status=status.HTTP_200_OK)
+        if next_url:
+            return HttpResponseRedirect(_with_query(next_url, strava="connected"))
+        return Response(
+            StravaStatusSerializer(strava_connection_detail(connection.user)).data, status=status.HTTP_200_OK
         )
 
-    def _connect(self, request: Request, pending: strava_service.ConnectState) -> Any:
-        # The state is bound to the browser and the player who started: a browser without the
-        # binding cookie (a consent URL sent to someone else), nobody or someone else signed in,
-        # a reused state or a deactivated player links nothing.
-        bound = request.COOKIES.get(BINDING_COOKIE, "")
-        if not bound or not constant_time_compare(bound, pending.nonce):
-            raise StravaInvalidState("This connection was started in another browser; start it again here.")
-        if not request.user.is_authenticated or request.user.pk != pending.user_id:
-            raise StravaInvalidState("Sign in as the player who started the connection, then start it again.")
-        if not cache.add(f"strava:state-used:{pending.nonce}", 1, timeout=strava_service.STATE_MAX_AGE_SECONDS + 60):
-            raise StravaInvalidState()
-        user = CustomUser.objects.filter(pk=pending.user_id, is_active=True).first()
+    def _connect(self, request: Request, user_id: int) -> Any:
+        # The state was bound to this browser and to the player who started (api/oauth_state.py).
+        user = CustomUser.objects.filter(pk=user_id, is_active=True).first()
         if user is None:
             raise StravaInvalidState()
         if request.query_params.get("error"):
@@ -165,11 +152,6 @@ class StravaCallbackView(APIView):
             raise StravaCodeInvalid()
         grant = strava.exchange_code(code)
         return strava_service.link_athlete(user=user, grant=grant, scope=",".join(sorted(granted - {""})))
-
-
-def _unbound(answer: Any) -> Any:
-    answer.delete_cookie(BINDING_COOKIE, path=reverse("strava-callback"), samesite="Lax")
-    return answer
 
 
 def _with_query(url: str, **params: str) -> str:

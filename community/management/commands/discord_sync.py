@@ -9,8 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from community import discord_api as api
 from community.commands import COMMANDS, ROLE_METADATA
+from core.clients import discord as api
 
 
 class Command(BaseCommand):
