@@ -1,7 +1,6 @@
 """The first middleware: binds the request id and counts the request for ``/metrics``.
 
-A ``MiddlewareMixin`` with request/response hooks only, so the direct handler of the hot path
-(ultrabackend/direct_handler.py) calls it like Django's chain does."""
+A ``MiddlewareMixin`` with request/response hooks only."""
 
 from __future__ import annotations
 
@@ -29,6 +28,21 @@ def route_of(request: HttpRequest) -> str:
     return match.route or match.view_name or "unmatched"
 
 
+# (method, route, status) -> the request counter's and the latency histogram's series. Routes
+# and statuses are bounded, so this stays small; it spares prometheus_client's label lookup (a
+# lock and the label checks) on every request.
+_SERIES: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
+def _series(method: str, route: str, status: int) -> tuple[Any, Any]:
+    key = (method, route, status)
+    series = _SERIES.get(key)
+    if series is None:
+        series = (metrics.HTTP_REQUESTS.labels(method, route, str(status)), metrics.HTTP_LATENCY.labels(method, route))
+        _SERIES[key] = series
+    return series
+
+
 class ObservabilityMiddleware(MiddlewareMixin):
     def process_request(self, request: HttpRequest) -> None:
         request_id = accept_request_id(request.META.get(_META_KEY))
@@ -44,10 +58,9 @@ class ObservabilityMiddleware(MiddlewareMixin):
             response[REQUEST_ID_HEADER] = request_id
         started = getattr(request, "_started", None)
         if started is not None:
-            route = route_of(request)
-            method = request.method or "GET"
-            metrics.HTTP_REQUESTS.labels(method, route, str(response.status_code)).inc()
-            metrics.HTTP_LATENCY.labels(method, route).observe(time.perf_counter() - started)
+            counted, timed = _series(request.method or "GET", route_of(request), response.status_code)
+            counted.inc()
+            timed.observe(time.perf_counter() - started)
         return response
 
 

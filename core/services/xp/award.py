@@ -236,12 +236,6 @@ def _validated_award(
         if store.violated_constraint(exc) == store.CAP_CONSTRAINT:
             raise DailyCapExceeded(daily_unit_cap=str(activity.daily_unit_cap)) from None
         raise
-    award = replace(
-        award,
-        quests=quest_progress.after_award(
-            user_id=write.user_id, activity=activity, open_quests=award.open_quests, now=write.now
-        ),
-    )
     rank_index.index_on_commit(award.score, award.index)
     return _after_write(write, award, boost)
 
@@ -340,7 +334,6 @@ def _checked_award(
         forget_catalogue()
         return None
     written = checked.written
-    award = store.award_of(write, written)
     if connection.in_atomic_block:  # a caller's transaction (tests): the index follows its commit
         rank_index.index_on_commit(written.score, written.index)
         ranks = ranks_for(credential.user_id, write.season_id, dict(written.season_xp))
@@ -349,7 +342,9 @@ def _checked_award(
         for each in MODES:
             if each not in ranks:
                 ranks[each] = database_rank(write.season_id, each, written.season_xp[each])
-    award = replace(award, identity=checked.identity, ranks=ranks, writes_in_window=checked.writes_in_window)
+    award = store.award_of(
+        write, written, identity=checked.identity, ranks=ranks, writes_in_window=checked.writes_in_window
+    )
     return _after_write(write, award, boost)
 
 

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models.base import ModelState
 
 from core.constants.layers import layer_order_sql
 from core.constants.leagues import DEFAULT_LEAGUE
@@ -312,9 +313,10 @@ def write_entry(w: XPWrite) -> Award:
     return award_of(w, written)
 
 
-def award_of(w: XPWrite, written: WrittenRow) -> Award:
-    """The award of the write ``w`` from what its statement returned (no query)."""
-    entry = XPEntry(
+def award_of(w: XPWrite, written: WrittenRow, **extra: Any) -> Award:
+    """The award of the write ``w`` from what its statement returned (no query); ``extra``: the
+    rest of the Award's fields the caller already holds."""
+    entry = ledger_entry(
         id=written.entry_id,
         user_id=w.user_id,
         activity=w.activity,
@@ -336,8 +338,6 @@ def award_of(w: XPWrite, written: WrittenRow) -> Award:
         multiplier=w.multiplier,
         local_day=written.day.local_day if written.day else None,
     )
-    entry._state.adding = False
-    entry._state.db = "default"
     return Award(
         entry=entry,
         profile=written.totals,
@@ -349,7 +349,30 @@ def award_of(w: XPWrite, written: WrittenRow) -> Award:
         index=written.index,
         day=written.day,
         open_quests=written.open_quests,
+        **extra,
     )
+
+
+# Every column of a ledger entry, by attribute name (``user_id``, not ``user``).
+_ENTRY_COLUMNS = frozenset(f.attname for f in XPEntry._meta.concrete_fields)
+
+
+def ledger_entry(*, activity: ActivityType, **columns: Any) -> XPEntry:
+    """The ledger row a statement just wrote, as the ORM would load it, from what the writer
+    already holds (no query). Built as ``Model.from_db`` leaves an instance (every column set,
+    saved state) but without running ``Model.__init__`` over twenty keyword arguments on the
+    hot path; every column must be given (a missing one would be a deferred field that loads
+    itself with a query, so it is refused here)."""
+    missing = _ENTRY_COLUMNS - columns.keys() - {"activity_id"}
+    if missing:
+        raise TypeError(f"ledger_entry needs every column; missing {sorted(missing)}")
+    entry = XPEntry.__new__(XPEntry)
+    entry.__dict__.update(columns, activity_id=activity.pk)
+    state = ModelState()
+    state.adding, state.db = False, "default"
+    state.fields_cache["activity"] = activity
+    entry._state = state
+    return entry
 
 
 def write_base_xp(w: XPWrite) -> int:
