@@ -14,9 +14,9 @@ only after commit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from django.db import IntegrityError, connection
 
@@ -224,7 +224,7 @@ def _validated_award(
     )
     try:
         with store.statement_scope():
-            award = store.write_entry(write)
+            written = store.write_entry(write)
     except IntegrityError as exc:
         # A retry may trip the daily cap (the first request used it up) before the unique index:
         # whatever rule fired, an existing entry for this key means "answer as the first time".
@@ -236,8 +236,8 @@ def _validated_award(
         if store.violated_constraint(exc) == store.CAP_CONSTRAINT:
             raise DailyCapExceeded(daily_unit_cap=str(activity.daily_unit_cap)) from None
         raise
-    rank_index.index_on_commit(award.score, award.index)
-    return _after_write(write, award, boost)
+    rank_index.index_on_commit(written.score, written.index)
+    return store.award_of(write, written, **_after_write(write, written, boost))
 
 
 def _entry_to_write(
@@ -276,15 +276,16 @@ def _entry_to_write(
     return write, boost
 
 
-def _after_write(write: store.XPWrite, award: Award, boost: AppliedBoost | None) -> Award:
+def _after_write(write: store.XPWrite, written: store.WrittenRow, boost: AppliedBoost | None) -> dict[str, Any]:
     """What follows a written award, whichever way the player was named (the rank index aside,
-    which each way writes as it can): each step costs no statement unless the award concerns it."""
-    cohorts.after_award(award.score)  # the season's first XP in a mode: a cohort
+    which each way writes as it can): each step costs no statement unless the award concerns it.
+    Returns the Award's fields it adds."""
+    cohorts.after_award(written.score)  # the season's first XP in a mode: a cohort
     quests = quest_progress.after_award(
-        user_id=write.user_id, activity=write.activity, open_quests=award.open_quests, now=write.now
+        user_id=write.user_id, activity=write.activity, open_quests=written.open_quests, now=write.now
     )  # only a player with open quests
-    unlocked = unlocks.after_write(write, award.profile, award.entry.mode_xp_after, award.day, award.entry.pk)
-    return replace(award, unlocked=unlocked, boost=boost, quests=quests)
+    unlocked = unlocks.after_write(write, written.totals, written.mode_xp_after, written.day, written.entry_id)
+    return {"unlocked": unlocked, "boost": boost, "quests": quests}
 
 
 def _checked_award(
@@ -342,10 +343,14 @@ def _checked_award(
         for each in MODES:
             if each not in ranks:
                 ranks[each] = database_rank(write.season_id, each, written.season_xp[each])
-    award = store.award_of(
-        write, written, identity=checked.identity, ranks=ranks, writes_in_window=checked.writes_in_window
+    return store.award_of(
+        write,
+        written,
+        identity=checked.identity,
+        ranks=ranks,
+        writes_in_window=checked.writes_in_window,
+        **_after_write(write, written, boost),
     )
-    return _after_write(write, award, boost)
 
 
 def _replay(*, user_id: int, key: str, activity: ActivityType | str, units: Decimal) -> Award:

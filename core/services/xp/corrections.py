@@ -46,13 +46,13 @@ def correct_entry(*, entry: XPEntry, reason: str, corrected_by: CustomUser | Non
     )
     try:
         with store.statement_scope():
-            award = store.write_entry(write)
+            written = store.write_entry(write)
     except IntegrityError:
         if XPEntry.objects.filter(corrects_id=entry.pk).exists():
             raise AlreadyCorrected() from None
         raise
     quest_progress.after_award(
-        user_id=write.user_id, activity=entry.activity, open_quests=award.open_quests, now=write.now, correction=True
+        user_id=write.user_id, activity=entry.activity, open_quests=written.open_quests, now=write.now, correction=True
     )
-    rank_index.index_on_commit(award.score, award.index)
-    return award
+    rank_index.index_on_commit(written.score, written.index)
+    return store.award_of(write, written)

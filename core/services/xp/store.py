@@ -299,9 +299,10 @@ def _written(w: XPWrite, row: tuple[Any, ...]) -> WrittenRow:
     )
 
 
-def write_entry(w: XPWrite) -> Award:
-    """Append ``w`` and update everything derived from it in one statement. Raises
-    IntegrityError when a database rule refuses it (see ``violated_constraint``)."""
+def write_entry(w: XPWrite) -> WrittenRow:
+    """Append ``w`` and update everything derived from it in one statement; ``award_of`` makes
+    the award of what it returns. Raises IntegrityError when a database rule refuses it (see
+    ``violated_constraint``)."""
     with connection.cursor() as cursor:
         statement = (
             STATEMENTS[(w.mode, w.is_correction)]
@@ -309,8 +310,7 @@ def write_entry(w: XPWrite) -> Award:
             else TRUSTED_STATEMENTS[w.mode]
         )
         cursor.execute(statement, parameters(w))
-        written = _written(w, cursor.fetchone())
-    return award_of(w, written)
+        return _written(w, cursor.fetchone())
 
 
 def award_of(w: XPWrite, written: WrittenRow, **extra: Any) -> Award:
