@@ -246,15 +246,17 @@ class DiscordPump:
             self.conn, self.client, self.in_flight = None, None, set()
 
     async def _claim(self, limit: int) -> list[dict[str, Any]]:
-        """Up to ``limit`` heads of routes, within this second's global budget (a DM costs two)."""
+        """Up to ``limit`` heads of routes, within this second's global budget (a DM costs two).
+        The budget row is written only when there is something to send (an idle pump writes
+        nothing); every claim locks messages first, then the budget row (no deadlock)."""
         assert self.conn is not None
         async with self.conn.transaction():
+            cursor = await self.conn.execute(CLAIM_SQL, {"limit": min(limit, self.rate), "lease": self.lease})
+            rows = await cursor.fetchall()
+            if not rows:
+                return []
             cursor = await self.conn.execute(BUDGET_SQL)
             budget = self.rate - int((await cursor.fetchone() or {"used": 0})["used"])
-            if budget <= 0:
-                return []
-            cursor = await self.conn.execute(CLAIM_SQL, {"limit": min(limit, budget), "lease": self.lease})
-            rows = await cursor.fetchall()
             taken, back, cost = [], [], 0
             for row in rows:
                 price = 2 if row["kind"] == "dm" else 1
@@ -263,7 +265,7 @@ class DiscordPump:
                     continue
                 cost += price
                 taken.append(row)
-            if back:
+            if back:  # over this second's budget: claimable again at once (next second)
                 await self.conn.execute(
                     "UPDATE community_discordmessage SET leased_until = NULL WHERE id = ANY(%s::bigint[])", [back]
                 )
