@@ -104,10 +104,12 @@ def call(
 
 
 def count_request(method: str, path: str, status: str) -> None:
-    """``igo_discord_requests_total``: the route with its ids as ``{id}`` (bounded labels)."""
+    """``igo_discord_requests_total``: the route with its ids as ``{id}`` and a webhook's or an
+    interaction's token as ``{token}`` (bounded labels, no secret in the metrics)."""
     from core.observability import metrics
 
-    route = re.sub(r"/\d+", "/{id}", path.split("?", 1)[0])
+    route = re.sub(r"^/webhooks/(\d+)/[^/]+", r"/webhooks/\1/{token}", path.split("?", 1)[0])
+    route = re.sub(r"/\d+", "/{id}", route)
     metrics.DISCORD_CALLS.labels(f"{method} {route}", status).inc()
 
 

@@ -275,19 +275,19 @@ class DiscordPump:
                 )
         return taken
 
-    async def _request(self, path: str, body: Any, *, bot: bool, counted_as: str | None = None) -> Answer:
+    async def _request(self, path: str, body: Any, *, bot: bool) -> Answer:
         assert self.client is not None
         headers = {"Accept": "application/json", "User-Agent": "iGoUltra (community)"}
         if bot:
             headers.update(api.bot_headers())
         if not all(is_header_safe(value) for value in headers.values()):
-            return Answer(400, error=f"a header value for POST {counted_as or path} is not printable ASCII")
+            return Answer(400, error="a header value (DISCORD_BOT_TOKEN?) is not printable ASCII")
         try:
             response = await self.client.post(api.url(path), json=body, headers=headers)
         except httpx.HTTPError as exc:
-            api.count_request("POST", counted_as or path, "error")
+            api.count_request("POST", path, "error")
             return Answer(None, error=f"Discord unreachable: {type(exc).__name__}")
-        api.count_request("POST", counted_as or path, str(response.status_code))
+        api.count_request("POST", path, str(response.status_code))
         try:
             parsed = response.json() if response.content else None
         except ValueError:
@@ -309,20 +309,19 @@ class DiscordPump:
                 if opened.status == 200:  # 200 without a channel: Discord is not itself
                     opened = Answer(502, error="Discord opened no DM channel")
                 return outcome(opened, DM_GATE)
-            path, bot, counted = f"/channels/{opened.body['id']}/messages", True, None
+            path, bot = f"/channels/{opened.body['id']}/messages", True
             body.update(nonce=f"igo{row['id']}", enforce_nonce=True)
         elif not row["channel_active"]:
             return Outcome(row, FAILED, None, "announcement channel switched off", None, (), 0.0)
         elif row["channel_snowflake"]:
-            path, bot, counted = f"/channels/{row['channel_snowflake']}/messages", True, None
+            path, bot = f"/channels/{row['channel_snowflake']}/messages", True
             body.update(nonce=f"igo{row['id']}", enforce_nonce=True)
         else:
             match = WEBHOOK_URL_RE.match(row["webhook_url"] or "")
             if match is None:
                 return Outcome(row, FAILED, None, "unusable channel webhook URL", None, (), 0.0)
-            # the webhook's token never becomes a metric label
-            path, bot, counted = f"/webhooks/{match.group(1)}/{match.group(2)}", False, "/webhooks/{id}/{token}"
-        return outcome(await self._request(path, body, bot=bot, counted_as=counted), row["route"])
+            path, bot = f"/webhooks/{match.group(1)}/{match.group(2)}", False
+        return outcome(await self._request(path, body, bot=bot), row["route"])
 
     def _collect(self) -> list[Outcome]:
         """The sends that finished since the last round (a crashed one is logged; its lease runs

@@ -247,3 +247,23 @@ def test_enqueueing_twice_makes_one_message(discord):
     enqueue([channel], 1)
     assert DiscordMessage.objects.count() == 1
     assert DiscordMessage.objects.get().created_at > utc_now() - timedelta(minutes=1)
+
+
+def test_a_channel_webhook_gets_no_bot_token_and_its_token_is_no_metric_label(discord):
+    from prometheus_client import REGISTRY, generate_latest
+
+    from core.observability.metrics import DISCORD_CALLS
+
+    webhook_id, token = "800000000000000001", "w" * 68
+    channel = AnnouncementChannel.objects.create(
+        guild_id=GUILD_ID, webhook_url=f"https://discord.com/api/webhooks/{webhook_id}/{token}"
+    )
+    counted = DISCORD_CALLS.labels("POST /webhooks/{id}/{token}", "204")
+    before = counted._value.get()
+    enqueue([channel], 2)
+    drain_now()
+    hooks = discord.requests_to("POST", f"/api/webhooks/{webhook_id}/{token}")
+    assert [h.body["embeds"][0]["title"] for h in hooks] == ["news 0", "news 1"]  # in order, one route
+    assert all("Authorization" not in h.headers and "nonce" not in h.body for h in hooks)
+    assert counted._value.get() == before + 2
+    assert token not in generate_latest(REGISTRY).decode()
