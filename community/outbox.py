@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from community.models import AnnouncementChannel, DiscordMessage
@@ -68,3 +69,12 @@ def _message(
         request_id=current_request_id() or "",
         **target,
     )
+
+
+def prune(*, older_than_days: int) -> int:
+    """Delete sent and failed messages made more than ``older_than_days`` ago (pending ones stay,
+    whatever their age); returns how many."""
+    before = utc_now() - timedelta(days=older_than_days)
+    done = DiscordMessage.objects.filter(status__in=[DiscordMessage.SENT, DiscordMessage.FAILED], created_at__lt=before)
+    deleted, _ = done.delete()
+    return deleted

@@ -13,6 +13,7 @@ import json
 import logging
 from typing import Any
 
+from django.conf import settings
 from procrastinate.contrib.django import app
 
 from community import discord_api as api
@@ -62,6 +63,13 @@ def announce_season_top(*, channel_pk: int, season_id: str) -> None:
 def send_streak_reminder(*, discord_id: str, embed: dict[str, Any]) -> None:
     """A streak reminder DM (a job of an older release)."""
     outbox.direct_message(discord_id=discord_id, embed=embed, key=f"job:dm:{discord_id}:{_digest(embed)}")
+
+
+@app.periodic(cron="17 3 * * *", periodic_id="prune_discord_outbox")
+@app.task(queue="maintenance", queueing_lock="prune_discord_outbox", pass_context=False)
+def prune_discord_outbox(timestamp: int) -> int:
+    """Daily: sent and failed Discord messages older than DISCORD_OUTBOX_KEEP_DAYS go."""
+    return outbox.prune(older_than_days=int(settings.DISCORD_OUTBOX_KEEP_DAYS))
 
 
 def _digest(value: Any) -> str:

@@ -267,3 +267,18 @@ def test_a_channel_webhook_gets_no_bot_token_and_its_token_is_no_metric_label(di
     assert all("Authorization" not in h.headers and "nonce" not in h.body for h in hooks)
     assert counted._value.get() == before + 2
     assert token not in generate_latest(REGISTRY).decode()
+
+
+def test_old_sent_and_failed_messages_are_pruned_pending_ones_stay(discord):
+    from community.tasks import prune_discord_outbox
+
+    [channel] = make_channels(CHANNEL_ID)
+    enqueue([channel], 4)
+    old, failed, waiting, young = DiscordMessage.objects.order_by("id")
+    long_ago = utc_now() - timedelta(days=31)
+    DiscordMessage.objects.filter(pk=old.pk).update(status="sent", created_at=long_ago)
+    DiscordMessage.objects.filter(pk=failed.pk).update(status="failed", created_at=long_ago)
+    DiscordMessage.objects.filter(pk=waiting.pk).update(created_at=long_ago)  # pending: kept
+    DiscordMessage.objects.filter(pk=young.pk).update(status="sent")
+    assert prune_discord_outbox(timestamp=0) == 2
+    assert set(DiscordMessage.objects.values_list("pk", flat=True)) == {waiting.pk, young.pk}

@@ -406,6 +406,8 @@ DISCORD_RETRY_BASE_SECONDS = env.float("DISCORD_RETRY_BASE_SECONDS", default=2.0
 DISCORD_RETRY_FOR_SECONDS = env.int("DISCORD_RETRY_FOR_SECONDS", default=6 * 3600)
 DISCORD_POLL_SECONDS = env.float("DISCORD_POLL_SECONDS", default=0.2)
 DISCORD_LEASE_SECONDS = env.float("DISCORD_LEASE_SECONDS", default=30.0)
+# Sent and failed Discord messages are deleted this many days after they were made (daily job).
+DISCORD_OUTBOX_KEEP_DAYS = env.int("DISCORD_OUTBOX_KEEP_DAYS", default=30)
 
 # Optional error reporting (docs/operations.md "Sentry"): unset, sentry_sdk is never imported.
 SENTRY_DSN = env("SENTRY_DSN", default="")
