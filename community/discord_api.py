@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import requests
@@ -81,16 +82,18 @@ def call(
             timeout=settings.DISCORD_TIMEOUT_SECONDS,
         )
     except requests.RequestException as exc:
-        _count(method, path, "error")
+        count_request(method, path, "error")
         raise Unavailable(f"Discord unreachable: {method} {path}: {exc.__class__.__name__}") from None
-    _count(method, path, str(response.status_code))
+    count_request(method, path, str(response.status_code))
     try:
         body = response.json() if response.content else None
     except ValueError:
         body = None
     status = response.status_code
     if status == 429:
-        raise RateLimited(f"Discord rate limit on {method} {path}", retry_after=_retry_after(response, body), body=body)
+        raise RateLimited(
+            f"Discord rate limit on {method} {path}", retry_after=retry_after_seconds(response.headers, body), body=body
+        )
     if status >= 500:
         raise Unavailable(f"Discord answered {status} to {method} {path}", status=status, body=body)
     if status >= 400:
@@ -100,20 +103,23 @@ def call(
     return body
 
 
-def _count(method: str, path: str, status: str) -> None:
-    """``igo_discord_requests_total``: the route with its ids as ``{id}`` (bounded labels)."""
+def count_request(method: str, path: str, status: str) -> None:
+    """``igo_discord_requests_total``: the route with its ids as ``{id}`` and a webhook's or an
+    interaction's token as ``{token}`` (bounded labels, no secret in the metrics)."""
     from core.observability import metrics
 
-    route = re.sub(r"/\d+", "/{id}", path.split("?", 1)[0])
+    route = re.sub(r"^/webhooks/(\d+)/[^/]+", r"/webhooks/\1/{token}", path.split("?", 1)[0])
+    route = re.sub(r"/\d+", "/{id}", route)
     metrics.DISCORD_CALLS.labels(f"{method} {route}", status).inc()
 
 
-def _retry_after(response: requests.Response, body: Any) -> float:
-    """Seconds to wait: the JSON ``retry_after``, else the Retry-After header, else 1 s (bounded)."""
+def retry_after_seconds(headers: Mapping[str, str], body: Any) -> float:
+    """Seconds a 429 asks to wait: the JSON ``retry_after``, else the Retry-After header, else
+    X-RateLimit-Reset-After, else 1 s (at most an hour). Any client's headers (requests, httpx)."""
     candidates: list[Any] = []
     if isinstance(body, dict):
         candidates.append(body.get("retry_after"))
-    candidates += [response.headers.get("Retry-After"), response.headers.get("X-RateLimit-Reset-After")]
+    candidates += [headers.get("Retry-After"), headers.get("X-RateLimit-Reset-After")]
     for value in candidates:
         try:
             seconds = float(value)

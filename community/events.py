@@ -14,9 +14,11 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
 
-from community import embeds, services, tasks
+from community import embeds, outbox, tasks
 from community.models import AnnouncementChannel, DiscordLink, GuildMember
 from core.constants.leagues import LEAGUES
+from core.constants.modes import MODES
+from core.selectors.leaderboard import leaderboard
 from users.models import CustomUser
 
 logger = logging.getLogger(__name__)
@@ -27,7 +29,7 @@ ROLE_CONNECTION_EVENTS = {"level_up", "layer_up", "layer_down", "league_changed"
 
 def handle_event(event: Any) -> None:
     """Defer the announcements and the role-connection push an event calls for (quick: a few
-    small queries and job inserts, no Discord call)."""
+    small queries and inserts into the Discord outbox, community/outbox.py; no Discord call)."""
     kind = str(getattr(event, "type", ""))
     data = getattr(event, "data", None) or {}
     user_id = getattr(event, "user_id", None)
@@ -35,9 +37,8 @@ def handle_event(event: Any) -> None:
         _announce_season(data)
         return
     if kind == "boost_started":
-        embed = embeds.boost_announcement(data)
-        for channel_pk in AnnouncementChannel.objects.filter(is_active=True, boosts=True).values_list("pk", flat=True):
-            tasks.announce.configure(lock=f"discord-channel:{channel_pk}").defer(channel_pk=channel_pk, embed=embed)
+        channels = AnnouncementChannel.objects.filter(is_active=True, boosts=True).values_list("pk", flat=True)
+        outbox.announce(channels, embeds.boost_announcement(data), key=f"event:{event.id}")
         return
     if user_id is None:
         return
@@ -47,8 +48,7 @@ def handle_event(event: Any) -> None:
     if announcement is None:
         return
     flag, embed = announcement
-    for channel_pk in _channels_for(int(user_id), flag):
-        tasks.announce.configure(lock=f"discord-channel:{channel_pk}").defer(channel_pk=channel_pk, embed=embed)
+    outbox.announce(_channels_for(int(user_id), flag), embed, key=f"event:{event.id}", user_id=int(user_id))
 
 
 def _name(event: Any, data: dict[str, Any]) -> str:
@@ -101,14 +101,18 @@ def _announce_season(data: dict[str, Any]) -> None:
     if not isinstance(season_id, str):
         logger.warning("season_closed without a season: %r", data)
         return
-    for channel_pk in AnnouncementChannel.objects.filter(is_active=True, season_top=True).values_list("pk", flat=True):
-        services.defer_once(
-            tasks.announce_season_top,
-            queueing_lock=f"season-top:{season_id}:{channel_pk}",
-            lock=f"discord-channel:{channel_pk}",
-            channel_pk=channel_pk,
-            season_id=season_id,
-        )
+    channels = list(AnnouncementChannel.objects.filter(is_active=True, season_top=True).values_list("pk", flat=True))
+    if channels:
+        outbox.announce(channels, season_top_embed(season_id), key=f"season-top:{season_id}")
+
+
+def season_top_embed(season_id: str) -> dict[str, Any]:
+    """The closed season's top 3 of each mode, read from its final boards."""
+    boards = {
+        mode: leaderboard(season_id=season_id, mode=mode, league=None, offset=0, limit=3, me_id=None).rows
+        for mode in MODES
+    }
+    return embeds.season_top_announcement(season_id, boards)
 
 
 # The types this consumer is handed (the events app hands a consumer only what it declares).

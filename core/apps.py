@@ -18,3 +18,9 @@ class CoreConfig(AppConfig):
         from core.observability.middleware import unbind_request_id
 
         request_finished.connect(unbind_request_id, dispatch_uid="unbind_request_id")
+        from django.conf import settings
+
+        if settings.SENTRY_DSN:  # unset: sentry_sdk is never imported
+            from core.observability.errors import init_sentry
+
+            init_sentry(settings.SENTRY_DSN, environment=settings.SENTRY_ENVIRONMENT)

@@ -62,6 +62,13 @@ PERSONAL_DATA: dict[str, Handling] = {
         CUSTOM,
         "deleted; a job clears the Linked Roles connection at Discord and revokes the tokens",
     ),
+    "community.DiscordMessage": Handling(
+        "discord_messages",
+        DELETE,
+        "deleted: announcements about the player and DMs to them not yet sent are never sent",
+        rows=True,
+        omit=("request_id",),
+    ),
     "integrations.StravaConnection": Handling(
         "strava", CUSTOM, "deleted; Strava deauthorised after commit (core/services/strava_service.py)"
     ),

@@ -32,7 +32,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import psycopg
@@ -531,11 +531,22 @@ def drain_now(timeout: float = 60.0) -> PumpStats:
     return asyncio.run(Pump().drain(timeout=timeout))
 
 
-async def run_forever(stopping: asyncio.Event, on_error: Callable[[BaseException], Awaitable[None]]) -> None:
-    """A pump that restarts itself (with backoff) after a database error, until ``stopping``."""
+class Runnable(Protocol):
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+async def run_forever(
+    stopping: asyncio.Event,
+    on_error: Callable[[BaseException], Awaitable[None]],
+    make: Callable[[], Runnable] = Pump,
+) -> None:
+    """A pump (``make()``: this event pump, or the Discord pump) that restarts itself (with
+    backoff) after a database error, until ``stopping``."""
     delay = float(settings.WORKER_RESTART_BACKOFF_SECONDS)
     while not stopping.is_set():
-        pump = Pump()
+        pump = make()
         watcher = asyncio.create_task(_stop_when(stopping, pump))
         try:
             await pump.run()
@@ -549,6 +560,6 @@ async def run_forever(stopping: asyncio.Event, on_error: Callable[[BaseException
             watcher.cancel()
 
 
-async def _stop_when(stopping: asyncio.Event, pump: Pump) -> None:
+async def _stop_when(stopping: asyncio.Event, pump: Runnable) -> None:
     await stopping.wait()
     pump.stop()

@@ -12,6 +12,7 @@ from django.conf import settings
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
+from core.observability.context import request_id_bound
 from core.services import domain_events
 from events.models import DomainEvent, WebhookDelivery
 
@@ -62,7 +63,8 @@ def run_consumer(consumer: str, event_id: int) -> None:
         return
     event = DomainEvent.objects.select_related("user").filter(pk=event_id).first()
     if event is not None:
-        found.handle(event)
+        with request_id_bound(event.request_id or None):  # what it logs and writes carries the id
+            found.handle(event)
 
 
 @app.periodic(cron="* * * * *", periodic_id="retry_stalled_jobs")

@@ -166,14 +166,15 @@ def _now() -> Any:
 
 
 def run(worker_options: dict[str, Any], *, pump: bool = True) -> int:
-    """Run the supervised worker (and the event pump beside it) until SIGTERM/SIGINT; returns
+    """Run the supervised worker (and the event and Discord pumps beside it) until SIGTERM/SIGINT; returns
     the number of restarts."""
+    from community.discord_pump import DiscordPump
     from events import pump as event_pump
 
     async def pump_failed(exc: BaseException) -> None:
         metrics.WORKER_RESTARTS.inc()
         logger.warning(
-            "event pump ended by %s: %s; restarting with backoff",
+            "a pump (events or Discord) ended by %s: %s; restarting with backoff",
             type(exc).__name__,
             exc,
             extra={"action": "pump_restart", "exception": repr(exc)},
@@ -182,13 +183,20 @@ def run(worker_options: dict[str, Any], *, pump: bool = True) -> int:
     async def main() -> int:
         supervisor = Supervisor(django_app, worker_options)
         supervisor.install_signal_handlers()
-        pump_task = asyncio.create_task(event_pump.run_forever(supervisor.stopping, pump_failed)) if pump else None
+        pumps = (
+            [
+                asyncio.create_task(event_pump.run_forever(supervisor.stopping, pump_failed)),
+                asyncio.create_task(event_pump.run_forever(supervisor.stopping, pump_failed, DiscordPump)),
+            ]
+            if pump
+            else []
+        )
         try:
             await supervisor.run()
         finally:
             supervisor.stopping.set()
-            if pump_task is not None:
-                await pump_task
+            for task in pumps:
+                await task
         return supervisor.restarts
 
     # As `manage.py procrastinate worker` does: the app's jobs (retry_stalled_jobs) use it too.

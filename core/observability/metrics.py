@@ -59,6 +59,12 @@ DISCORD_CALLS = Counter(
     "Requests to Discord's REST API by route and status (429 included).",
     ["route", "status"],
 )
+DISCORD_MESSAGES = Counter(
+    "igo_discord_messages_total",
+    "Discord announcements and DMs sent by the pump, by kind (announcement, dm) and outcome: sent, "
+    "rate_limited (429: the route waits), retry (5xx, timeout: backoff), failed (given up or refused).",
+    ["kind", "outcome"],
+)
 WORKER_RESTARTS = Counter(
     "igo_worker_restarts_total", "Times the worker supervisor restarted the job loop after a database or Redis outage."
 )
@@ -191,6 +197,35 @@ def _database_families(cursor: Any) -> Iterator[Any]:
         failing.add_metric(label, float(failing_for))
         pending.add_metric(label, float(waiting))
     yield from (pending, receiving, failing)
+
+    discord = GaugeMetricFamily(
+        "igo_discord_messages_pending", "Discord announcements and DMs waiting to be sent, by kind.", labels=["kind"]
+    )
+    discord_age = GaugeMetricFamily(
+        "igo_discord_oldest_pending_age_seconds", "How long the oldest waiting Discord message has waited."
+    )
+    cursor.execute(
+        "SELECT kind, count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0) "
+        "FROM community_discordmessage WHERE status = 'pending' GROUP BY 1"
+    )
+    oldest = 0.0
+    for kind, n, age_seconds in cursor.fetchall():
+        discord.add_metric([kind], float(n))
+        oldest = max(oldest, float(age_seconds))
+    discord_age.add_metric([], oldest)
+    paused = GaugeMetricFamily(
+        "igo_discord_paused_routes",
+        "Discord rate-limit routes paused now (a 429 or an exhausted bucket), by scope: global, dm, route.",
+        labels=["scope"],
+    )
+    cursor.execute(
+        "SELECT CASE WHEN key IN ('global', 'dm') THEN key ELSE 'route' END, count(*) "
+        "FROM community_discordratelimit WHERE paused_until > now() GROUP BY 1"
+    )
+    counts = dict(cursor.fetchall())
+    for scope in ("global", "dm", "route"):
+        paused.add_metric([scope], float(counts.get(scope, 0)))
+    yield from (discord, discord_age, paused)
 
     conns = GaugeMetricFamily(
         "igo_database_connections", "Connections to this database by state (pg_stat_activity).", labels=["state"]

@@ -396,6 +396,23 @@ WEBHOOK_LEASE_SECONDS = env.float("WEBHOOK_LEASE_SECONDS", default=30.0)
 # An endpoint whose every delivery failed for this long is disabled (shown in the admin and API).
 WEBHOOK_DISABLE_AFTER_SECONDS = env.int("WEBHOOK_DISABLE_AFTER_SECONDS", default=5 * 24 * 3600)
 
+# The Discord pump of each worker process (community/discord_pump.py): announcements and DMs in
+# flight at once (one per rate-limit route at a time), requests per second to Discord for all
+# workers together (Discord allows a bot 50; the rest is headroom for other calls), backoff of a
+# 5xx or timeout (base x 2^(attempt-1), at most 10 minutes) and how long a message is retried.
+DISCORD_CONCURRENCY = env.int("DISCORD_CONCURRENCY", default=16)
+DISCORD_GLOBAL_RATE = env.int("DISCORD_GLOBAL_RATE", default=40)
+DISCORD_RETRY_BASE_SECONDS = env.float("DISCORD_RETRY_BASE_SECONDS", default=2.0)
+DISCORD_RETRY_FOR_SECONDS = env.int("DISCORD_RETRY_FOR_SECONDS", default=6 * 3600)
+DISCORD_POLL_SECONDS = env.float("DISCORD_POLL_SECONDS", default=0.2)
+DISCORD_LEASE_SECONDS = env.float("DISCORD_LEASE_SECONDS", default=30.0)
+# Sent and failed Discord messages are deleted this many days after they were made (daily job).
+DISCORD_OUTBOX_KEEP_DAYS = env.int("DISCORD_OUTBOX_KEEP_DAYS", default=30)
+
+# Optional error reporting (docs/operations.md "Sentry"): unset, sentry_sdk is never imported.
+SENTRY_DSN = env("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="")
+
 CSRF_FAILURE_VIEW = "api.errors.csrf_failure"
 # Seconds a client is told to wait (Retry-After) when the database is unavailable (503).
 DATABASE_RETRY_AFTER_SECONDS = env.int("DATABASE_RETRY_AFTER_SECONDS", default=5)

@@ -2242,6 +2242,10 @@ export interface components {
             }[];
             /** @description The Linked Roles authorisation. */
             discord_link: components["schemas"]["ExportDiscordLink"] | null;
+            /** @description Rows of community.DiscordMessage (every field). */
+            discord_messages: {
+                [key: string]: unknown;
+            }[];
             /** @description Rows of events.PlayerEventSequence (every field). */
             domain_event_sequence: {
                 [key: string]: unknown;
