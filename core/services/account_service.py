@@ -91,8 +91,8 @@ def erase_account(*, user: CustomUser, confirmation_token: str | None) -> None:
         layer_service.release_seats(user=user, now=now)  # participant_count given back
         XPEntry.objects.filter(user=user).exclude(note="").update(note="")  # free text may be personal
         _forget_discord_link(user)
+        claims_submission.forget_player(user=user)  # claims first: the order claim decisions lock in
         strava_service.forget_player(user=user)
-        claims_submission.forget_player(user=user)
         QuestParticipation.objects.filter(user=user).delete()
         QuestParticipation.objects.filter(reviewed_by=user).update(reviewed_by=None)
         _delete_rows(user)  # every model core/personal_data.py marks DELETE

@@ -6,8 +6,10 @@ import record (integrations.StravaActivity) says what became of it:
 - a mapped sport (core/constants/strava.py) with a plausible average speed and not entered by
   hand → ``awarded`` with the Idempotency-Key ``strava:<id>`` (a later revision
   ``strava:<id>:r<n>``), or ``refused`` with award_xp's code (daily cap, per-entry maximum);
-- an implausible speed or a manual entry → ``held`` until an admin approves (awards) or
-  rejects it (with a reason);
+- an implausible speed or a manual entry → ``held``: a claim of kind ``strava`` in the one review
+  queue (docs/domain.md "Claims"); the community's votes or a moderator (the API, the claims
+  admin, or this admin's approve/reject, which decide the claim) settle it: approval awards once
+  under ``claim:<id>`` and marks the record ``awarded``, rejection marks it ``rejected``;
 - any other sport → ``ignored``; deleted at Strava → ``reversed`` (its XP corrected away).
 
 An update that changes the sport, distance, moving time or the manual flag is a new revision:
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING
 from django.core import signing
 from django.db import IntegrityError, transaction
 
+from claims.models import APPROVE, APPROVED, PENDING, REJECT, STRAVA, Claim
 from core import crypto
 from core.constants.strava import (
     HELD_IMPLAUSIBLE_SPEED,
@@ -49,7 +52,9 @@ from core.exceptions import (
     StravaObjectNotFound,
 )
 from core.selectors.strava import import_from
+from core.services import claims as claim_service
 from core.services.xp import award_xp, correct_entry
+from core.services.xp.award import check_award_rules, get_activity
 from core.utils.dates import utc_now
 from core.utils.jobs import defer_job
 from integrations import client as strava
@@ -164,6 +169,11 @@ def forget_player(*, user: CustomUser) -> None:
         if token:
             transaction.on_commit(lambda: _deauthorize_quietly(token, athlete_id))
     StravaActivity.objects.filter(user_id=user.pk).exclude(name="").update(name="")
+    # Held activities are not awarded to an erased account (their claims were withdrawn first).
+    now = utc_now()
+    StravaActivity.objects.filter(user_id=user.pk, state=State.HELD).update(
+        state=State.REJECTED, review_reason="account erased", reviewed_at=now, updated_at=now
+    )
 
 
 def forget_athlete(*, athlete_id: int) -> bool:
@@ -272,7 +282,10 @@ def delete_activity(*, athlete_id: int, strava_id: int) -> StravaActivity | None
             logger.warning("delete event for Strava activity %s, which still exists: ignored", strava_id)
             return record
     with transaction.atomic():
+        open_claims = _lock_open_claims(strava_id)
         record = StravaActivity.objects.select_for_update().get(pk=record.pk)
+        _check_claims_unchanged(strava_id, open_claims)
+        claim_service.withdraw(open_claims, reason=f"Strava activity {strava_id} was deleted at Strava.")
         if record.state == State.AWARDED and record.entry is not None:
             _correct(record, reason=f"Strava activity {strava_id} was deleted at Strava.")
             record.state = State.REVERSED
@@ -311,9 +324,10 @@ def apply_activity(
     """Import ``data`` or revise its record, in one transaction (award and record together)."""
     try:
         return _apply_activity(user=user, athlete_id=athlete_id, data=data, not_before=not_before)
-    except IntegrityError:
+    except (IntegrityError, _ClaimsChanged):
         # Two jobs imported the same new activity at once (a sync and the backfill): the other
-        # one's record exists now, and judging again against it changes nothing or revises it.
+        # one's record (or claim) exists now, and judging again against it changes nothing or
+        # revises it.
         return _apply_activity(user=user, athlete_id=athlete_id, data=data, not_before=not_before)
 
 
@@ -324,7 +338,9 @@ def _apply_activity(
     units = units_for_distance(key, data.distance_m) if key else None
     now = utc_now()
     with transaction.atomic():
+        open_claims = _lock_open_claims(data.strava_id)
         record = StravaActivity.objects.select_for_update().filter(strava_id=data.strava_id).first()
+        _check_claims_unchanged(data.strava_id, open_claims)
         if record is None:
             if data.start_date is not None and data.start_date < not_before:
                 return None
@@ -343,8 +359,10 @@ def _apply_activity(
                     record.name, record.updated_at = data.name, now
                     record.save(update_fields=["name", "updated_at"])
                 return record
+            why = f"Strava activity {data.strava_id} changed (revision {record.revision + 1})."
             if record.state == State.AWARDED and record.entry is not None:
-                _correct(record, reason=f"Strava activity {data.strava_id} changed (revision {record.revision + 1}).")
+                _correct(record, reason=why)
+            claim_service.withdraw(open_claims, reason=why)  # the new revision is judged again
             record.revision += 1
         record.name = data.name
         record.sport_type = data.sport_type or data.activity_type
@@ -359,14 +377,68 @@ def _apply_activity(
         if key is None:
             record.state, record.reason_code = State.IGNORED, IGNORED_SPORT
         elif data.manual:
-            record.state, record.reason_code = State.HELD, HELD_MANUAL
+            _hold(record, HELD_MANUAL)
         elif not speed_is_plausible(key, data.distance_m, data.moving_time_s):
-            record.state, record.reason_code = State.HELD, HELD_IMPLAUSIBLE_SPEED
+            _hold(record, HELD_IMPLAUSIBLE_SPEED)
         else:
             _award(record)
         record.updated_at = now
         record.save()
     return record
+
+
+def _hold(record: StravaActivity, reason: str) -> None:
+    """Hold the record for review as a claim in the one review queue, or record the refusal when
+    the activity's rules for one entry refuse it anyway (as for a player's report)."""
+    assert record.units is not None
+    try:
+        check_award_rules(get_activity(record.activity_key), record.units, None)
+    except DomainError as exc:
+        record.state, record.reason_code = State.REFUSED, exc.code
+        return
+    record.state, record.reason_code = State.HELD, reason
+    _claim(record)
+
+
+def claim_subject(strava_id: int, revision: int) -> str:
+    """The subject of a held activity's claim: the activity and the revision it judges."""
+    return f"strava:{strava_id}:r{revision}"
+
+
+def _claim(record: StravaActivity) -> Claim:
+    assert record.units is not None
+    return claim_service.create_claim(
+        user=record.user,
+        activity=get_activity(record.activity_key),
+        units=record.units,
+        reason=record.reason_code,
+        source="strava",
+        kind=STRAVA,
+        subject=claim_subject(record.strava_id, record.revision),
+        note=f"Strava: {record.name}"[:500],
+    )
+
+
+class _ClaimsChanged(Exception):
+    """A claim of the activity appeared between locking its claims and locking its record."""
+
+
+def _lock_open_claims(strava_id: int) -> list[Claim]:
+    """Lock the activity's pending claims. Every path that decides a claim locks the claim first
+    and then (the decision hook) the record, so the import locks in the same order."""
+    return list(
+        Claim.objects.select_for_update()
+        .select_related("activity")
+        .filter(kind=STRAVA, state=PENDING, subject__startswith=f"strava:{strava_id}:")
+    )
+
+
+def _check_claims_unchanged(strava_id: int, locked: list[Claim]) -> None:
+    """Raises _ClaimsChanged when another import made a claim of the activity after the claims were
+    locked (locking it now would take the locks out of order: the caller starts again)."""
+    others = Claim.objects.filter(kind=STRAVA, state=PENDING, subject__startswith=f"strava:{strava_id}:")
+    if others.exclude(pk__in=[c.pk for c in locked]).exists():
+        raise _ClaimsChanged()
 
 
 def _award(record: StravaActivity) -> None:
@@ -394,35 +466,54 @@ def _correct(record: StravaActivity, *, reason: str) -> None:
     record.xp = 0
 
 
-# --- review (admin) ----------------------------------------------------------------------------
+# --- review: the claim of a held activity ----------------------------------------------------
 
 
 def approve(*, record: StravaActivity, reviewer: CustomUser) -> StravaActivity:
-    """Award a held activity (it may still be refused by the daily cap). Raises StravaNotHeld."""
-    with transaction.atomic():
-        record = StravaActivity.objects.select_for_update().select_related("user").get(pk=record.pk)
-        if record.state != State.HELD:
-            raise StravaNotHeld()
-        held_for = record.reason_code
-        _award(record)
-        record.review_reason = f"approved ({held_for})"
-        record.reviewed_by, record.reviewed_at = reviewer, utc_now()
-        record.updated_at = record.reviewed_at
-        record.save()
-    return record
+    """A moderator's approval of a held activity: decides its claim (the one review queue), whose
+    approval awards the XP once (``claim:<id>``, a trusted award) and marks the record awarded.
+    Raises StravaNotHeld and what ``claims.decide`` raises (OwnClaim, ClaimAlreadyDecided)."""
+    _decide_held(record, reviewer=reviewer, verdict=APPROVE, reason="")
+    return StravaActivity.objects.select_related("user").get(pk=record.pk)
 
 
 def reject(*, record: StravaActivity, reviewer: CustomUser, reason: str) -> StravaActivity:
-    """Refuse a held activity for good (no XP), with a reason. Raises ReasonRequired, StravaNotHeld."""
+    """A moderator's rejection of a held activity (no XP), with a reason: decides its claim.
+    Raises ReasonRequired, StravaNotHeld and what ``claims.decide`` raises."""
     reason = (reason or "").strip()
     if not reason:
         raise ReasonRequired()
+    _decide_held(record, reviewer=reviewer, verdict=REJECT, reason=reason)
+    return StravaActivity.objects.get(pk=record.pk)
+
+
+def _decide_held(record: StravaActivity, *, reviewer: CustomUser, verdict: str, reason: str) -> None:
     with transaction.atomic():
-        record = StravaActivity.objects.select_for_update().get(pk=record.pk)
-        if record.state != State.HELD:
-            raise StravaNotHeld()
-        record.state, record.review_reason = State.REJECTED, reason
-        record.reviewed_by, record.reviewed_at = reviewer, utc_now()
-        record.updated_at = record.reviewed_at
-        record.save()
-    return record
+        open_claims = _lock_open_claims(record.strava_id)
+        claim = open_claims[0] if open_claims else None
+        if claim is None:  # held before held activities became claims: it gets its claim now
+            held = StravaActivity.objects.select_for_update().select_related("user").get(pk=record.pk)
+            if held.state != State.HELD:
+                raise StravaNotHeld()
+            claim = _claim(held)
+        claim_service.decide(claim_id=claim.pk, verdict=verdict, reason=reason, moderator=reviewer)
+
+
+def claim_decided(claim: Claim) -> None:
+    """The decision of a held activity's claim (kind ``strava``; ``DECISION_HOOKS``), in the
+    claim's deciding transaction: approval marks the record awarded with the claim's ledger entry,
+    rejection marks it rejected with the reason. A claim of an older revision changes nothing."""
+    strava_id, _, revision = claim.subject.removeprefix("strava:").partition(":r")
+    record = StravaActivity.objects.select_for_update().filter(strava_id=int(strava_id), user_id=claim.user_id).first()
+    if record is None or record.state != State.HELD or str(record.revision) != revision:
+        logger.warning("claim %s decided for Strava activity %s, which is no longer held", claim.pk, strava_id)
+        return
+    if claim.state == APPROVED:
+        record.review_reason = f"approved ({record.reason_code})"
+        record.state, record.reason_code, record.entry_id, record.xp = State.AWARDED, "", claim.entry_id, claim.xp
+    else:
+        record.state = State.REJECTED
+        record.review_reason = claim.decision_reason or f"rejected by the {claim.decided_via or 'community'}"
+    record.reviewed_by_id = claim.decided_by_id
+    record.reviewed_at = record.updated_at = claim.decided_at or utc_now()
+    record.save()

@@ -34,7 +34,8 @@ class ClaimSerializer(serializers.ModelSerializer[Claim]):
         help_text="When an undecided claim goes to the moderators (community votes end)."
     )
     decided_via = serializers.CharField(
-        help_text='"community", "moderator", "erased" (withdrawn at erasure) or "" while pending.'
+        help_text='"community", "moderator", "erased" (withdrawn at erasure), "withdrawn" (a Strava activity '
+        'that changed or was deleted) or "" while pending.'
     )
     entry = serializers.IntegerField(source="entry_id", allow_null=True, help_text="The ledger entry of an approval.")
 

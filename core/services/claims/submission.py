@@ -3,21 +3,23 @@ completion that needs proof is a claim of kind ``quest``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from django.db import IntegrityError, transaction
 
-from claims.models import ACTIVITY, PENDING, Claim
+from claims.models import ACTIVITY, ERASED, PENDING, REJECTED, WITHDRAWN, Claim, ClaimVote
 from core.exceptions import ClaimAlreadyDecided, IdempotencyKeyReused, InvalidProofUrl, NotClaimOwner, UnknownClaim
 from core.services import domain_events
 from core.services.claims import plausibility
 from core.services.xp.award import award_xp, check_award_rules, get_activity, xp_for_units
 from core.services.xp.results import Award
 from core.utils.dates import utc_now
-from events.models import CLAIM_SUBMITTED
+from events.models import CLAIM_DECIDED, CLAIM_SUBMITTED
 from xp.models import ActivityType, XPEntry
 
 if TYPE_CHECKING:
@@ -208,17 +210,36 @@ def _refresh_review_message(claim_id: int) -> None:
     discord_claims.defer_message_update(claim_id)
 
 
+def withdraw(claims: Sequence[Claim], *, reason: str) -> None:
+    """Take back pending claims without a verdict (``decided_via`` "withdrawn": a Strava activity
+    that changed or was deleted), in the caller's transaction, which holds the claims' row locks.
+    Nothing is awarded and no vote matched or missed. Records ``claim_decided``; the review
+    messages follow after commit."""
+    if not claims:
+        return
+    now = utc_now()
+    for claim in claims:
+        claim.state, claim.decided_at, claim.decided_via, claim.decision_reason = REJECTED, now, WITHDRAWN, reason
+        claim.save(update_fields=["state", "decided_at", "decided_via", "decision_reason"])
+        transaction.on_commit(partial(_refresh_review_message, claim.pk))
+    domain_events.record(
+        [
+            domain_events.NewEvent(CLAIM_DECIDED, claim.user_id, {**claim_event_data(claim), "via": WITHDRAWN})
+            for claim in claims
+        ],
+        now=now,
+    )
+
+
 def forget_player(*, user: CustomUser) -> None:
     """For an erased account (DELETE /api/v1/user/): free text and proof links of the player's
     claims and the reasons of their votes are blanked, and their pending claims are withdrawn
     (rejected, ``decided_via`` "erased": nothing is awarded to an erased account). Counts and
     verdicts stay: other players' claims were decided with them."""
-    from claims.models import REJECTED, ClaimVote
-
     now = utc_now()
     with transaction.atomic():
         Claim.objects.filter(user_id=user.pk, state=PENDING).update(
-            state=REJECTED, decided_at=now, decided_via="erased", decision_reason="account erased"
+            state=REJECTED, decided_at=now, decided_via=ERASED, decision_reason="account erased"
         )
         Claim.objects.filter(user_id=user.pk).update(note="", proof_url="")
         ClaimVote.objects.filter(reviewer_id=user.pk).exclude(reason="").update(reason="")
