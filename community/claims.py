@@ -33,19 +33,23 @@ def review_message(claim: Claim) -> dict[str, Any]:
     """The review channel's message for ``claim``: what is claimed, why it is held, its proof, the
     votes so far and, once decided, the outcome (the buttons go away)."""
     fields = [
-        {"name": "Claim", "value": f"{embeds.number(claim.units)} {claim.activity.unit} of {claim.activity.name}"},
+        {
+            "name": "Claim",
+            "value": f"{embeds.number(claim.units)} {embeds.escape(claim.activity.unit)} of "
+            f"{embeds.escape(claim.activity.name)}",
+        },
         {"name": "XP", "value": embeds.number(claim.xp), "inline": True},
         {"name": "Votes", "value": f"✅ {claim.approvals} · ❌ {claim.rejections}", "inline": True},
         {"name": "Held because", "value": claim.reason.replace("_", " ")},
     ]
     if claim.proof_url:
-        fields.append({"name": "Proof", "value": claim.proof_url})
+        fields.append({"name": "Proof", "value": embeds.escape(claim.proof_url)})
     if claim.note:
-        fields.append({"name": "Note", "value": claim.note[:1000]})
+        fields.append({"name": "Note", "value": embeds.escape(claim.note[:1000])})
     if claim.state != PENDING:
         fields.append({"name": "Outcome", "value": f"{claim.state} ({claim.decided_via})"})
     embed = {
-        "title": f"Claim #{claim.pk} by {claim.user.public_name}",
+        "title": f"Claim #{claim.pk} by {embeds.escape(claim.user.public_name)}",
         "color": STATE_COLORS.get(claim.state, embeds.COLOR_INFO),
         "fields": fields,
     }
@@ -123,8 +127,15 @@ def update_review_message(*, claim_id: int) -> None:
 
 
 def defer_review_message(claim_id: int) -> None:
+    # The updates share the post's lock: they run after it, so they find the message it posted
+    # (an update run first would find no message and the post could show a stale count).
     if settings.DISCORD_REVIEW_CHANNEL_ID and settings.DISCORD_BOT_TOKEN:
-        defer_once(post_review_message, queueing_lock=f"claim-message:{claim_id}", claim_id=claim_id)
+        defer_once(
+            post_review_message,
+            queueing_lock=f"claim-message:{claim_id}",
+            lock=f"claim-message:{claim_id}",
+            claim_id=claim_id,
+        )
 
 
 def defer_message_update(claim_id: int) -> None:

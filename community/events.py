@@ -18,6 +18,7 @@ from community import embeds, outbox, tasks
 from community.models import AnnouncementChannel, DiscordLink, GuildMember
 from core.constants.leagues import LEAGUES
 from core.constants.modes import MODES
+from core.selectors.activity_catalogue import cached_activity
 from core.selectors.leaderboard import leaderboard
 from users.models import CustomUser
 
@@ -25,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 # Changes that move a Linked Roles value (level, a layer, a league).
 ROLE_CONNECTION_EVENTS = {"level_up", "layer_up", "layer_down", "league_changed", "correction"}
+CLAIM_EVENTS = ("claim_submitted", "claim_decided")
 
 
 def handle_event(event: Any) -> None:
@@ -74,6 +76,14 @@ def _announcement(kind: str, event: Any, data: dict[str, Any]) -> tuple[str, dic
         if not _is_promotion(data):
             return None  # demotions are not announced
         return "promotions", embeds.promotion_announcement(_name(event, data), data)
+    if kind in CLAIM_EVENTS:
+        if data.get("via") not in (None, "community", "moderator"):
+            return None  # withdrawn (a changed Strava activity) or erased: nothing to tell
+        build_claim = (
+            embeds.claim_submitted_announcement if kind == "claim_submitted" else embeds.claim_decided_announcement
+        )
+        activity = cached_activity(data["activity"]) if isinstance(data.get("activity"), str) else None
+        return "claims", build_claim(_name(event, data), data, activity)
     if kind not in builders:
         return None
     flag, build = builders[kind]
@@ -127,4 +137,5 @@ handle_event.event_types = (  # type: ignore[attr-defined]
     "streak_milestone",
     "boost_started",
     "quest_completed",
+    *CLAIM_EVENTS,
 )

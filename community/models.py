@@ -37,6 +37,7 @@ class AnnouncementChannel(models.Model):
     season_top = models.BooleanField("season's top 3", default=True)
     achievements = models.BooleanField("achievements and streak milestones", default=False)
     boosts = models.BooleanField("XP boosts starting", default=False)
+    claims = models.BooleanField("claims held for review and decided", default=False)
     members_only = models.BooleanField(
         default=True,
         help_text="Announce only players who used a command in this server (off: every player).",
