@@ -9,6 +9,7 @@ import pytest
 
 MODULES = (
     "core.services.xp.award",
+    "core.services.claims.submission",
     "core.selectors.achievements",
     "core.services.achievements.streaks",
     "core.services.achievements.unlocks",

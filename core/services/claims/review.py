@@ -205,6 +205,7 @@ def _decide(
             idempotency_key=f"claim:{claim.pk}",
             note=claim.note,
             trusted=True,
+            counted_at=claim.created_at,  # streaks: the day it was submitted (docs/domain.md)
         )
         claim.entry_id = award.entry.pk
         claim.xp = award.entry.xp

@@ -15,6 +15,7 @@ only after commit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, Any, overload
 
@@ -112,6 +113,7 @@ def award_xp(
     note: str = "",
     mode: str | None = None,
     trusted: bool = False,
+    counted_at: datetime | None = None,
 ) -> Award: ...
 
 
@@ -129,6 +131,7 @@ def award_xp(
     note: str = "",
     mode: str | None = None,
     trusted: bool = False,
+    counted_at: datetime | None = None,
 ) -> Award | None: ...
 
 
@@ -145,6 +148,7 @@ def award_xp(
     note: str = "",
     mode: str | None = None,
     trusted: bool = False,
+    counted_at: datetime | None = None,
 ) -> Award | None:
     """Append one ledger entry for ``user`` and update everything derived from it, atomically.
 
@@ -156,7 +160,8 @@ def award_xp(
 
     ``trusted``: an award the game makes itself (a quest reward, an approved claim, a reviewer
     reward; never a player's or a service key's own report): no per-entry maximum, no daily cap,
-    system activities allowed.
+    system activities allowed. ``counted_at`` (trusted awards only): the moment whose local day
+    the entry counts on for streaks (an approved claim: when it was submitted); default now.
     Raises UnknownActivity, InactiveActivity, ModeMismatch, UnitsNotPositive,
     UnitsOverEntryMaximum, DailyCapExceeded, IdempotencyKeyReused. A retry with the same
     ``idempotency_key`` returns the first award with ``duplicate=True`` and changes nothing.
@@ -172,6 +177,7 @@ def award_xp(
             mode=mode,
         )
     assert user is not None, "award_xp needs a user or a credential"
+    assert counted_at is None or trusted, "only the game's own awards count on another day"
     try:
         return _validated_award(
             user=user,
@@ -184,6 +190,7 @@ def award_xp(
             note=note,
             mode=mode,
             trusted=trusted,
+            counted_at=counted_at,
         )
     except DomainError:
         # A retry whose first request succeeded gets the first answer even if the rules changed
@@ -205,6 +212,7 @@ def _validated_award(
     note: str,
     mode: str | None,
     trusted: bool,
+    counted_at: datetime | None = None,
 ) -> Award:
     if isinstance(activity, str):
         activity = get_activity(activity)
@@ -222,6 +230,7 @@ def _validated_award(
         note=note,
         trusted=trusted,
     )
+    write.day_at = counted_at
     try:
         with store.statement_scope():
             written = store.write_entry(write)

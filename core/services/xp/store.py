@@ -64,6 +64,9 @@ class XPWrite:
     # A boost (achievements app): ``xp`` is floor(base_xp x multiplier); None: xp is the base.
     base_xp: int | None = None
     multiplier: Decimal = Decimal("1")
+    # Trusted awards: the moment whose local day the entry counts on for streaks (an approved
+    # claim: when it was submitted); None: ``now``.
+    day_at: datetime | None = None
 
     def __post_init__(self) -> None:
         if not self.season_id:
@@ -114,10 +117,14 @@ def _gate_sql(gate: str) -> str:
 ), """
 
 
-def _statement(mode: str, *, correction: bool, gate: str | None = None, daily_usage: bool = True) -> str:
+def _statement(
+    mode: str, *, correction: bool, gate: str | None = None, daily_usage: bool = True, dated: bool = False
+) -> str:
     """The write; with ``gate`` (awards only) it is a checked write: it writes only if the gate
     passes and the player's write quota allows it, counts the write in the quota, and returns
-    the player's public identity and the quota count too."""
+    the player's public identity and the quota count too. ``dated`` (trusted awards): the entry
+    counts on the local day of ``day_at``, which may lie before the player's last active day (the
+    gate then stays where it is)."""
     other = other_mode(mode)
     new_layer = layer_order_sql(mode, "prof.mode_xp")
     old_layer = layer_order_sql(mode, "(prof.mode_xp - %(xp)s)")
@@ -133,15 +140,23 @@ def _statement(mode: str, *, correction: bool, gate: str | None = None, daily_us
     )
     first_level = level_of.format(level=_t(Level), xp="%(xp)s")
     # The player's local day (streaks): their time zone read in this same statement.
-    local_day = f"(%(now)s AT TIME ZONE COALESCE((SELECT tz.timezone FROM {_t(CustomUser)} tz WHERE tz.id = %(uid)s), 'UTC'))::date"
-    # An award moves the streak gate (the local day before and after it) and counts the entry.
-    streak_gate = (
-        ""
-        if correction
-        else f""",
+    moment = "%(day_at)s" if dated else "%(now)s"
+    local_day = f"({moment} AT TIME ZONE COALESCE((SELECT tz.timezone FROM {_t(CustomUser)} tz WHERE tz.id = %(uid)s), 'UTC'))::date"
+    # An award moves the streak gate (the local day before and after it) and counts the entry;
+    # a dated one moves it forward only.
+    if correction:
+        streak_gate = ""
+    elif dated:
+        streak_gate = f""",
+        {mode}_prev_day = CASE WHEN (EXCLUDED.{mode}_active_day >= p.{mode}_active_day) IS NOT FALSE
+                               THEN p.{mode}_active_day ELSE p.{mode}_prev_day END,
+        {mode}_active_day = GREATEST(p.{mode}_active_day, EXCLUDED.{mode}_active_day),
+        entries_count = p.entries_count + 1"""
+    else:
+        streak_gate = f""",
         {mode}_prev_day = p.{mode}_active_day, {mode}_active_day = EXCLUDED.{mode}_active_day,
         entries_count = p.entries_count + 1"""
-    )
+    entry_day = "NULL" if correction else local_day if dated else "prof.active_day"
     if gate is None:
         profile_values = f"""(user_id, total_xp, reality_xp, cyber_xp, level, reality_league, cyber_league, updated_at,
          {mode}_active_day, entries_count)
@@ -187,9 +202,9 @@ WITH {_gate_sql(gate) if gate else ""}prof AS (
          base_xp, multiplier, local_day)
     SELECT %(uid)s, %(aid)s, %(mode)s, %(units)s, %(xp)s, %(source)s, %(by)s, %(key)s,
            %(idem)s, %(note)s, %(corrects)s, %(reason)s, %(sid)s, prof.total_xp, prof.mode_xp, %(now)s,
-           %(base_xp)s, %(multiplier)s, {"NULL" if correction else "prof.active_day"}
+           %(base_xp)s, %(multiplier)s, {entry_day}
     FROM prof
-    RETURNING id{daily}
+    RETURNING id, local_day{daily}
 ), score AS (
     INSERT INTO {_t(SeasonScore)} AS s (user_id, season_id, mode, xp, league, reached_at, version)
     SELECT %(uid)s, %(sid)s, %(mode)s, %(xp)s, prof.league, %(now)s, 1 FROM prof
@@ -212,7 +227,7 @@ SELECT ins.id, prof.total_xp, prof.reality_xp, prof.cyber_xp, prof.level,
        EXISTS (SELECT 1 FROM season) AS season_created,
        EXISTS (SELECT 1 FROM {_t(RankIndexRepair)} r WHERE r.season_id = %(sid)s AND r.mode = %(mode)s)
            AS index_needs_repair, prof.open_quests{identity},
-       prof.prev_day, prof.active_day, prof.entries_count
+       prof.prev_day, prof.active_day, prof.entries_count, ins.local_day
 FROM prof, ins, score{gate_table}
 """
 
@@ -221,7 +236,9 @@ STATEMENTS: dict[tuple[str, bool], str] = {
     (mode, correction): _statement(mode, correction=correction) for mode in MODES for correction in (False, True)
 }
 # Trusted awards (quest rewards, approved claims, reviewer rewards): no daily usage.
-TRUSTED_STATEMENTS: dict[str, str] = {mode: _statement(mode, correction=False, daily_usage=False) for mode in MODES}
+TRUSTED_STATEMENTS: dict[str, str] = {
+    mode: _statement(mode, correction=False, daily_usage=False, dated=True) for mode in MODES
+}
 CHECKED_STATEMENTS: dict[tuple[str, str], str] = {
     (mode, gate): _statement(mode, correction=False, gate=gate) for mode in MODES for gate in (GATE_SESSION, GATE_TOKEN)
 }
@@ -254,6 +271,7 @@ def parameters(w: XPWrite) -> dict[str, Any]:
         "cap": w.activity.daily_unit_cap,
         "base_xp": w.xp if w.base_xp is None else w.base_xp,
         "multiplier": w.multiplier,
+        "day_at": w.day_at or w.now,
         **domain_events.award_event_params(activity_key=w.activity.key, units=w.units),
     }
 
@@ -276,8 +294,10 @@ class WrittenRow:
 class ActivityDay:
     """What an award's statement says about the player's local day (streaks, achievements)."""
 
-    local_day: date
-    first_of_day: bool  # the player's first award of this local day in this mode
+    local_day: date  # the entry's local day
+    # The streak must count the day: the player's first award of this local day in this mode, or
+    # a day before the last active one (an approved claim counts on the day it was submitted).
+    first_of_day: bool
     entries_count: int  # award entries in the ledger, this one included
 
 
@@ -286,7 +306,7 @@ def _written(w: XPWrite, row: tuple[Any, ...]) -> WrittenRow:
         row[:12]
     )
     season_created, index_needs_repair = row[12:14]
-    prev_day, active_day, entries_count = row[-3:]
+    prev_day, active_day, entries_count, local_day = row[-4:]
     return WrittenRow(
         entry_id=entry_id,
         totals=ProfileTotals(total, reality, cyber, level, r_league, c_league),
@@ -294,7 +314,9 @@ def _written(w: XPWrite, row: tuple[Any, ...]) -> WrittenRow:
         season_xp={w.mode: season_xp, other_mode(w.mode): other_xp or 0},
         score=ScoreState(w.user_id, w.season_id, w.mode, season_xp, league, w.now, version),
         index=IndexHint(season_created=season_created, needs_repair=index_needs_repair),
-        day=None if w.is_correction else ActivityDay(active_day, prev_day != active_day, entries_count),
+        day=None
+        if w.is_correction
+        else ActivityDay(local_day, prev_day != active_day or local_day != active_day, entries_count),
         open_quests=row[14],
     )
 
