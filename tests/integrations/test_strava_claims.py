@@ -144,3 +144,26 @@ def test_erasure_withdraws_a_held_import(strava: FakeStrava, connected: int, pla
     record = StravaActivity.objects.get(strava_id=ride)
     assert (record.state, record.name) == ("rejected", "")
     assert not XPEntry.objects.filter(user=player).exists()
+
+
+def test_an_activity_held_before_it_had_a_claim_gets_one_when_the_admin_decides(
+    strava: FakeStrava, connected: int, player, player_client, admin_client
+):
+    ride = held_ride(strava)
+    Claim.objects.all().delete()  # as held before held activities became claims
+    record = StravaActivity.objects.get(strava_id=ride)
+    url = "/admin/integrations/stravaactivity/"
+    admin_client.post(
+        url, {"action": "reject_activities", "_selected_action": [record.pk], "apply": "1", "reason": "In a car"}
+    )
+    claim = Claim.objects.get()
+    assert (claim.kind, claim.state, claim.decided_via, claim.decision_reason) == (
+        "strava",
+        "rejected",
+        "moderator",
+        "In a car",
+    )
+    record.refresh_from_db()
+    assert (record.state, record.review_reason) == ("rejected", "In a car")
+    admin_client.post(url, {"action": "approve_activities", "_selected_action": [record.pk]})  # not held any more
+    assert not XPEntry.objects.filter(user=player).exists() and Claim.objects.count() == 1
