@@ -427,7 +427,7 @@ def _lock_open_claims(strava_id: int) -> list[Claim]:
     """Lock the activity's pending claims. Every path that decides a claim locks the claim first
     and then (the decision hook) the record, so the import locks in the same order."""
     return list(
-        Claim.objects.select_for_update()
+        Claim.objects.select_for_update(of=("self",))
         .select_related("activity")
         .filter(kind=STRAVA, state=PENDING, subject__startswith=f"strava:{strava_id}:")
     )

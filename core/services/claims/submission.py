@@ -187,7 +187,7 @@ def add_proof(*, claim_id: int, user: CustomUser, proof_url: str, note: str | No
     if not proof_url:
         raise InvalidProofUrl()
     with transaction.atomic():
-        claim = Claim.objects.select_for_update().select_related("activity").filter(pk=claim_id).first()
+        claim = Claim.objects.select_for_update(of=("self",)).select_related("activity").filter(pk=claim_id).first()
         if claim is None:
             raise UnknownClaim()
         if claim.user_id != user.pk:
