@@ -36,7 +36,8 @@ def init_sentry(dsn: str, *, environment: str = "") -> None:
     )
 
 
-def tag_request_id(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+def tag_request_id(event: Any, hint: dict[str, Any]) -> Any:
+    """Sentry's ``before_send``: the event (sentry_sdk's Event, a dict) tagged with the request id."""
     request_id = current_request_id()
     if request_id:
         event.setdefault("tags", {})["request_id"] = request_id
