@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db import transaction
 from django.http import HttpRequest
 
-from core.selectors import achievement_catalogue
+from core.selectors.achievements import achievement_catalogue
 
 from .models import Achievement, AchievementUnlock, SeasonTrophy, StreakState, XPBoost
 

@@ -6,8 +6,8 @@ from django.db import transaction
 from procrastinate.contrib.django import app
 
 from achievements.models import Achievement, XPBoost
-from core.services import domain_events
 from core.services.achievements import streaks, unlocks
+from core.services.events import domain_events
 from core.utils.dates import utc_now
 from events.models import BOOST_STARTED
 

@@ -67,7 +67,7 @@ def explain_database_path(me_id: int, pages: dict[str, int]) -> None:
     """EXPLAIN (ANALYZE, BUFFERS) of every query the database path runs, per page."""
     from django.db import connection
 
-    from core.selectors import leaderboard as lb
+    from core.selectors.seasons import leaderboard as lb
     from core.utils.dates import season_id_for, utc_now
 
     sid = season_id_for(utc_now())
@@ -115,8 +115,8 @@ def main() -> None:
     c.migrate(env_redis)  # no-op when generate_players ran with the same code
     c.setup_django(env_redis)
     from core.services.seasons import rank_index
-    from core.utils import redis as r
     from core.utils.dates import season_id_for, utc_now
+    from ultrabackend import redis as r
 
     sid = season_id_for(utc_now())
     client = r.get_redis()

@@ -32,7 +32,7 @@ REDIS = os.environ.get("BENCH_REDIS_1M", "redis://127.0.0.1:6379/6")
 def render_benchmark(renders: int) -> None:
     from PIL import Image
 
-    from core.selectors.showcase import CardFacts
+    from core.selectors.showcase.showcase import CardFacts
     from showcase.card import render_card
 
     rng = random.Random(1)
@@ -98,9 +98,9 @@ def main() -> None:
     c.migrate(env)
     c.setup_django(env)
     from core.services.seasons import rank_index
-    from core.utils import redis as r
     from core.utils.dates import season_id_for, utc_now
     from seasons.models import SeasonScore
+    from ultrabackend import redis as r
 
     sid = season_id_for(utc_now())
     client = r.get_redis()

@@ -19,7 +19,7 @@ from claims.models import APPROVE, PENDING, Claim
 from community import discord_api as api
 from community import embeds
 from community.retry import DiscordRetry
-from community.services import defer_once
+from core.services.discord.members import defer_once
 
 logger = logging.getLogger(__name__)
 

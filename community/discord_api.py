@@ -102,7 +102,7 @@ def call(
 
 def _count(method: str, path: str, status: str) -> None:
     """``igo_discord_requests_total``: the route with its ids as ``{id}`` (bounded labels)."""
-    from core.observability import metrics
+    from ultrabackend.observability import metrics
 
     route = re.sub(r"/\d+", "/{id}", path.split("?", 1)[0])
     metrics.DISCORD_CALLS.labels(f"{method} {route}", status).inc()

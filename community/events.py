@@ -14,9 +14,10 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
 
-from community import embeds, services, tasks
+from community import embeds, tasks
 from community.models import AnnouncementChannel, DiscordLink, GuildMember
 from core.constants.leagues import LEAGUES
+from core.services.discord import linked_roles, members
 from users.models import CustomUser
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def handle_event(event: Any) -> None:
     if user_id is None:
         return
     if kind in ROLE_CONNECTION_EVENTS and DiscordLink.objects.filter(user_id=user_id, revoked_at__isnull=True).exists():
-        tasks.defer_role_connection(int(user_id))
+        linked_roles.defer_role_connection(int(user_id))
     announcement = _announcement(kind, event, data)
     if announcement is None:
         return
@@ -102,7 +103,7 @@ def _announce_season(data: dict[str, Any]) -> None:
         logger.warning("season_closed without a season: %r", data)
         return
     for channel_pk in AnnouncementChannel.objects.filter(is_active=True, season_top=True).values_list("pk", flat=True):
-        services.defer_once(
+        members.defer_once(
             tasks.announce_season_top,
             queueing_lock=f"season-top:{season_id}:{channel_pk}",
             lock=f"discord-channel:{channel_pk}",

@@ -25,24 +25,25 @@ from django.utils.translation import gettext
 
 from claims.models import Claim
 from community import claims as discord_claims
-from community import embeds, quest_commands, services
+from community import embeds, quest_commands
 from community.discord_api import application_id
 from core.constants.leagues import LEAGUES
 from core.constants.levels import level_progress
 from core.constants.modes import MODES
 from core.exceptions import AccountDisabled, DomainError, InvalidInteraction
-from core.selectors.achievements import streaks_document
-from core.selectors.cohort import cohort_board
-from core.selectors.leaderboard import leaderboard as leaderboard_page
-from core.selectors.profile import profile_summary
+from core.selectors.accounts.profile import profile_summary
+from core.selectors.achievements.achievements import streaks_document
+from core.selectors.seasons.cohort import cohort_board
+from core.selectors.seasons.leaderboard import leaderboard as leaderboard_page
 from core.services import claims as claim_service
-from core.services import layer_service
 from core.services.claims import Held
+from core.services.discord import members
+from core.services.layers import layer_service
 from core.services.seasons import cohorts, rank_index
 from core.services.xp.for_discord_user import award_xp_to_discord_user
-from core.utils import redis as r
 from core.utils.dates import SEASON_ID_RE, month_bounds, season_id_for, utc_now
 from showcase.links import with_card
+from ultrabackend import redis as r
 from users.models import CustomUser
 from xp.models import ActivityType
 
@@ -125,8 +126,8 @@ class Context:
         return bool(FOLLOW_UP_TOKEN.match(self.token) and SNOWFLAKE.match(self.application_id))
 
     def account(self, *, create: bool = False) -> CustomUser | None:
-        user = services.account_for(self.discord_user, create=create)
-        services.remember_member(self.guild_id, user)
+        user = members.account_for(self.discord_user, create=create)
+        members.remember_member(self.guild_id, user)
         return user
 
 
@@ -161,8 +162,8 @@ def log(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
         # Discord's interaction id: the same interaction delivered again adds nothing.
         idempotency_key=f"discord:{ctx.id}" if ctx.id else None,
     )
-    services.name_account(user, ctx.discord_user)
-    services.remember_member(ctx.guild_id, user)
+    members.name_account(user, ctx.discord_user)
+    members.remember_member(ctx.guild_id, user)
     if isinstance(result, Held):  # above what one entry is believed without a check
         return reply(discord_claims.held_message(result.claim))
     activity = result.entry.activity
@@ -187,10 +188,10 @@ def _units(value: Any) -> Decimal:
 def profile(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
     member = options.get("member")
     if member is not None and str(member) != str(ctx.discord_user["id"]):
-        target = services.account_for({"id": str(member)}, create=False)
+        target = members.account_for({"id": str(member)}, create=False)
         ctx.account()  # the reader is seen in this server too
         if target is None:
-            name = services.discord_name(ctx.resolved_users.get(str(member)) or {})
+            name = members.discord_name(ctx.resolved_users.get(str(member)) or {})
             if not name:
                 raise Refused("This member has no iGoUltra profile yet: their first /log creates it.")
             raise Refused("%(name)s has no iGoUltra profile yet: their first /log creates it.", name=name)

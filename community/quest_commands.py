@@ -14,7 +14,7 @@ from django.db import transaction
 from community import embeds
 from core.constants.quests import GOAL_MAX_DAYS
 from core.exceptions import AccountDisabled
-from core.selectors import quests as quest_selectors
+from core.selectors.quests import quests as quest_selectors
 from core.services.quests import participation as quest_service
 from core.utils.dates import utc_now
 from quests.models import Quest

@@ -12,12 +12,12 @@ from typing import Any
 from procrastinate.contrib.django import app
 
 from community import discord_api as api
-from community import linked_roles, services
 from community.embeds import season_top_announcement
 from community.models import AnnouncementChannel
 from community.retry import DiscordRetry
 from core.constants.modes import MODES
-from core.selectors.leaderboard import leaderboard
+from core.selectors.seasons.leaderboard import leaderboard
+from core.services.discord import linked_roles
 
 logger = logging.getLogger(__name__)
 
@@ -77,17 +77,6 @@ def send_streak_reminder(*, discord_id: str, embed: dict[str, Any]) -> None:
 def push_role_connection(*, user_id: int) -> None:
     """Bring the player's Linked Roles metadata up to date (reads the state when it runs)."""
     linked_roles.push_role_connection(user_id=user_id)
-
-
-def defer_role_connection(user_id: int) -> None:
-    # queueing_lock: one waiting job is enough; lock: a waiting job never runs beside a running
-    # one (push_role_connection also locks the link's row, whoever calls it).
-    services.defer_once(
-        push_role_connection,
-        queueing_lock=f"role-connection:{user_id}",
-        lock=f"role-connection:{user_id}",
-        user_id=user_id,
-    )
 
 
 @app.task(queue=QUEUE, retry=DiscordRetry(max_attempts=10), pass_context=False)

@@ -62,8 +62,8 @@ def new_webhook_secret() -> str:
 
 
 def new_encrypted_webhook_secret() -> str:
-    """A fresh secret, encrypted at rest like every other token (core/crypto.py)."""
-    from core import crypto
+    """A fresh secret, encrypted at rest like every other token (ultrabackend/crypto.py)."""
+    from ultrabackend import crypto
 
     return crypto.encrypt(new_webhook_secret())
 
@@ -147,14 +147,14 @@ class WebhookEndpoint(models.Model):
 
     @property
     def secret(self) -> str:
-        """The ``whsec_`` secret in clear (raises core.crypto.DecryptionFailed with a wrong key)."""
-        from core import crypto
+        """The ``whsec_`` secret in clear (raises ultrabackend.crypto.DecryptionFailed with a wrong key)."""
+        from ultrabackend import crypto
 
         return crypto.decrypt(self.secret_encrypted)
 
     @secret.setter
     def secret(self, value: str) -> None:
-        from core import crypto
+        from ultrabackend import crypto
 
         self.secret_encrypted = crypto.encrypt(value)
 

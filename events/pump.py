@@ -16,7 +16,7 @@ process (``manage.py run_worker`` runs one beside procrastinate's worker; docs/e
   A slow receiver fills only its own endpoint's slots; a 429 (or 503) with ``Retry-After`` pauses
   only that endpoint (``paused_until``).
 - **Recording**: the outcome of each attempt (the same rules as before: backoff, Retry-After, the
-  retry window, disabling dead endpoints; core/services/webhooks.py) in one statement per batch
+  retry window, disabling dead endpoints; core/services/events/webhooks.py) in one statement per batch
   of answers.
 """
 
@@ -40,12 +40,12 @@ from django.conf import settings
 from psycopg.rows import dict_row
 from standardwebhooks import Webhook
 
-from core import crypto
-from core.observability.context import request_id_bound
-from core.services import domain_events, webhooks
+from core.services.events import domain_events, webhooks
 from core.utils.dates import iso_utc, utc_now
+from ultrabackend import crypto
+from ultrabackend.observability.context import request_id_bound
 
-logger = logging.getLogger("core.services.webhooks")
+logger = logging.getLogger("core.services.events.webhooks")
 
 
 @functools.lru_cache(maxsize=1024)

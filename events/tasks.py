@@ -12,7 +12,7 @@ from django.conf import settings
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
-from core.services import domain_events
+from core.services.events import domain_events
 from events.models import DomainEvent, WebhookDelivery
 
 logger = logging.getLogger(__name__)

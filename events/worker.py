@@ -33,7 +33,7 @@ from procrastinate.contrib.django import app as django_app
 from procrastinate.contrib.django import settings as procrastinate_settings
 from procrastinate.contrib.django import utils as procrastinate_django_utils
 
-from core.observability import metrics
+from ultrabackend.observability import metrics
 
 logger = logging.getLogger(__name__)
 

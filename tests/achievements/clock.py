@@ -9,7 +9,7 @@ import pytest
 
 MODULES = (
     "core.services.xp.award",
-    "core.selectors.achievements",
+    "core.selectors.achievements.achievements",
     "core.services.achievements.streaks",
     "core.services.achievements.unlocks",
     "achievements.tasks",

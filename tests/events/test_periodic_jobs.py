@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from core.services import domain_events
+from core.services.events import domain_events
 from core.services.seasons import rank_index
 from core.services.xp import award_xp
 from core.tasks import reindex_changed_scores

@@ -6,15 +6,15 @@ from rest_framework.test import APIClient
 
 from api import session_players
 from api.v1.seasons.serializers import BoardRowSerializer, board_rows_document
-from core.selectors.leaderboard import Row
+from core.selectors.seasons.leaderboard import Row
 from core.services.seasons import rank_index
 from core.services.xp import correct_entry
 from core.tasks import repair_rank_index
-from core.utils import redis as r
 from core.utils.dates import utc_now
 from seasons.models import RankIndexRepair
 from tests.round_trips import RoundTrips
 from tests.seasons.helpers import at, award_at
+from ultrabackend import redis as r
 from users.tests.factories import PlayerFactory
 from xp.models import UserProfile
 
@@ -349,7 +349,7 @@ def test_a_write_that_finds_a_lost_index_write_stops_trusting_the_board(redis_se
 def test_ties_one_microsecond_apart_are_ordered_the_same_by_redis_and_the_database(redis_server):
     from datetime import timedelta
 
-    from core.selectors import leaderboard as lb
+    from core.selectors.seasons import leaderboard as lb
     from core.utils.dates import month_bounds
 
     start, _ = month_bounds("2026-11")

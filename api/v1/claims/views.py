@@ -38,7 +38,7 @@ from core.exceptions import (
     ReviewLimitReached,
     UnknownClaim,
 )
-from core.selectors.claims import own_claims, reviewable_claims
+from core.selectors.claims.claims import own_claims, reviewable_claims
 from core.services import claims as claim_service
 from core.services.claims.review import reviewer_refusal
 from core.utils import dates

@@ -9,7 +9,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from api.v1.seasons.serializers import board_rows_document
 from core.exceptions import InvalidPage, PageNotFound
-from core.selectors.leaderboard import Board
+from core.selectors.seasons.leaderboard import Board
 
 MAX_PAGE_SIZE = 100
 

@@ -26,9 +26,9 @@ from api.v1.seasons.serializers import (
 )
 from core.constants.leagues import LEAGUES
 from core.exceptions import InvalidPage, InvalidSeasonId, PageNotFound, UnknownLeague, UnknownSeason
-from core.selectors.all_time import all_time_board
-from core.selectors.cohort import CohortBoard, CohortRow, cohort_board
-from core.selectors.leaderboard import leaderboard
+from core.selectors.seasons.all_time import all_time_board
+from core.selectors.seasons.cohort import CohortBoard, CohortRow, cohort_board
+from core.selectors.seasons.leaderboard import leaderboard
 from core.services.seasons import cohorts
 from core.utils.dates import SEASON_ID_RE, iso_utc, month_bounds, season_id_for, utc_now
 from seasons.models import Season

@@ -29,10 +29,10 @@ from achievements.models import (
 from core.constants.activities import COMMUNITY_REVIEW_ACTIVITY
 from core.constants.layers import layer_for_xp
 from core.constants.levels import level_for_xp
-from core.selectors import achievement_catalogue
-from core.selectors.achievement_values import QUEST_KEYS, met_tiers, values_for
-from core.services import domain_events
+from core.selectors.achievements import achievement_catalogue
+from core.selectors.achievements.achievement_values import QUEST_KEYS, met_tiers, values_for
 from core.services.achievements import streaks
+from core.services.events import domain_events
 from core.utils.dates import utc_now
 from events.models import ACHIEVEMENT_UNLOCKED
 from xp.models import ActivityType, XPEntry

@@ -30,8 +30,8 @@ from core.exceptions import (
     ReviewLimitReached,
     UnknownClaim,
 )
-from core.services import domain_events
 from core.services.claims.submission import claim_event_data
+from core.services.events import domain_events
 from core.services.xp.award import award_xp
 from core.utils import dates
 from events.models import CLAIM_DECIDED

@@ -12,8 +12,8 @@ from django.db import IntegrityError, transaction
 
 from claims.models import ACTIVITY, PENDING, Claim
 from core.exceptions import ClaimAlreadyDecided, IdempotencyKeyReused, InvalidProofUrl, NotClaimOwner, UnknownClaim
-from core.services import domain_events
 from core.services.claims import plausibility
+from core.services.events import domain_events
 from core.services.xp.award import award_xp, check_award_rules, get_activity, xp_for_units
 from core.services.xp.results import Award
 from core.utils.dates import utc_now

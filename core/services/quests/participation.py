@@ -35,8 +35,8 @@ from core.exceptions import (
     UnknownEvent,
     UnknownQuest,
 )
-from core.services import domain_events
 from core.services.claims import review as claim_review
+from core.services.events import domain_events
 from core.services.quests import progress
 from core.services.xp.award import xp_for_units
 from core.utils.dates import iso_utc, utc_now
@@ -215,7 +215,7 @@ def get_challenge(quest_id: int) -> Quest:
 def _gate(quest: Quest, user: CustomUser) -> None:
     if not quest.required_layer:
         return
-    from core.services import layer_service
+    from core.services.layers import layer_service
 
     gate = layer_service.gate_for(quest, layer_service.mode_xp_of(user)[quest.mode])  # type: ignore[arg-type]
     if not gate.passed:
@@ -239,7 +239,7 @@ def join_challenge(*, user: CustomUser, quest_id: int) -> QuestParticipation:
         raise QuestNotOpen(ends_at=iso_utc(quest.ends_at))
     if quest.event_id is not None:
         from core.exceptions import AlreadyJoined
-        from core.services import layer_service
+        from core.services.layers import layer_service
 
         event = layer_service.get_event(quest.event_id)
         try:
@@ -282,7 +282,7 @@ def leave_challenge(*, user: CustomUser, quest_id: int) -> Quest:
     if utc_now() >= quest.ends_at:
         raise QuestNotOpen(ends_at=iso_utc(quest.ends_at))
     if quest.event_id is not None:
-        from core.services import layer_service
+        from core.services.layers import layer_service
 
         layer_service.leave_event(user=user, event=layer_service.get_event(quest.event_id))
         return quest

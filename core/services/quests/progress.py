@@ -27,8 +27,8 @@ from django.db import connection, transaction
 
 from claims.models import Claim
 from core.constants.activities import QUEST_REWARD_ACTIVITY
-from core.selectors.quest_progress import CENT, progress_document, progress_of, rows, table
-from core.services import domain_events
+from core.selectors.quests.quest_progress import CENT, progress_document, progress_of, rows, table
+from core.services.events import domain_events
 from core.utils.dates import iso_utc, utc_now
 from quests.models import Quest, QuestParticipation
 from xp.models import ActivityType, UserProfile

@@ -24,9 +24,9 @@ from django.db import transaction
 from core.constants.leagues import LEAGUES
 from core.constants.modes import MODES, other_mode
 from core.services.seasons.lifecycle import ScoreState
-from core.utils import redis as r
 from core.utils.dates import month_bounds, utc_now
 from seasons.models import RankIndexRepair, Season, SeasonScore
+from ultrabackend import redis as r
 
 logger = logging.getLogger(__name__)
 

@@ -33,8 +33,8 @@ from core.exceptions import (
     UnitsOverEntryMaximum,
     UnknownActivity,
 )
-from core.selectors.activity_catalogue import cached_activity, forget_catalogue
-from core.selectors.leaderboard import database_rank, ranks_for
+from core.selectors.seasons.leaderboard import database_rank, ranks_for
+from core.selectors.xp.activity_catalogue import cached_activity, forget_catalogue
 from core.services.achievements import boosts, unlocks
 from core.services.quests import progress as quest_progress
 from core.services.seasons import cohorts, rank_index

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from core.exceptions import AccountDisabled
-from core.services import user_service
+from core.services.accounts import user_service
 from core.services.xp.results import Award
 
 if TYPE_CHECKING:

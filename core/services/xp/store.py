@@ -21,8 +21,8 @@ from django.db import IntegrityError, connection, transaction
 from core.constants.layers import layer_order_sql
 from core.constants.leagues import DEFAULT_LEAGUE
 from core.constants.modes import MODES, other_mode
-from core.selectors.session_gate import session_holds
-from core.services import domain_events
+from core.selectors.accounts.session_gate import session_holds
+from core.services.events import domain_events
 from core.services.seasons.lifecycle import ScoreState
 from core.services.seasons.rank_index import IndexHint
 from core.services.xp.results import Award, PlayerIdentity, ProfileTotals, layer_change, level_change

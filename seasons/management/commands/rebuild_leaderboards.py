@@ -6,8 +6,8 @@ from tqdm import tqdm
 from core.constants.modes import MODES
 from core.services.seasons import rank_index
 from core.utils.dates import season_id_for, utc_now
-from core.utils.redis import get_redis
 from seasons.models import RankIndexRepair, SeasonScore
+from ultrabackend.redis import get_redis
 
 
 class Command(BaseCommand):
