@@ -19,14 +19,17 @@ import logging
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBStore
 from django.contrib.sessions.backends.db import SessionStore as DBStore
 
+from core.utils.jobs import defer_job
+
 logger = logging.getLogger(__name__)
 
 
-def _forget_later(cache_key: str) -> None:
-    from core.tasks import forget_cached_session
+FORGET_CACHED_SESSION_TASK = "core.tasks.forget_cached_session"
 
+
+def _forget_later(cache_key: str) -> None:
     try:
-        forget_cached_session.defer(cache_key=cache_key)
+        defer_job(FORGET_CACHED_SESSION_TASK, cache_key=cache_key)
     except Exception:  # the database is down too: the request fails on the database anyway
         logger.error("could not queue the removal of a stale cached session", exc_info=True)
 

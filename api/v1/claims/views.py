@@ -16,13 +16,13 @@ from api.permissions import IsStaffOrScopedKey
 from api.schema import error_responses
 from api.throttling import PlayerWriteThrottle, ServiceKeyWriteThrottle
 from api.v1.claims.serializers import (
-    ClaimSerializer,
     DecisionInputSerializer,
     ProofInputSerializer,
     ReviewSerializer,
     VoteInputSerializer,
     VoteResultSerializer,
 )
+from api.v1.serializers import ClaimSerializer
 from claims.models import STATES, Claim
 from core.exceptions import (
     AlreadyVoted,

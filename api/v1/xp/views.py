@@ -20,7 +20,7 @@ from api.pagination import HistoryCursorPagination, StandardPagePagination
 from api.permissions import IsPlayerOrScopedKey
 from api.schema import error_responses
 from api.throttling import PlayerWriteThrottle, ServiceKeyWriteThrottle
-from api.v1.claims.serializers import PendingReviewSerializer
+from api.v1.serializers import PendingReviewSerializer
 from api.v1.xp.hot_path import lean_answer
 from api.v1.xp.serializers import (
     ActivitySerializer,

@@ -8,7 +8,7 @@ from core.constants.layers import layer_for_xp, next_layer
 from core.constants.levels import level_progress
 from core.constants.modes import MODES
 from core.selectors.seasons.leaderboard import ranks_for
-from core.services.xp.results import PlayerIdentity, ProfileTotals
+from core.selectors.xp.totals import PlayerIdentity, ProfileTotals
 from core.utils.dates import season_id_for, utc_now
 from seasons.models import SeasonScore
 from users.models import CustomUser

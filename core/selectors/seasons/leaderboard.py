@@ -14,7 +14,7 @@ from django.db.models import Count, Q, QuerySet
 from core.constants.layers import layer_for_xp
 from core.constants.modes import MODES
 from core.selectors.accounts.session_gate import session_holds
-from core.services.seasons import rank_index as ri
+from core.selectors.seasons import rank_keys as rk
 from core.utils.dates import utc_now
 from seasons.models import RankIndexRepair, SeasonScore
 from ultrabackend import redis as r
@@ -94,12 +94,12 @@ return {page[1], page[2], me}
 
 
 def _pairs(flat: list) -> list[tuple[int, int]]:  # type: ignore[type-arg]
-    return [(ri.decode_user_id(flat[i]), int(float(flat[i + 1]))) for i in range(0, len(flat), 2)]
+    return [(rk.decode_user_id(flat[i]), int(float(flat[i + 1]))) for i in range(0, len(flat), 2)]
 
 
 def _run_page_script(client, season_id: str, mode: str, league: str | None, offset: int, limit: int, me_id: int | None):  # type: ignore[no-untyped-def]
     return r.script(client, _PAGE_LUA)(
-        keys=[ri.board_key(season_id, mode, league), ri.ready_key(season_id, mode), ri.meta_key(season_id, mode)],
+        keys=[rk.board_key(season_id, mode, league), rk.ready_key(season_id, mode), rk.meta_key(season_id, mode)],
         # offset + limit: one extra row tells whether there is a next page
         args=[offset, offset + limit, me_id or "", AROUND],
     )
@@ -354,8 +354,8 @@ def ranks_for(user_id: int, season_id: str, season_xp: dict[str, int | None]) ->
         try:
             pipe = client.pipeline(transaction=False)
             for mode, xp in wanted.items():
-                pipe.exists(ri.ready_key(season_id, mode))
-                pipe.zcount(ri.board_key(season_id, mode), f"({xp}", "+inf")
+                pipe.exists(rk.ready_key(season_id, mode))
+                pipe.zcount(rk.board_key(season_id, mode), f"({xp}", "+inf")
             answers = pipe.execute()
             for i, mode in enumerate(wanted):
                 if answers[2 * i]:

@@ -20,8 +20,8 @@ from core.constants.modes import MODES
 from core.selectors.accounts.account import past_seasons
 from core.selectors.accounts.profile import profile_summary
 from core.selectors.achievements.achievements import latest_badges, profile_extras
+from core.selectors.seasons import rank_keys as rk
 from core.selectors.seasons.leaderboard import Row, database_rank, leaderboard
-from core.services.seasons import rank_index as ri
 from core.utils.dates import season_id_for, utc_now
 from layers.models import Event
 from quests.models import Quest
@@ -234,9 +234,9 @@ def ranks_of_many(season_id: str, scores: dict[tuple[int, str], int]) -> dict[tu
         try:
             pipe = client.pipeline(transaction=False)
             for mode in MODES:
-                pipe.exists(ri.ready_key(season_id, mode))
+                pipe.exists(rk.ready_key(season_id, mode))
             for (_, mode), xp in wanted.items():
-                pipe.zcount(ri.board_key(season_id, mode), f"({xp}", "+inf")
+                pipe.zcount(rk.board_key(season_id, mode), f"({xp}", "+inf")
             answers = pipe.execute()
             ready = dict(zip(MODES, answers[: len(MODES)], strict=True))
             for (key, _), count in zip(wanted.items(), answers[len(MODES) :], strict=True):

@@ -38,7 +38,7 @@ from events.models import ACHIEVEMENT_UNLOCKED
 from xp.models import ActivityType, XPEntry
 
 if TYPE_CHECKING:
-    from core.services.xp.results import ProfileTotals
+    from core.selectors.xp.totals import ProfileTotals
     from core.services.xp.store import ActivityDay, XPWrite
 
 

@@ -35,11 +35,12 @@ from core.exceptions import (
 )
 from core.selectors.seasons.leaderboard import database_rank, ranks_for
 from core.selectors.xp.activity_catalogue import cached_activity, forget_catalogue
+from core.selectors.xp.totals import ProfileTotals
 from core.services.achievements import boosts, unlocks
 from core.services.quests import progress as quest_progress
 from core.services.seasons import cohorts, rank_index
 from core.services.xp import store
-from core.services.xp.results import Award, ProfileTotals, layer_change, level_change
+from core.services.xp.results import Award, layer_change, level_change
 from core.utils.dates import utc_now
 from xp.models import ActivityType, UserProfile, XPEntry
 
