@@ -10,9 +10,10 @@ from urllib.parse import urlsplit
 
 from django.db import IntegrityError, transaction
 
-from claims.models import ACTIVITY, PENDING, Claim
+from claims.models import ACTIVITY, PENDING, REJECTED, Claim, ClaimVote
 from core.exceptions import ClaimAlreadyDecided, IdempotencyKeyReused, InvalidProofUrl, NotClaimOwner, UnknownClaim
 from core.services.claims import plausibility
+from core.services.discord import review_channel
 from core.services.events import domain_events
 from core.services.xp.award import award_xp, check_award_rules, get_activity, xp_for_units
 from core.services.xp.results import Award
@@ -173,9 +174,7 @@ def claim_event_data(claim: Claim) -> dict[str, object]:
 
 
 def _post_to_review_channel(claim_id: int) -> None:
-    from community import claims as discord_claims
-
-    discord_claims.defer_review_message(claim_id)
+    review_channel.post_message(claim_id)
 
 
 def add_proof(*, claim_id: int, user: CustomUser, proof_url: str, note: str | None = None) -> Claim:
@@ -203,9 +202,7 @@ def add_proof(*, claim_id: int, user: CustomUser, proof_url: str, note: str | No
 
 
 def _refresh_review_message(claim_id: int) -> None:
-    from community import claims as discord_claims
-
-    discord_claims.defer_message_update(claim_id)
+    review_channel.update_message(claim_id)
 
 
 def forget_player(*, user: CustomUser) -> None:
@@ -213,8 +210,6 @@ def forget_player(*, user: CustomUser) -> None:
     claims and the reasons of their votes are blanked, and their pending claims are withdrawn
     (rejected, ``decided_via`` "erased": nothing is awarded to an erased account). Counts and
     verdicts stay: other players' claims were decided with them."""
-    from claims.models import REJECTED, ClaimVote
-
     now = utc_now()
     with transaction.atomic():
         Claim.objects.filter(user_id=user.pk, state=PENDING).update(

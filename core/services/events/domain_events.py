@@ -31,8 +31,9 @@ from django.db.models import Count
 from django.utils.module_loading import import_string
 
 from core.constants.layers import LADDERS
-from core.utils.dates import utc_now
+from core.utils.dates import iso_utc, utc_now
 from events.models import EVENT_TYPES, OPT_IN_TYPES, XP_AWARDED, DomainEvent, PlayerEventSequence, WebhookEndpoint
+from seasons.models import SeasonResult
 from ultrabackend.observability.context import current_request_id
 from xp.models import Level
 
@@ -225,9 +226,6 @@ def league_events(results: Iterable[Any]) -> list[NewEvent]:
 
 
 def season_closed_event(season_id: str, closed_at: datetime) -> NewEvent:
-    from core.utils.dates import iso_utc
-    from seasons.models import SeasonResult
-
     moved = dict.fromkeys(("up", "down"), 0)
     rows = SeasonResult.objects.filter(season_id=season_id).exclude(movement="stay").values("movement")
     moved.update({row["movement"]: row["n"] for row in rows.annotate(n=Count("id")).order_by()})

@@ -14,7 +14,7 @@ Guarantees:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -26,7 +26,6 @@ from core.constants.layers import BY_CODE, Layer, layer_for_xp
 from core.constants.modes import MODES
 from core.exceptions import AlreadyJoined, EventFull, EventNotOpen, LayerTooLow, NotJoined, UnknownEvent
 from core.services.events import domain_events
-from core.services.quests import participation as quest_participation
 from core.utils.dates import iso_utc, utc_now
 from layers.models import CyberLayerStatus, Event, EventParticipation, LayerChange, RealityLayerStatus
 from xp.models import UserProfile, XPEntry
@@ -39,6 +38,11 @@ LAYER_STATUS_MODELS: dict[str, type[RealityLayerStatus] | type[CyberLayerStatus]
     "cyber": CyberLayerStatus,
 }
 _MAX_ID = 2**63 - 1  # BigAutoField: a larger number in a URL is simply an unknown event
+
+# An event's challenge follows its participants: joining or leaving the event joins or leaves
+# the challenge in the same transaction. Registered by the quests app (quests/apps.py), whose
+# challenge service joins the event in turn, so this module imports no quest code.
+EVENT_HOOKS: dict[str, Callable[..., None]] = {}
 
 
 # --- the gate ---------------------------------------------------------------------------------
@@ -150,7 +154,8 @@ def join_event(*, user: CustomUser, event: Event) -> EventParticipation:
                 _refuse_seat(event.pk, now)
             participation = EventParticipation.objects.create(event_id=event.pk, user_id=user.pk)
             domain_events.record([domain_events.participation_event("event_joined", user.pk, event)], now=now)
-            quest_participation.on_event_joined(user_id=user.pk, event=event, now=now)  # its challenge, if any
+            if hook := EVENT_HOOKS.get("joined"):
+                hook(user_id=user.pk, event=event, now=now)  # its challenge, if any
     except IntegrityError:
         # The same player racing themself: the other request booked the seat (this one's
         # increment rolled back with the transaction).
@@ -174,7 +179,8 @@ def leave_event(*, user: CustomUser, event: Event) -> None:
             raise NotJoined()
         Event.objects.filter(pk=event.pk).update(participant_count=F("participant_count") - 1)
         domain_events.record([domain_events.participation_event("event_left", user.pk, event)], now=now)
-        quest_participation.on_event_left(user_id=user.pk, event=event)
+        if hook := EVENT_HOOKS.get("left"):
+            hook(user_id=user.pk, event=event)
     event.participant_count = Event.objects.values_list("participant_count", flat=True).get(pk=event.pk)
 
 

@@ -37,9 +37,8 @@ from core.selectors.seasons.leaderboard import database_rank, ranks_for
 from core.selectors.xp.activity_catalogue import cached_activity, forget_catalogue
 from core.selectors.xp.totals import ProfileTotals
 from core.services.achievements import boosts, unlocks
-from core.services.quests import progress as quest_progress
 from core.services.seasons import cohorts, rank_index
-from core.services.xp import store
+from core.services.xp import hooks, store
 from core.services.xp.results import Award, layer_change, level_change
 from core.utils.dates import utc_now
 from xp.models import ActivityType, UserProfile, XPEntry
@@ -239,7 +238,7 @@ def _validated_award(
         raise
     award = replace(
         award,
-        quests=quest_progress.after_award(
+        quests=hooks.advance_quests(
             user_id=write.user_id, activity=activity, open_quests=award.open_quests, now=write.now
         ),
     )
@@ -287,7 +286,7 @@ def _after_write(write: store.XPWrite, award: Award, boost: AppliedBoost | None)
     """What follows a written award, whichever way the player was named (the rank index aside,
     which each way writes as it can): each step costs no statement unless the award concerns it."""
     cohorts.after_award(award.score)  # the season's first XP in a mode: a cohort
-    quests = quest_progress.after_award(
+    quests = hooks.advance_quests(
         user_id=write.user_id, activity=write.activity, open_quests=award.open_quests, now=write.now
     )  # only a player with open quests
     unlocked = unlocks.after_write(write, award.profile, award.entry.mode_xp_after, award.day, award.entry.pk)
