@@ -16,8 +16,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from api import session_players
+from api.pagination import page_param
 from api.renderers import JSON_ACCEPTED, render_json
-from api.v1.seasons.board_answer import MAX_PAGE_SIZE, board_document, positive_int
+from api.v1.seasons.board_answer import MAX_PAGE_SIZE, board_document
 from core.constants.leagues import LEAGUES
 from core.exceptions import InvalidPage
 from core.selectors.seasons.leaderboard import SessionViewer, indexed_page_for_session
@@ -47,8 +48,8 @@ def lean_board_answer(request: HttpRequest, mode: str) -> HttpResponse | None:
     ):
         return None
     try:
-        page = positive_int(params.get("page"), 1)
-        size = positive_int(params.get("page_size"), settings.LEADERBOARD_PAGE_SIZE, MAX_PAGE_SIZE)
+        page = page_param(params.get("page"), 1)
+        size = page_param(params.get("page_size"), settings.LEADERBOARD_PAGE_SIZE, MAX_PAGE_SIZE)
     except InvalidPage:
         return None
     player = session_players.recall(session_key)
