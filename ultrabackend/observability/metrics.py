@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import (
@@ -30,6 +30,9 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from ultrabackend.postgresql.breaker import database_breaker
+from ultrabackend.redis import _BREAKERS, redis_status
 
 logger = logging.getLogger(__name__)
 # No *_created series: a restart is visible from the counters themselves.
@@ -100,7 +103,6 @@ class StateCollector(Collector):
         yield from families
 
     def _redis(self) -> Iterator[Any]:
-        from ultrabackend.redis import redis_status
 
         up = GaugeMetricFamily(
             "igo_redis_up", "1: Redis answers; 0: configured but unreachable; absent: not configured."
@@ -111,8 +113,6 @@ class StateCollector(Collector):
         yield up
 
     def _breakers(self) -> Iterator[Any]:
-        from ultrabackend.postgresql.breaker import database_breaker
-        from ultrabackend.redis import _BREAKERS
 
         family = GaugeMetricFamily(
             "igo_breaker_state",
@@ -123,6 +123,12 @@ class StateCollector(Collector):
         for breaker in list(_BREAKERS.values()):
             family.add_metric([f"redis:{breaker.name}"], BREAKER_STATES.get(breaker.current_state, 0.0))
         yield family
+
+
+# Gauges a domain app reads from its own tables at scrape time, registered in its
+# AppConfig.ready (events/apps.py: undispatched events, webhook endpoints): this module names no
+# domain table. procrastinate's tables are named below as procrastinate's schema names them.
+DATABASE_GAUGES: list[Callable[[Any], Iterator[Any]]] = []
 
 
 def _database_families(cursor: Any) -> Iterator[Any]:
@@ -159,38 +165,8 @@ def _database_families(cursor: Any) -> Iterator[Any]:
         age.add_metric([queue], float(seconds))
     yield age
 
-    events = GaugeMetricFamily("igo_domain_events_undispatched", "Domain events not yet fanned out to deliveries.")
-    cursor.execute("SELECT count(*) FROM events_domainevent WHERE dispatched_at IS NULL")
-    events.add_metric([], float(cursor.fetchone()[0]))
-    yield events
-
-    pending = GaugeMetricFamily(
-        "igo_webhook_deliveries_pending",
-        "Webhook deliveries waiting (first try or retry), per endpoint.",
-        labels=["endpoint"],
-    )
-    receiving = GaugeMetricFamily(
-        "igo_webhook_endpoint_up", "1: the endpoint receives; 0: disabled or switched off.", labels=["endpoint"]
-    )
-    failing = GaugeMetricFamily(
-        "igo_webhook_endpoint_failing_seconds",
-        "Seconds since the first failure after the endpoint's last success (0: healthy).",
-        labels=["endpoint"],
-    )
-    cursor.execute(
-        """
-        SELECT w.id, (w.is_active AND w.disabled_at IS NULL),
-               COALESCE(EXTRACT(EPOCH FROM now() - w.failing_since), 0),
-               (SELECT count(*) FROM events_webhookdelivery d WHERE d.endpoint_id = w.id AND d.status = 'pending')
-        FROM events_webhookendpoint w ORDER BY w.id
-        """
-    )
-    for endpoint_id, up, failing_for, waiting in cursor.fetchall():
-        label = [str(endpoint_id)]
-        receiving.add_metric(label, 1.0 if up else 0.0)
-        failing.add_metric(label, float(failing_for))
-        pending.add_metric(label, float(waiting))
-    yield from (pending, receiving, failing)
+    for gauges in DATABASE_GAUGES:
+        yield from gauges(cursor)
 
     conns = GaugeMetricFamily(
         "igo_database_connections", "Connections to this database by state (pg_stat_activity).", labels=["state"]

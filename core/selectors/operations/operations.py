@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection
 from django.db.utils import Error as DatabaseError
+from procrastinate.contrib.django.models import ProcrastinateEvent, ProcrastinateJob, ProcrastinateWorker
 
 from ultrabackend.redis import redis_status
 
@@ -32,19 +33,24 @@ class Readiness:
         return self.database == "ok" and self.queue.status == "ok"
 
 
-QUEUE_STATE_SQL = """
+# procrastinate's tables, named by procrastinate's own (read-only) Django models.
+_JOBS = ProcrastinateJob._meta.db_table
+_JOB_EVENTS = ProcrastinateEvent._meta.db_table
+_WORKERS = ProcrastinateWorker._meta.db_table
+
+QUEUE_STATE_SQL = f"""
 SELECT
-    (SELECT count(*) FROM procrastinate_jobs
+    (SELECT count(*) FROM {_JOBS}
      WHERE status = 'todo' AND (scheduled_at IS NULL OR scheduled_at <= now())),
     COALESCE((
         SELECT GREATEST(EXTRACT(EPOCH FROM now() - GREATEST(
-                   COALESCE((SELECT min(e.at) FROM procrastinate_events e
+                   COALESCE((SELECT min(e.at) FROM {_JOB_EVENTS} e
                              WHERE e.job_id = o.id AND e.type = 'deferred'), now()),
                    COALESCE(o.scheduled_at, '-infinity'))), 0)
-        FROM procrastinate_jobs o
+        FROM {_JOBS} o
         WHERE o.status = 'todo' AND (o.scheduled_at IS NULL OR o.scheduled_at <= now())
         ORDER BY o.id LIMIT 1), 0),
-    (SELECT count(*) FROM procrastinate_workers
+    (SELECT count(*) FROM {_WORKERS}
      WHERE last_heartbeat >= now() - make_interval(secs => %s))
 """
 

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count
 from django.utils.module_loading import import_string
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from core.constants.layers import LADDERS
 from core.utils.dates import iso_utc, utc_now
@@ -186,19 +187,26 @@ def insert_jobs(jobs: list[tuple[str, str, str | None, int, dict[str, Any]]]) ->
     the rows it names are committed.)"""
     if not jobs:
         return
-    queues, tasks, locks, priorities, args = zip(*jobs, strict=True)
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO procrastinate_jobs (queue_name, task_name, lock, priority, args)
-            SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::int[], %s::jsonb[])
-            """,
-            [list(queues), list(tasks), list(locks), list(priorities), [json.dumps(a) for a in args]],
-        )
+        cursor.execute(INSERT_JOBS_SQL, insert_jobs_parameters(jobs))
 
+
+def insert_jobs_parameters(jobs: list[tuple[str, str, str | None, int, dict[str, Any]]]) -> list[list[Any]]:
+    """``INSERT_JOBS_SQL``'s parameters for ``jobs`` (the event pump runs it on its own connection)."""
+    queues, tasks, locks, priorities, args = zip(*jobs, strict=True)
+    return [list(queues), list(tasks), list(locks), list(priorities), [json.dumps(a) for a in args]]
+
+
+# procrastinate's job table, named by procrastinate's own (read-only) Django model.
+JOBS_TABLE = ProcrastinateJob._meta.db_table
+
+INSERT_JOBS_SQL = f"""
+INSERT INTO {JOBS_TABLE} (queue_name, task_name, lock, priority, args)
+SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::int[], %s::jsonb[])
+"""
 
 DISPATCH_JOBS_SQL = f"""
-INSERT INTO procrastinate_jobs (queue_name, task_name, lock, queueing_lock, args)
+INSERT INTO {JOBS_TABLE} (queue_name, task_name, lock, queueing_lock, args)
 SELECT '{DISPATCH_QUEUE}', '{DISPATCH_TASK}', t.lock, t.lock, t.args::jsonb
 FROM unnest(%s::text[], %s::text[]) AS t(lock, args)
 ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING

@@ -26,13 +26,28 @@ from core.services.seasons import rank_index
 from core.services.seasons.lifecycle import ScoreState
 from core.utils.dates import utc_now
 from events.models import IndexWatermark
+from seasons.models import SeasonScore
 from ultrabackend import redis as r
+from xp.models import XPEntry
 
 logger = logging.getLogger(__name__)
 
 WATERMARK = "season_scores"
 SETTLE = timedelta(seconds=30)  # far longer than any award statement takes to commit
 BATCH = 20_000
+
+_ENTRIES = XPEntry._meta.db_table
+_SCORES = SeasonScore._meta.db_table
+_NEW_ENTRIES = (
+    "SELECT max(id), max(id) FILTER (WHERE created_at <= %s), count(*) FROM "
+    f"(SELECT id, created_at FROM {_ENTRIES} WHERE id > %s ORDER BY id LIMIT %s) AS e"
+)
+_THEIR_SCORES = f"""
+    SELECT s.user_id, s.season_id, s.mode, s.xp, s.league, s.reached_at, s.version
+    FROM {_SCORES} s
+    JOIN (SELECT DISTINCT user_id, season_id, mode FROM {_ENTRIES} WHERE id > %s AND id <= %s) e
+      ON e.user_id = s.user_id AND e.season_id = s.season_id AND e.mode = s.mode
+"""
 
 
 def reindex_changed_scores(*, batch: int = BATCH) -> int:
@@ -45,23 +60,11 @@ def reindex_changed_scores(*, batch: int = BATCH) -> int:
         with transaction.atomic():
             mark, _ = IndexWatermark.objects.select_for_update().get_or_create(name=WATERMARK)
             with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT max(id), max(id) FILTER (WHERE created_at <= %s), count(*) FROM "
-                    "(SELECT id, created_at FROM xp_xpentry WHERE id > %s ORDER BY id LIMIT %s) AS e",
-                    [utc_now() - SETTLE, mark.last_entry_id, batch],
-                )
+                cursor.execute(_NEW_ENTRIES, [utc_now() - SETTLE, mark.last_entry_id, batch])
                 upper, settled, seen = cursor.fetchone()
                 if not seen:
                     return written
-                cursor.execute(
-                    """
-                    SELECT s.user_id, s.season_id, s.mode, s.xp, s.league, s.reached_at, s.version
-                    FROM seasons_seasonscore s
-                    JOIN (SELECT DISTINCT user_id, season_id, mode FROM xp_xpentry WHERE id > %s AND id <= %s) e
-                      ON e.user_id = s.user_id AND e.season_id = s.season_id AND e.mode = s.mode
-                    """,
-                    [mark.last_entry_id, upper],
-                )
+                cursor.execute(_THEIR_SCORES, [mark.last_entry_id, upper])
                 states = [ScoreState(*row) for row in cursor.fetchall()]
             rank_index.index_scores(states)  # raises on a Redis error: the job is retried
             written += len(states)
