@@ -6,6 +6,8 @@ from django.db import transaction
 from procrastinate.contrib.django import app
 
 from achievements.models import Achievement, XPBoost
+from community.embeds import streak_reminder
+from community.tasks import send_streak_reminder
 from core.services.achievements import streaks, unlocks
 from core.services.events import domain_events
 from core.utils.dates import utc_now
@@ -80,9 +82,6 @@ def remind_streaks(timestamp: int) -> int:
 
 
 def defer_streak_reminders() -> int:
-    from community.embeds import streak_reminder
-    from community.tasks import send_streak_reminder
-
     due = streaks.due_reminders()
     for user, mode, ends_at in due:
         send_streak_reminder.configure(lock="discord-dm").defer(

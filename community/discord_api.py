@@ -19,6 +19,7 @@ import requests
 from django.conf import settings
 
 from core.utils.headers import is_header_safe
+from ultrabackend.observability import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -102,8 +103,6 @@ def call(
 
 def _count(method: str, path: str, status: str) -> None:
     """``igo_discord_requests_total``: the route with its ids as ``{id}`` (bounded labels)."""
-    from ultrabackend.observability import metrics
-
     route = re.sub(r"/\d+", "/{id}", path.split("?", 1)[0])
     metrics.DISCORD_CALLS.labels(f"{method} {route}", status).inc()
 

@@ -13,6 +13,7 @@ from procrastinate.contrib.django import app
 
 from community import discord_api as api
 from community.embeds import season_top_announcement
+from community.interactions import leaderboard_message
 from community.models import AnnouncementChannel
 from community.retry import DiscordRetry
 from core.constants.modes import MODES
@@ -30,8 +31,6 @@ def finish_leaderboard(
 ) -> None:
     """The follow-up of a deferred /leaderboard (or page button): edits the original message.
     Discord accepts it for 15 minutes after the interaction."""
-    from community.interactions import leaderboard_message
-
     body = leaderboard_message(mode=mode, league=league, season_id=season_id, page=page, viewer_id=viewer_id)
     try:
         api.call("PATCH", f"/webhooks/{application_id}/{token}/messages/@original", json=body)

@@ -6,6 +6,8 @@ from typing import Any
 
 from django.apps import apps
 
+from achievements.models import SeasonTrophy
+from community.models import DiscordLink
 from core.personal_data import PERSONAL_DATA
 from core.selectors.accounts.profile import profile_summary
 from core.selectors.strava.strava import strava_personal_data
@@ -59,7 +61,6 @@ def _rows(label: str, user: CustomUser, omit: tuple[str, ...]) -> list[dict[str,
 
 def discord_link_data(user: CustomUser) -> dict[str, Any] | None:
     """The Linked Roles authorisation (the tokens are held encrypted and never shown)."""
-    from community.models import DiscordLink
 
     link = DiscordLink.objects.filter(user=user).first()
     if link is None:
@@ -79,7 +80,6 @@ def discord_link_data(user: CustomUser) -> dict[str, Any] | None:
 def season_trophies(user: CustomUser) -> dict[tuple[str, str], list[dict[str, Any]]]:
     """The player's season trophies by (season, mode): the whole board's podium (league None)
     and the league board's."""
-    from achievements.models import SeasonTrophy
 
     found: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for season_id, mode, league, rank in SeasonTrophy.objects.filter(user=user).values_list(

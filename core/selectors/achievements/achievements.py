@@ -11,6 +11,7 @@ from django.utils import translation
 
 from achievements.models import Achievement, AchievementUnlock, SeasonTrophy, StreakState, XPBoost
 from core.constants import streak_rules
+from core.constants.layers import LADDERS
 from core.constants.modes import MODES
 from core.selectors.achievements.achievement_values import met_tiers, values_for
 from core.utils.dates import utc_now
@@ -173,7 +174,6 @@ def boosts_document(now: datetime | None = None) -> dict[str, list[dict[str, Any
 def _layer_code(b: XPBoost) -> str | None:
     if b.layer is None or not b.mode:
         return None
-    from core.constants.layers import LADDERS
 
     ladder = LADDERS[b.mode]
     return ladder[b.layer].code if 0 <= b.layer < len(ladder) else None

@@ -12,6 +12,7 @@ from django.apps import apps
 from django.core import signing
 from django.db import IntegrityError, transaction
 
+from community.models import DiscordLink
 from core.exceptions import ConfirmationInvalid, ConfirmationRequired, DisplayNameTaken, InvalidDisplayName
 from core.personal_data import DELETE, PERSONAL_DATA
 from core.services.accounts import user_service
@@ -134,7 +135,6 @@ FORGET_DISCORD_LINK_TASK = "community.tasks.forget_discord_link"
 def _forget_discord_link(user: CustomUser) -> None:
     """Delete the Linked Roles authorisation; a job (after commit, retried) clears the role
     connection at Discord and revokes the tokens, which it gets still encrypted."""
-    from community.models import DiscordLink
 
     link = DiscordLink.objects.filter(user=user).first()
     if link is None:

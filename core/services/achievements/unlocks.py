@@ -35,6 +35,7 @@ from core.services.achievements import streaks
 from core.services.events import domain_events
 from core.utils.dates import utc_now
 from events.models import ACHIEVEMENT_UNLOCKED
+from users.models import CustomUser
 from xp.models import ActivityType, XPEntry
 
 if TYPE_CHECKING:
@@ -230,7 +231,6 @@ def grant_batch(achievement_id: int, *, batch: int = GRANT_BATCH) -> bool:
             return True
         if not a.is_active:
             return True
-        from users.models import CustomUser
 
         ids = list(
             CustomUser.objects.filter(pk__gt=a.granted_through).order_by("pk").values_list("pk", flat=True)[:batch]

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
@@ -28,10 +28,8 @@ from core.exceptions import AlreadyJoined, EventFull, EventNotOpen, LayerTooLow,
 from core.services.events import domain_events
 from core.utils.dates import iso_utc, utc_now
 from layers.models import CyberLayerStatus, Event, EventParticipation, LayerChange, RealityLayerStatus
+from users.models import CustomUser
 from xp.models import UserProfile, XPEntry
-
-if TYPE_CHECKING:
-    from users.models import CustomUser
 
 LAYER_STATUS_MODELS: dict[str, type[RealityLayerStatus] | type[CyberLayerStatus]] = {
     "reality": RealityLayerStatus,
@@ -251,7 +249,6 @@ def recompute_layers(
     ``progress`` wraps the iteration over players (a tqdm factory, for example). A first pass
     compares in bulk; each differing player is then re-checked and fixed under the lock of their
     profile row, the lock award_xp takes first, so a concurrent award is never overwritten."""
-    from users.models import CustomUser
 
     sums = _ledger_sums(user_ids)
     stored = {mode: _stored_layers(mode, user_ids) for mode in MODES}
