@@ -6,8 +6,10 @@ from django.db import transaction
 from procrastinate.contrib.django import app
 
 from achievements.models import Achievement, XPBoost
-from core.services import domain_events
+from community import outbox
+from community.embeds import streak_reminder
 from core.services.achievements import streaks, unlocks
+from core.services.events import domain_events
 from core.utils.dates import utc_now
 from events.models import BOOST_STARTED
 
@@ -80,11 +82,6 @@ def remind_streaks(timestamp: int) -> int:
 
 
 def defer_streak_reminders() -> int:
-    from django.db import transaction
-
-    from community import outbox
-    from community.embeds import streak_reminder
-
     # One transaction: a reminder is marked sent (reminded_for) if and only if its DM is queued.
     with transaction.atomic():
         due = streaks.due_reminders()

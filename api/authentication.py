@@ -22,7 +22,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
 from core.exceptions import InvalidAppToken
-from core.services import tokens
+from core.services.accounts import tokens
 from users.models import CustomUser, ServiceAPIKey
 
 

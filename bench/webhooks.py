@@ -183,7 +183,7 @@ def statement_ab(activity: Any, players: list[Any], rounds: int, seconds: float)
     Returns statements per second per round for each variant."""
     from django.db import connection
 
-    from core.services import domain_events
+    from core.services.events import domain_events
     from core.services.xp import store
     from core.utils.dates import utc_now
 
@@ -274,7 +274,7 @@ def main() -> None:
 
     from django.db import connection
 
-    from core.services import webhooks
+    from core.services.events import webhooks
     from events.models import DomainEvent, WebhookDelivery, WebhookEndpoint
     from users.models import CustomUser
     from xp.models import ActivityType, UserProfile

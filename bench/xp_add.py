@@ -8,7 +8,7 @@ What it does, all on 127.0.0.1:
   1. creates (if missing) and migrates the PostgreSQL database ``igo_bench``; Redis DB 5 is the
      cache/session store and rank index (flushed at start: it belongs to the benchmark);
   2. makes N players (default 2,000), each with a real session (the configured session engine,
-     ``core.sessions`` cached_db: the auth hash is checked, ``is_active`` is honoured) and a CSRF
+     ``ultrabackend.sessions`` cached_db: the auth hash is checked, ``is_active`` is honoured) and a CSRF
      token, and a bench activity with a huge daily cap so that no request is refused by the cap;
   3. starts gunicorn (production settings, DEBUG off, durable commits, sync workers);
   4. per round, interleaved: wrk with 16 connections across all players; 16 psycopg processes

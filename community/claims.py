@@ -19,7 +19,6 @@ from claims.models import APPROVE, PENDING, Claim
 from community import discord_api as api
 from community import embeds
 from community.retry import DiscordRetry
-from community.services import defer_once
 
 logger = logging.getLogger(__name__)
 
@@ -124,28 +123,6 @@ def update_review_message(*, claim_id: int) -> None:
         api.call("PATCH", path, json=review_message(claim), headers=api.bot_headers())
     except api.Rejected as exc:
         logger.warning("Discord refused to update the review message of claim %s: %s", claim_id, exc)
-
-
-def defer_review_message(claim_id: int) -> None:
-    # The updates share the post's lock: they run after it, so they find the message it posted
-    # (an update run first would find no message and the post could show a stale count).
-    if settings.DISCORD_REVIEW_CHANNEL_ID and settings.DISCORD_BOT_TOKEN:
-        defer_once(
-            post_review_message,
-            queueing_lock=f"claim-message:{claim_id}",
-            lock=f"claim-message:{claim_id}",
-            claim_id=claim_id,
-        )
-
-
-def defer_message_update(claim_id: int) -> None:
-    if settings.DISCORD_REVIEW_CHANNEL_ID and settings.DISCORD_BOT_TOKEN:
-        defer_once(
-            update_review_message,
-            queueing_lock=f"claim-update:{claim_id}",
-            lock=f"claim-message:{claim_id}",
-            claim_id=claim_id,
-        )
 
 
 def vote_verdict(custom_id: str) -> tuple[int, str] | None:

@@ -20,6 +20,7 @@ import requests
 from django.conf import settings
 
 from core.utils.headers import is_header_safe
+from ultrabackend.observability import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +107,6 @@ def call(
 def count_request(method: str, path: str, status: str) -> None:
     """``igo_discord_requests_total``: the route with its ids as ``{id}`` and a webhook's or an
     interaction's token as ``{token}`` (bounded labels, no secret in the metrics)."""
-    from core.observability import metrics
-
     route = re.sub(r"^/webhooks/(\d+)/[^/]+", r"/webhooks/\1/{token}", path.split("?", 1)[0])
     route = re.sub(r"/\d+", "/{id}", route)
     metrics.DISCORD_CALLS.labels(f"{method} {route}", status).inc()

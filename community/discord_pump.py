@@ -39,10 +39,11 @@ from psycopg.rows import dict_row
 
 from community import discord_api as api
 from community.models import WEBHOOK_URL_RE
-from core.observability import metrics
-from core.observability.context import request_id_bound
 from core.utils.dates import utc_now
 from core.utils.headers import is_header_safe
+from events.pump import connection_params
+from ultrabackend.observability import metrics
+from ultrabackend.observability.context import request_id_bound
 
 logger = logging.getLogger("community.discord_pump")
 
@@ -224,8 +225,6 @@ class DiscordPump:
 
     @contextlib.asynccontextmanager
     async def _open(self) -> AsyncIterator[None]:
-        from events.pump import connection_params
-
         self.conn = await psycopg.AsyncConnection.connect(**connection_params(), autocommit=True)
         self.conn.row_factory = dict_row  # type: ignore[assignment]
         limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)

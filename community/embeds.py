@@ -195,7 +195,7 @@ def leaderboard(board: Any, *, page: int, custom_id: Any) -> dict[str, Any]:
 
 
 def cohort(board: Any, *, mode: str, season_id: str, ends_at: datetime) -> dict[str, Any]:
-    """/league: the player's cohort (``core.selectors.cohort.CohortBoard``), zones marked."""
+    """/league: the player's cohort (``core.selectors.seasons.cohort.CohortBoard``), zones marked."""
     group = board.cohort
     lines = []
     for row in board.rows:

@@ -14,12 +14,13 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
 
-from community import embeds, outbox, tasks
+from community import embeds, outbox
 from community.models import AnnouncementChannel, DiscordLink, GuildMember
 from core.constants.leagues import LEAGUES
 from core.constants.modes import MODES
-from core.selectors.activity_catalogue import cached_activity
-from core.selectors.leaderboard import leaderboard
+from core.selectors.seasons.leaderboard import leaderboard
+from core.selectors.xp.activity_catalogue import cached_activity
+from core.services.discord import linked_roles
 from users.models import CustomUser
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def handle_event(event: Any) -> None:
     if user_id is None:
         return
     if kind in ROLE_CONNECTION_EVENTS and DiscordLink.objects.filter(user_id=user_id, revoked_at__isnull=True).exists():
-        tasks.defer_role_connection(int(user_id))
+        linked_roles.defer_role_connection(int(user_id))
     announcement = _announcement(kind, event, data)
     if announcement is None:
         return

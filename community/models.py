@@ -1,5 +1,5 @@
 """Discord community state: announcement channels per server, who was seen in which server, and
-the players' Linked Roles authorisations (tokens encrypted at rest, see core/crypto.py)."""
+the players' Linked Roles authorisations (tokens encrypted at rest, see ultrabackend/crypto.py)."""
 
 import re
 
@@ -86,7 +86,7 @@ class GuildMember(models.Model):
 class DiscordLink(models.Model):
     """A player's Linked Roles authorisation (scopes role_connections.write identify).
 
-    The tokens are Fernet ciphertext (core/crypto.py); nothing here is ever shown in plain."""
+    The tokens are Fernet ciphertext (ultrabackend/crypto.py); nothing here is ever shown in plain."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="discord_link"

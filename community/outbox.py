@@ -13,8 +13,8 @@ from datetime import timedelta
 from typing import Any
 
 from community.models import AnnouncementChannel, DiscordMessage
-from core.observability.context import current_request_id
 from core.utils.dates import utc_now
+from ultrabackend.observability.context import current_request_id
 
 logger = logging.getLogger(__name__)
 

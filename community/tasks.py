@@ -17,8 +17,11 @@ from django.conf import settings
 from procrastinate.contrib.django import app
 
 from community import discord_api as api
-from community import linked_roles, outbox, services
+from community import outbox
+from community.events import season_top_embed
+from community.interactions import leaderboard_message
 from community.retry import DiscordRetry
+from core.services.discord import linked_roles
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +34,6 @@ def finish_leaderboard(
 ) -> None:
     """The follow-up of a deferred /leaderboard (or page button): edits the original message.
     Discord accepts it for 15 minutes after the interaction."""
-    from community.interactions import leaderboard_message
-
     body = leaderboard_message(mode=mode, league=league, season_id=season_id, page=page, viewer_id=viewer_id)
     try:
         api.call("PATCH", f"/webhooks/{application_id}/{token}/messages/@original", json=body)
@@ -54,8 +55,6 @@ def announce(*, channel_pk: int, embed: dict[str, Any]) -> None:
 @app.task(queue=QUEUE, pass_context=False)
 def announce_season_top(*, channel_pk: int, season_id: str) -> None:
     """The closed season's top 3 of each mode (a job of an older release)."""
-    from community.events import season_top_embed
-
     outbox.announce([channel_pk], season_top_embed(season_id), key=f"season-top:{season_id}")
 
 
@@ -80,17 +79,6 @@ def _digest(value: Any) -> str:
 def push_role_connection(*, user_id: int) -> None:
     """Bring the player's Linked Roles metadata up to date (reads the state when it runs)."""
     linked_roles.push_role_connection(user_id=user_id)
-
-
-def defer_role_connection(user_id: int) -> None:
-    # queueing_lock: one waiting job is enough; lock: a waiting job never runs beside a running
-    # one (push_role_connection also locks the link's row, whoever calls it).
-    services.defer_once(
-        push_role_connection,
-        queueing_lock=f"role-connection:{user_id}",
-        lock=f"role-connection:{user_id}",
-        user_id=user_id,
-    )
 
 
 @app.task(queue=QUEUE, retry=DiscordRetry(max_attempts=10), pass_context=False)

@@ -32,8 +32,12 @@ from procrastinate import worker as procrastinate_worker
 from procrastinate.contrib.django import app as django_app
 from procrastinate.contrib.django import settings as procrastinate_settings
 from procrastinate.contrib.django import utils as procrastinate_django_utils
+from procrastinate.contrib.django.models import ProcrastinateJob
 
-from core.observability import metrics
+from community.discord_pump import DiscordPump
+from core.utils.dates import utc_now
+from events import pump as event_pump
+from ultrabackend.observability import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +146,7 @@ class Supervisor:
         """The jobs an ended worker left ``doing`` go back to the queue now (not after the
         stalled-job timeout), then its row goes."""
         rows = await self.app.connector.execute_query_all_async(
-            "SELECT id FROM procrastinate_jobs WHERE status = 'doing' AND worker_id = %(worker_id)s",
+            f"SELECT id FROM {ProcrastinateJob._meta.db_table} WHERE status = 'doing' AND worker_id = %(worker_id)s",
             worker_id=worker_id,
         )
         for row in rows:
@@ -160,7 +164,6 @@ class Supervisor:
 
 
 def _now() -> Any:
-    from core.utils.dates import utc_now
 
     return utc_now()
 
@@ -168,8 +171,6 @@ def _now() -> Any:
 def run(worker_options: dict[str, Any], *, pump: bool = True) -> int:
     """Run the supervised worker (and the event and Discord pumps beside it) until SIGTERM/SIGINT; returns
     the number of restarts."""
-    from community.discord_pump import DiscordPump
-    from events import pump as event_pump
 
     async def pump_failed(exc: BaseException) -> None:
         metrics.WORKER_RESTARTS.inc()

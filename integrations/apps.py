@@ -8,7 +8,7 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         # A held Strava import is a claim in the one review queue; its decision settles the record.
-        from core.services import strava_service
         from core.services.claims.review import DECISION_HOOKS
+        from core.services.strava import strava_service
 
         DECISION_HOOKS["strava"] = strava_service.claim_decided

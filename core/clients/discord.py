@@ -35,7 +35,7 @@ from core.exceptions import (
     DiscordUnavailable,
     InvalidDiscordId,
 )
-from core.services.user_service import DiscordIdentity, validate_discord_id
+from core.services.accounts.user_service import DiscordIdentity, validate_discord_id
 from core.utils.dates import utc_now
 from core.utils.headers import is_header_safe
 

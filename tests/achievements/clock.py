@@ -10,7 +10,7 @@ import pytest
 MODULES = (
     "core.services.xp.award",
     "core.services.claims.submission",
-    "core.selectors.achievements",
+    "core.selectors.achievements.achievements",
     "core.services.achievements.streaks",
     "core.services.achievements.unlocks",
     "achievements.tasks",

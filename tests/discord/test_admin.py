@@ -9,9 +9,9 @@ from cryptography.fernet import Fernet
 from django.urls import reverse
 
 from community.models import AnnouncementChannel, DiscordLink, GuildMember
-from core import crypto
 from core.utils.dates import utc_now
 from tests.discord.conftest import CHANNEL_ID, GUILD_ID
+from ultrabackend import crypto
 from users.tests.factories import PlayerFactory
 
 pytestmark = pytest.mark.django_db

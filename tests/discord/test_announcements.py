@@ -73,7 +73,7 @@ def test_the_name_comes_from_the_account_when_the_data_has_none(discord, player,
 
 
 def test_level_up_is_posted_to_the_channel_with_the_bot_token(discord, player, channel):
-    from core.observability.metrics import DISCORD_CALLS
+    from ultrabackend.observability.metrics import DISCORD_CALLS
 
     counted = DISCORD_CALLS.labels("POST /channels/{id}/messages", "200")
     before = counted._value.get()

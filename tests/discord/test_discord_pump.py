@@ -252,7 +252,7 @@ def test_enqueueing_twice_makes_one_message(discord):
 def test_a_channel_webhook_gets_no_bot_token_and_its_token_is_no_metric_label(discord):
     from prometheus_client import REGISTRY, generate_latest
 
-    from core.observability.metrics import DISCORD_CALLS
+    from ultrabackend.observability.metrics import DISCORD_CALLS
 
     webhook_id, token = "800000000000000001", "w" * 68
     channel = AnnouncementChannel.objects.create(

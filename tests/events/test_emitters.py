@@ -151,7 +151,7 @@ def test_consumers_get_their_events_from_jobs_and_a_failing_one_is_retried(setti
 
 
 def test_an_unknown_consumer_path_fails_loudly(settings):
-    from core.services import domain_events
+    from core.services.events import domain_events
 
     settings.DOMAIN_EVENT_CONSUMERS = ["tests.events.consumers.no_such_function"]
     with pytest.raises(ImportError):

@@ -13,7 +13,7 @@ from http.server import ThreadingHTTPServer
 
 import pytest
 
-from core.services import webhooks
+from core.services.events import webhooks
 from core.services.xp import award_xp
 from core.utils.dates import utc_now
 from events.models import DomainEvent, WebhookDelivery, WebhookEndpoint

@@ -15,10 +15,10 @@ from django.test import Client
 from procrastinate.contrib.django.models import ProcrastinateJob
 from rest_framework.test import APIClient
 
-from core import crypto
 from integrations import client as strava_client
 from integrations.models import StravaActivity, StravaConnection
 from tests.jobs import run_pending_jobs
+from ultrabackend import crypto
 from users.models import CustomUser
 from xp.models import UserProfile, XPEntry
 

@@ -15,9 +15,9 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from core.observability.logs import JsonFormatter, RequestIdFilter
-from core.services import domain_events
+from core.services.events import domain_events
 from tests.events.conftest import drain
+from ultrabackend.observability.logs import JsonFormatter, RequestIdFilter
 from users.tests.factories import PlayerFactory
 from xp.tests.factories import ActivityTypeFactory
 
@@ -151,7 +151,7 @@ def test_a_request_id_travels_from_the_request_into_the_webhook_log_line(receive
     drain()
     assert len(receiver.delivered()) == 1
 
-    delivered = [line for line in lines(json_log) if line["logger"] == "core.services.webhooks"]
+    delivered = [line for line in lines(json_log) if line["logger"] == "core.services.events.webhooks"]
     assert len(delivered) == 1, lines(json_log)
     [line] = delivered
     assert line["request_id"] == "req-level-up-42"

@@ -20,8 +20,8 @@ import pytest
 from django.test import Client
 from procrastinate.contrib.django import app
 
-from core.observability.errors import init_sentry
 from tests.jobs import run_pending_jobs
+from ultrabackend.observability.errors import init_sentry
 
 ROOT = Path(__file__).resolve().parents[2]
 

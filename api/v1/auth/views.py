@@ -55,8 +55,8 @@ from core.exceptions import (
     DomainError,
     InvalidNext,
 )
-from core.services import tokens
-from core.services.user_service import sign_in_discord
+from core.services.accounts import tokens
+from core.services.accounts.user_service import sign_in_discord
 
 PENDING_KEY = "discord_oauth"  # session key of the browser flow in progress
 STATE_TTL_SECONDS = 600

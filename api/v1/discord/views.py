@@ -24,7 +24,7 @@ from api.parsers import DuplicateKeyError, InvalidTextError, loads_exact, refusa
 from api.schema import error_responses
 from api.session_auth import session_user
 from api.v1.discord.serializers import InteractionResponseSerializer, InteractionSerializer
-from community import discord_api, interactions, linked_roles
+from community import discord_api, interactions
 from community.signature import verify
 from core.clients.discord import avatar_url
 from core.exceptions import (
@@ -38,7 +38,8 @@ from core.exceptions import (
     InvalidText,
     LinkedRolesNotConfigured,
 )
-from core.services.user_service import DiscordIdentity, sign_in_discord, validate_discord_id
+from core.services.accounts.user_service import DiscordIdentity, sign_in_discord, validate_discord_id
+from core.services.discord import linked_roles
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from core.constants import streak_rules
 from core.constants.modes import MODES
 from core.constants.streak_rules import Played, Streak
 from core.exceptions import NoActiveStreak, NoStreakFreeze, UnknownMode
-from core.services import domain_events
+from core.services.events import domain_events
 from core.utils.dates import utc_now
 from events.models import STREAK_LOST, STREAK_MILESTONE
 from users.models import CustomUser

@@ -14,8 +14,9 @@ from django.db import IntegrityError, transaction
 
 from claims.models import ACTIVITY, ERASED, PENDING, REJECTED, WITHDRAWN, Claim, ClaimVote
 from core.exceptions import ClaimAlreadyDecided, IdempotencyKeyReused, InvalidProofUrl, NotClaimOwner, UnknownClaim
-from core.services import domain_events
 from core.services.claims import plausibility
+from core.services.discord import review_channel
+from core.services.events import domain_events
 from core.services.xp.award import award_xp, check_award_rules, get_activity, xp_for_units
 from core.services.xp.results import Award
 from core.utils.dates import utc_now
@@ -175,9 +176,7 @@ def claim_event_data(claim: Claim) -> dict[str, object]:
 
 
 def _post_to_review_channel(claim_id: int) -> None:
-    from community import claims as discord_claims
-
-    discord_claims.defer_review_message(claim_id)
+    review_channel.post_message(claim_id)
 
 
 def add_proof(*, claim_id: int, user: CustomUser, proof_url: str, note: str | None = None) -> Claim:
@@ -205,9 +204,7 @@ def add_proof(*, claim_id: int, user: CustomUser, proof_url: str, note: str | No
 
 
 def _refresh_review_message(claim_id: int) -> None:
-    from community import claims as discord_claims
-
-    discord_claims.defer_message_update(claim_id)
+    review_channel.update_message(claim_id)
 
 
 def withdraw(claims: Sequence[Claim], *, reason: str) -> None:

@@ -34,13 +34,13 @@ from core.exceptions import (
     UnitsOverEntryMaximum,
     UnknownActivity,
 )
-from core.selectors.activity_catalogue import cached_activity, forget_catalogue
-from core.selectors.leaderboard import database_rank, ranks_for
+from core.selectors.seasons.leaderboard import database_rank, ranks_for
+from core.selectors.xp.activity_catalogue import cached_activity, forget_catalogue
+from core.selectors.xp.totals import ProfileTotals
 from core.services.achievements import boosts, unlocks
-from core.services.quests import progress as quest_progress
 from core.services.seasons import cohorts, rank_index
-from core.services.xp import store
-from core.services.xp.results import Award, ProfileTotals, layer_change, level_change
+from core.services.xp import hooks, store
+from core.services.xp.results import Award, layer_change, level_change
 from core.utils.dates import utc_now
 from xp.models import ActivityType, UserProfile, XPEntry
 
@@ -290,7 +290,7 @@ def _after_write(write: store.XPWrite, written: store.WrittenRow, boost: Applied
     which each way writes as it can): each step costs no statement unless the award concerns it.
     Returns the Award's fields it adds."""
     cohorts.after_award(written.score)  # the season's first XP in a mode: a cohort
-    quests = quest_progress.after_award(
+    quests = hooks.advance_quests(
         user_id=write.user_id, activity=write.activity, open_quests=written.open_quests, now=write.now
     )  # only a player with open quests
     unlocked = unlocks.after_write(write, written.totals, written.mode_xp_after, written.day, written.entry_id)

@@ -22,11 +22,12 @@ from django.db.models.base import ModelState
 from core.constants.layers import layer_order_sql
 from core.constants.leagues import DEFAULT_LEAGUE
 from core.constants.modes import MODES, other_mode
-from core.selectors.session_gate import session_holds
-from core.services import domain_events
+from core.selectors.accounts.session_gate import session_holds
+from core.selectors.xp.totals import PlayerIdentity, ProfileTotals
+from core.services.events import domain_events
 from core.services.seasons.lifecycle import ScoreState
 from core.services.seasons.rank_index import IndexHint
-from core.services.xp.results import Award, PlayerIdentity, ProfileTotals, layer_change, level_change
+from core.services.xp.results import Award, layer_change, level_change
 from core.utils.dates import month_bounds, season_id_for, utc_day
 from layers.models import CyberLayerStatus, LayerChange, RealityLayerStatus
 from seasons.models import RankIndexRepair, Season, SeasonScore
