@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from core.utils import redis as r
+from ultrabackend import redis as r
 from users.tests.factories import PlayerFactory
 
 # Data migrations whose rows every database has (each module's ``install(apps, schema_editor)``).
@@ -42,7 +42,8 @@ def _fresh_process_memory() -> None:
     """Every test starts as a new worker process would: the hot path remembers no session owner
     and no activity catalogue (a test database's rows come back with new ids)."""
     from api import session_players
-    from core.selectors import achievement_catalogue, activity_catalogue
+    from core.selectors.achievements import achievement_catalogue
+    from core.selectors.xp import activity_catalogue
 
     session_players.forget_all()
     activity_catalogue.forget_catalogue()

@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.db import transaction
 from django.http import HttpRequest
 
-from core.selectors import achievement_catalogue
+from achievements.tasks import grant_achievement
+from core.selectors.achievements import achievement_catalogue
 
 from .models import Achievement, AchievementUnlock, SeasonTrophy, StreakState, XPBoost
 
@@ -23,8 +24,6 @@ class AchievementAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         achievement_catalogue.forget_catalogue()
         if rules_changed and obj.is_active:
-            from achievements.tasks import grant_achievement
-
             transaction.on_commit(lambda: grant_achievement.defer(achievement_id=obj.pk))
 
 

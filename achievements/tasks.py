@@ -6,8 +6,10 @@ from django.db import transaction
 from procrastinate.contrib.django import app
 
 from achievements.models import Achievement, XPBoost
-from core.services import domain_events
+from community import outbox
+from community.embeds import streak_reminder
 from core.services.achievements import streaks, unlocks
+from core.services.events import domain_events
 from core.utils.dates import utc_now
 from events.models import BOOST_STARTED
 
@@ -74,18 +76,20 @@ def announce_started_boosts() -> int:
 @app.task(queue="maintenance", queueing_lock="remind_streaks", pass_context=False)
 def remind_streaks(timestamp: int) -> int:
     """Every 15 minutes: a Discord DM to each opted-in player whose streak ends within a few
-    hours with nothing logged today. One DM job each, under one lock ("discord-dm"): they go out
-    one after the other, and a 429 waits Discord's retry_after (community/retry.py)."""
+    hours with nothing logged today, into the Discord outbox (sent by the workers' Discord
+    pump, one at a time per player, under Discord's rate limits: community/discord_pump.py)."""
     return defer_streak_reminders()
 
 
 def defer_streak_reminders() -> int:
-    from community.embeds import streak_reminder
-    from community.tasks import send_streak_reminder
-
-    due = streaks.due_reminders()
-    for user, mode, ends_at in due:
-        send_streak_reminder.configure(lock="discord-dm").defer(
-            discord_id=str(user.discord_id), embed=streak_reminder(mode, ends_at)
-        )
+    # One transaction: a reminder is marked sent (reminded_for) if and only if its DM is queued.
+    with transaction.atomic():
+        due = streaks.due_reminders()
+        for user, mode, ends_at in due:
+            outbox.direct_message(
+                discord_id=str(user.discord_id),
+                embed=streak_reminder(mode, ends_at),
+                key=f"streak:{user.pk}:{mode}:{ends_at.isoformat()}",
+                user_id=user.pk,
+            )
     return len(due)

@@ -23,7 +23,7 @@ from rest_framework.request import Request
 
 from api.errors import csrf_refusal, refusal
 from core.exceptions import AccountCannotSignIn, AppTokenExpired, AppTokenRevoked, InvalidApiKey, InvalidAppToken
-from core.services import tokens
+from core.services.accounts import tokens
 from users.models import CustomUser, ServiceAPIKey
 
 

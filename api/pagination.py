@@ -25,6 +25,15 @@ def positive_int(value: str | None) -> int | None:
     return int(value)
 
 
+def page_param(value: str | None, default: int, maximum: int | None = None) -> int:
+    """A ``page`` or ``page_size`` parameter: ``default`` when absent, at most ``maximum``;
+    raises InvalidPage when malformed (the views that page by hand, e.g. the leaderboards)."""
+    number = positive_int(value)
+    if number is None:
+        return default
+    return min(number, maximum) if maximum else number
+
+
 def _check_params(request: Request, *names: str) -> None:
     for name in names:
         positive_int(request.query_params.get(name))

@@ -1,7 +1,7 @@
 """The signed-in user of a session, with revocation winning over the Redis copy of the session.
 
 Django's AuthenticationMiddleware reads the user id from the session and loads the user. When
-the session came from Redis (``core.sessions``: ``served_from_cache``), that copy may outlive its
+the session came from Redis (``ultrabackend.sessions``: ``served_from_cache``), that copy may outlive its
 row in PostgreSQL (a logout while Redis was frozen, a session deleted or expired only in the
 database). So the user row is loaded only while the session row exists unexpired, in the same
 query (no extra round trip); otherwise the session is flushed (its stale copy removed) and the

@@ -1,7 +1,7 @@
 """Rate limits per player, per service key and per client address (sign-in).
 
 A player's writes are counted in PostgreSQL on the player's profile row
-(``core/services/write_quota.py``; the xp/add hot path counts inside its own statement). The
+(``core/services/xp/write_quota.py``; the xp/add hot path counts inside its own statement). The
 other counters live in the default cache: Redis when REDIS_URL is set, so every worker shares them.
 Rates are read from settings on each request (REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], set from
 THROTTLE_* variables). A throttled request is a 429 with ``code`` "throttled", ``retry_after``
@@ -21,9 +21,9 @@ from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
 from api.authentication import is_service_key
-from core.services import write_quota
+from core.services.xp import write_quota
 from core.utils.dates import utc_now
-from core.utils.redis import RedisSkipped, get_redis
+from ultrabackend.redis import RedisSkipped, get_redis
 
 logger = logging.getLogger(__name__)
 

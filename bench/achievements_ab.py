@@ -48,7 +48,7 @@ def main() -> None:
     import importlib
 
     from achievements.models import Achievement, XPBoost
-    from core.selectors import achievement_catalogue
+    from core.selectors.achievements import achievement_catalogue
     from core.utils.dates import utc_now
     from users.models import CustomUser
 

@@ -67,7 +67,7 @@ def explain_database_path(me_id: int, pages: dict[str, int]) -> None:
     """EXPLAIN (ANALYZE, BUFFERS) of every query the database path runs, per page."""
     from django.db import connection
 
-    from core.selectors import leaderboard as lb
+    from core.selectors.seasons import leaderboard as lb
     from core.utils.dates import season_id_for, utc_now
 
     sid = season_id_for(utc_now())
@@ -114,13 +114,13 @@ def main() -> None:
     env_db = c.server_env(DB, None)
     c.migrate(env_redis)  # no-op when generate_players ran with the same code
     c.setup_django(env_redis)
-    from core.services.seasons import rank_index
-    from core.utils import redis as r
+    from core.selectors.seasons import rank_keys
     from core.utils.dates import season_id_for, utc_now
+    from ultrabackend import redis as r
 
     sid = season_id_for(utc_now())
     client = r.get_redis()
-    if not client.exists(rank_index.ready_key(sid, "reality")):  # type: ignore[union-attr]
+    if not client.exists(rank_keys.ready_key(sid, "reality")):  # type: ignore[union-attr]
         sys.exit(f"the rank index of {sid} is not built in {REDIS}: run bench/generate_players.py first")
     me_id, position, session_key, size = sign_in_deep_player(args.me_fraction)
     last = (size + 49) // 50

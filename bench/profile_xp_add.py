@@ -157,7 +157,7 @@ def run_experiments(cpu_per_request: Callable[[int], float], args: argparse.Name
     from api.v1.xp import views as xp_views
     from core.services.seasons import rank_index as season_service
     from core.services.xp import award as xp_service
-    from core.utils import redis as r
+    from ultrabackend import redis as r
 
     # 1. the activity row cached per process (a real change would need invalidation on admin edits)
     cached_get_activity = functools.lru_cache(maxsize=256)(xp_service.get_activity)

@@ -32,7 +32,7 @@ REDIS = os.environ.get("BENCH_REDIS_1M", "redis://127.0.0.1:6379/6")
 def render_benchmark(renders: int) -> None:
     from PIL import Image
 
-    from core.selectors.showcase import CardFacts
+    from core.selectors.showcase.showcase import CardFacts
     from showcase.card import render_card
 
     rng = random.Random(1)
@@ -97,14 +97,14 @@ def main() -> None:
     env = c.server_env(DB, REDIS)
     c.migrate(env)
     c.setup_django(env)
-    from core.services.seasons import rank_index
-    from core.utils import redis as r
+    from core.selectors.seasons import rank_keys
     from core.utils.dates import season_id_for, utc_now
     from seasons.models import SeasonScore
+    from ultrabackend import redis as r
 
     sid = season_id_for(utc_now())
     client = r.get_redis()
-    if not client.exists(rank_index.ready_key(sid, "reality")):  # type: ignore[union-attr]
+    if not client.exists(rank_keys.ready_key(sid, "reality")):  # type: ignore[union-attr]
         sys.exit(f"the rank index of {sid} is not built in {REDIS}: run bench/generate_players.py first")
     size = SeasonScore.objects.filter(season_id=sid, mode="reality", xp__gt=0).count()
     top = SeasonScore.objects.filter(season_id=sid, mode="reality").order_by("-xp").values_list("user_id", flat=True)[0]

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/webhooks.py                      # 10,000 awards, each with a level-up
     .venv/bin/python bench/webhooks.py --awards 2000 --workers 2 --concurrency 8 --ab-rounds 0
+    .venv/bin/python bench/webhooks.py --awards 12000 --rate 200 --backlog 0 --ab-rounds 0   # latency at 200/s
 
 What it does, all on 127.0.0.1:
   1. creates (if missing) and migrates the PostgreSQL database ``igo_bench_webhooks`` (its job
@@ -142,17 +143,24 @@ def award_plan(players: list[Any], awards: int) -> list[list[tuple[Any, int]]]:
     return [[(p, xp) for p, xp in plan if index[p.pk] % THREADS == t] for t in range(THREADS)]
 
 
-def run_awards(parts: list[list[tuple[Any, int]]], activity: Any, commits: dict[int, float]) -> float:
-    """Award each part in its own thread; returns the wall time."""
+def run_awards(
+    parts: list[list[tuple[Any, int]]], activity: Any, commits: dict[int, float], rate: float = 0.0
+) -> float:
+    """Award each part in its own thread (with ``rate``: paced at that many awards a second over
+    all threads, the j-th award of thread t due at start + (j x THREADS + t) / rate); returns the
+    wall time."""
     from django.db import connection
 
     from core.services.xp import award_xp
 
     lock = threading.Lock()
+    started = time.monotonic()
 
-    def work(part: list[tuple[Any, int]]) -> None:
+    def work(t: int, part: list[tuple[Any, int]]) -> None:
         try:
-            for player, xp in part:
+            for j, (player, xp) in enumerate(part):
+                if rate:
+                    time.sleep(max(0.0, started + (j * THREADS + t) / rate - time.monotonic()))
                 award = award_xp(user=player, activity=activity, units=Decimal(xp), source="bot")
                 done = time.monotonic()
                 with lock:
@@ -161,7 +169,7 @@ def run_awards(parts: list[list[tuple[Any, int]]], activity: Any, commits: dict[
             connection.close()
 
     t = time.monotonic()
-    threads = [threading.Thread(target=work, args=(p,)) for p in parts]
+    threads = [threading.Thread(target=work, args=(i, p)) for i, p in enumerate(parts)]
     for th in threads:
         th.start()
     for th in threads:
@@ -175,7 +183,7 @@ def statement_ab(activity: Any, players: list[Any], rounds: int, seconds: float)
     Returns statements per second per round for each variant."""
     from django.db import connection
 
-    from core.services import domain_events
+    from core.services.events import domain_events
     from core.services.xp import store
     from core.utils.dates import utc_now
 
@@ -243,6 +251,12 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1, help="worker processes")
     ap.add_argument("--concurrency", type=int, default=8, help="jobs at once per worker (procrastinate)")
     ap.add_argument("--skip-live", action="store_true", help="only the backlog phase")
+    ap.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="live phase: awards per second over all threads (0: as fast as possible)",
+    )
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--ab-rounds", type=int, default=4, help="interleaved rounds of the statement A/B (0: skip)")
     ap.add_argument("--ab-seconds", type=float, default=8)
@@ -260,7 +274,7 @@ def main() -> None:
 
     from django.db import connection
 
-    from core.services import webhooks
+    from core.services.events import webhooks
     from events.models import DomainEvent, WebhookDelivery, WebhookEndpoint
     from users.models import CustomUser
     from xp.models import ActivityType, UserProfile
@@ -318,7 +332,7 @@ def main() -> None:
         workers = start_workers(env, args.workers, args.concurrency)
         time.sleep(3)  # workers up (imports, connections)
         start = time.monotonic()
-        wall = run_awards(plan, activity, commits)
+        wall = run_awards(plan, activity, commits, args.rate)
         expected = DomainEvent.objects.filter(type__in=["level_up", "layer_up"]).count()
         end = wait_delivered(receiver, expected, args.timeout)
         stop_workers(workers)
@@ -338,25 +352,27 @@ def main() -> None:
         )
 
     # --- backlog ---
-    before = receiver.delivered()
-    plan = award_plan(fresh_players(max(args.backlog // 10, 1), "b"), args.backlog)
-    run_awards(plan, activity, commits)
-    expected = DomainEvent.objects.filter(type__in=["level_up", "layer_up"]).count()
-    workers = start_workers(env, args.workers, args.concurrency)
-    t = time.monotonic()
-    while receiver.delivered() == before and time.monotonic() - t < 60:
-        time.sleep(0.01)
-    first = time.monotonic()
-    end = wait_delivered(receiver, expected, args.timeout)
-    stop_workers(workers)
-    drained = receiver.delivered() - before
-    print(
-        f"backlog: {drained} events drained in {end - first:.1f} s after the first delivery "
-        f"-> {drained / (end - first):.0f} events/s ({end - t:.1f} s including worker start)"
-    )
+    if args.backlog:  # --backlog 0: the live phase only
+        before = receiver.delivered()
+        plan = award_plan(fresh_players(max(args.backlog // 10, 1), "b"), args.backlog)
+        run_awards(plan, activity, commits)
+        expected = DomainEvent.objects.filter(type__in=["level_up", "layer_up"]).count()
+        workers = start_workers(env, args.workers, args.concurrency)
+        t = time.monotonic()
+        while receiver.delivered() == before and time.monotonic() - t < 60:
+            time.sleep(0.01)
+        first = time.monotonic()
+        end = wait_delivered(receiver, expected, args.timeout)
+        stop_workers(workers)
+        drained = receiver.delivered() - before
+        print(
+            f"backlog: {drained} events drained in {end - first:.1f} s after the first delivery "
+            f"-> {drained / (end - first):.0f} events/s ({end - t:.1f} s including worker start)"
+        )
 
     # --- checks ---
     twice = sum(1 for ids in receiver.ids_per_event.values() if len(ids) > 1)
+    expected = DomainEvent.objects.filter(type__in=["level_up", "layer_up"]).count()
     missing = expected - receiver.delivered()
     print(
         f"checks: {receiver.delivered()} of {expected} events delivered, {receiver.requests} requests, "

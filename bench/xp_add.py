@@ -8,7 +8,7 @@ What it does, all on 127.0.0.1:
   1. creates (if missing) and migrates the PostgreSQL database ``igo_bench``; Redis DB 5 is the
      cache/session store and rank index (flushed at start: it belongs to the benchmark);
   2. makes N players (default 2,000), each with a real session (the configured session engine,
-     ``core.sessions`` cached_db: the auth hash is checked, ``is_active`` is honoured) and a CSRF
+     ``ultrabackend.sessions`` cached_db: the auth hash is checked, ``is_active`` is honoured) and a CSRF
      token, and a bench activity with a huge daily cap so that no request is refused by the cap;
   3. starts gunicorn (production settings, DEBUG off, durable commits, sync workers);
   4. per round, interleaved: wrk with 16 connections across all players; 16 psycopg processes
@@ -112,6 +112,34 @@ def prepare(players: int, workdir: Path) -> dict[str, object]:
         "many": str(many),
         "hot": str(hot),
     }
+
+
+def set_game(achievements: int | None, boost: bool) -> str:
+    """The game around the award (issue 26's A/B): ``achievements`` active achievements (the
+    seeded defaults first, then total-XP ones with out-of-reach thresholds; None leaves them as
+    migrated) and, with ``boost``, a running x1.25 boost on every activity. Returns a label."""
+    if achievements is None and not boost:
+        return "achievements and boosts as migrated"
+    from datetime import timedelta
+
+    from achievements.models import Achievement, XPBoost
+
+    if achievements is not None:
+        for n in range(max(0, achievements - Achievement.objects.count())):
+            Achievement.objects.get_or_create(
+                key=f"bench_{n}", defaults={"name_en": f"Bench {n}", "kind": "total_xp", "bronze": Decimal(10**11 + n)}
+            )
+        active = list(Achievement.objects.order_by("pk").values_list("pk", flat=True)[:achievements])
+        Achievement.objects.exclude(pk__in=active).update(is_active=False)
+        Achievement.objects.filter(pk__in=active).update(is_active=True)
+    XPBoost.objects.filter(name="bench").delete()
+    if boost:
+        now = datetime.now(UTC)
+        XPBoost.objects.create(
+            name="bench", multiplier=Decimal("1.25"), starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=1)
+        )
+    active_count = Achievement.objects.filter(is_active=True).count()
+    return f"{active_count} active achievements, {'a x1.25 boost running' if boost else 'no boost'}"
 
 
 def raw_params(setup: dict[str, object]) -> dict[str, object]:
@@ -371,6 +399,8 @@ def main() -> None:
     ap.add_argument("--only", choices=["many", "hot"], default=None)
     ap.add_argument("--no-raw", action="store_true")
     ap.add_argument("--warmup", type=int, default=20, help="seconds of load before the rounds")
+    ap.add_argument("--achievements", type=int, default=None, help="active achievements (default: as migrated)")
+    ap.add_argument("--boost", action="store_true", help="a running x1.25 boost on every activity")
     ap.add_argument(
         "--commit", default=None, help="serve this commit (git archive to a temp dir) instead of the working tree"
     )
@@ -390,13 +420,14 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="igo-bench-"))
     setup = prepare(args.players, workdir)
+    game = set_game(args.achievements, args.boost)
     params = raw_params(setup)
     # The statement the hot path sends for a signed-in session (credential, activity and quota
     # checked inside it), with the same parameters.
     sql = store.CHECKED_STATEMENTS[("reality", store.GATE_SESSION)]
     print(
         f"measured {c.MEASURED}; nproc {os.cpu_count()}; database {DB}; {args.players} players with sessions; "
-        f"set-up {time.time() - t:.1f}s"
+        f"set-up {time.time() - t:.1f}s; {game}"
     )
     print(
         f"gunicorn: {args.workers} sync workers, production settings; wrk -t2 -c{args.connections} "

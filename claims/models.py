@@ -10,11 +10,15 @@ PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 STATES = (PENDING, APPROVED, REJECTED)
 APPROVE, REJECT = "approve", "reject"
 VERDICTS = (APPROVE, REJECT)
-# What a claim asks for: an activity report held by plausibility, or a quest completion whose
-# proof the community checks (issue 25). Either way ``activity`` x ``units`` is awarded on approval.
-ACTIVITY, QUEST = "activity", "quest"
-KINDS = (ACTIVITY, QUEST)
+# What a claim asks for: an activity report held by plausibility, a quest completion whose proof
+# the community checks (issue 25), or a Strava import held by the Strava review (subject
+# "strava:<activity id>:r<revision>"). Either way ``activity`` x ``units`` is awarded on approval.
+ACTIVITY, QUEST, STRAVA = "activity", "quest", "strava"
+KINDS = (ACTIVITY, QUEST, STRAVA)
 COMMUNITY, MODERATOR = "community", "moderator"
+# A pending claim taken back without a verdict: the account was erased, or the Strava activity
+# changed (a new revision is judged again) or was deleted at Strava.
+ERASED, WITHDRAWN = "erased", "withdrawn"
 
 
 class Claim(models.Model):

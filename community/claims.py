@@ -18,7 +18,6 @@ from procrastinate.contrib.django import app
 from claims.models import APPROVE, PENDING, Claim
 from community import embeds
 from community.retry import DiscordRetry
-from community.services import defer_once
 from core.clients import discord as api
 
 logger = logging.getLogger(__name__)
@@ -33,19 +32,23 @@ def review_message(claim: Claim) -> dict[str, Any]:
     """The review channel's message for ``claim``: what is claimed, why it is held, its proof, the
     votes so far and, once decided, the outcome (the buttons go away)."""
     fields = [
-        {"name": "Claim", "value": f"{embeds.number(claim.units)} {claim.activity.unit} of {claim.activity.name}"},
+        {
+            "name": "Claim",
+            "value": f"{embeds.number(claim.units)} {embeds.escape(claim.activity.unit)} of "
+            f"{embeds.escape(claim.activity.name)}",
+        },
         {"name": "XP", "value": embeds.number(claim.xp), "inline": True},
         {"name": "Votes", "value": f"✅ {claim.approvals} · ❌ {claim.rejections}", "inline": True},
         {"name": "Held because", "value": claim.reason.replace("_", " ")},
     ]
     if claim.proof_url:
-        fields.append({"name": "Proof", "value": claim.proof_url})
+        fields.append({"name": "Proof", "value": embeds.escape(claim.proof_url)})
     if claim.note:
-        fields.append({"name": "Note", "value": claim.note[:1000]})
+        fields.append({"name": "Note", "value": embeds.escape(claim.note[:1000])})
     if claim.state != PENDING:
         fields.append({"name": "Outcome", "value": f"{claim.state} ({claim.decided_via})"})
     embed = {
-        "title": f"Claim #{claim.pk} by {claim.user.public_name}",
+        "title": f"Claim #{claim.pk} by {embeds.escape(claim.user.public_name)}",
         "color": STATE_COLORS.get(claim.state, embeds.COLOR_INFO),
         "fields": fields,
     }
@@ -120,21 +123,6 @@ def update_review_message(*, claim_id: int) -> None:
         api.call("PATCH", path, json=review_message(claim), headers=api.bot_headers())
     except api.Rejected as exc:
         logger.warning("Discord refused to update the review message of claim %s: %s", claim_id, exc)
-
-
-def defer_review_message(claim_id: int) -> None:
-    if settings.DISCORD_REVIEW_CHANNEL_ID and settings.DISCORD_BOT_TOKEN:
-        defer_once(post_review_message, queueing_lock=f"claim-message:{claim_id}", claim_id=claim_id)
-
-
-def defer_message_update(claim_id: int) -> None:
-    if settings.DISCORD_REVIEW_CHANNEL_ID and settings.DISCORD_BOT_TOKEN:
-        defer_once(
-            update_review_message,
-            queueing_lock=f"claim-update:{claim_id}",
-            lock=f"claim-message:{claim_id}",
-            claim_id=claim_id,
-        )
 
 
 def vote_verdict(custom_id: str) -> tuple[int, str] | None:

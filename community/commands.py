@@ -16,7 +16,6 @@ from core.constants.modes import MODES
 STRING, INTEGER, USER, NUMBER = 3, 4, 6, 10
 INTEGER_GREATER_THAN_OR_EQUAL = 2
 CHAT_INPUT = 1
-LEAGUE_NUMBER = {league: i + 1 for i, league in enumerate(LEAGUES)}
 
 _MODE_CHOICES = [{"name": mode.capitalize(), "value": mode} for mode in MODES]
 _LEAGUE_CHOICES = [{"name": league.capitalize(), "value": league} for league in LEAGUES]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeGuard
 
 from babel.numbers import format_decimal
 from django.conf import settings
@@ -195,7 +195,7 @@ def leaderboard(board: Any, *, page: int, custom_id: Any) -> dict[str, Any]:
 
 
 def cohort(board: Any, *, mode: str, season_id: str, ends_at: datetime) -> dict[str, Any]:
-    """/league: the player's cohort (``core.selectors.cohort.CohortBoard``), zones marked."""
+    """/league: the player's cohort (``core.selectors.seasons.cohort.CohortBoard``), zones marked."""
     group = board.cohort
     lines = []
     for row in board.rows:
@@ -277,11 +277,56 @@ def quest_completed_announcement(name: str, data: dict[str, Any]) -> dict[str, A
     quest: dict[str, Any] = named if isinstance(named, dict) else {}
     kind = "challenge" if quest.get("kind") == "challenge" else "goal"
     reward = data.get("reward_xp")
-    paid = f" (+{number(reward)} XP)" if isinstance(reward, int) and not isinstance(reward, bool) and reward else ""
+    paid = f" (+{number(reward)} XP)" if _is_int(reward) and reward else ""
     return {
         "title": f"{kind.capitalize()} completed!",
-        "description": f"**{name}** completed **{str(quest.get('title') or kind)[:200]}**{paid}.",
+        "description": f"**{escape(name)}** completed **{escape(str(quest.get('title') or kind)[:200])}**{paid}.",
         "color": COLOR_CELEBRATE,
+    }
+
+
+def _is_int(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _claimed(data: dict[str, Any], activity: Any) -> str:
+    """What a claim asks for: "100 km of Cycling" (the activity as the catalogue names it)."""
+    try:
+        units = number(Decimal(str(data.get("units"))))
+    except ArithmeticError:
+        units = escape(data.get("units"))
+    if activity is None:
+        return f"{units} {escape(data.get('activity'))}"
+    return f"{units} {escape(activity.unit)} of {escape(activity.name)}"
+
+
+def claim_submitted_announcement(name: str, data: dict[str, Any], activity: Any = None) -> dict[str, Any]:
+    """A claim held for review: who claims what, why it is held, and that the community votes."""
+    xp = data.get("xp")
+    worth = f" ({number(xp)} XP)" if _is_int(xp) else ""
+    reason = str(data.get("reason") or "").replace("_", " ")
+    return {
+        "title": f"Claim #{escape(data.get('claim_id'))} held for review",
+        "description": f"**{escape(name)}** claims {_claimed(data, activity)}{worth}"
+        + (f", held because: {escape(reason)}" if reason else "")
+        + ". Eligible players can vote on it.",
+        "color": COLOR_INFO,
+    }
+
+
+def claim_decided_announcement(name: str, data: dict[str, Any], activity: Any = None) -> dict[str, Any]:
+    """A claim decided by the community or a moderator: approved with the XP awarded, or rejected."""
+    approved = data.get("state") == "approved"
+    by = "a moderator" if data.get("via") == "moderator" else "the community"
+    xp = data.get("xp")
+    if approved:
+        outcome = f"approved by {by}: **+{number(xp)} XP**" if _is_int(xp) else f"approved by {by}"
+    else:
+        outcome = f"rejected by {by}: no XP"
+    return {
+        "title": f"Claim #{escape(data.get('claim_id'))} {'approved' if approved else 'rejected'}",
+        "description": f"**{escape(name)}**'s claim of {_claimed(data, activity)} was {outcome}.",
+        "color": COLOR_OK if approved else COLOR_ERROR,
     }
 
 
@@ -301,7 +346,9 @@ def achievement_announcement(name: str, data: dict[str, Any]) -> dict[str, Any]:
     tier = str(data.get("tier") or "")
     return {
         "title": "Achievement unlocked!",
-        "description": f"**{name}** unlocked **{data.get('name')}**" + (f" ({tier})" if tier else "") + ".",
+        "description": f"**{escape(name)}** unlocked **{escape(data.get('name'))}**"
+        + (f" ({escape(tier)})" if tier else "")
+        + ".",
         "color": COLOR_CELEBRATE,
     }
 
@@ -309,7 +356,8 @@ def achievement_announcement(name: str, data: dict[str, Any]) -> dict[str, Any]:
 def streak_milestone_announcement(name: str, data: dict[str, Any]) -> dict[str, Any]:
     return {
         "title": "Streak milestone!",
-        "description": f"**{name}** kept a {data.get('mode')} streak for **{data.get('days')} days**.",
+        "description": f"**{escape(name)}** kept a {escape(data.get('mode'))} streak for "
+        f"**{escape(data.get('days'))} days**.",
         "color": COLOR_CELEBRATE,
     }
 
@@ -324,8 +372,8 @@ def boost_announcement(data: dict[str, Any]) -> dict[str, Any]:
         except ValueError:
             until = ""
     return {
-        "title": f"XP boost: {data.get('name')}",
-        "description": f"x{data.get('multiplier')} XP for {scope}{until}.",
+        "title": f"XP boost: {escape(data.get('name'))}",
+        "description": f"x{escape(data.get('multiplier'))} XP for {escape(scope)}{until}.",
         "color": COLOR_CELEBRATE,
     }
 

@@ -14,20 +14,25 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
 
-from community import embeds, services, tasks
+from community import embeds, outbox
 from community.models import AnnouncementChannel, DiscordLink, GuildMember
 from core.constants.leagues import LEAGUES
+from core.constants.modes import MODES
+from core.selectors.seasons.leaderboard import leaderboard
+from core.selectors.xp.activity_catalogue import cached_activity
+from core.services.discord import linked_roles
 from users.models import CustomUser
 
 logger = logging.getLogger(__name__)
 
 # Changes that move a Linked Roles value (level, a layer, a league).
 ROLE_CONNECTION_EVENTS = {"level_up", "layer_up", "layer_down", "league_changed", "correction"}
+CLAIM_EVENTS = ("claim_submitted", "claim_decided")
 
 
 def handle_event(event: Any) -> None:
     """Defer the announcements and the role-connection push an event calls for (quick: a few
-    small queries and job inserts, no Discord call)."""
+    small queries and inserts into the Discord outbox, community/outbox.py; no Discord call)."""
     kind = str(getattr(event, "type", ""))
     data = getattr(event, "data", None) or {}
     user_id = getattr(event, "user_id", None)
@@ -35,20 +40,18 @@ def handle_event(event: Any) -> None:
         _announce_season(data)
         return
     if kind == "boost_started":
-        embed = embeds.boost_announcement(data)
-        for channel_pk in AnnouncementChannel.objects.filter(is_active=True, boosts=True).values_list("pk", flat=True):
-            tasks.announce.configure(lock=f"discord-channel:{channel_pk}").defer(channel_pk=channel_pk, embed=embed)
+        channels = AnnouncementChannel.objects.filter(is_active=True, boosts=True).values_list("pk", flat=True)
+        outbox.announce(channels, embeds.boost_announcement(data), key=f"event:{event.id}")
         return
     if user_id is None:
         return
     if kind in ROLE_CONNECTION_EVENTS and DiscordLink.objects.filter(user_id=user_id, revoked_at__isnull=True).exists():
-        tasks.defer_role_connection(int(user_id))
+        linked_roles.defer_role_connection(int(user_id))
     announcement = _announcement(kind, event, data)
     if announcement is None:
         return
     flag, embed = announcement
-    for channel_pk in _channels_for(int(user_id), flag):
-        tasks.announce.configure(lock=f"discord-channel:{channel_pk}").defer(channel_pk=channel_pk, embed=embed)
+    outbox.announce(_channels_for(int(user_id), flag), embed, key=f"event:{event.id}", user_id=int(user_id))
 
 
 def _name(event: Any, data: dict[str, Any]) -> str:
@@ -74,6 +77,14 @@ def _announcement(kind: str, event: Any, data: dict[str, Any]) -> tuple[str, dic
         if not _is_promotion(data):
             return None  # demotions are not announced
         return "promotions", embeds.promotion_announcement(_name(event, data), data)
+    if kind in CLAIM_EVENTS:
+        if data.get("via") not in (None, "community", "moderator"):
+            return None  # withdrawn (a changed Strava activity) or erased: nothing to tell
+        build_claim = (
+            embeds.claim_submitted_announcement if kind == "claim_submitted" else embeds.claim_decided_announcement
+        )
+        activity = cached_activity(data["activity"]) if isinstance(data.get("activity"), str) else None
+        return "claims", build_claim(_name(event, data), data, activity)
     if kind not in builders:
         return None
     flag, build = builders[kind]
@@ -101,14 +112,18 @@ def _announce_season(data: dict[str, Any]) -> None:
     if not isinstance(season_id, str):
         logger.warning("season_closed without a season: %r", data)
         return
-    for channel_pk in AnnouncementChannel.objects.filter(is_active=True, season_top=True).values_list("pk", flat=True):
-        services.defer_once(
-            tasks.announce_season_top,
-            queueing_lock=f"season-top:{season_id}:{channel_pk}",
-            lock=f"discord-channel:{channel_pk}",
-            channel_pk=channel_pk,
-            season_id=season_id,
-        )
+    channels = list(AnnouncementChannel.objects.filter(is_active=True, season_top=True).values_list("pk", flat=True))
+    if channels:
+        outbox.announce(channels, season_top_embed(season_id), key=f"season-top:{season_id}")
+
+
+def season_top_embed(season_id: str) -> dict[str, Any]:
+    """The closed season's top 3 of each mode, read from its final boards."""
+    boards = {
+        mode: leaderboard(season_id=season_id, mode=mode, league=None, offset=0, limit=3, me_id=None).rows
+        for mode in MODES
+    }
+    return embeds.season_top_announcement(season_id, boards)
 
 
 # The types this consumer is handed (the events app hands a consumer only what it declares).
@@ -123,4 +138,5 @@ handle_event.event_types = (  # type: ignore[attr-defined]
     "streak_milestone",
     "boost_started",
     "quest_completed",
+    *CLAIM_EVENTS,
 )

@@ -25,45 +25,38 @@ from django.utils.translation import gettext
 
 from claims.models import Claim
 from community import claims as discord_claims
-from community import embeds, quest_commands, services
-from core.clients.discord import application_id
+from community import embeds, quest_commands
+from community.context import CHANNEL_MESSAGE, Context, Refused, reply
 from core.constants.leagues import LEAGUES
 from core.constants.levels import level_progress
 from core.constants.modes import MODES
-from core.exceptions import AccountDisabled, DiscordRefused, DomainError, InvalidInteraction
-from core.selectors.achievements import streaks_document
-from core.selectors.cohort import cohort_board
-from core.selectors.leaderboard import leaderboard as leaderboard_page
-from core.selectors.profile import profile_summary
+from core.exceptions import AccountDisabled, DomainError, InvalidInteraction
+from core.selectors.accounts.profile import profile_summary
+from core.selectors.achievements.achievements import streaks_document
+from core.selectors.seasons import rank_keys
+from core.selectors.seasons.cohort import cohort_board
+from core.selectors.seasons.leaderboard import leaderboard as leaderboard_page
 from core.services import claims as claim_service
-from core.services import layer_service
 from core.services.claims import Held
+from core.services.discord import members
+from core.services.layers import layer_service
 from core.services.seasons import cohorts, rank_index
 from core.services.xp.for_discord_user import award_xp_to_discord_user
-from core.utils import redis as r
 from core.utils.dates import SEASON_ID_RE, month_bounds, season_id_for, utc_now
+from core.utils.jobs import defer_job
 from showcase.links import with_card
-from users.models import CustomUser
+from ultrabackend import redis as r
 from xp.models import ActivityType
 
 logger = logging.getLogger(__name__)
 
 PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE = 1, 2, 3, 4
-PONG, CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, AUTOCOMPLETE_RESULT = 1, 4, 5, 6, 7, 8
+PONG, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, AUTOCOMPLETE_RESULT = 1, 5, 6, 7, 8
 PAGE_SIZE = 10
+FINISH_LEADERBOARD_TASK = "community.tasks.finish_leaderboard"
 MAX_CHOICES = 25
 LEADERBOARD_ID = re.compile(r"^lb:(reality|cyber):(-|[a-z]{1,10}):(\d{4}-\d{2}):([1-9][0-9]{0,5})$")
 MAX_UNITS = Decimal("9999999999.99")
-FOLLOW_UP_TOKEN = re.compile(r"^[A-Za-z0-9_.-]{1,500}$")
-SNOWFLAKE = re.compile(r"^[0-9]{17,20}$")
-
-
-class Refused(DiscordRefused):
-    """A refusal that only exists on Discord (never an HTTP answer): its message is the player's
-    text, with %(...)s filled from ``details`` (the registered code ``discord_refused``)."""
-
-    def __init__(self, message: str, **details: Any) -> None:
-        super().__init__(message, **details)
 
 
 # --- entry point ------------------------------------------------------------------------------
@@ -97,44 +90,11 @@ def handle(interaction: Any) -> dict[str, Any]:
             return {"type": CHANNEL_MESSAGE, "data": embeds.error(refusal(exc))}
 
 
-class Context:
-    """Who sent the interaction, from where."""
-
-    def __init__(self, interaction: dict[str, Any]) -> None:
-        self.interaction = interaction
-        member = interaction.get("member")
-        user = member.get("user") if isinstance(member, dict) else interaction.get("user")
-        if not isinstance(user, dict) or "id" not in user:
-            raise InvalidInteraction("The interaction names no user.")
-        self.discord_user: dict[str, Any] = user
-        self.guild_id = interaction.get("guild_id") if isinstance(interaction.get("guild_id"), str) else None
-        self.id = str(interaction.get("id") or "")[:240]
-        self.token = str(interaction.get("token", ""))
-        self.application_id = str(interaction.get("application_id") or application_id())
-        data = interaction.get("data")
-        resolved = data.get("resolved") if isinstance(data, dict) else None
-        users = resolved.get("users") if isinstance(resolved, dict) else None
-        self.resolved_users: dict[str, Any] = users if isinstance(users, dict) else {}
-
-    def can_follow_up(self) -> bool:
-        """Whether a deferred answer could be finished (the follow-up URL needs both)."""
-        return bool(FOLLOW_UP_TOKEN.match(self.token) and SNOWFLAKE.match(self.application_id))
-
-    def account(self, *, create: bool = False) -> CustomUser | None:
-        user = services.account_for(self.discord_user, create=create)
-        services.remember_member(self.guild_id, user)
-        return user
-
-
 def options_of(data: dict[str, Any]) -> dict[str, Any]:
     options = data.get("options") or []
     if not isinstance(options, list):
         raise InvalidInteraction("Options must be a list.")
     return {o["name"]: o.get("value") for o in options if isinstance(o, dict) and isinstance(o.get("name"), str)}
-
-
-def reply(data: dict[str, Any]) -> dict[str, Any]:
-    return {"type": CHANNEL_MESSAGE, "data": data}
 
 
 # --- /log -------------------------------------------------------------------------------------
@@ -157,8 +117,8 @@ def log(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
         # Discord's interaction id: the same interaction delivered again adds nothing.
         idempotency_key=f"discord:{ctx.id}" if ctx.id else None,
     )
-    services.name_account(user, ctx.discord_user)
-    services.remember_member(ctx.guild_id, user)
+    members.name_account(user, ctx.discord_user)
+    members.remember_member(ctx.guild_id, user)
     if isinstance(result, Held):  # above what one entry is believed without a check
         return reply(discord_claims.held_message(result.claim))
     activity = result.entry.activity
@@ -183,10 +143,10 @@ def _units(value: Any) -> Decimal:
 def profile(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
     member = options.get("member")
     if member is not None and str(member) != str(ctx.discord_user["id"]):
-        target = services.account_for({"id": str(member)}, create=False)
+        target = members.account_for({"id": str(member)}, create=False)
         ctx.account()  # the reader is seen in this server too
         if target is None:
-            name = services.discord_name(ctx.resolved_users.get(str(member)) or {})
+            name = members.discord_name(ctx.resolved_users.get(str(member)) or {})
             if not name:
                 raise Refused("This member has no iGoUltra profile yet: their first /log creates it.")
             raise Refused("%(name)s has no iGoUltra profile yet: their first /log creates it.", name=name)
@@ -281,9 +241,9 @@ def _board_answer(
 ) -> dict[str, Any]:
     viewer = ctx.account()
     if not index_ready(season_id, mode) and ctx.can_follow_up():
-        from community import tasks
-
-        tasks.finish_leaderboard.defer(
+        # By task name: the job renders with this module (community/tasks.py imports it).
+        defer_job(
+            FINISH_LEADERBOARD_TASK,
             application_id=ctx.application_id,
             token=ctx.token,
             mode=mode,
@@ -314,7 +274,7 @@ def index_ready(season_id: str, mode: str) -> bool:
     if client is None:
         return False
     try:
-        ready = bool(client.exists(rank_index.ready_key(season_id, mode)))
+        ready = bool(client.exists(rank_keys.ready_key(season_id, mode)))
     except r.REDIS_ERRORS:
         return False
     return ready and mode not in rank_index.boards_needing_repair(season_id)

@@ -1,5 +1,5 @@
 """Discord community state: announcement channels per server, who was seen in which server, and
-the players' Linked Roles authorisations (tokens encrypted at rest, see core/crypto.py)."""
+the players' Linked Roles authorisations (tokens encrypted at rest, see ultrabackend/crypto.py)."""
 
 import re
 
@@ -37,6 +37,7 @@ class AnnouncementChannel(models.Model):
     season_top = models.BooleanField("season's top 3", default=True)
     achievements = models.BooleanField("achievements and streak milestones", default=False)
     boosts = models.BooleanField("XP boosts starting", default=False)
+    claims = models.BooleanField("claims held for review and decided", default=False)
     members_only = models.BooleanField(
         default=True,
         help_text="Announce only players who used a command in this server (off: every player).",
@@ -85,7 +86,7 @@ class GuildMember(models.Model):
 class DiscordLink(models.Model):
     """A player's Linked Roles authorisation (scopes role_connections.write identify).
 
-    The tokens are Fernet ciphertext (core/crypto.py); nothing here is ever shown in plain."""
+    The tokens are Fernet ciphertext (ultrabackend/crypto.py); nothing here is ever shown in plain."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="discord_link"
@@ -104,3 +105,61 @@ class DiscordLink(models.Model):
 
     def __str__(self) -> str:
         return f"Linked Roles of {self.user_id}"
+
+
+class DiscordMessage(models.Model):
+    """The Discord outbox: one announcement or DM to send (community/discord_pump.py sends them in
+    batches from every worker process, docs/events.md "Discord announcements and DMs").
+
+    ``route`` is Discord's rate-limit route of the message (``channel:<id>``, ``webhook:<id>``,
+    ``dm:<discord id>``): a route's messages go out one at a time in ``id`` order, and a 429 on a
+    route pauses that route only (``DiscordRateLimit``). ``key`` makes enqueueing idempotent (a
+    consumer job that runs twice does not announce twice)."""
+
+    ANNOUNCEMENT, DM = "announcement", "dm"
+    PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+    kind = models.CharField(max_length=20, choices=[(ANNOUNCEMENT, "announcement"), (DM, "direct message")])
+    key = models.CharField(max_length=200, unique=True)
+    route = models.CharField(max_length=60)
+    channel = models.ForeignKey(AnnouncementChannel, null=True, blank=True, on_delete=models.CASCADE)
+    # The player the message is about (announcements) or written to (DMs); erased with them.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    recipient = models.CharField("DM recipient's Discord id", max_length=20, blank=True)
+    body = models.JSONField()
+    status = models.CharField(
+        max_length=10, default=PENDING, choices=[(PENDING, "pending"), (SENT, "sent"), (FAILED, "failed")]
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField()
+    leased_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    request_id = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        indexes = [
+            # the head of each route (DISTINCT ON (route) ... ORDER BY route, id)
+            models.Index(fields=["route", "id"], name="discord_message_route_pending", condition=Q(status="pending")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.pk} to {self.route} ({self.status})"
+
+
+class DiscordRateLimit(models.Model):
+    """Discord's rate-limit state, shared by every worker process: a route (or ``global``, or the
+    ``dm`` gate that opening DM channels goes through) paused until ``paused_until``; ``global``
+    also counts the requests of the current second (``window_start``, ``used``)."""
+
+    key = models.CharField(max_length=60, primary_key=True)
+    paused_until = models.DateTimeField(null=True, blank=True)
+    window_start = models.DateTimeField(null=True, blank=True)
+    used = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.key

@@ -7,20 +7,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 
 from community import embeds
+from community.context import Context, Refused, reply
 from core.constants.quests import GOAL_MAX_DAYS
 from core.exceptions import AccountDisabled
-from core.selectors import quests as quest_selectors
+from core.selectors.quests import quests as quest_selectors
 from core.services.quests import participation as quest_service
 from core.utils.dates import utc_now
 from quests.models import Quest
-
-if TYPE_CHECKING:
-    from community.interactions import Context
 
 SUBCOMMAND, STRING, INTEGER, NUMBER = 1, 3, 4, 10
 BAR_WIDTH = 10
@@ -96,8 +94,6 @@ def _line(card: quest_selectors.QuestCard) -> dict[str, Any]:
 
 
 def quests(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
-    from community.interactions import reply
-
     user = ctx.account()
     listed = list(quest_selectors.visible_quests(user)[:10])
     cards = quest_selectors.cards(listed, user)
@@ -113,8 +109,6 @@ def quests(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
 
 
 def quest(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
-    from community.interactions import Refused, reply
-
     sub = _subcommand(ctx.interaction.get("data") or {})
     if sub is None or sub[0] != "join":
         raise Refused("Use /quest join and pick a challenge as you type.")
@@ -129,8 +123,6 @@ def quest(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
 
 
 def goal(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
-    from community.interactions import Refused, reply
-
     activity = options.get("activity")
     if not isinstance(activity, str) or not activity:
         raise Refused("Pick an activity from the list as you type.")

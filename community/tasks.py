@@ -1,4 +1,6 @@
-"""Jobs that talk to Discord (run by `manage.py procrastinate worker`, queue ``discord``).
+"""Jobs that talk to Discord (run by `manage.py run_worker`, queue ``discord``): interaction
+follow-ups, Linked Roles. Announcements and DMs go through the outbox and the Discord pump
+(community/outbox.py, community/discord_pump.py).
 
 Retries (community/retry.py): a 429 waits Discord's ``retry_after``; timeouts and 5xx back off;
 any other 4xx is logged and dropped (retrying would get the same answer).
@@ -6,18 +8,20 @@ any other 4xx is logged and dropped (retrying would get the same answer).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from typing import Any
 
+from django.conf import settings
 from procrastinate.contrib.django import app
 
-from community import linked_roles, services
-from community.embeds import season_top_announcement
-from community.models import AnnouncementChannel
+from community import outbox
+from community.events import season_top_embed
+from community.interactions import leaderboard_message
 from community.retry import DiscordRetry
 from core.clients import discord as api
-from core.constants.modes import MODES
-from core.selectors.leaderboard import leaderboard
+from core.services.discord import linked_roles
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +34,6 @@ def finish_leaderboard(
 ) -> None:
     """The follow-up of a deferred /leaderboard (or page button): edits the original message.
     Discord accepts it for 15 minutes after the interaction."""
-    from community.interactions import leaderboard_message
-
     body = leaderboard_message(mode=mode, league=league, season_id=season_id, page=page, viewer_id=viewer_id)
     try:
         api.call("PATCH", f"/webhooks/{application_id}/{token}/messages/@original", json=body)
@@ -39,38 +41,38 @@ def finish_leaderboard(
         logger.warning("Discord refused a leaderboard follow-up: %s", exc)
 
 
-@app.task(queue=QUEUE, retry=DiscordRetry(max_attempts=10), pass_context=False)
+# Announcements and DMs go through the Discord outbox (community/outbox.py, sent by every worker's
+# Discord pump). These three jobs stay for the jobs an older release queued: each puts its
+# message into the outbox (keyed by its arguments, so a job run twice adds one message).
+
+
+@app.task(queue=QUEUE, pass_context=False)
 def announce(*, channel_pk: int, embed: dict[str, Any]) -> None:
-    """Post one announcement embed to a server's channel (bot token) or channel webhook."""
-    channel = AnnouncementChannel.objects.filter(pk=channel_pk, is_active=True).first()
-    if channel is not None:
-        post(channel, {"embeds": [embed], "allowed_mentions": {"parse": []}})
+    """An announcement embed for a server's channel (a job of an older release)."""
+    outbox.announce([channel_pk], embed, key=f"job:announce:{_digest(embed)}")
 
 
-@app.task(queue=QUEUE, retry=DiscordRetry(max_attempts=10), pass_context=False)
+@app.task(queue=QUEUE, pass_context=False)
 def announce_season_top(*, channel_pk: int, season_id: str) -> None:
-    """The closed season's top 3 of each mode, read from its final boards."""
-    channel = AnnouncementChannel.objects.filter(pk=channel_pk, is_active=True).first()
-    if channel is None:
-        return
-    boards = {
-        mode: leaderboard(season_id=season_id, mode=mode, league=None, offset=0, limit=3, me_id=None).rows
-        for mode in MODES
-    }
-    post(channel, {"embeds": [season_top_announcement(season_id, boards)], "allowed_mentions": {"parse": []}})
+    """The closed season's top 3 of each mode (a job of an older release)."""
+    outbox.announce([channel_pk], season_top_embed(season_id), key=f"season-top:{season_id}")
 
 
-@app.task(queue=QUEUE, retry=DiscordRetry(max_attempts=10), pass_context=False)
+@app.task(queue=QUEUE, pass_context=False)
 def send_streak_reminder(*, discord_id: str, embed: dict[str, Any]) -> None:
-    """A DM to a player (streak reminder): open the DM channel, post the embed. Deferred with
-    the lock "discord-dm", so reminders go one after the other; a 429 waits retry_after."""
-    channel = api.call("POST", "/users/@me/channels", json={"recipient_id": discord_id}, headers=api.bot_headers())
-    api.call(
-        "POST",
-        f"/channels/{channel['id']}/messages",
-        json={"embeds": [embed], "allowed_mentions": {"parse": []}},
-        headers=api.bot_headers(),
-    )
+    """A streak reminder DM (a job of an older release)."""
+    outbox.direct_message(discord_id=discord_id, embed=embed, key=f"job:dm:{discord_id}:{_digest(embed)}")
+
+
+@app.periodic(cron="17 3 * * *", periodic_id="prune_discord_outbox")
+@app.task(queue="maintenance", queueing_lock="prune_discord_outbox", pass_context=False)
+def prune_discord_outbox(timestamp: int) -> int:
+    """Daily: sent and failed Discord messages older than DISCORD_OUTBOX_KEEP_DAYS go."""
+    return outbox.prune(older_than_days=int(settings.DISCORD_OUTBOX_KEEP_DAYS))
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:32]
 
 
 @app.task(queue=QUEUE, retry=DiscordRetry(max_attempts=8), pass_context=False)
@@ -79,34 +81,8 @@ def push_role_connection(*, user_id: int) -> None:
     linked_roles.push_role_connection(user_id=user_id)
 
 
-def defer_role_connection(user_id: int) -> None:
-    # queueing_lock: one waiting job is enough; lock: a waiting job never runs beside a running
-    # one (push_role_connection also locks the link's row, whoever calls it).
-    services.defer_once(
-        push_role_connection,
-        queueing_lock=f"role-connection:{user_id}",
-        lock=f"role-connection:{user_id}",
-        user_id=user_id,
-    )
-
-
 @app.task(queue=QUEUE, retry=DiscordRetry(max_attempts=10), pass_context=False)
 def forget_discord_link(*, access_token_encrypted: str, refresh_token_encrypted: str) -> None:
     """After an account erasure: clear the role connection at Discord and revoke the tokens
     (still Fernet ciphertext in the job's arguments, as they were in the erased row)."""
     linked_roles.forget(access_token_encrypted=access_token_encrypted, refresh_token_encrypted=refresh_token_encrypted)
-
-
-def post(channel: AnnouncementChannel, body: dict[str, Any]) -> None:
-    if channel.channel_id:
-        path, headers = f"/channels/{channel.channel_id}/messages", api.bot_headers()
-    else:
-        parts = channel.webhook_parts()
-        if parts is None:
-            logger.warning("announcement channel %s has an unusable webhook URL", channel.pk)
-            return
-        path, headers = f"/webhooks/{parts[0]}/{parts[1]}", {}
-    try:
-        api.call("POST", path, json=body, headers=headers)
-    except api.Rejected as exc:
-        logger.warning("Discord refused an announcement for server %s: %s", channel.guild_id, exc)

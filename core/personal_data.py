@@ -1,7 +1,7 @@
 """Every model that holds something about a person, and what the export and the erasure do with it.
 
-One table, read by both paths: ``GET /api/v1/user/export/`` (core/selectors/account.py) and
-``DELETE /api/v1/user/`` (core/services/account_service.py). A model with a foreign key to the
+One table, read by both paths: ``GET /api/v1/user/export/`` (core/selectors/accounts/account.py) and
+``DELETE /api/v1/user/`` (core/services/accounts/account_service.py). A model with a foreign key to the
 user model or a ``discord_id`` field that is missing here fails
 tests/users/test_personal_data_registry.py: whoever adds one says here how it is exported and
 erased.
@@ -62,8 +62,15 @@ PERSONAL_DATA: dict[str, Handling] = {
         CUSTOM,
         "deleted; a job clears the Linked Roles connection at Discord and revokes the tokens",
     ),
+    "community.DiscordMessage": Handling(
+        "discord_messages",
+        DELETE,
+        "deleted: announcements about the player and DMs to them not yet sent are never sent",
+        rows=True,
+        omit=("request_id",),
+    ),
     "integrations.StravaConnection": Handling(
-        "strava", CUSTOM, "deleted; Strava deauthorised after commit (core/services/strava_service.py)"
+        "strava", CUSTOM, "deleted; Strava deauthorised after commit (core/services/strava/strava_service.py)"
     ),
     "integrations.StravaActivity": Handling("strava", CUSTOM, "kept as ledger sources; titles (free text) cleared"),
     "events.DomainEvent": Handling(

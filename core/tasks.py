@@ -10,10 +10,9 @@ from django.conf import settings
 from django.core.cache import caches
 from procrastinate.contrib.django import app
 
-from core.services import index_upkeep
 from core.services.quests.settle import settle_ended
-from core.services.seasons import closing, rank_index
-from core.utils.redis import REDIS_ERRORS
+from core.services.seasons import closing, index_upkeep, rank_index
+from ultrabackend.redis import REDIS_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +63,7 @@ def check_rank_index(timestamp: int) -> int:
 )
 def forget_cached_session(cache_key: str) -> None:
     """Delete a session's copy in the cache after a write or logout could not reach Redis
-    (``core/sessions.py``); raising retries while Redis is still unreachable."""
+    (``ultrabackend/sessions.py``); raising retries while Redis is still unreachable."""
     caches[settings.SESSION_CACHE_ALIAS].delete(cache_key)
 
 

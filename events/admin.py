@@ -12,7 +12,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 
 from core.exceptions import DomainError
-from core.services import webhooks
+from core.services.events import webhooks
 
 from .models import DomainEvent, WebhookDelivery, WebhookEndpoint
 

@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from ultrabackend import crypto
+
 # Every type an event can have (docs/events.md lists the data of each).
 LEVEL_UP = "level_up"
 LAYER_UP = "layer_up"
@@ -62,8 +64,7 @@ def new_webhook_secret() -> str:
 
 
 def new_encrypted_webhook_secret() -> str:
-    """A fresh secret, encrypted at rest like every other token (core/crypto.py)."""
-    from core import crypto
+    """A fresh secret, encrypted at rest like every other token (ultrabackend/crypto.py)."""
 
     return crypto.encrypt(new_webhook_secret())
 
@@ -147,14 +148,12 @@ class WebhookEndpoint(models.Model):
 
     @property
     def secret(self) -> str:
-        """The ``whsec_`` secret in clear (raises core.crypto.DecryptionFailed with a wrong key)."""
-        from core import crypto
+        """The ``whsec_`` secret in clear (raises ultrabackend.crypto.DecryptionFailed with a wrong key)."""
 
         return crypto.decrypt(self.secret_encrypted)
 
     @secret.setter
     def secret(self, value: str) -> None:
-        from core import crypto
 
         self.secret_encrypted = crypto.encrypt(value)
 

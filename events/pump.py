@@ -16,7 +16,7 @@ process (``manage.py run_worker`` runs one beside procrastinate's worker; docs/e
   A slow receiver fills only its own endpoint's slots; a 429 (or 503) with ``Retry-After`` pauses
   only that endpoint (``paused_until``).
 - **Recording**: the outcome of each attempt (the same rules as before: backoff, Retry-After, the
-  retry window, disabling dead endpoints; core/services/webhooks.py) in one statement per batch
+  retry window, disabling dead endpoints; core/services/events/webhooks.py) in one statement per batch
   of answers.
 """
 
@@ -32,7 +32,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import psycopg
@@ -40,12 +40,14 @@ from django.conf import settings
 from psycopg.rows import dict_row
 from standardwebhooks import Webhook
 
-from core import crypto
-from core.observability.context import request_id_bound
-from core.services import domain_events, webhooks
+from core.services.events import domain_events, webhooks
 from core.utils.dates import iso_utc, utc_now
+from events.models import DomainEvent, WebhookDelivery, WebhookEndpoint
+from ultrabackend import crypto
+from ultrabackend.observability.context import request_id_bound
+from users.models import CustomUser
 
-logger = logging.getLogger("core.services.webhooks")
+logger = logging.getLogger("core.services.events.webhooks")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -54,18 +56,24 @@ def signing_secret(encrypted: str) -> str:
     return crypto.decrypt(encrypted)
 
 
-FAN_OUT_SQL = """
+# The tables, named by their models (a renamed table follows without touching the SQL).
+_EVENTS = DomainEvent._meta.db_table
+_DELIVERIES = WebhookDelivery._meta.db_table
+_ENDPOINTS = WebhookEndpoint._meta.db_table
+_USERS = CustomUser._meta.db_table
+
+FAN_OUT_SQL = f"""
 WITH ev AS (
-    SELECT id, type, user_id, sequence FROM events_domainevent
+    SELECT id, type, user_id, sequence FROM {_EVENTS}
     WHERE dispatched_at IS NULL ORDER BY id LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
 ), mark AS (
-    UPDATE events_domainevent e SET dispatched_at = now() FROM ev WHERE e.id = ev.id
+    UPDATE {_EVENTS} e SET dispatched_at = now() FROM ev WHERE e.id = ev.id
 ), ins AS (
-    INSERT INTO events_webhookdelivery
+    INSERT INTO {_DELIVERIES}
         (endpoint_id, event_id, status, attempts, last_error, created_at, next_attempt_at, player, seq)
     SELECT w.id, ev.id, 'pending', 0, '', now(), now(), COALESCE(ev.user_id, 0), COALESCE(ev.sequence, ev.id)
-    FROM ev JOIN events_webhookendpoint w
+    FROM ev JOIN {_ENDPOINTS} w
       ON w.is_active AND w.disabled_at IS NULL AND w.event_types @> jsonb_build_array(ev.type)
     ON CONFLICT (endpoint_id, event_id) DO NOTHING
     RETURNING 1
@@ -73,49 +81,49 @@ WITH ev AS (
 SELECT ev.id, ev.type, ev.user_id, (SELECT count(*) FROM ins) AS deliveries FROM ev ORDER BY ev.id
 """
 
-READY_ENDPOINTS_SQL = """
-SELECT id FROM events_webhookendpoint
+READY_ENDPOINTS_SQL = f"""
+SELECT id FROM {_ENDPOINTS}
 WHERE is_active AND disabled_at IS NULL AND (paused_until IS NULL OR paused_until <= now())
 """
 
 # Candidates in due order (the partial index webhook_delivery_due), so the scan stops after
 # ``limit`` claimable rows instead of ranking every pending delivery.
-CLAIM_SQL = """
+CLAIM_SQL = f"""
 WITH c AS (
-    SELECT d.id FROM events_webhookdelivery d
+    SELECT d.id FROM {_DELIVERIES} d
     WHERE d.status = 'pending' AND d.next_attempt_at <= now()
       AND d.endpoint_id = ANY(%(endpoints)s::bigint[])
       AND (d.leased_until IS NULL OR d.leased_until < now())
       AND NOT EXISTS (
-          SELECT 1 FROM events_webhookdelivery p
+          SELECT 1 FROM {_DELIVERIES} p
           WHERE p.status = 'pending' AND p.endpoint_id = d.endpoint_id AND p.player = d.player AND p.seq < d.seq)
       AND NOT EXISTS (
-          SELECT 1 FROM events_domainevent u
+          SELECT 1 FROM {_EVENTS} u
           WHERE u.dispatched_at IS NULL AND d.player <> 0 AND u.user_id = d.player AND u.sequence < d.seq)
       AND NOT EXISTS (
-          SELECT 1 FROM events_domainevent u
+          SELECT 1 FROM {_EVENTS} u
           WHERE u.dispatched_at IS NULL AND d.player = 0 AND u.user_id IS NULL AND u.id < d.seq)
     ORDER BY d.next_attempt_at, d.id
     LIMIT %(limit)s
     FOR UPDATE OF d SKIP LOCKED
 )
-UPDATE events_webhookdelivery d
+UPDATE {_DELIVERIES} d
 SET leased_until = now() + make_interval(secs => %(lease)s)
-FROM c, events_webhookendpoint w, events_domainevent e
-LEFT JOIN users_customuser u ON u.id = e.user_id
+FROM c, {_ENDPOINTS} w, {_EVENTS} e
+LEFT JOIN {_USERS} u ON u.id = e.user_id
 WHERE d.id = c.id AND w.id = d.endpoint_id AND e.id = d.event_id
 RETURNING d.id, d.endpoint_id, d.event_id, d.attempts, d.created_at, w.url, w.secret_encrypted,
           e.type, e.user_id, e.sequence, e.data, e.created_at AS event_created_at, e.request_id,
           u.discord_id, COALESCE(NULLIF(u.display_name, ''), u.username) AS public_name
 """
 
-RECORD_SQL = """
+RECORD_SQL = f"""
 WITH r AS (
     SELECT * FROM unnest(%(ids)s::bigint[], %(ok)s::bool[], %(codes)s::int[], %(errors)s::text[],
                          %(retry)s::float8[], %(attempts)s::int[])
         AS t(id, ok, code, error, retry_in, attempts)
 )
-UPDATE events_webhookdelivery d SET
+UPDATE {_DELIVERIES} d SET
     status = CASE WHEN r.ok THEN 'succeeded' WHEN r.retry_in IS NULL THEN 'failed' ELSE 'pending' END,
     attempts = r.attempts,
     last_status_code = r.code,
@@ -128,29 +136,29 @@ UPDATE events_webhookdelivery d SET
 FROM r WHERE d.id = r.id AND d.status = 'pending'
 """
 
-ENDPOINT_HEALTH_SQL = """
+ENDPOINT_HEALTH_SQL = f"""
 WITH ok AS (
-    UPDATE events_webhookendpoint SET failing_since = NULL
+    UPDATE {_ENDPOINTS} SET failing_since = NULL
     WHERE id = ANY(%(succeeded)s::bigint[]) AND failing_since IS NOT NULL
 ), failing AS (
-    UPDATE events_webhookendpoint SET failing_since = %(now)s
+    UPDATE {_ENDPOINTS} SET failing_since = %(now)s
     WHERE id = ANY(%(failed)s::bigint[]) AND failing_since IS NULL
 ), paused AS (
-    UPDATE events_webhookendpoint w SET paused_until = %(now)s + make_interval(secs => p.secs)
+    UPDATE {_ENDPOINTS} w SET paused_until = %(now)s + make_interval(secs => p.secs)
     FROM unnest(%(paused)s::bigint[], %(pause_secs)s::float8[]) AS p(id, secs)
     WHERE w.id = p.id AND (w.paused_until IS NULL OR w.paused_until < %(now)s + make_interval(secs => p.secs))
 )
-UPDATE events_webhookendpoint SET disabled_at = %(now)s
+UPDATE {_ENDPOINTS} SET disabled_at = %(now)s
 WHERE id = ANY(%(failed)s::bigint[]) AND disabled_at IS NULL
   AND failing_since <= %(now)s - make_interval(secs => %(disable_after)s)
 RETURNING id
 """
 
-GIVE_UP_SQL = """
-UPDATE events_webhookdelivery d
+GIVE_UP_SQL = f"""
+UPDATE {_DELIVERIES} d
 SET status = 'failed', leased_until = NULL,
     last_error = CASE WHEN w.disabled_at IS NOT NULL THEN 'endpoint disabled' ELSE 'endpoint inactive' END
-FROM events_webhookendpoint w
+FROM {_ENDPOINTS} w
 WHERE d.endpoint_id = w.id AND d.status = 'pending' AND (NOT w.is_active OR w.disabled_at IS NOT NULL)
 """
 
@@ -313,14 +321,7 @@ class Pump:
             if events:
                 jobs = consumer_jobs(events)
                 if jobs:
-                    queues, tasks, locks, priorities, args = zip(*jobs, strict=True)
-                    await self.conn.execute(
-                        """
-                        INSERT INTO procrastinate_jobs (queue_name, task_name, lock, priority, args)
-                        SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::int[], %s::jsonb[])
-                        """,
-                        [list(queues), list(tasks), list(locks), list(priorities), [json.dumps(a) for a in args]],
-                    )
+                    await self.conn.execute(domain_events.INSERT_JOBS_SQL, domain_events.insert_jobs_parameters(jobs))
                 made = len(events)
         self.stats.dispatched += made
         return made
@@ -352,7 +353,7 @@ class Pump:
             taken.append(row)
         if back:
             await self.conn.execute(
-                "UPDATE events_webhookdelivery SET leased_until = NULL WHERE id = ANY(%s::bigint[])", [back]
+                f"UPDATE {_DELIVERIES} SET leased_until = NULL WHERE id = ANY(%s::bigint[])", [back]
             )
         return taken
 
@@ -531,11 +532,22 @@ def drain_now(timeout: float = 60.0) -> PumpStats:
     return asyncio.run(Pump().drain(timeout=timeout))
 
 
-async def run_forever(stopping: asyncio.Event, on_error: Callable[[BaseException], Awaitable[None]]) -> None:
-    """A pump that restarts itself (with backoff) after a database error, until ``stopping``."""
+class Runnable(Protocol):
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+async def run_forever(
+    stopping: asyncio.Event,
+    on_error: Callable[[BaseException], Awaitable[None]],
+    make: Callable[[], Runnable] = Pump,
+) -> None:
+    """A pump (``make()``: this event pump, or the Discord pump) that restarts itself (with
+    backoff) after a database error, until ``stopping``."""
     delay = float(settings.WORKER_RESTART_BACKOFF_SECONDS)
     while not stopping.is_set():
-        pump = Pump()
+        pump = make()
         watcher = asyncio.create_task(_stop_when(stopping, pump))
         try:
             await pump.run()
@@ -549,6 +561,6 @@ async def run_forever(stopping: asyncio.Event, on_error: Callable[[BaseException
             watcher.cancel()
 
 
-async def _stop_when(stopping: asyncio.Event, pump: Pump) -> None:
+async def _stop_when(stopping: asyncio.Event, pump: Runnable) -> None:
     await stopping.wait()
     pump.stop()

@@ -12,8 +12,10 @@ from django.conf import settings
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
-from core.services import domain_events
+from core.services.events import domain_events
 from events.models import DomainEvent, WebhookDelivery
+from events.pump import fan_out_sync
+from ultrabackend.observability.context import request_id_bound
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +33,6 @@ def dispatch_events(user_id: int | None = None, batch: int = DISPATCH_BATCH) -> 
     """Fan out every undispatched event now, in batches (what each worker's event pump does
     continuously, events/pump.py). Awards no longer make this job; jobs made by a previous
     release, or deferred by hand, still run it. Returns the events fanned out."""
-    from events.pump import fan_out_sync
 
     made = 0
     while True:
@@ -62,7 +63,8 @@ def run_consumer(consumer: str, event_id: int) -> None:
         return
     event = DomainEvent.objects.select_related("user").filter(pk=event_id).first()
     if event is not None:
-        found.handle(event)
+        with request_id_bound(event.request_id or None):  # what it logs and writes carries the id
+            found.handle(event)
 
 
 @app.periodic(cron="* * * * *", periodic_id="retry_stalled_jobs")

@@ -32,8 +32,12 @@ from procrastinate import worker as procrastinate_worker
 from procrastinate.contrib.django import app as django_app
 from procrastinate.contrib.django import settings as procrastinate_settings
 from procrastinate.contrib.django import utils as procrastinate_django_utils
+from procrastinate.contrib.django.models import ProcrastinateJob
 
-from core.observability import metrics
+from community.discord_pump import DiscordPump
+from core.utils.dates import utc_now
+from events import pump as event_pump
+from ultrabackend.observability import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +146,7 @@ class Supervisor:
         """The jobs an ended worker left ``doing`` go back to the queue now (not after the
         stalled-job timeout), then its row goes."""
         rows = await self.app.connector.execute_query_all_async(
-            "SELECT id FROM procrastinate_jobs WHERE status = 'doing' AND worker_id = %(worker_id)s",
+            f"SELECT id FROM {ProcrastinateJob._meta.db_table} WHERE status = 'doing' AND worker_id = %(worker_id)s",
             worker_id=worker_id,
         )
         for row in rows:
@@ -160,20 +164,18 @@ class Supervisor:
 
 
 def _now() -> Any:
-    from core.utils.dates import utc_now
 
     return utc_now()
 
 
 def run(worker_options: dict[str, Any], *, pump: bool = True) -> int:
-    """Run the supervised worker (and the event pump beside it) until SIGTERM/SIGINT; returns
+    """Run the supervised worker (and the event and Discord pumps beside it) until SIGTERM/SIGINT; returns
     the number of restarts."""
-    from events import pump as event_pump
 
     async def pump_failed(exc: BaseException) -> None:
         metrics.WORKER_RESTARTS.inc()
         logger.warning(
-            "event pump ended by %s: %s; restarting with backoff",
+            "a pump (events or Discord) ended by %s: %s; restarting with backoff",
             type(exc).__name__,
             exc,
             extra={"action": "pump_restart", "exception": repr(exc)},
@@ -182,13 +184,20 @@ def run(worker_options: dict[str, Any], *, pump: bool = True) -> int:
     async def main() -> int:
         supervisor = Supervisor(django_app, worker_options)
         supervisor.install_signal_handlers()
-        pump_task = asyncio.create_task(event_pump.run_forever(supervisor.stopping, pump_failed)) if pump else None
+        pumps = (
+            [
+                asyncio.create_task(event_pump.run_forever(supervisor.stopping, pump_failed)),
+                asyncio.create_task(event_pump.run_forever(supervisor.stopping, pump_failed, DiscordPump)),
+            ]
+            if pump
+            else []
+        )
         try:
             await supervisor.run()
         finally:
             supervisor.stopping.set()
-            if pump_task is not None:
-                await pump_task
+            for task in pumps:
+                await task
         return supervisor.restarts
 
     # As `manage.py procrastinate worker` does: the app's jobs (retry_stalled_jobs) use it too.

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from core.exceptions import DomainError
-from core.services import strava_service
+from core.services.strava import strava_service
 from integrations.models import StravaActivity, StravaConnection
 
 

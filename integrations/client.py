@@ -36,7 +36,6 @@ from stravalib import exc as strava_exc
 from stravalib.client import Client
 from stravalib.util.limiter import RateLimiter
 
-from core import crypto
 from core.exceptions import (
     StravaAuthorizationRevoked,
     StravaBadGateway,
@@ -47,6 +46,7 @@ from core.exceptions import (
     StravaUnavailable,
 )
 from core.utils.dates import utc_now
+from ultrabackend import crypto
 
 logger = logging.getLogger(__name__)
 

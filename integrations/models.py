@@ -6,11 +6,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from core import crypto
+from ultrabackend import crypto
 
 
 class StravaConnection(models.Model):
-    """One Strava athlete linked to one player. Tokens are stored encrypted (core/crypto.py);
+    """One Strava athlete linked to one player. Tokens are stored encrypted (ultrabackend/crypto.py);
     disconnecting deletes the row, so nothing of the tokens is kept."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="strava_connection")

@@ -24,7 +24,7 @@ from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy
 
 from core.exceptions import StravaAuthorizationRevoked, StravaBadGateway, StravaRateLimited, StravaUnavailable
-from core.services import strava_service
+from core.services.strava import strava_service
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from core.selectors.showcase import CardFacts
+from core.selectors.showcase.showcase import CardFacts
 
 WIDTH, HEIGHT = 934, 282
 RENDER_VERSION = "1"

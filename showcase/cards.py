@@ -13,10 +13,10 @@ from django.utils import translation
 
 from core.constants.modes import MODES
 from core.exceptions import InvalidFilter, UnknownPlayer
-from core.selectors.showcase import card_facts
-from core.utils import redis as r
+from core.selectors.showcase.showcase import card_facts
 from showcase.avatars import avatar_for, cdn_path
 from showcase.card import LANGUAGES, RENDER_VERSION, THEMES, render_card
+from ultrabackend import redis as r
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 
-from core.selectors.showcase import facts_from_summary
+from core.selectors.showcase.showcase import facts_from_summary
 from showcase.card import RENDER_VERSION
 from users.models import CustomUser
 

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from core.constants.modes import MODES
-from core.selectors.showcase import (
+from core.selectors.showcase.showcase import (
     SEARCH_MAX,
     SEARCH_MIN,
     community_board,

@@ -28,7 +28,13 @@ def run_pending_jobs(queues: list[str] | None = None) -> None:
         with app.replace_connector(app.connector.get_worker_connector()):  # type: ignore[attr-defined]
             app.run_worker(queues=queues, wait=False, install_signal_handlers=False, listen_notify=False)
         if not _ready_jobs(queues).exists() and not _undispatched():
-            return
+            break
+    # ... and its Discord pump sends the announcements and DMs the jobs put into the outbox
+    from community.discord_pump import drain_now
+    from community.models import DiscordMessage
+
+    if DiscordMessage.objects.filter(status="pending").exists():
+        drain_now()
 
 
 def _ready_jobs(queues: list[str] | None):

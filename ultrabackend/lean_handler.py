@@ -16,9 +16,17 @@ from typing import Any
 
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
+from django.http import HttpRequest
+from django.urls import ResolverMatch
 
 
 class LeanWSGIHandler(WSGIHandler):
+    def __init__(self) -> None:
+        super().__init__()
+        # The lean paths are a handful of fixed paths: each is resolved once by Django's
+        # resolver and its match reused (a ResolverMatch is never changed after it is made).
+        self._resolved: dict[str, ResolverMatch] = {}
+
     def load_middleware(self, is_async: bool = False) -> None:
         full = settings.MIDDLEWARE
         settings.MIDDLEWARE = settings.LEAN_PATH_MIDDLEWARE  # read by load_middleware only
@@ -26,6 +34,16 @@ class LeanWSGIHandler(WSGIHandler):
             super().load_middleware(is_async)
         finally:
             settings.MIDDLEWARE = full
+
+    def resolve_request(self, request: HttpRequest) -> ResolverMatch:
+        if hasattr(request, "urlconf"):  # a middleware chose another URLconf: Django's way
+            return super().resolve_request(request)
+        match = self._resolved.get(request.path_info)
+        if match is None:
+            match = super().resolve_request(request)
+            self._resolved[request.path_info] = match
+        request.resolver_match = match
+        return match
 
 
 class PathDispatcher:

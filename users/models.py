@@ -7,12 +7,13 @@ from django.db import models, transaction
 from django.db.models.functions import Coalesce, Lower, NullIf
 from rest_framework_api_key.models import AbstractAPIKey
 
+from xp.models import UserProfile
+
 
 class PlayerManager(UserManager["CustomUser"]):
     """Every account is created with its UserProfile, in one transaction."""
 
     def _create_user(self, username, email, password, **extra_fields):  # type: ignore[no-untyped-def,override]
-        from xp.models import UserProfile
 
         with transaction.atomic():
             user = super()._create_user(username, email, password, **extra_fields)  # type: ignore[misc]

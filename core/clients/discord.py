@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -49,9 +49,10 @@ from core.exceptions import (
     DomainError,
     InvalidDiscordId,
 )
-from core.services.user_service import DiscordIdentity, validate_discord_id
+from core.services.accounts.user_service import DiscordIdentity, validate_discord_id
 from core.utils.dates import utc_now
 from core.utils.headers import is_header_safe
+from ultrabackend.observability import metrics
 
 logger = logging.getLogger(__name__)
 CDN_URL = "https://cdn.discordapp.com"
@@ -113,16 +114,18 @@ def call(
             method, url(path), json=json, data=data, headers=sent, timeout=settings.DISCORD_TIMEOUT_SECONDS
         )
     except requests.RequestException as exc:
-        _count(method, path, "error")
+        count_request(method, path, "error")
         raise Unavailable(f"Discord unreachable: {method} {path}: {exc.__class__.__name__}") from None
-    _count(method, path, str(response.status_code))
+    count_request(method, path, str(response.status_code))
     try:
         body = response.json() if response.content else None
     except ValueError:
         body = None
     status = response.status_code
     if status == 429:
-        raise RateLimited(f"Discord rate limit on {method} {path}", retry_after=retry_after(response, body), body=body)
+        raise RateLimited(
+            f"Discord rate limit on {method} {path}", retry_after=retry_after(response.headers, body), body=body
+        )
     if status >= 500:
         raise Unavailable(f"Discord answered {status} to {method} {path}", status=status, body=body)
     if status >= 400:
@@ -132,12 +135,12 @@ def call(
     return body
 
 
-def retry_after(response: requests.Response, body: Any) -> float:
+def retry_after(headers: Mapping[str, str], body: Any) -> float:
     """Seconds a 429 says to wait: the JSON ``retry_after``, else the ``Retry-After`` header, else
     ``X-RateLimit-Reset-After``; the first finite, non-negative one, at most an hour; 1 s when
-    none is usable."""
+    none is usable. ``headers``: any client's (requests here, httpx in the Discord pump)."""
     candidates: list[Any] = [body.get("retry_after")] if isinstance(body, dict) else []
-    candidates += [response.headers.get("Retry-After"), response.headers.get("X-RateLimit-Reset-After")]
+    candidates += [headers.get("Retry-After"), headers.get("X-RateLimit-Reset-After")]
     for value in candidates:
         try:
             seconds = float(value)
@@ -148,11 +151,11 @@ def retry_after(response: requests.Response, body: Any) -> float:
     return 1.0
 
 
-def _count(method: str, path: str, status: str) -> None:
-    """``igo_discord_requests_total``: the route with its ids as ``{id}`` (bounded labels)."""
-    from core.observability import metrics
-
-    route = re.sub(r"/\d+", "/{id}", path.split("?", 1)[0])
+def count_request(method: str, path: str, status: str) -> None:
+    """``igo_discord_requests_total``: the route with its ids as ``{id}`` and a webhook's or an
+    interaction's token as ``{token}`` (bounded labels, no secret in the metrics)."""
+    route = re.sub(r"^/webhooks/(\d+)/[^/]+", r"/webhooks/\1/{token}", path.split("?", 1)[0])
+    route = re.sub(r"/\d+", "/{id}", route)
     metrics.DISCORD_CALLS.labels(f"{method} {route}", status).inc()
 
 

@@ -2,6 +2,8 @@
 
 BRONZE, SILVER, GOLD, PLATINUM, DIAMOND, ULTRA = "bronze", "silver", "gold", "platinum", "diamond", "ultra"
 LEAGUES: tuple[str, ...] = (BRONZE, SILVER, GOLD, PLATINUM, DIAMOND, ULTRA)
+# A league as a number (Bronze 1 ... Ultra 6): Discord Linked Roles compare integers.
+LEAGUE_NUMBER = {league: i + 1 for i, league in enumerate(LEAGUES)}
 LEAGUE_CHOICES = [(league, league.capitalize()) for league in LEAGUES]
 DEFAULT_LEAGUE = BRONZE
 

@@ -1,11 +1,11 @@
-"""Webhook signing secrets encrypted at rest (FIELD_ENCRYPTION_KEY, core/crypto.py), like the
+"""Webhook signing secrets encrypted at rest (FIELD_ENCRYPTION_KEY, ultrabackend/crypto.py), like the
 Strava and Discord tokens: the clear column goes once every secret is copied encrypted."""
 
 from django.db import migrations, models
 
 
 def encrypt_secrets(apps, schema_editor):  # type: ignore[no-untyped-def]
-    from core import crypto
+    from ultrabackend import crypto
 
     endpoint_model = apps.get_model("events", "WebhookEndpoint")
     for endpoint in endpoint_model.objects.only("id", "secret").iterator():
@@ -13,7 +13,7 @@ def encrypt_secrets(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 def decrypt_secrets(apps, schema_editor):  # type: ignore[no-untyped-def]
-    from core import crypto
+    from ultrabackend import crypto
 
     endpoint_model = apps.get_model("events", "WebhookEndpoint")
     for endpoint in endpoint_model.objects.only("id", "secret_encrypted").iterator():

@@ -9,7 +9,8 @@ import pytest
 
 MODULES = (
     "core.services.xp.award",
-    "core.selectors.achievements",
+    "core.services.claims.submission",
+    "core.selectors.achievements.achievements",
     "core.services.achievements.streaks",
     "core.services.achievements.unlocks",
     "achievements.tasks",

@@ -8,7 +8,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from achievements.models import Achievement, AchievementUnlock
-from core.selectors import achievement_catalogue
+from core.selectors.achievements import achievement_catalogue
 from core.services.achievements import unlocks
 from core.services.xp import award_xp
 from events.models import DomainEvent

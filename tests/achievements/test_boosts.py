@@ -98,7 +98,7 @@ def test_boosts_are_listed_and_announced_once(monkeypatch, weekend_boost):
         name="Over", multiplier=Decimal("3"), starts_at=at("2026-11-01T00:00:00"), ends_at=at("2026-11-02T00:00:00")
     )
     Clock(monkeypatch, at("2026-12-05T10:00:00"))
-    monkeypatch.setattr("core.selectors.achievements.utc_now", lambda: at("2026-12-05T10:00:00"))
+    monkeypatch.setattr("core.selectors.achievements.achievements.utc_now", lambda: at("2026-12-05T10:00:00"))
     body = APIClient().get("/api/v1/boosts/").json()
     assert [b["name"] for b in body["active"]] == ["Weekend run"]
     assert body["active"][0]["activity"] == "running" and body["active"][0]["mode"] == "reality"

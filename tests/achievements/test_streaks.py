@@ -12,6 +12,7 @@ from core.services.achievements import streaks
 from events.models import DomainEvent
 from tests.achievements.clock import Clock
 from users.tests.factories import PlayerFactory
+from xp.models import XPEntry
 
 ADD = "/api/v1/xp/add/"
 STREAKS = "/api/v1/user/streaks/"
@@ -32,6 +33,23 @@ def award(client: APIClient, clock: Clock, moment: datetime, activity: str = "pu
     response = client.post(ADD, {"activity": activity, "units": 1}, format="json")
     assert response.status_code == 201, response.content
     return response.json()
+
+
+def claim(client: APIClient, clock: Clock, moment: datetime) -> int:
+    """A report held for review (more push-ups than one entry is believed without a check)."""
+    clock.set(moment)
+    response = client.post(ADD, {"activity": "pushups", "units": 400}, format="json")
+    assert response.status_code == 202, response.content
+    return int(response.json()["claim"]["id"])
+
+
+def approve(claim_id: int, clock: Clock, moment: datetime) -> XPEntry:
+    """A moderator approves the claim at ``moment``; returns its ledger entry."""
+    clock.set(moment)
+    moderator = client_for(PlayerFactory(is_staff=True))
+    answer = moderator.post(f"/api/v1/claims/{claim_id}/decision/", {"verdict": "approve"}, format="json")
+    assert answer.status_code == 200, answer.content
+    return XPEntry.objects.get(idempotency_key=f"claim:{claim_id}")
 
 
 @pytest.fixture
@@ -192,8 +210,13 @@ def test_the_rebuilt_streak_equals_the_live_one(clock, player):
         33,
         34,
     ]
+    held = 0
     for n, day in enumerate(pattern):
         award(client, clock, start + timedelta(days=day, hours=n % 3))
+        if day == 15:  # a claim submitted on the 16th (a day without another award)...
+            held = claim(client, clock, start + timedelta(days=16))
+        if day == 20:  # ...approved on the 20th: it counts on the 16th, behind the streak's last day
+            assert approve(held, clock, start + timedelta(days=day, hours=3)).local_day == date(2026, 10, 17)
         if day in (12, 30):
             clock.set(start + timedelta(days=day, hours=2))
             client.post(f"{STREAKS}reality/freeze/")
@@ -205,6 +228,51 @@ def test_the_rebuilt_streak_equals_the_live_one(clock, player):
     for mode, (replayed, before) in rebuilt.items():
         assert before == replayed, mode
     call_command("rebuild_streaks", "--check")  # exits 1 on any difference
+
+
+@pytest.mark.django_db
+def test_an_approved_claim_counts_on_the_local_day_it_was_submitted_and_repairs_the_streak(clock, player):
+    """Played on the 1st-3rd, a claim on the 4th (Los Angeles), played on the 5th: the streak was
+    lost over the 4th. The claim approved on the 6th counts on the 4th: the streak is whole again
+    (5 days), the approval day itself is not counted, and the rebuild agrees."""
+    client = client_for(player)
+    client.patch("/api/v1/user/profile/", {"timezone": "America/Los_Angeles"}, format="json")
+    for day in (1, 2, 3):
+        award(client, clock, at(f"2026-11-0{day}T20:00:00"))
+    held = claim(client, clock, at("2026-11-05T06:30:00"))  # 22:30 on the 4th in Los Angeles
+    award(client, clock, at("2026-11-05T20:00:00"))
+    assert client.get(STREAKS).json()["reality"]["current"] == 1
+    assert DomainEvent.objects.filter(user=player, type="streak_lost").count() == 1
+
+    entry = approve(held, clock, at("2026-11-06T20:00:00"))
+    assert entry.local_day == date(2026, 11, 4) and entry.created_at == at("2026-11-06T20:00:00")
+    state = client.get(STREAKS).json()["reality"]
+    assert (state["current"], state["longest"], state["today_done"]) == (5, 5, False)
+    assert state["ends_at"] == "2026-11-07T08:00:00Z"  # the 6th is still open in Los Angeles
+    [(rebuilt, stored)] = [streaks.rebuild(player.pk, write=False)["reality"]]
+    assert rebuilt == stored
+    award(client, clock, at("2026-11-06T21:00:00"))  # the 6th: the repaired streak goes on
+    assert client.get(STREAKS).json()["reality"]["current"] == 6
+
+
+@pytest.mark.django_db
+def test_a_claim_approved_days_later_counts_only_on_its_own_day(clock, player):
+    """A claim submitted on the 4th after three played days, nothing on the 5th and 6th, approved
+    on the 7th: the 4th counts (longest 4), the missed days still lose the streak, and the
+    approval is not an award on the 7th."""
+    client = client_for(player)
+    for day in (1, 2, 3):
+        award(client, clock, at(f"2026-11-0{day}T12:00:00"))
+    held = claim(client, clock, at("2026-11-04T12:00:00"))
+    assert approve(held, clock, at("2026-11-07T12:00:00")).local_day == date(2026, 11, 4)
+    state = client.get(STREAKS).json()["reality"]
+    assert (state["current"], state["longest"], state["today_done"]) == (0, 4, False)
+    award(client, clock, at("2026-11-07T13:00:00"))
+    assert client.get(STREAKS).json()["reality"]["current"] == 1
+    assert list(DomainEvent.objects.filter(user=player, type="streak_lost").values_list("data", flat=True)) == [
+        {"mode": "reality", "days": 4}
+    ]
+    call_command("rebuild_streaks", "--check")
 
 
 def test_the_rules_replay_what_the_live_steps_did():

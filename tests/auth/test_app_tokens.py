@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
-from core.services import tokens
+from core.services.accounts import tokens
 from tests.concurrency import run_at_once
 
 REFRESH = "/api/v1/auth/token/refresh/"

@@ -13,7 +13,7 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 from rest_framework.test import APIClient
 
 from apptokens.models import UsedRefreshToken
-from core.utils import redis as r
+from ultrabackend import redis as r
 
 ALICE = "80351110224678912"
 DEAD = "redis://127.0.0.1:1/0"  # nothing listens: connection refused
@@ -22,10 +22,10 @@ DEAD = "redis://127.0.0.1:1/0"  # nothing listens: connection refused
 @pytest.fixture
 def redis_down(settings: Any) -> None:
     settings.REDIS_URL = DEAD
-    settings.SESSION_ENGINE = "core.sessions"
+    settings.SESSION_ENGINE = "ultrabackend.sessions"
     settings.CACHES = {
         "default": {
-            "BACKEND": "core.cache.PooledRedisCache",
+            "BACKEND": "ultrabackend.cache.PooledRedisCache",
             "LOCATION": DEAD,
             "KEY_PREFIX": "igo-test-dead",
             "OPTIONS": {"socket_connect_timeout": 0.05, "socket_timeout": 0.05},

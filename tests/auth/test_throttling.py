@@ -6,7 +6,7 @@ import secrets
 import pytest
 from rest_framework.test import APIClient
 
-from core.utils.redis import get_redis
+from ultrabackend.redis import get_redis
 from users.tests.factories import PlayerFactory
 from xp.models import UserProfile
 

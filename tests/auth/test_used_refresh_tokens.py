@@ -10,7 +10,7 @@ import pytest
 from apptokens.models import UsedRefreshToken
 from apptokens.tasks import purge_used_refresh_tokens
 from core.exceptions import InvalidAppToken
-from core.services import tokens
+from core.services.accounts import tokens
 from core.utils.dates import utc_now
 from tests.concurrency import run_at_once
 

@@ -264,7 +264,7 @@ def test_reviewers_who_keep_voting_against_the_outcome_lose_eligibility(player_c
 
 
 def test_an_erased_players_claims_are_withdrawn_and_their_texts_forgotten(player_client, player):
-    from core.selectors.claims import export_claims
+    from core.selectors.claims.claims import export_claims
     from core.services.claims.submission import forget_player
 
     claim = claim_running(player_client, 60, note="my ultra", proof_url="https://x.example/run")

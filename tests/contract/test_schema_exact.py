@@ -166,7 +166,7 @@ def test_real_answers_validate_against_the_schema(world: World, discord: FakeDis
 
     # xp/add: a level up and a layer up, then the replay of its Idempotency-Key.
     fresh = PlayerFactory()
-    from core.services import tokens
+    from core.services.accounts import tokens
 
     fresh_auth = {"Authorization": f"Bearer {tokens.issue_pair(fresh)['access']}", "Idempotency-Key": "run-1"}
     added = conforms(

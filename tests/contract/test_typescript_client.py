@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from core.services import tokens
+from core.services.accounts import tokens
 from tests.auth.conftest import FakeDiscord
 from tests.contract.schema import generated_schema
 from users.tests.factories import PlayerFactory

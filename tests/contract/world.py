@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.contrib.auth import SESSION_KEY
 from django.test import Client
 
-from core.services import tokens
+from core.services.accounts import tokens
 from core.services.xp import award_xp
 from core.utils.dates import utc_now
 from layers.models import Event

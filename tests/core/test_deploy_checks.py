@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.core.checks import Error
 
-from core.checks import check_jwt_signing_key
+from ultrabackend.checks import check_jwt_signing_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,7 +41,7 @@ def _check_deploy(jwt_key: str | None) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("key", [None, "change-me-too"])
 def test_check_deploy_fails_with_production_settings(key: str | None) -> None:
-    result = _check_deploy(key)  # production settings refuse to start at all (core/secret_keys.py)
+    result = _check_deploy(key)  # production settings refuse to start at all (ultrabackend/secret_keys.py)
     assert result.returncode == 1 and "JWT_SIGNING_KEY is" in result.stderr + result.stdout
 
 

@@ -123,6 +123,32 @@ def test_the_readme_table_lists_every_endpoint_and_one_what_is_where():
     assert not missing, f"add to the README's endpoint table: {missing}"
 
 
+def _what_is_where() -> list[str]:
+    """The first column of the README's "What is where" block: the paths it names."""
+    block = README.split("## What is where", 1)[1].split("```", 2)[1]
+    return [line.split()[0] for line in block.splitlines() if line and not line[0].isspace()]
+
+
+def _tracked_folders() -> set[str]:
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return {name.split("/", 1)[0] for name in listed.splitlines() if "/" in name and not name.startswith(".")}
+
+
+def test_what_is_where_names_every_folder_and_every_domain_room_and_nothing_else():
+    named = _what_is_where()
+    assert len(named) == len(set(named)), "a path is named twice"
+    top = {name.split("/", 1)[0] for name in named}
+    assert _tracked_folders() <= top, f"add to What is where: {sorted(_tracked_folders() - top)}"
+    for layer in ("services", "selectors"):
+        rooms = {f"core/{layer}/{d.name}/" for d in (ROOT / "core" / layer).iterdir() if (d / "__init__.py").exists()}
+        assert rooms, layer
+        assert rooms <= set(named), f"add to What is where: {sorted(rooms - set(named))}"
+        flat = sorted(f.name for f in (ROOT / "core" / layer).glob("*.py") if f.name != "__init__.py")
+        assert not flat, f"core/{layer}/ holds domain packages only, not {flat}"
+    missing = [name for name in named if "<" not in name and not (ROOT / name).exists()]
+    assert not missing, f"What is where names paths that do not exist: {missing}"
+
+
 def test_the_readme_names_only_commands_that_exist_and_one_jobs_table():
     commands = set(get_commands())
     named = set(re.findall(r"`(?:python )?manage\.py ([a-z_]+)", README))

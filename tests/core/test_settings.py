@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCTION_ENV = {  # production refuses weak secrets (core/secret_keys.py)
+PRODUCTION_ENV = {  # production refuses weak secrets (ultrabackend/secret_keys.py)
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
     "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused",

@@ -3,7 +3,8 @@ endpoints the community features call, a signing key for interactions, and helpe
 
 The stand-in records every request it receives (``fake.received``) and can be told to fail the
 next requests to a path (``fake.fail_next``): 429 with ``retry_after`` in the body or a
-``Retry-After`` header, 5xx, 4xx.
+``Retry-After`` header, 5xx, 4xx. Channel messages honour ``nonce`` with ``enforce_nonce`` as
+Discord does (the same nonce again makes no second message; ``fake.created`` lists those made).
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ class CommunityDiscord(FakeDiscord):
         self.expires_in = 604800
         self.slow: dict[str, float] = {}  # path -> seconds to wait before answering (timeouts)
         self.revoked: list[str] = []  # tokens revoked through /oauth2/token/revoke
+        self.created: list[dict[str, Any]] = []  # channel messages made (a repeated enforced nonce makes none)
+        self.nonces: dict[tuple[str, Any], dict[str, Any]] = {}  # (channel, nonce) -> the message it made
         super().__init__()
         self.server.RequestHandlerClass = _community_handler(self)
 
@@ -139,7 +142,14 @@ def _community_handler(fake: CommunityDiscord) -> type:
             if method == "POST" and path.startswith("/api/channels/") and path.endswith("/messages"):
                 if not self._bot():
                     return self._json(401, unauthorized)
-                return self._json(200, {"id": "500000000000000002", "channel_id": parts[3], **(body or {})})
+                nonce = (body or {}).get("nonce")
+                if (body or {}).get("enforce_nonce") and (parts[3], nonce) in fake.nonces:
+                    return self._json(200, fake.nonces[(parts[3], nonce)])  # as Discord: no second message
+                message = {"id": str(500000000000000002 + len(fake.created)), "channel_id": parts[3], **(body or {})}
+                fake.created.append(message)
+                if nonce is not None:
+                    fake.nonces[(parts[3], nonce)] = message
+                return self._json(200, message)
             if method == "POST" and path == "/api/users/@me/channels":  # open a DM channel
                 if not self._bot():
                     return self._json(401, unauthorized)

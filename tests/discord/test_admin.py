@@ -9,9 +9,9 @@ from cryptography.fernet import Fernet
 from django.urls import reverse
 
 from community.models import AnnouncementChannel, DiscordLink, GuildMember
-from core import crypto
 from core.utils.dates import utc_now
 from tests.discord.conftest import CHANNEL_ID, GUILD_ID
+from ultrabackend import crypto
 from users.tests.factories import PlayerFactory
 
 pytestmark = pytest.mark.django_db
@@ -84,3 +84,27 @@ def test_linked_roles_and_members_are_listed_without_tokens(admin_client, settin
     assert link.access_token_encrypted.encode() not in page.content
     assert admin_client.get(reverse("admin:community_discordlink_changelist")).status_code == 200
     assert admin_client.get(reverse("admin:community_guildmember_changelist")).status_code == 200
+
+
+def test_the_discord_outbox_is_listed_and_a_failed_message_can_be_sent_again(admin_client):
+    from community import outbox
+    from community.models import DiscordMessage
+
+    channel = AnnouncementChannel.objects.create(guild_id=GUILD_ID, channel_id=CHANNEL_ID)
+    outbox.announce([channel.pk], {"title": "news"}, key="admin:1")
+    outbox.announce([channel.pk], {"title": "more news"}, key="admin:2")
+    failed, sent = DiscordMessage.objects.order_by("id")
+    DiscordMessage.objects.filter(pk=failed.pk).update(status="failed", attempts=3, last_error="HTTP 403")
+    DiscordMessage.objects.filter(pk=sent.pk).update(status="sent", attempts=1)
+    listing = admin_client.get(reverse("admin:community_discordmessage_changelist"))
+    assert listing.status_code == 200 and f"channel:{CHANNEL_ID}".encode() in listing.content
+    assert admin_client.get(reverse("admin:community_discordmessage_change", args=[failed.pk])).status_code == 200
+    answer = admin_client.post(
+        reverse("admin:community_discordmessage_changelist"),
+        {"action": "send_again", "_selected_action": [failed.pk, sent.pk]},
+    )
+    assert answer.status_code == 302
+    failed.refresh_from_db(), sent.refresh_from_db()
+    assert (failed.status, failed.attempts, failed.leased_until) == ("pending", 0, None)
+    assert failed.next_attempt_at > utc_now() - timedelta(minutes=1)
+    assert sent.status == "sent"  # a sent message is never sent again

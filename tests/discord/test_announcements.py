@@ -1,5 +1,6 @@
 """Announcements from domain events: which servers hear what, the embeds, and how Discord's
-rate limits and failures are retried by the task queue."""
+rate limits and failures are retried by the Discord pump (the outbox, community/discord_pump.py;
+tests/discord/test_discord_pump.py for routes, batches and workers)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from django.core.exceptions import ValidationError
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from community.events import handle_event
-from community.models import AnnouncementChannel, GuildMember
+from community.models import AnnouncementChannel, DiscordMessage, DiscordRateLimit, GuildMember
 from core.services.xp import award_xp
 from core.utils.dates import utc_now
 from tests.discord.conftest import BOT_TOKEN, CHANNEL_ID, GUILD_ID
@@ -72,7 +73,7 @@ def test_the_name_comes_from_the_account_when_the_data_has_none(discord, player,
 
 
 def test_level_up_is_posted_to_the_channel_with_the_bot_token(discord, player, channel):
-    from core.observability.metrics import DISCORD_CALLS
+    from ultrabackend.observability.metrics import DISCORD_CALLS
 
     counted = DISCORD_CALLS.labels("POST /channels/{id}/messages", "200")
     before = counted._value.get()
@@ -146,8 +147,8 @@ def test_season_close_posts_the_top_three_of_each_mode(discord, channel):
     assert cyber["value"] == "Nobody scored."
 
 
-def scheduled_job():
-    return ProcrastinateJob.objects.get(task_name="community.tasks.announce")
+def outboxed() -> DiscordMessage:
+    return DiscordMessage.objects.get()
 
 
 def test_429_retry_after_from_the_body_is_honoured(discord, player, channel):
@@ -156,16 +157,17 @@ def test_429_retry_after_from_the_body_is_honoured(discord, player, channel):
     handle_event(event_for(player, "level_up", **{"from": 1, "to": 2}))
     before = utc_now()
     run_pending_jobs()
-    job = scheduled_job()
-    assert (job.status, job.attempts) == ("todo", 1)
-    assert job.scheduled_at is not None
-    assert 0.7 <= (job.scheduled_at - before).total_seconds() <= 5
+    message = outboxed()
+    assert (message.status, message.attempts, message.last_status_code) == ("pending", 1, 429)
+    assert 0.7 <= (message.next_attempt_at - before).total_seconds() <= 5
+    paused = DiscordRateLimit.objects.get(key=f"channel:{CHANNEL_ID}").paused_until
+    assert 0.7 <= (paused - before).total_seconds() <= 5  # the channel's route waits, in the database
     run_pending_jobs()
     assert len(posted(discord)) == 1  # not before Discord's retry_after
-    time.sleep(max(0.0, (job.scheduled_at - utc_now()).total_seconds()) + 0.1)
+    time.sleep(max(0.0, (message.next_attempt_at - utc_now()).total_seconds()) + 0.1)
     run_pending_jobs()
     assert len(posted(discord)) == 2
-    assert scheduled_job().status == "succeeded"
+    assert outboxed().status == "sent"
 
 
 def test_429_retry_after_header_is_honoured(discord, player, channel):
@@ -175,9 +177,9 @@ def test_429_retry_after_header_is_honoured(discord, player, channel):
     handle_event(event_for(player, "level_up", **{"from": 1, "to": 2}))
     before = utc_now()
     run_pending_jobs()
-    job = scheduled_job()
-    assert job.status == "todo"
-    assert 1.9 <= (job.scheduled_at - before).total_seconds() <= 6
+    message = outboxed()
+    assert message.status == "pending"
+    assert 1.9 <= (message.next_attempt_at - before).total_seconds() <= 6
 
 
 def test_5xx_is_retried_with_backoff_and_delivered(discord, player, channel):
@@ -185,13 +187,13 @@ def test_5xx_is_retried_with_backoff_and_delivered(discord, player, channel):
     handle_event(event_for(player, "level_up", **{"from": 1, "to": 2}))
     before = utc_now()
     run_pending_jobs()
-    job = scheduled_job()
-    assert job.status == "todo"
-    assert (job.scheduled_at - before).total_seconds() >= 1.5  # backoff: 2 s after the first failure
-    ProcrastinateJob.objects.filter(pk=job.pk).update(scheduled_at=utc_now())  # (no need to wait in a test)
+    message = outboxed()
+    assert (message.status, message.last_status_code) == ("pending", 502)
+    assert (message.next_attempt_at - before).total_seconds() >= 1.5  # backoff: 2 s after the first failure
+    DiscordMessage.objects.filter(pk=message.pk).update(next_attempt_at=utc_now())  # (no need to wait in a test)
     run_pending_jobs()
     assert len(posted(discord)) == 2
-    assert scheduled_job().status == "succeeded"
+    assert outboxed().status == "sent"
 
 
 def test_other_4xx_is_dropped_and_logged(discord, player, channel, caplog):
@@ -199,8 +201,8 @@ def test_other_4xx_is_dropped_and_logged(discord, player, channel, caplog):
     handle_event(event_for(player, "level_up", **{"from": 1, "to": 2}))
     run_pending_jobs()
     assert len(posted(discord)) == 1
-    job = scheduled_job()
-    assert (job.status, job.attempts) == ("succeeded", 1)  # one attempt, no retry
+    message = outboxed()
+    assert (message.status, message.attempts, message.last_status_code) == ("failed", 1, 403)  # no retry
     assert "Missing Access" in caplog.text
 
 
@@ -209,18 +211,19 @@ def test_a_discord_that_times_out_is_retried(discord, player, channel, settings)
     discord.slow[f"/api/channels/{CHANNEL_ID}/messages"] = 1.0
     handle_event(event_for(player, "level_up", **{"from": 1, "to": 2}))
     run_pending_jobs()
-    job = scheduled_job()
-    assert (job.status, job.attempts) == ("todo", 1)
+    message = outboxed()
+    assert (message.status, message.attempts) == ("pending", 1)
+    assert "ReadTimeout" in message.last_error
     del discord.slow[f"/api/channels/{CHANNEL_ID}/messages"]
-    ProcrastinateJob.objects.filter(pk=job.pk).update(scheduled_at=utc_now())
+    DiscordMessage.objects.filter(pk=message.pk).update(next_attempt_at=utc_now())
     run_pending_jobs()
-    assert scheduled_job().status == "succeeded"
+    assert outboxed().status == "sent"
 
 
 def test_discord_unreachable_is_retried(closed_discord, player, channel):
     handle_event(event_for(player, "level_up", **{"from": 1, "to": 2}))
     run_pending_jobs()
-    assert scheduled_job().status == "todo"
+    assert outboxed().status == "pending"
 
 
 @pytest.fixture
@@ -255,6 +258,7 @@ def test_events_that_announce_nothing_defer_nothing(discord, player, channel):
     handle_event(Event("season_closed", None, {}))  # no season: logged, nothing sent
     handle_event(Event("level_up", None, {"from": 1, "to": 2}))  # no player
     assert not ProcrastinateJob.objects.exists()
+    assert not DiscordMessage.objects.exists()
 
 
 def test_a_bot_token_that_cannot_be_sent_is_dropped_not_retried(discord, player, channel, settings):
@@ -262,4 +266,4 @@ def test_a_bot_token_that_cannot_be_sent_is_dropped_not_retried(discord, player,
     handle_event(event_for(player, "level_up", **{"from": 1, "to": 2}))
     run_pending_jobs()
     assert posted(discord) == []
-    assert scheduled_job().status == "succeeded"  # dropped and logged: a retry cannot fix it
+    assert outboxed().status == "failed"  # dropped and logged: a retry cannot fix it

@@ -78,3 +78,58 @@ def test_log_above_the_threshold_is_held_and_button_votes_decide_it(interactions
     assert edits and edits[-1].body["components"] == []
     with connection.cursor() as cursor:  # the next (non-transactional) tests expect an empty queue
         cursor.execute("TRUNCATE procrastinate_jobs CASCADE")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_claims_are_announced_and_web_votes_update_the_review_message(discord, settings):
+    """claim_submitted and claim_decided reach the announcement channels (names escaped), and
+    votes cast through the web API edit the review channel's message: the count, then the outcome."""
+    from community.models import AnnouncementChannel
+    from tests.claims.helpers import claim_running, client_for, reviewer, vote
+    from tests.discord.conftest import CHANNEL_ID, GUILD_ID
+
+    settings.DOMAIN_EVENT_CONSUMERS = ["community.events.handle_event"]
+    settings.DISCORD_REVIEW_CHANNEL_ID = CHANNEL
+    AnnouncementChannel.objects.create(guild_id=GUILD_ID, channel_id=CHANNEL_ID, claims=True, members_only=False)
+    AnnouncementChannel.objects.create(guild_id="300000000000000002", channel_id="400000000000000002")  # not opted in
+    alice = PlayerFactory(discord_id=ALICE, display_name="Al *ice* @everyone")
+    claim = claim_running(client_for(alice), 60)
+    run_pending_jobs()
+    [held] = discord.requests_to("POST", f"/api/channels/{CHANNEL_ID}/messages")
+    text = held.body["embeds"][0]["description"]
+    assert text.startswith("**Al \\*ice\\* \\@everyone** claims 60 km of Running (18,000 XP)"), text
+    assert "above review threshold" in text and held.body["allowed_mentions"] == {"parse": []}
+    assert not discord.requests_to("POST", "/api/channels/400000000000000002/messages")
+    [posted] = discord.requests_to("POST", f"/api/channels/{CHANNEL}/messages")
+    assert posted.body["embeds"][0]["title"] == f"Claim #{claim['id']} by Al \\*ice\\* \\@everyone"
+    message = f"/api/channels/{CHANNEL}/messages/500000000000000002"
+
+    judges = [reviewer() for _ in range(3)]
+    assert vote(judges[0], claim["id"], "approve").status_code == 201
+    run_pending_jobs()
+    [edit] = discord.requests_to("PATCH", message)
+    fields = {f["name"]: f["value"] for f in edit.body["embeds"][0]["fields"]}
+    assert fields["Votes"] == "✅ 1 · ❌ 0" and edit.body["components"]  # still open: buttons stay
+    for judge in judges[1:]:
+        assert vote(judge, claim["id"], "approve").status_code == 201
+    run_pending_jobs()
+    final = discord.requests_to("PATCH", message)[-1].body
+    fields = {f["name"]: f["value"] for f in final["embeds"][0]["fields"]}
+    assert fields["Votes"] == "✅ 3 · ❌ 0" and fields["Outcome"] == "approved (community)"
+    assert final["components"] == []
+    decided = discord.requests_to("POST", f"/api/channels/{CHANNEL_ID}/messages")[-1].body["embeds"][0]
+    assert decided["title"] == f"Claim #{claim['id']} approved"
+    assert "was approved by the community: **+18,000 XP**" in decided["description"]
+
+    second = claim_running(client_for(alice), 70)
+    staff = reviewer(is_staff=True)
+    answer = client_for(staff).post(
+        f"/api/v1/claims/{second['id']}/decision/", {"verdict": "reject", "reason": "no"}, format="json"
+    )
+    assert answer.status_code == 200, answer.content
+    run_pending_jobs()
+    rejected = discord.requests_to("POST", f"/api/channels/{CHANNEL_ID}/messages")[-1].body["embeds"][0]
+    assert rejected["title"] == f"Claim #{second['id']} rejected"
+    assert "was rejected by a moderator: no XP" in rejected["description"]
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE procrastinate_jobs CASCADE")

@@ -13,8 +13,7 @@ from django.apps import apps
 from rest_framework.test import APIClient
 
 from community.models import DiscordLink, GuildMember
-from core import crypto
-from core.selectors.account import personal_data
+from core.selectors.accounts.account import personal_data
 from core.utils.dates import utc_now
 from layers.models import Event
 from tests.auth.conftest import CLIENT_ID
@@ -22,6 +21,7 @@ from tests.discord.conftest import GUILD_ID, command, discord_user
 from tests.discord.test_linked_roles import link_through_discord
 from tests.jobs import run_pending_jobs
 from tests.users.test_personal_data_registry import erase, personal_models
+from ultrabackend import crypto
 from users.models import CustomUser
 from users.tests.factories import PlayerFactory
 

@@ -459,6 +459,11 @@ def test_leaderboard_without_a_ready_index_is_deferred_and_finished_by_a_job(int
     second = discord.requests_to("PATCH", "/api/webhooks/")[1]
     assert second.path == f"/api/webhooks/{clicked['application_id']}/{clicked['token']}/messages/@original"
     assert second.body["embeds"][0]["description"].startswith("**#11** P01")
+    from prometheus_client import REGISTRY, generate_latest
+
+    counted = generate_latest(REGISTRY).decode()  # igo_discord_requests_total: the token is no label
+    assert 'route="PATCH /webhooks/{id}/{token}/messages/@original"' in counted
+    assert payload["token"] not in counted and clicked["token"] not in counted
 
 
 @pytest.mark.django_db(transaction=True)

@@ -19,13 +19,13 @@ from rest_framework.test import APIClient
 
 from community.events import handle_event
 from community.models import DiscordLink
-from core import crypto
-from core.crypto import check_keys
 from core.utils.dates import utc_now
 from tests.auth.conftest import CLIENT_ID
 from tests.discord.conftest import command, discord_user
 from tests.discord.test_announcements import event_for
 from tests.jobs import run_pending_jobs
+from ultrabackend import crypto
+from ultrabackend.crypto import check_keys
 from users.models import CustomUser
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -221,7 +221,7 @@ def test_a_disabled_account_is_not_linked(discord, alice):
     assert not DiscordLink.objects.exists()
 
 
-# Without FIELD_ENCRYPTION_KEY development derives a key from the secret key (core/crypto.py);
+# Without FIELD_ENCRYPTION_KEY development derives a key from the secret key (ultrabackend/crypto.py);
 # production refuses to start instead (test below).
 @pytest.mark.parametrize("change", ["disabled", "bad_key", "no_secret"])
 def test_not_configured_is_a_503_feature_not_configured(discord, settings, change):

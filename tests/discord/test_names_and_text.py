@@ -12,8 +12,9 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from community import embeds, linked_roles
+from community import embeds
 from community.models import DiscordLink
+from core.services.discord import linked_roles
 from core.services.xp import award_xp
 from tests.auth.conftest import CLIENT_ID
 from tests.discord.conftest import command, discord_user
@@ -149,7 +150,7 @@ def test_two_players_racing_for_one_name_get_one_200_and_one_409():
 
 @pytest.mark.django_db
 def test_a_discord_name_someone_is_shown_under_gets_a_suffix():
-    from core.services.user_service import DiscordIdentity, sign_in_discord
+    from core.services.accounts.user_service import DiscordIdentity, sign_in_discord
 
     signed_in(PlayerFactory()).patch("/api/v1/user/profile/", {"display_name": "Ken"}, format="json")
     user = sign_in_discord(

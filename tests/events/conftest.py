@@ -16,7 +16,7 @@ import pytest
 from django.db import connection
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from core.services import webhooks
+from core.services.events import webhooks
 from events.models import WebhookEndpoint
 
 
@@ -229,7 +229,7 @@ def _no_achievements(request: pytest.FixtureRequest) -> None:
     if request.node.get_closest_marker("django_db") is None:
         return
     from achievements.models import Achievement
-    from core.selectors import achievement_catalogue
+    from core.selectors.achievements import achievement_catalogue
 
     request.getfixturevalue("_reference_data")
     Achievement.objects.update(is_active=False)

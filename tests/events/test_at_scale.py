@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 from asgiref.sync import async_to_sync
 
-from core.services import index_upkeep
-from core.services.seasons import rank_index
+from core.services.seasons import index_upkeep, rank_index
 from core.services.xp import award_xp
 from core.utils.dates import season_id_for, utc_now
 from events.models import DomainEvent, WebhookDelivery

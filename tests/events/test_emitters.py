@@ -151,8 +151,26 @@ def test_consumers_get_their_events_from_jobs_and_a_failing_one_is_retried(setti
 
 
 def test_an_unknown_consumer_path_fails_loudly(settings):
-    from core.services import domain_events
+    from core.services.events import domain_events
 
     settings.DOMAIN_EVENT_CONSUMERS = ["tests.events.consumers.no_such_function"]
     with pytest.raises(ImportError):
         domain_events.consumers()
+
+
+def test_a_held_report_and_its_decision_are_told_to_webhooks(receiver, endpoint):
+    from tests.claims.helpers import claim_running, client_for, reviewer, vote
+
+    endpoint("claim_submitted", "claim_decided")
+    player = PlayerFactory(discord_id="223456789012345679")
+    claim = claim_running(client_for(player), 60)
+    for judge in [reviewer() for _ in range(3)]:
+        assert vote(judge, claim["id"], "approve").status_code == 201
+    drain()
+    got = [r.body for r in receiver.delivered()]
+    assert [b["type"] for b in got] == ["claim_submitted", "claim_decided"]
+    submitted, decided = (b["data"] for b in got)
+    assert submitted["user"]["id"] == player.pk and submitted["claim_id"] == claim["id"]
+    assert (submitted["state"], submitted["units"], submitted["xp"]) == ("pending", "60.00", 18_000)
+    assert (decided["state"], decided["via"], decided["xp"]) == ("approved", "community", 18_000)
+    assert decided["sequence"] > submitted["sequence"]

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from core.services import domain_events
-from core.services.seasons import rank_index
+from core.selectors.seasons import rank_keys
+from core.services.events import domain_events
 from core.services.xp import award_xp
 from core.tasks import reindex_changed_scores
 from core.utils.dates import season_id_for, utc_now
@@ -53,7 +53,7 @@ def test_reindex_changed_scores_heals_a_lost_index_write_and_keeps_young_entries
     settings.REDIS_URL = ""  # this write's index mirror is lost (as if the process died after commit)
     award_xp(user=player, activity=activity, units=Decimal(40), source="web")
     settings.REDIS_URL = redis_url
-    board = rank_index.board_key(season_id, "reality")
+    board = rank_keys.board_key(season_id, "reality")
     assert redis_server.zrange(board, 0, -1) == []
     reindex_changed_scores.defer(timestamp=0)
     drain()

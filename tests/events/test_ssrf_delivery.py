@@ -32,7 +32,7 @@ def test_the_connection_guard_refuses_the_peer_even_after_the_url_check(receiver
     checked, to a private one when connecting) refuses on the connected peer."""
     import requests
 
-    from core.services import webhooks
+    from core.services.events import webhooks
 
     session = requests.Session()
     session.trust_env = False

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from core.services import webhooks
+from core.services.events import webhooks
 from events.models import WebhookEndpoint
 from users.models import ServiceAPIKey
 

@@ -9,7 +9,7 @@ import pytest
 from django.apps import apps as global_apps
 from rest_framework.test import APIClient
 
-from core.services.user_service import DiscordIdentity, sign_in_discord
+from core.services.accounts.user_service import DiscordIdentity, sign_in_discord
 from users.models import CustomUser, ServiceAPIKey
 from users.tests.factories import PlayerFactory
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 
-from core.checks import check_jwt_signing_key, check_secrets
+from ultrabackend.checks import check_jwt_signing_key, check_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -26,7 +26,7 @@ ADD = "/api/v1/xp/add/"
 
 
 def signed_in(settings: Any) -> tuple[APIClient, str]:
-    settings.SESSION_ENGINE = "core.sessions"
+    settings.SESSION_ENGINE = "ultrabackend.sessions"
     client = APIClient(enforce_csrf_checks=False)
     client.force_login(PlayerFactory())
     key = client.cookies[django_settings.SESSION_COOKIE_NAME].value
@@ -80,7 +80,7 @@ def test_a_live_session_from_redis_still_signs_in_with_one_query(redis_server, s
         from django.test import RequestFactory
 
         from api.session_auth import session_user
-        from core.sessions import SessionStore
+        from ultrabackend.sessions import SessionStore
 
         request = RequestFactory().get(PROFILE)
         request.session = SessionStore(key)

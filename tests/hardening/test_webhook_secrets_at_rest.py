@@ -9,9 +9,9 @@ import pytest
 from django.apps import apps as global_apps
 from django.db import connection
 
-from core import crypto
 from events.models import WebhookEndpoint
 from tests.events.test_webhooks_api import key_client
+from ultrabackend import crypto
 
 pytestmark = pytest.mark.django_db
 

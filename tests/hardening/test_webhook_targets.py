@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.services import webhooks
+from core.services.events import webhooks
 from events.models import WebhookEndpoint
 from tests.events.test_webhooks_api import key_client
 

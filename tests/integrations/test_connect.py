@@ -9,11 +9,11 @@ import pytest
 import requests
 from rest_framework.test import APIClient
 
-from core import crypto
-from core.services import tokens
+from core.services.accounts import tokens
 from core.utils.dates import utc_now
 from integrations import client as strava_client
 from integrations.models import StravaConnection
+from ultrabackend import crypto
 from users.tests.factories import PlayerFactory
 
 from .conftest import CLIENT_ID, FakeStrava, connect

@@ -11,7 +11,7 @@ import requests
 from django.db import connection as db
 from rest_framework.test import APIClient
 
-from core.services import tokens
+from core.services.accounts import tokens
 from integrations.models import StravaConnection
 from tests.jobs import run_pending_jobs
 from users.tests.factories import PlayerFactory

@@ -8,7 +8,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
-from core import crypto
+from ultrabackend import crypto
 
 
 def test_a_value_round_trips_and_is_not_stored_in_clear(settings: Any):

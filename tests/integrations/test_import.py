@@ -15,10 +15,10 @@ from django.test import Client
 from procrastinate.contrib.django.models import ProcrastinateJob
 from rest_framework.test import APIClient
 
-from core import crypto
 from integrations import client as strava_client
 from integrations.models import StravaActivity, StravaConnection
 from tests.jobs import run_pending_jobs
+from ultrabackend import crypto
 from users.models import CustomUser
 from xp.models import UserProfile, XPEntry
 
@@ -226,7 +226,10 @@ def test_an_implausible_ride_waits_for_review_then_approve_awards_it(
     assert record.state == "awarded"
     assert record.reviewed_by is not None
     assert total_xp(player) == 15000  # 100 km cycling x 150
-    assert XPEntry.objects.get(user=player).idempotency_key == f"strava:{ride}"
+    # Approved through the held activity's claim (the one review queue): once, under its key.
+    claim = record.entry.claim
+    assert XPEntry.objects.get(user=player).idempotency_key == f"claim:{claim.pk}"
+    assert (claim.kind, claim.state, claim.decided_via) == ("strava", "approved", "moderator")
     assert str(ride) not in admin.get("/admin/integrations/stravaactivity/").content.decode()  # left the queue
 
 

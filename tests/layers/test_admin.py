@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
-from core.services import layer_service
+from core.services.layers import layer_service
 from core.utils.dates import utc_now
 from layers.models import CyberLayerStatus, Event, EventParticipation, LayerChange
 from users.tests.factories import PlayerFactory

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.constants.layers import BY_CODE
-from core.services import layer_service
+from core.services.layers import layer_service
 from layers.models import Event, EventParticipation
 from users.tests.factories import PlayerFactory
 

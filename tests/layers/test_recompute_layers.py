@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from core.services.layer_service import recompute_layers
+from core.services.layers.layer_service import recompute_layers
 from layers.models import CyberLayerStatus, LayerChange, RealityLayerStatus
 from users.tests.factories import PlayerFactory
 

@@ -6,16 +6,18 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from core.observability.logs import JsonFormatter, RequestIdFilter
-from core.services import domain_events
+from core.services.events import domain_events
 from tests.events.conftest import drain
+from ultrabackend.observability.logs import JsonFormatter, RequestIdFilter
 from users.tests.factories import PlayerFactory
 from xp.tests.factories import ActivityTypeFactory
 
@@ -149,7 +151,7 @@ def test_a_request_id_travels_from_the_request_into_the_webhook_log_line(receive
     drain()
     assert len(receiver.delivered()) == 1
 
-    delivered = [line for line in lines(json_log) if line["logger"] == "core.services.webhooks"]
+    delivered = [line for line in lines(json_log) if line["logger"] == "core.services.events.webhooks"]
     assert len(delivered) == 1, lines(json_log)
     [line] = delivered
     assert line["request_id"] == "req-level-up-42"
@@ -179,3 +181,37 @@ def test_ready_reports_database_redis_and_queue(client, settings):
     assert stalled.json()["queue"]["ready_jobs"] == 1
     assert stalled.json()["queue"]["oldest_ready_age_seconds"] > 0
     assert stalled["Retry-After"]
+
+
+@pytest.mark.django_db
+def test_the_documented_metrics_are_the_exported_ones(client, metrics_token):
+    """docs/operations.md's tables name every igo_ series /metrics exports, and no other."""
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
+    documented = set(re.findall(r"^\| `(igo_[a-z_]+)`", docs, re.MULTILINE))
+    text = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").content.decode()
+    exported = set(re.findall(r"^# TYPE (igo_[a-z_]+) ", text, re.MULTILINE))
+    assert documented == exported
+    assert {"igo_discord_messages_total", "igo_discord_messages_pending", "igo_discord_paused_routes"} <= exported
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_id_travels_from_the_request_into_the_discord_announcement_log_line(discord, json_log, settings):
+    from community.models import AnnouncementChannel, DiscordMessage, GuildMember
+    from tests.jobs import run_pending_jobs
+
+    settings.DOMAIN_EVENT_CONSUMERS = ["community.events.handle_event"]
+    ActivityTypeFactory(key="ops_run", mode="reality")
+    player = PlayerFactory(discord_id="111111111111111111")
+    GuildMember.objects.create(guild_id="300000000000000001", user=player)
+    AnnouncementChannel.objects.create(guild_id="300000000000000001", channel_id="400000000000000001")
+    api = APIClient()
+    api.force_login(player)
+    answer = api.post(
+        "/api/v1/xp/add/", {"activity": "ops_run", "units": 300}, format="json", HTTP_X_REQUEST_ID="req-discord-7"
+    )
+    assert answer.status_code == 201 and answer.json()["level_up"] is not None
+    run_pending_jobs()  # fan-out, the consumer job, the Discord pump
+    assert DiscordMessage.objects.get().status == "sent"
+    [line] = [line for line in lines(json_log) if line["logger"] == "community.discord_pump"]
+    assert line["request_id"] == "req-discord-7"
+    assert (line["outcome"], line["kind"], line["status_code"]) == ("sent", "announcement", 200)

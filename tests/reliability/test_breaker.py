@@ -13,8 +13,8 @@ import redis
 from django.core.cache import caches
 from rest_framework.test import APIClient
 
-from core.utils import redis as r
 from tests.reliability.harness import FaultProxy
+from ultrabackend import redis as r
 
 pytestmark = pytest.mark.redis
 

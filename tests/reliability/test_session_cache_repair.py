@@ -10,9 +10,9 @@ from django.contrib.sessions.models import Session
 from django.core.cache import caches
 from procrastinate.contrib.django.models import ProcrastinateJob
 
-from core.sessions import SessionStore
 from tests.jobs import run_pending_jobs
 from tests.reliability.test_breaker import proxied_redis  # noqa: F401  (fixture)
+from ultrabackend.sessions import SessionStore
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 
@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 def test_the_stale_copy_goes_when_redis_is_back(proxied_redis, settings: Any) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     import time
 
-    settings.SESSION_ENGINE = "core.sessions"
+    settings.SESSION_ENGINE = "ultrabackend.sessions"
     store = SessionStore()
     store["who"] = "alice"
     store.save(must_create=True)

@@ -6,15 +6,16 @@ from rest_framework.test import APIClient
 
 from api import session_players
 from api.v1.seasons.serializers import BoardRowSerializer, board_rows_document
-from core.selectors.leaderboard import Row
+from core.selectors.seasons import rank_keys
+from core.selectors.seasons.leaderboard import Row
 from core.services.seasons import rank_index
 from core.services.xp import correct_entry
 from core.tasks import repair_rank_index
-from core.utils import redis as r
 from core.utils.dates import utc_now
 from seasons.models import RankIndexRepair
 from tests.round_trips import RoundTrips
 from tests.seasons.helpers import at, award_at
+from ultrabackend import redis as r
 from users.tests.factories import PlayerFactory
 from xp.models import UserProfile
 
@@ -208,7 +209,7 @@ def test_redis_database_and_redis_gone_give_the_same_answers(redis_server, setti
     award_at(goldie, 70, at("2026-03-08T10:00:00"))
     with_redis = all_answers(march)
     assert {row["league"] for row in with_redis[0]["results"]} == {"bronze", "gold"}
-    assert redis_server.exists(rank_index.ready_key("2026-03", "reality"))  # trusted from the season's first write
+    assert redis_server.exists(rank_keys.ready_key("2026-03", "reality"))  # trusted from the season's first write
     settings.REDIS_URL = ""
     without_redis = all_answers(march)
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # a dead port: Redis gone mid-run
@@ -240,9 +241,9 @@ def test_index_survives_redis_losing_everything(redis_server, settings, march):
     prefix = settings.CACHES["default"]["KEY_PREFIX"]
     redis_server.delete(*redis_server.keys(f"{prefix}:*"))  # only this test run's keys
     assert all_answers(march) == before  # served by the database: the board is not ready
-    assert not redis_server.exists(rank_index.ready_key("2026-03", "reality"))
+    assert not redis_server.exists(rank_keys.ready_key("2026-03", "reality"))
     assert repair_rank_index(timestamp=0) >= 2  # the every-minute job rebuilds both modes
-    assert redis_server.exists(rank_index.ready_key("2026-03", "reality"))
+    assert redis_server.exists(rank_keys.ready_key("2026-03", "reality"))
     assert rank_index.check_board("2026-03", "reality") == []
     assert all_answers(march) == before  # and Redis serves the same answers again
 
@@ -286,8 +287,8 @@ def test_rebuild_and_check_commands(redis_server, march):
     out = StringIO()
     call_command("check_leaderboards", "--no-progress", stdout=out)
     assert "in step" in out.getvalue()
-    redis_server.zadd(rank_index.board_key("2026-03", "reality"), {"00000000000000000000000001": 5})
-    redis_server.zadd(rank_index.board_key("2026-03", "reality", "bronze"), {"00000000000000000000000002": 7})
+    redis_server.zadd(rank_keys.board_key("2026-03", "reality"), {"00000000000000000000000001": 5})
+    redis_server.zadd(rank_keys.board_key("2026-03", "reality", "bronze"), {"00000000000000000000000002": 7})
     with pytest.raises(SystemExit):
         call_command("check_leaderboards", "--no-progress", stdout=StringIO())
     # A board that exists but is stale: --missing leaves it, repair_leaderboards fixes it.
@@ -322,8 +323,8 @@ def test_everything_keeps_answering_when_redis_dies_mid_run(redis_server, settin
 def test_a_new_season_is_served_from_redis_from_its_first_write(redis_server):
     first = PlayerFactory(username="first")
     award_at(first, 10, at("2026-10-01T00:00:00"))  # makes the season: its boards start complete
-    assert redis_server.exists(rank_index.ready_key("2026-10", "reality"))
-    assert redis_server.exists(rank_index.ready_key("2026-10", "cyber"))
+    assert redis_server.exists(rank_keys.ready_key("2026-10", "reality"))
+    assert redis_server.exists(rank_keys.ready_key("2026-10", "cyber"))
     award_at(PlayerFactory(username="second"), 20, at("2026-10-02T00:00:00"))
     assert names(board(APIClient(), season="2026-10")) == [(1, "second", 20), (2, "first", 10)]
     assert rank_index.check_board("2026-10", "reality") == []
@@ -337,11 +338,11 @@ def test_a_write_that_finds_a_lost_index_write_stops_trusting_the_board(redis_se
     award_at(march["gus"], 1000, at("2026-03-09T00:00:00"))  # lost by the index
     settings.REDIS_URL = real
     award_at(march["fay"], 1, at("2026-03-09T01:00:00"))  # sees the pending repair
-    assert not redis_server.exists(rank_index.ready_key("2026-03", "reality"))
+    assert not redis_server.exists(rank_keys.ready_key("2026-03", "reality"))
     assert names(board(APIClient(), season="2026-03"))[0] == (1, "gus", 1010)  # served by the database
-    assert not redis_server.exists(rank_index.ready_key("2026-03", "reality"))
+    assert not redis_server.exists(rank_keys.ready_key("2026-03", "reality"))
     repair_rank_index(timestamp=0)
-    assert redis_server.exists(rank_index.ready_key("2026-03", "reality"))
+    assert redis_server.exists(rank_keys.ready_key("2026-03", "reality"))
     assert rank_index.check_board("2026-03", "reality") == []
 
 
@@ -349,7 +350,7 @@ def test_a_write_that_finds_a_lost_index_write_stops_trusting_the_board(redis_se
 def test_ties_one_microsecond_apart_are_ordered_the_same_by_redis_and_the_database(redis_server):
     from datetime import timedelta
 
-    from core.selectors import leaderboard as lb
+    from core.selectors.seasons import leaderboard as lb
     from core.utils.dates import month_bounds
 
     start, _ = month_bounds("2026-11")

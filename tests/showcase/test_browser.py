@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from core.selectors.leaderboard import leaderboard
-from core.selectors.showcase import community_board
+from core.selectors.seasons.leaderboard import leaderboard
+from core.selectors.showcase.showcase import community_board
 from core.utils.dates import season_id_for, utc_now
 from tests.auth.test_browser_flow import chromium_path
 
@@ -100,7 +100,7 @@ def test_live_board_is_read_from_the_rank_index(redis_server, live_server, commu
         (2, "Hidden player"),
     ]
     # The search's ranks from the index too (one pipeline for every hit).
-    from core.selectors.showcase import search_players
+    from core.selectors.showcase.showcase import search_players
 
     (bob,) = search_players("bob")
     assert bob.season == {"reality": (200, 3), "cyber": (50, 1)}

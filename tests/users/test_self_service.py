@@ -5,7 +5,7 @@ import pytest
 from allauth.socialaccount.models import SocialAccount
 from rest_framework.test import APIClient
 
-from core.services import tokens
+from core.services.accounts import tokens
 from core.services.seasons import closing, rank_index
 from seasons.models import Season, SeasonResult, SeasonScore
 from tests.seasons.helpers import at, award_at
@@ -53,7 +53,7 @@ def test_patch_profile_null_goes_back_to_the_discord_name_and_unknown_fields_are
 
 
 def test_a_discord_sign_in_keeps_a_chosen_display_name(player):
-    from core.services.user_service import DiscordIdentity, sign_in_discord
+    from core.services.accounts.user_service import DiscordIdentity, sign_in_discord
 
     player.discord_id = DISCORD_ID
     player.save()

@@ -3,7 +3,7 @@
 import pytest
 
 from core.exceptions import InvalidDiscordId
-from core.services import user_service
+from core.services.accounts import user_service
 from tests.concurrency import run_at_once
 from users.models import CustomUser
 from xp.models import UserProfile

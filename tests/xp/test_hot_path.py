@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from api import session_players
 from api.v1.xp import hot_path
 from api.v1.xp.serializers import AddXPInputSerializer
-from core.services import tokens
+from core.services.accounts import tokens
 from seasons.models import RankIndexRepair
 from tests.concurrency import run_at_once
 from tests.round_trips import RoundTrips

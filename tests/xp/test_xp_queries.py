@@ -6,7 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from core.services.xp import ProfileTotals, award_xp, correct_entry
+from core.selectors.xp.totals import ProfileTotals
+from core.services.xp import award_xp, correct_entry
 from layers.models import CyberLayerStatus, LayerChange
 from seasons.models import SeasonScore
 from users.tests.factories import PlayerFactory

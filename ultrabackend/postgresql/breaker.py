@@ -10,7 +10,7 @@ the breaker stays open another period.
 
 Only timeouts open it: a refused or reset connection already fails at once, so a database that
 restarts is used again on the first request after it is back. The state is this worker's own
-view of PostgreSQL's health (like the Redis breaker, core/utils/redis.py), not request state, and
+view of PostgreSQL's health (like the Redis breaker, ultrabackend/redis.py), not request state, and
 it only ever turns a wait into an earlier 503. Only requests go through it.
 """
 

@@ -6,7 +6,7 @@ from urllib.parse import unquote
 
 import environ
 
-from core.observability.logs import logging_config
+from ultrabackend.observability.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -58,8 +58,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: the request id (X-Request-ID) and the request's metrics (core/observability/).
-    "core.observability.middleware.ObservabilityMiddleware",
+    # First: the request id (X-Request-ID) and the request's metrics (ultrabackend/observability/).
+    "ultrabackend.observability.middleware.ObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "api.outage.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -165,7 +165,7 @@ REDIS_BREAKER_FAIL_MAX = env.int("REDIS_BREAKER_FAIL_MAX", default=1)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "core.cache.PooledRedisCache",
+            "BACKEND": "ultrabackend.cache.PooledRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="igo"),
             "OPTIONS": {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, "socket_timeout": REDIS_SOCKET_TIMEOUT},
@@ -173,7 +173,7 @@ if REDIS_URL:
     }
     # Sessions are read from Redis (no database round trip per request) and written through to
     # the database, so a logout or an admin revoking a session takes effect at once.
-    SESSION_ENGINE = "core.sessions"
+    SESSION_ENGINE = "ultrabackend.sessions"
 else:
     # No Redis: the cache (throttle counters, used refresh tokens) lives in the database, so
     # every worker process shares it; nothing depends on one process's memory.
@@ -353,7 +353,7 @@ COHORT_DEMOTE = env.int("COHORT_DEMOTE", default=5)
 SEASON_CLOSE_CHUNK = env.int("SEASON_CLOSE_CHUNK", default=20_000)
 
 # One JSON object per log line with the request id of the request or job (LOG_FORMAT=text: plain
-# lines for a terminal); core/observability/logs.py, docs/operations.md.
+# lines for a terminal); ultrabackend/observability/logs.py, docs/operations.md.
 LOG_FORMAT = env("LOG_FORMAT", default="json")
 LOGGING = logging_config(level=env("LOG_LEVEL", default="WARNING"), fmt=LOG_FORMAT)
 
@@ -401,6 +401,23 @@ WEBHOOK_LEASE_SECONDS = env.float("WEBHOOK_LEASE_SECONDS", default=30.0)
 # An endpoint whose every delivery failed for this long is disabled (shown in the admin and API).
 WEBHOOK_DISABLE_AFTER_SECONDS = env.int("WEBHOOK_DISABLE_AFTER_SECONDS", default=5 * 24 * 3600)
 
+# The Discord pump of each worker process (community/discord_pump.py): announcements and DMs in
+# flight at once (one per rate-limit route at a time), requests per second to Discord for all
+# workers together (Discord allows a bot 50; the rest is headroom for other calls), backoff of a
+# 5xx or timeout (base x 2^(attempt-1), at most 10 minutes) and how long a message is retried.
+DISCORD_CONCURRENCY = env.int("DISCORD_CONCURRENCY", default=16)
+DISCORD_GLOBAL_RATE = env.int("DISCORD_GLOBAL_RATE", default=40)
+DISCORD_RETRY_BASE_SECONDS = env.float("DISCORD_RETRY_BASE_SECONDS", default=2.0)
+DISCORD_RETRY_FOR_SECONDS = env.int("DISCORD_RETRY_FOR_SECONDS", default=6 * 3600)
+DISCORD_POLL_SECONDS = env.float("DISCORD_POLL_SECONDS", default=0.2)
+DISCORD_LEASE_SECONDS = env.float("DISCORD_LEASE_SECONDS", default=30.0)
+# Sent and failed Discord messages are deleted this many days after they were made (daily job).
+DISCORD_OUTBOX_KEEP_DAYS = env.int("DISCORD_OUTBOX_KEEP_DAYS", default=30)
+
+# Optional error reporting (docs/operations.md "Sentry"): unset, sentry_sdk is never imported.
+SENTRY_DSN = env("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="")
+
 CSRF_FAILURE_VIEW = "api.errors.csrf_failure"
 # Seconds a client is told to wait (Retry-After) when the database is unavailable (503).
 DATABASE_RETRY_AFTER_SECONDS = env.int("DATABASE_RETRY_AFTER_SECONDS", default=5)
@@ -438,7 +455,7 @@ STRAVA_WEBHOOK_CALLBACK_URL = env("STRAVA_WEBHOOK_CALLBACK_URL", default="")
 # Optional: the push subscription's id (`strava_subscription show`); events naming another are refused.
 STRAVA_SUBSCRIPTION_ID = env("STRAVA_SUBSCRIPTION_ID", default="")
 STRAVA_TIMEOUT_SECONDS = env.float("STRAVA_TIMEOUT_SECONDS", default=10.0)
-# Fernet key(s) for secrets at rest (Strava and Discord tokens; core/crypto.py): comma separated,
+# Fernet key(s) for secrets at rest (Strava and Discord tokens; ultrabackend/crypto.py): comma separated,
 # the first encrypts, every one decrypts (rotation). Unset: derived from DJANGO_SECRET_KEY
 # (development); production refuses to start without it when Linked Roles or Strava are on.
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")

@@ -21,8 +21,8 @@ JWT_SIGNING_KEY_SET = bool(env("JWT_SIGNING_KEY", default=""))
 JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", default="")
 
 # Every secret is refused when it is a placeholder, short, of little variety or shared with
-# another (core/secret_keys.py): a weak key is a reason not to start, not a warning.
-from core.secret_keys import problems as _secret_problems  # noqa: E402
+# another (ultrabackend/secret_keys.py): a weak key is a reason not to start, not a warning.
+from ultrabackend.secret_keys import problems as _secret_problems  # noqa: E402
 
 _weak = _secret_problems(
     {
@@ -66,6 +66,6 @@ if not DISCORD_API_URL.startswith("https://"):  # noqa: F405
     raise ImproperlyConfigured("DISCORD_API_URL must be an https:// URL in production.")
 # Linked Roles and Strava keep players' tokens encrypted at rest: refuse to start without a valid key.
 if DISCORD_LINKED_ROLES_ENABLED or STRAVA_CLIENT_ID:  # noqa: F405
-    from core.crypto import check_keys
+    from ultrabackend.crypto import check_keys
 
     check_keys(FIELD_ENCRYPTION_KEY)  # noqa: F405

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
         *[
             migrations.RunSQL(
                 # In the "C" collation: a LIKE 'ADA%' prefix is an index range, and the matches
-                # come out in index order (core/selectors/showcase.py search_players).
+                # come out in index order (core/selectors/showcase/showcase.py search_players).
                 f'CREATE INDEX "{name}" ON "users_customuser" ((UPPER("{column}") COLLATE "C"))',
                 f'DROP INDEX IF EXISTS "{name}"',
             )

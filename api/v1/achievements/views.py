@@ -17,8 +17,13 @@ from api.v1.achievements.serializers import (
     StreaksSerializer,
 )
 from core.exceptions import NoActiveStreak, NoStreakFreeze, UnknownMode, UnknownPlayer
-from core.selectors.achievements import boosts_document, catalogue_document, streaks_document, unlocked_document
-from core.selectors.showcase import public_player
+from core.selectors.achievements.achievements import (
+    boosts_document,
+    catalogue_document,
+    streaks_document,
+    unlocked_document,
+)
+from core.selectors.showcase.showcase import public_player
 from core.services.achievements import streaks
 from users.models import CustomUser
 

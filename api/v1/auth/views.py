@@ -60,8 +60,8 @@ from core.exceptions import (
     InvalidOAuthState,
     OAuthAccessDenied,
 )
-from core.services import tokens
-from core.services.user_service import sign_in_discord
+from core.services.accounts import tokens
+from core.services.accounts.user_service import sign_in_discord
 
 PENDING_KEY = "discord_oauth"  # session key of the browser flow in progress
 SESSION_BACKEND = "django.contrib.auth.backends.ModelBackend"

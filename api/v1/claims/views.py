@@ -16,13 +16,13 @@ from api.permissions import IsStaffOrScopedKey
 from api.schema import error_responses
 from api.throttling import PlayerWriteThrottle, ServiceKeyWriteThrottle
 from api.v1.claims.serializers import (
-    ClaimSerializer,
     DecisionInputSerializer,
     ProofInputSerializer,
     ReviewSerializer,
     VoteInputSerializer,
     VoteResultSerializer,
 )
+from api.v1.serializers import ClaimSerializer
 from claims.models import STATES, Claim
 from core.exceptions import (
     AlreadyVoted,
@@ -38,7 +38,7 @@ from core.exceptions import (
     ReviewLimitReached,
     UnknownClaim,
 )
-from core.selectors.claims import own_claims, reviewable_claims
+from core.selectors.claims.claims import own_claims, reviewable_claims
 from core.services import claims as claim_service
 from core.services.claims.review import reviewer_refusal
 from core.utils import dates

@@ -22,7 +22,7 @@ from api.parsers import DuplicateKeyError, InvalidTextError, loads_exact, refusa
 from api.schema import error_responses
 from api.session_auth import session_user
 from api.v1.discord.serializers import InteractionResponseSerializer, InteractionSerializer
-from community import interactions, linked_roles
+from community import interactions
 from community.signature import verify
 from core.clients import discord
 from core.clients.discord import avatar_url
@@ -43,7 +43,8 @@ from core.exceptions import (
     OAuthAccountMismatch,
     OAuthScopeMissing,
 )
-from core.services.user_service import DiscordIdentity, sign_in_discord, validate_discord_id
+from core.services.accounts.user_service import DiscordIdentity, sign_in_discord, validate_discord_id
+from core.services.discord import linked_roles
 
 logger = logging.getLogger(__name__)
 

@@ -46,8 +46,8 @@ from core.exceptions import (
     StravaUnknownSubscription,
     StravaVerifyTokenInvalid,
 )
-from core.selectors.strava import player_strava_activities, strava_connection_detail
-from core.services import strava_service
+from core.selectors.strava.strava import player_strava_activities, strava_connection_detail
+from core.services.strava import strava_service
 from integrations import client as strava
 from integrations.models import StravaActivity
 from integrations.tasks import defer_event

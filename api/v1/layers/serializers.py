@@ -5,7 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.services import layer_service
+from core.services.layers import layer_service
 from layers.models import Event, EventParticipation
 
 

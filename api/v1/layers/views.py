@@ -16,7 +16,7 @@ from api.throttling import PlayerWriteThrottle
 from api.v1.layers.serializers import EventSerializer, LayerSerializer, ParticipantSerializer, ParticipationSerializer
 from core.constants.layers import LADDERS
 from core.exceptions import AlreadyJoined, EventFull, EventNotOpen, LayerTooLow, NotJoined, UnknownEvent
-from core.services import layer_service
+from core.services.layers import layer_service
 from core.utils.dates import utc_now
 from layers.models import Event, EventParticipation
 

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from api.schema import error_responses
 from core.exceptions import MetricsTokenInvalid
-from core.observability import metrics
+from ultrabackend.observability import metrics
 
 
 class PrometheusTextRenderer(BaseRenderer):

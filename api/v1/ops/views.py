@@ -11,8 +11,8 @@ from rest_framework.views import APIView
 
 from api.outage import retry_after
 from api.v1.ops.serializers import HEALTH, READY, ApiIndexSerializer, HealthSerializer, ReadySerializer
-from core.selectors.operations import readiness
-from core.utils.redis import redis_status
+from core.selectors.operations.operations import readiness
+from ultrabackend.redis import redis_status
 
 
 class HealthView(APIView):

@@ -10,12 +10,12 @@ from rest_framework import serializers
 
 from api.errors import field_error
 from api.fields import ExactDecimalField, NoUnknownFieldsMixin, StrictSlugField
-from api.v1.xp.serializers import QuestProgressSerializer
+from api.v1.serializers import QuestProgressSerializer
 from core.constants.modes import MODE_CHOICES
 from core.constants.quests import CHALLENGE_REWARD_MAX, QUEST_KINDS, QUEST_STATES
 from core.exceptions import NotAllowedForGoal
-from core.selectors.quest_progress import progress_document
-from core.selectors.quests import BoardRow, QuestCard
+from core.selectors.quests.quest_progress import progress_document
+from core.selectors.quests.quests import BoardRow, QuestCard
 from quests.models import Quest
 
 STATES = QUEST_STATES

@@ -54,7 +54,7 @@ from core.exceptions import (
     UnknownEvent,
     UnknownQuest,
 )
-from core.selectors import quests as quest_selectors
+from core.selectors.quests import quests as quest_selectors
 from core.services.quests import participation as quest_service
 from quests.models import Quest
 

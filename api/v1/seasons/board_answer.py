@@ -1,4 +1,5 @@
-"""What the board views share: the page parameters and the answer's document."""
+"""What the board views share: the page size bound and the answer's document (the page
+parameters are parsed by ``api.pagination.page_param``, as on every list)."""
 
 from __future__ import annotations
 
@@ -8,20 +9,10 @@ from django.http import HttpRequest
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from api.v1.seasons.serializers import board_rows_document
-from core.exceptions import InvalidPage, PageNotFound
-from core.selectors.leaderboard import Board
+from core.exceptions import PageNotFound
+from core.selectors.seasons.leaderboard import Board
 
 MAX_PAGE_SIZE = 100
-
-
-def positive_int(value: str | None, default: int, maximum: int | None = None) -> int:
-    if value is None:
-        return default
-    # ASCII digits only ("²".isdigit() is true) and the length checked before int().
-    if not value.isascii() or not value.isdigit() or len(value) > 9 or int(value) < 1:
-        raise InvalidPage()
-    number = int(value)
-    return min(number, maximum) if maximum else number
 
 
 def board_document(

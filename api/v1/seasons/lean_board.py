@@ -2,7 +2,7 @@
 Redis script and one SQL statement (docs/hot-path.md, "The signed-in leaderboard page").
 
 The statement that reads the shown players also checks, at that moment, that the viewer's
-session still holds (``core/selectors/session_gate.py``: what Django's ``get_user`` checks), so
+session still holds (``core/selectors/accounts/session_gate.py``: what Django's ``get_user`` checks), so
 the session is not loaded from Redis and the user row is not read. Anything else returns None
 and the view answers exactly as it always has: signed out, an app token or a service key, a
 past season, a parameter the view would refuse or one this path does not take, an unusual
@@ -16,11 +16,12 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from api import session_players
+from api.pagination import page_param
 from api.renderers import JSON_ACCEPTED, render_json
-from api.v1.seasons.board_answer import MAX_PAGE_SIZE, board_document, positive_int
+from api.v1.seasons.board_answer import MAX_PAGE_SIZE, board_document
 from core.constants.leagues import LEAGUES
 from core.exceptions import InvalidPage
-from core.selectors.leaderboard import SessionViewer, indexed_page_for_session
+from core.selectors.seasons.leaderboard import SessionViewer, indexed_page_for_session
 from core.utils.dates import season_id_for, utc_now
 from seasons.models import Season
 
@@ -47,8 +48,8 @@ def lean_board_answer(request: HttpRequest, mode: str) -> HttpResponse | None:
     ):
         return None
     try:
-        page = positive_int(params.get("page"), 1)
-        size = positive_int(params.get("page_size"), settings.LEADERBOARD_PAGE_SIZE, MAX_PAGE_SIZE)
+        page = page_param(params.get("page"), 1)
+        size = page_param(params.get("page_size"), settings.LEADERBOARD_PAGE_SIZE, MAX_PAGE_SIZE)
     except InvalidPage:
         return None
     player = session_players.recall(session_key)

@@ -1,4 +1,4 @@
-"""The seasonal leaderboard answer (rendered by the views from core.selectors.leaderboard)."""
+"""The seasonal leaderboard answer (rendered by the views from core.selectors.seasons.leaderboard)."""
 
 from typing import Any
 
@@ -8,7 +8,7 @@ from api.fields import SEASON_ID_PATTERN
 from api.profile import LAYER_CODES, CohortRefSerializer
 from core.constants.leagues import LEAGUES
 from core.constants.modes import MODE_CHOICES
-from core.selectors.leaderboard import Row
+from core.selectors.seasons.leaderboard import Row
 from seasons.models import Season
 
 

@@ -14,9 +14,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.fields import SEASON_ID_PATTERN
-from api.pagination import StandardPagePagination
+from api.pagination import StandardPagePagination, page_param
 from api.schema import error_responses
-from api.v1.seasons.board_answer import MAX_PAGE_SIZE, board_document, positive_int
+from api.v1.seasons.board_answer import MAX_PAGE_SIZE, board_document
 from api.v1.seasons.lean_board import lean_board_answer
 from api.v1.seasons.serializers import (
     AllTimeLeaderboardSerializer,
@@ -26,14 +26,14 @@ from api.v1.seasons.serializers import (
 )
 from core.constants.leagues import LEAGUES
 from core.exceptions import InvalidPage, InvalidSeasonId, PageNotFound, UnknownLeague, UnknownSeason
-from core.selectors.all_time import all_time_board
-from core.selectors.cohort import CohortBoard, CohortRow, cohort_board
-from core.selectors.leaderboard import leaderboard
+from core.selectors.seasons.all_time import all_time_board
+from core.selectors.seasons.cohort import CohortBoard, CohortRow, cohort_board
+from core.selectors.seasons.leaderboard import leaderboard
 from core.services.seasons import cohorts
 from core.utils.dates import SEASON_ID_RE, iso_utc, month_bounds, season_id_for, utc_now
 from seasons.models import Season
 
-POSITIVE_INT = {"type": "integer", "minimum": 1, "maximum": 999_999_999}  # what _positive_int accepts
+POSITIVE_INT = {"type": "integer", "minimum": 1, "maximum": 999_999_999}  # what api.pagination.page_param accepts
 
 
 class SeasonListView(generics.ListAPIView[Season]):
@@ -105,8 +105,8 @@ class LeaderboardView(APIView):
         league = params.get("league")
         if league is not None and league not in LEAGUES:
             raise UnknownLeague(league=league, leagues=list(LEAGUES))
-        page = positive_int(params.get("page"), 1)
-        page_size = positive_int(params.get("page_size"), settings.LEADERBOARD_PAGE_SIZE, MAX_PAGE_SIZE)
+        page = page_param(params.get("page"), 1)
+        page_size = page_param(params.get("page_size"), settings.LEADERBOARD_PAGE_SIZE, MAX_PAGE_SIZE)
         me_id = request.user.pk if request.user.is_authenticated else None
         board = leaderboard(
             season_id=season_id,
@@ -142,8 +142,8 @@ class AllTimeLeaderboardView(APIView):
     )
     def get(self, request: Request, mode: str) -> Response:
         params = request.query_params
-        page = positive_int(params.get("page"), 1)
-        page_size = positive_int(params.get("page_size"), settings.LEADERBOARD_PAGE_SIZE, MAX_PAGE_SIZE)
+        page = page_param(params.get("page"), 1)
+        page_size = page_param(params.get("page_size"), settings.LEADERBOARD_PAGE_SIZE, MAX_PAGE_SIZE)
         me_id = request.user.pk if request.user.is_authenticated else None
         board = all_time_board(mode=mode, offset=(page - 1) * page_size, limit=page_size, me_id=me_id)
         return Response(board_document(request, board, page=page, page_size=page_size, season_status=None))

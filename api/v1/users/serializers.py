@@ -1,4 +1,4 @@
-"""The profile document (built by core.selectors.profile.profile_summary) and its schema.
+"""The profile document (built by core.selectors.accounts.profile.profile_summary) and its schema.
 
 Views render profiles through ``ProfileSerializer``, so the schema and the answers come from the
 same declaration (tests/api/test_schema_exact.py validates real answers against the schema)."""

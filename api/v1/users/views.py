@@ -33,15 +33,15 @@ from core.exceptions import (
     InvalidTimezone,
     UnknownDiscordUser,
 )
-from core.selectors.account import past_seasons, personal_data
-from core.selectors.achievements import profile_extras
-from core.selectors.cohort import own_cohorts
-from core.selectors.profile import profile_summary
-from core.selectors.strava import strava_status
-from core.services.account_service import erase_account, set_display_name
-from core.services.player_timezone import set_streak_reminders, set_timezone
-from core.services.user_service import find_discord_user
-from core.services.visibility import set_profile_public
+from core.selectors.accounts.account import past_seasons, personal_data
+from core.selectors.accounts.profile import profile_summary
+from core.selectors.achievements.achievements import profile_extras
+from core.selectors.seasons.cohort import own_cohorts
+from core.selectors.strava.strava import strava_status
+from core.services.accounts.account_service import erase_account, set_display_name
+from core.services.accounts.player_timezone import set_streak_reminders, set_timezone
+from core.services.accounts.user_service import find_discord_user
+from core.services.accounts.visibility import set_profile_public
 from users.models import CustomUser
 
 

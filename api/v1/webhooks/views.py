@@ -22,7 +22,7 @@ from api.v1.webhooks.serializers import (
     endpoint_json,
 )
 from core.exceptions import InvalidWebhookUrl, UnknownEventType, UnknownWebhook, WebhookTargetRefused
-from core.services import webhooks
+from core.services.events import webhooks
 from events.models import WebhookEndpoint
 
 _MAX_ID = 2**63 - 1

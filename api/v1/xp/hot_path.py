@@ -31,8 +31,8 @@ from api.renderers import JSON_ACCEPTED, render_json
 from api.throttling import PlayerWriteThrottle
 from api.v1.xp.serializers import AddXPInputSerializer, add_xp_document, entry_document
 from core.exceptions import InvalidAppToken, InvalidIdempotencyKey
-from core.selectors.profile import profile_document
-from core.services import tokens
+from core.selectors.accounts.profile import profile_document
+from core.services.accounts import tokens
 from core.services.xp import store
 from core.services.xp.award import Credential, award_xp
 

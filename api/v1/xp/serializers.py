@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from api.fields import ExactDecimalField, NoUnknownFieldsMixin, StrictSlugField
 from api.profile import LAYER_CODES, ProfileSerializer
+from api.v1.serializers import QuestProgressSerializer
 from core.constants.modes import MODE_CHOICES
 from core.constants.quests import QUEST_KINDS, QUEST_STATES
 from core.services.achievements.boosts import AppliedBoost
@@ -161,14 +162,6 @@ class AppliedBoostSerializer(serializers.Serializer[Any]):
     multiplier = ExactDecimalField(max_digits=6, decimal_places=3)
     base_xp = serializers.IntegerField(help_text="The XP before the boost.")
     ends_at = serializers.DateTimeField()
-
-
-class QuestProgressSerializer(serializers.Serializer[Any]):
-    """Progress toward a quest's target (units of its activity, or XP of its mode)."""
-
-    value = serializers.DecimalField(max_digits=16, decimal_places=2)
-    target = serializers.DecimalField(max_digits=14, decimal_places=2)
-    percent = serializers.IntegerField(min_value=0, max_value=100)
 
 
 class QuestAdvanceSerializer(serializers.Serializer[Any]):

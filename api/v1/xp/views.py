@@ -20,7 +20,7 @@ from api.pagination import HistoryCursorPagination, StandardPagePagination
 from api.permissions import IsPlayerOrScopedKey
 from api.schema import error_responses
 from api.throttling import PlayerWriteThrottle, ServiceKeyWriteThrottle
-from api.v1.claims.serializers import PendingReviewSerializer
+from api.v1.serializers import PendingReviewSerializer
 from api.v1.xp.hot_path import lean_answer
 from api.v1.xp.serializers import (
     ActivitySerializer,
@@ -49,8 +49,8 @@ from core.exceptions import (
     UnitsOverEntryMaximum,
     UnknownActivity,
 )
-from core.selectors.profile import profile_summary
-from core.services import user_service
+from core.selectors.accounts.profile import profile_summary
+from core.services.accounts import user_service
 from core.services.claims import Held, report_activity
 from core.services.xp import Award
 from core.services.xp.for_discord_user import award_xp_to_discord_user

@@ -1329,7 +1329,7 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             decided_at?: string | null;
-            /** @description "community", "moderator", "erased" (withdrawn at erasure) or "" while pending. */
+            /** @description "community", "moderator", "erased" (withdrawn at erasure), "withdrawn" (a Strava activity that changed or was deleted) or "" while pending. */
             decided_via: string;
             decision_reason?: string;
             /** @description The ledger entry of an approval. */
@@ -1348,7 +1348,8 @@ export interface components {
              *     * `far_above_usual` - far_above_usual
              *     * `day_above_plausible` - day_above_plausible
              *     * `quest_proof` - quest_proof
-             *     * `strava_review` - strava_review
+             *     * `implausible_speed` - implausible_speed
+             *     * `manual_activity` - manual_activity
              */
             reason: components["schemas"]["ReasonEnum"];
             rejections: number;
@@ -1366,9 +1367,10 @@ export interface components {
         /**
          * @description * `activity` - activity
          *     * `quest` - quest
+         *     * `strava` - strava
          * @enum {string}
          */
-        ClaimKindEnum: "activity" | "quest";
+        ClaimKindEnum: "activity" | "quest" | "strava";
         /**
          * @description * `pending` - pending
          *     * `approved` - approved
@@ -2242,6 +2244,10 @@ export interface components {
             }[];
             /** @description The Linked Roles authorisation. */
             discord_link: components["schemas"]["ExportDiscordLink"] | null;
+            /** @description Rows of community.DiscordMessage (every field). */
+            discord_messages: {
+                [key: string]: unknown;
+            }[];
             /** @description Rows of events.PlayerEventSequence (every field). */
             domain_event_sequence: {
                 [key: string]: unknown;
@@ -2489,10 +2495,11 @@ export interface components {
          *     * `far_above_usual` - far_above_usual
          *     * `day_above_plausible` - day_above_plausible
          *     * `quest_proof` - quest_proof
-         *     * `strava_review` - strava_review
+         *     * `implausible_speed` - implausible_speed
+         *     * `manual_activity` - manual_activity
          * @enum {string}
          */
-        ReasonEnum: "above_review_threshold" | "far_above_usual" | "day_above_plausible" | "quest_proof" | "strava_review";
+        ReasonEnum: "above_review_threshold" | "far_above_usual" | "day_above_plausible" | "quest_proof" | "implausible_speed" | "manual_activity";
         /**
          * @description * `ok` - ok
          *     * `not_configured` - not_configured
@@ -2512,7 +2519,7 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             decided_at?: string | null;
-            /** @description "community", "moderator", "erased" (withdrawn at erasure) or "" while pending. */
+            /** @description "community", "moderator", "erased" (withdrawn at erasure), "withdrawn" (a Strava activity that changed or was deleted) or "" while pending. */
             decided_via: string;
             decision_reason?: string;
             /** @description The ledger entry of an approval. */
@@ -2531,7 +2538,8 @@ export interface components {
              *     * `far_above_usual` - far_above_usual
              *     * `day_above_plausible` - day_above_plausible
              *     * `quest_proof` - quest_proof
-             *     * `strava_review` - strava_review
+             *     * `implausible_speed` - implausible_speed
+             *     * `manual_activity` - manual_activity
              */
             reason: components["schemas"]["ReasonEnum"];
             rejections: number;

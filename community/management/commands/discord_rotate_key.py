@@ -5,8 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from community.linked_roles import rotate_keys
-from core import crypto
+from core.services.discord.linked_roles import rotate_keys
+from ultrabackend import crypto
 
 
 class Command(BaseCommand):

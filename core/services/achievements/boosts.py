@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 
 from core.constants.layers import layer_for_xp
-from core.selectors import achievement_catalogue
+from core.selectors.achievements import achievement_catalogue
 from xp.models import ActivityType, UserProfile
 
 

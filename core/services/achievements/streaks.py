@@ -14,7 +14,7 @@ from core.constants import streak_rules
 from core.constants.modes import MODES
 from core.constants.streak_rules import Played, Streak
 from core.exceptions import NoActiveStreak, NoStreakFreeze, UnknownMode
-from core.services import domain_events
+from core.services.events import domain_events
 from core.utils.dates import utc_now
 from events.models import STREAK_LOST, STREAK_MILESTONE
 from users.models import CustomUser
@@ -53,17 +53,27 @@ class DayPlayed:
 
 def play_day(*, user_id: int, mode: str, day: date) -> DayPlayed:
     """Count the local ``day`` (the player's first award of it in ``mode``) into the streak and
-    record streak_lost / streak_milestone. Runs in the caller's transaction (a savepoint)."""
+    record streak_lost / streak_milestone. A day before the last one the streak counted (an
+    approved claim counts on the day it was submitted) recomputes the streak from the ledger
+    instead, as the rebuild does, so the two always agree. Runs in the caller's transaction (a
+    savepoint)."""
     with transaction.atomic():
         state = _locked_state(user_id, mode)
         s = _as_rule(state)
-        played = streak_rules.play(s, day)
-        _store(state, s)
+        if s.last_day is not None and day < s.last_day:
+            rebuilt = replayed(user_id, mode)
+            crossed = [m for m in streak_rules.MILESTONES if s.current < m <= rebuilt.current]
+            played = Played(milestone=max(crossed, default=None), before=s.current, after=rebuilt.current)
+            _store(state, rebuilt)
+        else:
+            played = streak_rules.play(s, day)
+            crossed = [played.milestone] if played.milestone else []
+            _store(state, s)
         events = []
         if played.lost:
             events.append(domain_events.NewEvent(STREAK_LOST, user_id, {"mode": mode, "days": played.lost}))
-        if played.milestone:
-            events.append(domain_events.NewEvent(STREAK_MILESTONE, user_id, {"mode": mode, "days": played.milestone}))
+        for milestone in crossed:
+            events.append(domain_events.NewEvent(STREAK_MILESTONE, user_id, {"mode": mode, "days": milestone}))
         if events:
             domain_events.record(events)
     return DayPlayed(mode, played)

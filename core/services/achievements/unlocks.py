@@ -29,16 +29,17 @@ from achievements.models import (
 from core.constants.activities import COMMUNITY_REVIEW_ACTIVITY
 from core.constants.layers import layer_for_xp
 from core.constants.levels import level_for_xp
-from core.selectors import achievement_catalogue
-from core.selectors.achievement_values import QUEST_KEYS, met_tiers, values_for
-from core.services import domain_events
+from core.selectors.achievements import achievement_catalogue
+from core.selectors.achievements.achievement_values import QUEST_KEYS, met_tiers, values_for
 from core.services.achievements import streaks
+from core.services.events import domain_events
 from core.utils.dates import utc_now
 from events.models import ACHIEVEMENT_UNLOCKED
+from users.models import CustomUser
 from xp.models import ActivityType, XPEntry
 
 if TYPE_CHECKING:
-    from core.services.xp.results import ProfileTotals
+    from core.selectors.xp.totals import ProfileTotals
     from core.services.xp.store import ActivityDay, XPWrite
 
 
@@ -230,7 +231,6 @@ def grant_batch(achievement_id: int, *, batch: int = GRANT_BATCH) -> bool:
             return True
         if not a.is_active:
             return True
-        from users.models import CustomUser
 
         ids = list(
             CustomUser.objects.filter(pk__gt=a.granted_through).order_by("pk").values_list("pk", flat=True)[:batch]

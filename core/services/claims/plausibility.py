@@ -9,13 +9,22 @@ from decimal import Decimal
 from statistics import median
 
 from core.constants.claims import needs_judgement
+from core.constants.strava import HELD_IMPLAUSIBLE_SPEED, HELD_MANUAL
 from core.utils.dates import utc_day
 from xp.models import DailyUsage, XPEntry
 
 ABOVE_REVIEW_THRESHOLD = "above_review_threshold"
 FAR_ABOVE_USUAL = "far_above_usual"
 DAY_ABOVE_PLAUSIBLE = "day_above_plausible"
-REASONS = (ABOVE_REVIEW_THRESHOLD, FAR_ABOVE_USUAL, DAY_ABOVE_PLAUSIBLE, "quest_proof", "strava_review")
+# Claims other features make: a quest completion's proof, a Strava import the Strava review held.
+REASONS = (
+    ABOVE_REVIEW_THRESHOLD,
+    FAR_ABOVE_USUAL,
+    DAY_ABOVE_PLAUSIBLE,
+    "quest_proof",
+    HELD_IMPLAUSIBLE_SPEED,
+    HELD_MANUAL,
+)
 
 # The player's usual: the median of their last HISTORY_ENTRIES entries of the activity, once
 # they have at least HISTORY_MIN_ENTRIES; an entry above USUAL_FACTOR x that median is held.

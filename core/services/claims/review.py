@@ -30,8 +30,9 @@ from core.exceptions import (
     ReviewLimitReached,
     UnknownClaim,
 )
-from core.services import domain_events
 from core.services.claims.submission import claim_event_data
+from core.services.discord import review_channel
+from core.services.events import domain_events
 from core.services.xp.award import award_xp
 from core.utils import dates
 from events.models import CLAIM_DECIDED
@@ -205,6 +206,7 @@ def _decide(
             idempotency_key=f"claim:{claim.pk}",
             note=claim.note,
             trusted=True,
+            counted_at=claim.created_at,  # streaks: the day it was submitted (docs/domain.md)
         )
         claim.entry_id = award.entry.pk
         claim.xp = award.entry.xp
@@ -258,6 +260,4 @@ REWARD_LOCK = 24_0001  # the advisory lock class of reviewer rewards (pg_advisor
 
 
 def _refresh_message(claim_id: int) -> None:
-    from community import claims as discord_claims
-
-    discord_claims.defer_message_update(claim_id)
+    review_channel.update_message(claim_id)

@@ -3,21 +3,24 @@ completion that needs proof is a claim of kind ``quest``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from django.db import IntegrityError, transaction
 
-from claims.models import ACTIVITY, PENDING, Claim
+from claims.models import ACTIVITY, ERASED, PENDING, REJECTED, WITHDRAWN, Claim, ClaimVote
 from core.exceptions import ClaimAlreadyDecided, IdempotencyKeyReused, InvalidProofUrl, NotClaimOwner, UnknownClaim
-from core.services import domain_events
 from core.services.claims import plausibility
+from core.services.discord import review_channel
+from core.services.events import domain_events
 from core.services.xp.award import award_xp, check_award_rules, get_activity, xp_for_units
 from core.services.xp.results import Award
 from core.utils.dates import utc_now
-from events.models import CLAIM_SUBMITTED
+from events.models import CLAIM_DECIDED, CLAIM_SUBMITTED
 from xp.models import ActivityType, XPEntry
 
 if TYPE_CHECKING:
@@ -173,9 +176,7 @@ def claim_event_data(claim: Claim) -> dict[str, object]:
 
 
 def _post_to_review_channel(claim_id: int) -> None:
-    from community import claims as discord_claims
-
-    discord_claims.defer_review_message(claim_id)
+    review_channel.post_message(claim_id)
 
 
 def add_proof(*, claim_id: int, user: CustomUser, proof_url: str, note: str | None = None) -> Claim:
@@ -185,7 +186,7 @@ def add_proof(*, claim_id: int, user: CustomUser, proof_url: str, note: str | No
     if not proof_url:
         raise InvalidProofUrl()
     with transaction.atomic():
-        claim = Claim.objects.select_for_update().select_related("activity").filter(pk=claim_id).first()
+        claim = Claim.objects.select_for_update(of=("self",)).select_related("activity").filter(pk=claim_id).first()
         if claim is None:
             raise UnknownClaim()
         if claim.user_id != user.pk:
@@ -203,9 +204,28 @@ def add_proof(*, claim_id: int, user: CustomUser, proof_url: str, note: str | No
 
 
 def _refresh_review_message(claim_id: int) -> None:
-    from community import claims as discord_claims
+    review_channel.update_message(claim_id)
 
-    discord_claims.defer_message_update(claim_id)
+
+def withdraw(claims: Sequence[Claim], *, reason: str) -> None:
+    """Take back pending claims without a verdict (``decided_via`` "withdrawn": a Strava activity
+    that changed or was deleted), in the caller's transaction, which holds the claims' row locks.
+    Nothing is awarded and no vote matched or missed. Records ``claim_decided``; the review
+    messages follow after commit."""
+    if not claims:
+        return
+    now = utc_now()
+    for claim in claims:
+        claim.state, claim.decided_at, claim.decided_via, claim.decision_reason = REJECTED, now, WITHDRAWN, reason
+        claim.save(update_fields=["state", "decided_at", "decided_via", "decision_reason"])
+        transaction.on_commit(partial(_refresh_review_message, claim.pk))
+    domain_events.record(
+        [
+            domain_events.NewEvent(CLAIM_DECIDED, claim.user_id, {**claim_event_data(claim), "via": WITHDRAWN})
+            for claim in claims
+        ],
+        now=now,
+    )
 
 
 def forget_player(*, user: CustomUser) -> None:
@@ -213,12 +233,10 @@ def forget_player(*, user: CustomUser) -> None:
     claims and the reasons of their votes are blanked, and their pending claims are withdrawn
     (rejected, ``decided_via`` "erased": nothing is awarded to an erased account). Counts and
     verdicts stay: other players' claims were decided with them."""
-    from claims.models import REJECTED, ClaimVote
-
     now = utc_now()
     with transaction.atomic():
         Claim.objects.filter(user_id=user.pk, state=PENDING).update(
-            state=REJECTED, decided_at=now, decided_via="erased", decision_reason="account erased"
+            state=REJECTED, decided_at=now, decided_via=ERASED, decision_reason="account erased"
         )
         Claim.objects.filter(user_id=user.pk).update(note="", proof_url="")
         ClaimVote.objects.filter(reviewer_id=user.pk).exclude(reason="").update(reason="")

@@ -12,12 +12,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from claims.models import Claim
 from core.constants.quests import GOAL_MAX_DAYS, MAX_ACTIVE_GOALS, goal_reward
 from core.exceptions import (
     ActivityNotReportable,
+    AlreadyJoined,
     GoalDeadlineOutOfRange,
     InactiveActivity,
     ModeMismatch,
@@ -35,16 +37,17 @@ from core.exceptions import (
     UnknownEvent,
     UnknownQuest,
 )
-from core.services import domain_events
 from core.services.claims import review as claim_review
+from core.services.events import domain_events
+from core.services.layers import layer_service
 from core.services.quests import progress
 from core.services.xp.award import xp_for_units
 from core.utils.dates import iso_utc, utc_now
+from layers.models import Event
 from quests.models import Quest, QuestParticipation
 from xp.models import ActivityType
 
 if TYPE_CHECKING:
-    from layers.models import Event
     from users.models import CustomUser
 
 _MAX_ID = 2**63 - 1
@@ -167,10 +170,6 @@ def create_challenge(spec: ChallengeSpec) -> Quest:
     UnknownActivity, ActivityNotReportable, InactiveActivity, ModeMismatch,
     QuestActivityRequired, QuestNotOpen (window not valid), UnknownEvent, QuestAlreadyJoined (the
     event already carries a challenge)."""
-    from django.core.exceptions import ValidationError
-
-    from layers.models import Event
-
     the_activity, the_mode = _activity(spec.activity, spec.mode)
     now = utc_now()
     starts_at = spec.starts_at or now
@@ -215,8 +214,6 @@ def get_challenge(quest_id: int) -> Quest:
 def _gate(quest: Quest, user: CustomUser) -> None:
     if not quest.required_layer:
         return
-    from core.services import layer_service
-
     gate = layer_service.gate_for(quest, layer_service.mode_xp_of(user)[quest.mode])  # type: ignore[arg-type]
     if not gate.passed:
         raise QuestLayerTooLow(
@@ -238,9 +235,6 @@ def join_challenge(*, user: CustomUser, quest_id: int) -> QuestParticipation:
     if now >= quest.ends_at:
         raise QuestNotOpen(ends_at=iso_utc(quest.ends_at))
     if quest.event_id is not None:
-        from core.exceptions import AlreadyJoined
-        from core.services import layer_service
-
         event = layer_service.get_event(quest.event_id)
         try:
             layer_service.join_event(user=user, event=event)  # joins this challenge in its transaction
@@ -282,8 +276,6 @@ def leave_challenge(*, user: CustomUser, quest_id: int) -> Quest:
     if utc_now() >= quest.ends_at:
         raise QuestNotOpen(ends_at=iso_utc(quest.ends_at))
     if quest.event_id is not None:
-        from core.services import layer_service
-
         layer_service.leave_event(user=user, event=layer_service.get_event(quest.event_id))
         return quest
     with transaction.atomic():

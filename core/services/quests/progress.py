@@ -24,11 +24,15 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import F
 
 from claims.models import Claim
 from core.constants.activities import QUEST_REWARD_ACTIVITY
-from core.selectors.quest_progress import CENT, progress_document, progress_of, rows, table
-from core.services import domain_events
+from core.constants.leagues import DEFAULT_LEAGUE
+from core.selectors.quests.quest_progress import CENT, progress_document, progress_of, rows, table
+from core.services.claims.submission import create_claim
+from core.services.events import domain_events
+from core.services.xp.award import award_xp
 from core.utils.dates import iso_utc, utc_now
 from quests.models import Quest, QuestParticipation
 from xp.models import ActivityType, UserProfile
@@ -128,10 +132,6 @@ def _claim_reward(qp: QuestParticipation) -> None:
     "Claims"): the community (or a moderator) decides it, and the claim's decision settles the
     quest (``participation.claim_decided``, registered for claims of kind ``quest``). A quest
     without a reward has nothing to claim: moderators decide it (``/quests/{id}/decision/``)."""
-    # The claims service awards through core.services.xp, which calls this module after each
-    # write: imported here, when a completion needs it, not when the award path is loaded.
-    from core.services.claims.submission import create_claim
-
     quest = qp.quest
     if quest.reward_xp <= 0:
         return
@@ -153,8 +153,6 @@ def pay(
     """Mark ``qp`` completed and pay its reward, in the caller's transaction (which holds the
     player's profile lock and the participation's row lock). ``paid_entry_id``: the reward was
     already paid by that ledger entry (an approved community claim pays under its own key)."""
-    from core.services.xp.award import award_xp
-
     quest = qp.quest
     entry_id = paid_entry_id
     if quest.reward_xp > 0 and paid_entry_id is None:
@@ -240,13 +238,9 @@ ON CONFLICT (user_id) DO UPDATE SET open_quests = p.open_quests + 1
 def open_one(user_id: int, now: datetime) -> None:
     """Count one more open quest for the player (creates the profile row of a player without
     XP yet). Locks the profile row, as an XP write does first."""
-    from core.constants.leagues import DEFAULT_LEAGUE
-
     with connection.cursor() as cursor:
         cursor.execute(_OPEN_ONE, [user_id, DEFAULT_LEAGUE, DEFAULT_LEAGUE, now])
 
 
 def close_one(user_id: int) -> None:
-    from django.db.models import F
-
     UserProfile.objects.filter(user_id=user_id).update(open_quests=F("open_quests") - 1)

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from django.db import transaction
 
-from core.services import domain_events
+from core.services.events import domain_events
 from core.services.quests import progress
 from core.services.quests.participation import failed_event
 from core.utils.dates import utc_now

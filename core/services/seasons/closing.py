@@ -29,8 +29,8 @@ from django.db import connection, transaction
 
 from core.constants.leagues import LEAGUES, cohort_moves
 from core.constants.modes import MODES
-from core.services import domain_events
 from core.services.achievements.trophies import award_season_recognition
+from core.services.events import domain_events
 from core.services.seasons import cohorts
 from core.services.seasons.lifecycle import ScoreState
 from core.services.seasons.rank_index import reindex_on_commit

@@ -5,10 +5,8 @@ values, never by blind increments: each write carries the score row's ``version`
 script drops any write older than what it already holds, so out-of-order after-commit writes
 cannot leave a stale score.
 
-Score and member encoding: the sorted-set score is the season XP (an exact integer); the member
-is ``<inverted microseconds since season start, 14 digits><inverted user id, 12 digits>``. Redis
-orders equal scores by member, so in descending order the player who reached the score first
-(and then the lower user id) comes first: exactly ``ORDER BY xp DESC, reached_at, user_id``.
+Keys and the member encoding are in core/selectors/seasons/rank_keys.py (the selectors read the
+same keys).
 """
 
 from __future__ import annotations
@@ -17,47 +15,20 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from django.db import transaction
 
 from core.constants.leagues import LEAGUES
 from core.constants.modes import MODES, other_mode
+from core.selectors.seasons.rank_keys import board_key, decode_user_id, encode_member, meta_key, ready_key
 from core.services.seasons.lifecycle import ScoreState
-from core.utils import redis as r
-from core.utils.dates import month_bounds, utc_now
+from core.utils.dates import utc_now
 from seasons.models import RankIndexRepair, Season, SeasonScore
+from ultrabackend import redis as r
 
 logger = logging.getLogger(__name__)
 
-_TIME_DIGITS, _UID_DIGITS = 14, 12
-_TIME_SPAN = 10**_TIME_DIGITS  # microseconds since the season start: ~3 years (late corrections)
-_UID_SPAN = 10**_UID_DIGITS
 BATCH_SIZE = 5000  # rows per database chunk and per Redis pipeline
-
-
-def board_key(season_id: str, mode: str, league: str | None = None) -> str:
-    return r.key("lb", season_id, mode, league) if league else r.key("lb", season_id, mode)
-
-
-def meta_key(season_id: str, mode: str) -> str:
-    return r.key("lb", season_id, mode, "meta")
-
-
-def ready_key(season_id: str, mode: str) -> str:
-    return r.key("lb", season_id, mode, "ready")
-
-
-def encode_member(season_id: str, user_id: int, reached_at: datetime) -> str:
-    start, _ = month_bounds(season_id)
-    micros = (reached_at - start) // timedelta(microseconds=1)  # exact: no float on the way
-    micros = min(max(micros, 0), _TIME_SPAN - 1)
-    return f"{_TIME_SPAN - 1 - micros:0{_TIME_DIGITS}d}{_UID_SPAN - 1 - user_id:0{_UID_DIGITS}d}"
-
-
-def decode_user_id(member: str | bytes) -> int:
-    text = member.decode() if isinstance(member, bytes) else member
-    return _UID_SPAN - 1 - int(text[_TIME_DIGITS:])
 
 
 # upsert(board, league board, meta, user id, version, xp, member, league board prefix, league):

@@ -2,6 +2,6 @@
 
 from core.services.xp.award import award_xp, get_activity, xp_for_units
 from core.services.xp.corrections import correct_entry
-from core.services.xp.results import Award, LayerUp, LevelUp, ProfileTotals
+from core.services.xp.results import Award, LayerUp, LevelUp
 
-__all__ = ["Award", "LayerUp", "LevelUp", "ProfileTotals", "award_xp", "correct_entry", "get_activity", "xp_for_units"]
+__all__ = ["Award", "LayerUp", "LevelUp", "award_xp", "correct_entry", "get_activity", "xp_for_units"]

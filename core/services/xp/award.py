@@ -14,9 +14,10 @@ only after commit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from django.db import IntegrityError, connection
 
@@ -33,13 +34,13 @@ from core.exceptions import (
     UnitsOverEntryMaximum,
     UnknownActivity,
 )
-from core.selectors.activity_catalogue import cached_activity, forget_catalogue
-from core.selectors.leaderboard import database_rank, ranks_for
+from core.selectors.seasons.leaderboard import database_rank, ranks_for
+from core.selectors.xp.activity_catalogue import cached_activity, forget_catalogue
+from core.selectors.xp.totals import ProfileTotals
 from core.services.achievements import boosts, unlocks
-from core.services.quests import progress as quest_progress
 from core.services.seasons import cohorts, rank_index
-from core.services.xp import store
-from core.services.xp.results import Award, ProfileTotals, layer_change, level_change
+from core.services.xp import hooks, store
+from core.services.xp.results import Award, layer_change, level_change
 from core.utils.dates import utc_now
 from xp.models import ActivityType, UserProfile, XPEntry
 
@@ -112,6 +113,7 @@ def award_xp(
     note: str = "",
     mode: str | None = None,
     trusted: bool = False,
+    counted_at: datetime | None = None,
 ) -> Award: ...
 
 
@@ -129,6 +131,7 @@ def award_xp(
     note: str = "",
     mode: str | None = None,
     trusted: bool = False,
+    counted_at: datetime | None = None,
 ) -> Award | None: ...
 
 
@@ -145,6 +148,7 @@ def award_xp(
     note: str = "",
     mode: str | None = None,
     trusted: bool = False,
+    counted_at: datetime | None = None,
 ) -> Award | None:
     """Append one ledger entry for ``user`` and update everything derived from it, atomically.
 
@@ -156,7 +160,8 @@ def award_xp(
 
     ``trusted``: an award the game makes itself (a quest reward, an approved claim, a reviewer
     reward; never a player's or a service key's own report): no per-entry maximum, no daily cap,
-    system activities allowed.
+    system activities allowed. ``counted_at`` (trusted awards only): the moment whose local day
+    the entry counts on for streaks (an approved claim: when it was submitted); default now.
     Raises UnknownActivity, InactiveActivity, ModeMismatch, UnitsNotPositive,
     UnitsOverEntryMaximum, DailyCapExceeded, IdempotencyKeyReused. A retry with the same
     ``idempotency_key`` returns the first award with ``duplicate=True`` and changes nothing.
@@ -172,6 +177,7 @@ def award_xp(
             mode=mode,
         )
     assert user is not None, "award_xp needs a user or a credential"
+    assert counted_at is None or trusted, "only the game's own awards count on another day"
     try:
         return _validated_award(
             user=user,
@@ -184,6 +190,7 @@ def award_xp(
             note=note,
             mode=mode,
             trusted=trusted,
+            counted_at=counted_at,
         )
     except DomainError:
         # A retry whose first request succeeded gets the first answer even if the rules changed
@@ -205,6 +212,7 @@ def _validated_award(
     note: str,
     mode: str | None,
     trusted: bool,
+    counted_at: datetime | None = None,
 ) -> Award:
     if isinstance(activity, str):
         activity = get_activity(activity)
@@ -222,9 +230,10 @@ def _validated_award(
         note=note,
         trusted=trusted,
     )
+    write.day_at = counted_at
     try:
         with store.statement_scope():
-            award = store.write_entry(write)
+            written = store.write_entry(write)
     except IntegrityError as exc:
         # A retry may trip the daily cap (the first request used it up) before the unique index:
         # whatever rule fired, an existing entry for this key means "answer as the first time".
@@ -236,14 +245,8 @@ def _validated_award(
         if store.violated_constraint(exc) == store.CAP_CONSTRAINT:
             raise DailyCapExceeded(daily_unit_cap=str(activity.daily_unit_cap)) from None
         raise
-    award = replace(
-        award,
-        quests=quest_progress.after_award(
-            user_id=write.user_id, activity=activity, open_quests=award.open_quests, now=write.now
-        ),
-    )
-    rank_index.index_on_commit(award.score, award.index)
-    return _after_write(write, award, boost)
+    rank_index.index_on_commit(written.score, written.index)
+    return store.award_of(write, written, **_after_write(write, written, boost))
 
 
 def _entry_to_write(
@@ -282,15 +285,16 @@ def _entry_to_write(
     return write, boost
 
 
-def _after_write(write: store.XPWrite, award: Award, boost: AppliedBoost | None) -> Award:
+def _after_write(write: store.XPWrite, written: store.WrittenRow, boost: AppliedBoost | None) -> dict[str, Any]:
     """What follows a written award, whichever way the player was named (the rank index aside,
-    which each way writes as it can): each step costs no statement unless the award concerns it."""
-    cohorts.after_award(award.score)  # the season's first XP in a mode: a cohort
-    quests = quest_progress.after_award(
-        user_id=write.user_id, activity=write.activity, open_quests=award.open_quests, now=write.now
+    which each way writes as it can): each step costs no statement unless the award concerns it.
+    Returns the Award's fields it adds."""
+    cohorts.after_award(written.score)  # the season's first XP in a mode: a cohort
+    quests = hooks.advance_quests(
+        user_id=write.user_id, activity=write.activity, open_quests=written.open_quests, now=write.now
     )  # only a player with open quests
-    unlocked = unlocks.after_write(write, award.profile, award.entry.mode_xp_after, award.day, award.entry.pk)
-    return replace(award, unlocked=unlocked, boost=boost, quests=quests)
+    unlocked = unlocks.after_write(write, written.totals, written.mode_xp_after, written.day, written.entry_id)
+    return {"unlocked": unlocked, "boost": boost, "quests": quests}
 
 
 def _checked_award(
@@ -340,7 +344,6 @@ def _checked_award(
         forget_catalogue()
         return None
     written = checked.written
-    award = store.award_of(write, written)
     if connection.in_atomic_block:  # a caller's transaction (tests): the index follows its commit
         rank_index.index_on_commit(written.score, written.index)
         ranks = ranks_for(credential.user_id, write.season_id, dict(written.season_xp))
@@ -349,8 +352,14 @@ def _checked_award(
         for each in MODES:
             if each not in ranks:
                 ranks[each] = database_rank(write.season_id, each, written.season_xp[each])
-    award = replace(award, identity=checked.identity, ranks=ranks, writes_in_window=checked.writes_in_window)
-    return _after_write(write, award, boost)
+    return store.award_of(
+        write,
+        written,
+        identity=checked.identity,
+        ranks=ranks,
+        writes_in_window=checked.writes_in_window,
+        **_after_write(write, written, boost),
+    )
 
 
 def _replay(*, user_id: int, key: str, activity: ActivityType | str, units: Decimal) -> Award:

@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError
 
 from core.exceptions import AlreadyCorrected, NotCorrectable, ReasonRequired
-from core.services.quests import progress as quest_progress
 from core.services.seasons import rank_index
-from core.services.xp import store
+from core.services.xp import hooks, store
 from core.services.xp.results import Award
 from core.utils.dates import utc_now
 from xp.models import XPEntry
@@ -46,13 +45,13 @@ def correct_entry(*, entry: XPEntry, reason: str, corrected_by: CustomUser | Non
     )
     try:
         with store.statement_scope():
-            award = store.write_entry(write)
+            written = store.write_entry(write)
     except IntegrityError:
         if XPEntry.objects.filter(corrects_id=entry.pk).exists():
             raise AlreadyCorrected() from None
         raise
-    quest_progress.after_award(
-        user_id=write.user_id, activity=entry.activity, open_quests=award.open_quests, now=write.now, correction=True
+    hooks.advance_quests(
+        user_id=write.user_id, activity=entry.activity, open_quests=written.open_quests, now=write.now, correction=True
     )
-    rank_index.index_on_commit(award.score, award.index)
-    return award
+    rank_index.index_on_commit(written.score, written.index)
+    return store.award_of(write, written)

@@ -9,13 +9,12 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from core.exceptions import AccountDisabled
-from core.services import user_service
+from core.services.accounts import user_service
+from core.services.claims import report_activity
 from core.services.xp.results import Award
 
 if TYPE_CHECKING:
     from core.services.claims import Held
-
-if TYPE_CHECKING:
     from users.models import CustomUser, ServiceAPIKey
     from xp.models import ActivityType
 
@@ -38,7 +37,6 @@ def award_xp_to_discord_user(
     ``award_xp`` raises; in that case an account made for this award is rolled back with it. An
     implausible report is held for review (a claim, ``Held``) like any player's (docs/domain.md).
     """
-    from core.services.claims import report_activity
 
     def award(user: CustomUser) -> Award | Held:
         return report_activity(

@@ -7,47 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from core.constants.layers import Layer, layer_for_xp
 from core.constants.levels import level_for_xp
+from core.selectors.xp.totals import PlayerIdentity, ProfileTotals
 
 if TYPE_CHECKING:
     from core.services.seasons.lifecycle import ScoreState
     from core.services.seasons.rank_index import IndexHint
     from core.services.xp.store import ActivityDay
-    from xp.models import UserProfile, XPEntry
-
-
-@dataclass(frozen=True)
-class ProfileTotals:
-    total_xp: int
-    reality_xp: int
-    cyber_xp: int
-    level: int
-    reality_league: str
-    cyber_league: str
-
-    @classmethod
-    def of(cls, profile: UserProfile) -> ProfileTotals:
-        return cls(
-            profile.total_xp,
-            profile.reality_xp,
-            profile.cyber_xp,
-            profile.level,
-            profile.reality_league,
-            profile.cyber_league,
-        )
-
-    def mode_xp(self, mode: str) -> int:
-        return int(getattr(self, f"{mode}_xp"))
-
-
-@dataclass(frozen=True)
-class PlayerIdentity:
-    """What a player's profile shows of the account."""
-
-    user_id: int
-    username: str
-    display_name: str
-    avatar_url: str
-    discord_id: str | None
+    from xp.models import XPEntry
 
 
 @dataclass(frozen=True)

@@ -17,15 +17,17 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models.base import ModelState
 
 from core.constants.layers import layer_order_sql
 from core.constants.leagues import DEFAULT_LEAGUE
 from core.constants.modes import MODES, other_mode
-from core.selectors.session_gate import session_holds
-from core.services import domain_events
+from core.selectors.accounts.session_gate import session_holds
+from core.selectors.xp.totals import PlayerIdentity, ProfileTotals
+from core.services.events import domain_events
 from core.services.seasons.lifecycle import ScoreState
 from core.services.seasons.rank_index import IndexHint
-from core.services.xp.results import Award, PlayerIdentity, ProfileTotals, layer_change, level_change
+from core.services.xp.results import Award, layer_change, level_change
 from core.utils.dates import month_bounds, season_id_for, utc_day
 from layers.models import CyberLayerStatus, LayerChange, RealityLayerStatus
 from seasons.models import RankIndexRepair, Season, SeasonScore
@@ -63,6 +65,9 @@ class XPWrite:
     # A boost (achievements app): ``xp`` is floor(base_xp x multiplier); None: xp is the base.
     base_xp: int | None = None
     multiplier: Decimal = Decimal("1")
+    # Trusted awards: the moment whose local day the entry counts on for streaks (an approved
+    # claim: when it was submitted); None: ``now``.
+    day_at: datetime | None = None
 
     def __post_init__(self) -> None:
         if not self.season_id:
@@ -113,10 +118,14 @@ def _gate_sql(gate: str) -> str:
 ), """
 
 
-def _statement(mode: str, *, correction: bool, gate: str | None = None, daily_usage: bool = True) -> str:
+def _statement(
+    mode: str, *, correction: bool, gate: str | None = None, daily_usage: bool = True, dated: bool = False
+) -> str:
     """The write; with ``gate`` (awards only) it is a checked write: it writes only if the gate
     passes and the player's write quota allows it, counts the write in the quota, and returns
-    the player's public identity and the quota count too."""
+    the player's public identity and the quota count too. ``dated`` (trusted awards): the entry
+    counts on the local day of ``day_at``, which may lie before the player's last active day (the
+    gate then stays where it is)."""
     other = other_mode(mode)
     new_layer = layer_order_sql(mode, "prof.mode_xp")
     old_layer = layer_order_sql(mode, "(prof.mode_xp - %(xp)s)")
@@ -132,15 +141,23 @@ def _statement(mode: str, *, correction: bool, gate: str | None = None, daily_us
     )
     first_level = level_of.format(level=_t(Level), xp="%(xp)s")
     # The player's local day (streaks): their time zone read in this same statement.
-    local_day = f"(%(now)s AT TIME ZONE COALESCE((SELECT tz.timezone FROM {_t(CustomUser)} tz WHERE tz.id = %(uid)s), 'UTC'))::date"
-    # An award moves the streak gate (the local day before and after it) and counts the entry.
-    streak_gate = (
-        ""
-        if correction
-        else f""",
+    moment = "%(day_at)s" if dated else "%(now)s"
+    local_day = f"({moment} AT TIME ZONE COALESCE((SELECT tz.timezone FROM {_t(CustomUser)} tz WHERE tz.id = %(uid)s), 'UTC'))::date"
+    # An award moves the streak gate (the local day before and after it) and counts the entry;
+    # a dated one moves it forward only.
+    if correction:
+        streak_gate = ""
+    elif dated:
+        streak_gate = f""",
+        {mode}_prev_day = CASE WHEN (EXCLUDED.{mode}_active_day >= p.{mode}_active_day) IS NOT FALSE
+                               THEN p.{mode}_active_day ELSE p.{mode}_prev_day END,
+        {mode}_active_day = GREATEST(p.{mode}_active_day, EXCLUDED.{mode}_active_day),
+        entries_count = p.entries_count + 1"""
+    else:
+        streak_gate = f""",
         {mode}_prev_day = p.{mode}_active_day, {mode}_active_day = EXCLUDED.{mode}_active_day,
         entries_count = p.entries_count + 1"""
-    )
+    entry_day = "NULL" if correction else local_day if dated else "prof.active_day"
     if gate is None:
         profile_values = f"""(user_id, total_xp, reality_xp, cyber_xp, level, reality_league, cyber_league, updated_at,
          {mode}_active_day, entries_count)
@@ -186,9 +203,9 @@ WITH {_gate_sql(gate) if gate else ""}prof AS (
          base_xp, multiplier, local_day)
     SELECT %(uid)s, %(aid)s, %(mode)s, %(units)s, %(xp)s, %(source)s, %(by)s, %(key)s,
            %(idem)s, %(note)s, %(corrects)s, %(reason)s, %(sid)s, prof.total_xp, prof.mode_xp, %(now)s,
-           %(base_xp)s, %(multiplier)s, {"NULL" if correction else "prof.active_day"}
+           %(base_xp)s, %(multiplier)s, {entry_day}
     FROM prof
-    RETURNING id{daily}
+    RETURNING id, local_day{daily}
 ), score AS (
     INSERT INTO {_t(SeasonScore)} AS s (user_id, season_id, mode, xp, league, reached_at, version)
     SELECT %(uid)s, %(sid)s, %(mode)s, %(xp)s, prof.league, %(now)s, 1 FROM prof
@@ -211,7 +228,7 @@ SELECT ins.id, prof.total_xp, prof.reality_xp, prof.cyber_xp, prof.level,
        EXISTS (SELECT 1 FROM season) AS season_created,
        EXISTS (SELECT 1 FROM {_t(RankIndexRepair)} r WHERE r.season_id = %(sid)s AND r.mode = %(mode)s)
            AS index_needs_repair, prof.open_quests{identity},
-       prof.prev_day, prof.active_day, prof.entries_count
+       prof.prev_day, prof.active_day, prof.entries_count, ins.local_day
 FROM prof, ins, score{gate_table}
 """
 
@@ -220,7 +237,9 @@ STATEMENTS: dict[tuple[str, bool], str] = {
     (mode, correction): _statement(mode, correction=correction) for mode in MODES for correction in (False, True)
 }
 # Trusted awards (quest rewards, approved claims, reviewer rewards): no daily usage.
-TRUSTED_STATEMENTS: dict[str, str] = {mode: _statement(mode, correction=False, daily_usage=False) for mode in MODES}
+TRUSTED_STATEMENTS: dict[str, str] = {
+    mode: _statement(mode, correction=False, daily_usage=False, dated=True) for mode in MODES
+}
 CHECKED_STATEMENTS: dict[tuple[str, str], str] = {
     (mode, gate): _statement(mode, correction=False, gate=gate) for mode in MODES for gate in (GATE_SESSION, GATE_TOKEN)
 }
@@ -253,6 +272,7 @@ def parameters(w: XPWrite) -> dict[str, Any]:
         "cap": w.activity.daily_unit_cap,
         "base_xp": w.xp if w.base_xp is None else w.base_xp,
         "multiplier": w.multiplier,
+        "day_at": w.day_at or w.now,
         **domain_events.award_event_params(activity_key=w.activity.key, units=w.units),
     }
 
@@ -275,8 +295,10 @@ class WrittenRow:
 class ActivityDay:
     """What an award's statement says about the player's local day (streaks, achievements)."""
 
-    local_day: date
-    first_of_day: bool  # the player's first award of this local day in this mode
+    local_day: date  # the entry's local day
+    # The streak must count the day: the player's first award of this local day in this mode, or
+    # a day before the last active one (an approved claim counts on the day it was submitted).
+    first_of_day: bool
     entries_count: int  # award entries in the ledger, this one included
 
 
@@ -285,7 +307,7 @@ def _written(w: XPWrite, row: tuple[Any, ...]) -> WrittenRow:
         row[:12]
     )
     season_created, index_needs_repair = row[12:14]
-    prev_day, active_day, entries_count = row[-3:]
+    prev_day, active_day, entries_count, local_day = row[-4:]
     return WrittenRow(
         entry_id=entry_id,
         totals=ProfileTotals(total, reality, cyber, level, r_league, c_league),
@@ -293,14 +315,17 @@ def _written(w: XPWrite, row: tuple[Any, ...]) -> WrittenRow:
         season_xp={w.mode: season_xp, other_mode(w.mode): other_xp or 0},
         score=ScoreState(w.user_id, w.season_id, w.mode, season_xp, league, w.now, version),
         index=IndexHint(season_created=season_created, needs_repair=index_needs_repair),
-        day=None if w.is_correction else ActivityDay(active_day, prev_day != active_day, entries_count),
+        day=None
+        if w.is_correction
+        else ActivityDay(local_day, prev_day != active_day or local_day != active_day, entries_count),
         open_quests=row[14],
     )
 
 
-def write_entry(w: XPWrite) -> Award:
-    """Append ``w`` and update everything derived from it in one statement. Raises
-    IntegrityError when a database rule refuses it (see ``violated_constraint``)."""
+def write_entry(w: XPWrite) -> WrittenRow:
+    """Append ``w`` and update everything derived from it in one statement; ``award_of`` makes
+    the award of what it returns. Raises IntegrityError when a database rule refuses it (see
+    ``violated_constraint``)."""
     with connection.cursor() as cursor:
         statement = (
             STATEMENTS[(w.mode, w.is_correction)]
@@ -308,13 +333,13 @@ def write_entry(w: XPWrite) -> Award:
             else TRUSTED_STATEMENTS[w.mode]
         )
         cursor.execute(statement, parameters(w))
-        written = _written(w, cursor.fetchone())
-    return award_of(w, written)
+        return _written(w, cursor.fetchone())
 
 
-def award_of(w: XPWrite, written: WrittenRow) -> Award:
-    """The award of the write ``w`` from what its statement returned (no query)."""
-    entry = XPEntry(
+def award_of(w: XPWrite, written: WrittenRow, **extra: Any) -> Award:
+    """The award of the write ``w`` from what its statement returned (no query); ``extra``: the
+    rest of the Award's fields the caller already holds."""
+    entry = ledger_entry(
         id=written.entry_id,
         user_id=w.user_id,
         activity=w.activity,
@@ -336,8 +361,6 @@ def award_of(w: XPWrite, written: WrittenRow) -> Award:
         multiplier=w.multiplier,
         local_day=written.day.local_day if written.day else None,
     )
-    entry._state.adding = False
-    entry._state.db = "default"
     return Award(
         entry=entry,
         profile=written.totals,
@@ -349,7 +372,30 @@ def award_of(w: XPWrite, written: WrittenRow) -> Award:
         index=written.index,
         day=written.day,
         open_quests=written.open_quests,
+        **extra,
     )
+
+
+# Every column of a ledger entry, by attribute name (``user_id``, not ``user``).
+_ENTRY_COLUMNS = frozenset(f.attname for f in XPEntry._meta.concrete_fields)
+
+
+def ledger_entry(*, activity: ActivityType, **columns: Any) -> XPEntry:
+    """The ledger row a statement just wrote, as the ORM would load it, from what the writer
+    already holds (no query). Built as ``Model.from_db`` leaves an instance (every column set,
+    saved state) but without running ``Model.__init__`` over twenty keyword arguments on the
+    hot path; every column must be given (a missing one would be a deferred field that loads
+    itself with a query, so it is refused here)."""
+    missing = _ENTRY_COLUMNS - columns.keys() - {"activity_id"}
+    if missing:
+        raise TypeError(f"ledger_entry needs every column; missing {sorted(missing)}")
+    entry = XPEntry.__new__(XPEntry)
+    entry.__dict__.update(columns, activity_id=activity.pk)
+    state = ModelState()
+    state.adding, state.db = False, "default"
+    state.fields_cache["activity"] = activity
+    entry._state = state
+    return entry
 
 
 def write_base_xp(w: XPWrite) -> int:

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.exceptions import DomainError
-from core.services import webhooks
+from core.services.events import webhooks
 from events.models import EVENT_TYPES
 
 

@@ -19,7 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("--queues", default="", help="Comma-separated queues (default: every queue).")
         parser.add_argument("--name", default=None, help="The worker's name in logs.")
         parser.add_argument(
-            "--no-pump", action="store_true", help="Run jobs only, no event pump (fan-out and webhook delivery)."
+            "--no-pump",
+            action="store_true",
+            help="Run jobs only, no pumps (event fan-out, webhook delivery, Discord messages).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

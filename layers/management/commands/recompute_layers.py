@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from tqdm import tqdm
 
 from core.constants.layers import LADDERS
-from core.services import layer_service
+from core.services.layers import layer_service
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from core.services.seasons import rank_index
-from core.utils.redis import get_redis
+from ultrabackend.redis import get_redis
 
 
 class Command(BaseCommand):

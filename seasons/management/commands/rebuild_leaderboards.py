@@ -4,10 +4,11 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from core.constants.modes import MODES
+from core.selectors.seasons import rank_keys
 from core.services.seasons import rank_index
 from core.utils.dates import season_id_for, utc_now
-from core.utils.redis import get_redis
 from seasons.models import RankIndexRepair, SeasonScore
+from ultrabackend.redis import get_redis
 
 
 class Command(BaseCommand):
@@ -30,14 +31,14 @@ class Command(BaseCommand):
             boards = [(season_id_for(utc_now()), m) for m in MODES]
         if options["missing"]:
             repairs = set(RankIndexRepair.objects.values_list("season_id", "mode"))
-            boards = [(s, m) for s, m in boards if (s, m) in repairs or not client.exists(rank_index.ready_key(s, m))]
+            boards = [(s, m) for s, m in boards if (s, m) in repairs or not client.exists(rank_keys.ready_key(s, m))]
         for season_id, mode in boards:
             started = utc_now()
             total = SeasonScore.objects.filter(season_id=season_id, mode=mode).count()
             with tqdm(
                 total=total, desc=f"{season_id} {mode}", disable=bool(options["no_progress"]), file=self.stderr
             ) as bar:
-                client.delete(rank_index.ready_key(season_id, mode))
+                client.delete(rank_keys.ready_key(season_id, mode))
                 written = rank_index.rebuild_board(season_id, mode, progress=bar.update)
             RankIndexRepair.objects.filter(season_id=season_id, mode=mode, created_at__lte=started).delete()
             self.stdout.write(f"{season_id} {mode}: {written} scores indexed")

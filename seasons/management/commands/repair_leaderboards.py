@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from core.services.seasons import rank_index
-from core.utils.redis import get_redis
+from ultrabackend.redis import get_redis
 
 
 class Command(BaseCommand):

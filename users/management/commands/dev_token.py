@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.core.management.base import BaseCommand, CommandError
 
-from core.services import tokens
+from core.services.accounts import tokens
 from users.models import CustomUser
 
 SESSION_BACKEND = "django.contrib.auth.backends.ModelBackend"
