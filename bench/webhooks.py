@@ -304,7 +304,7 @@ def main() -> None:
 
     def fresh_players(n: int, tag: str) -> list[Any]:
         users = CustomUser.objects.bulk_create(
-            [CustomUser(username=f"hook{stamp}{tag}{i}", display_name=f"Hook {i}") for i in range(n)]
+            [CustomUser(username=f"hook{stamp}{tag}{i}", display_name=f"Hook {stamp}{tag}{i}") for i in range(n)]
         )
         UserProfile.objects.bulk_create([UserProfile(user=u) for u in users])
         return users
