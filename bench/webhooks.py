@@ -43,6 +43,13 @@ DB = os.environ.get("BENCH_DB", "igo_bench_webhooks")
 THREADS = 16
 
 
+class _Server(ThreadingHTTPServer):
+    # The listen backlog of socketserver is 5: two worker processes with 64 requests in flight
+    # each overflow it, and the refused connections come back as retries (ReadError) that hold
+    # back every later event of the same player. A receiver in production has a real backlog.
+    request_queue_size = 1024
+
+
 class Receiver:
     def __init__(self) -> None:
         self.secret = ""
@@ -55,7 +62,7 @@ class Receiver:
         self.bad = 0
         self.requests = 0
         handler = self._handler()
-        self.server = ThreadingHTTPServer((c.HOST, 0), handler)
+        self.server = _Server((c.HOST, 0), handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

@@ -25,7 +25,6 @@ from core.selectors.seasons.leaderboard import SessionViewer, indexed_page_for_s
 from core.utils.dates import season_id_for, utc_now
 from seasons.models import Season
 
-ALLOW = "GET, HEAD, OPTIONS"  # what DRF's finalize_response sets for LeaderboardView
 _PARAMS = frozenset({"season", "league", "page", "page_size"})
 
 
@@ -67,6 +66,4 @@ def lean_board_answer(request: HttpRequest, mode: str) -> HttpResponse | None:
         return None  # past the last page: the view answers 404 page_not_found
     request.session.accessed = True  # as reading it would: the answer varies by Cookie
     document = board_document(request, board, page=page, page_size=size, season_status=Season.OPEN)
-    response = HttpResponse(render_json(document), content_type="application/json")
-    response["Allow"] = ALLOW
-    return response
+    return HttpResponse(render_json(document), content_type="application/json")

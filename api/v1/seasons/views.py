@@ -3,9 +3,8 @@
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpResponse
 from django.http.response import HttpResponseBase
-from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.permissions import AllowAny
@@ -53,24 +52,23 @@ class SeasonListView(generics.ListAPIView[Season]):
 
 
 class LeaderboardView(APIView):
-    # A signed-in player's common request is answered by the lean path (api/v1/seasons/
-    # lean_board.py) before DRF is involved (see as_view). No docstring: it would be the
-    # operation's description in the OpenAPI schema.
+    # One DRF view for every request, as xp/add (docs/benchmarks.md). A signed-in player's page of
+    # the current season is answered in ``initial`` by the lean path (api/v1/seasons/
+    # lean_board.py), which checks the session inside the page's own statement; every other
+    # request takes DRF's full way through ``get``. No docstring: it would be the operation's
+    # description in the OpenAPI schema.
 
     permission_classes = [AllowAny]
     mode = "reality"
+    lean: HttpResponse | None = None
 
-    @classmethod
-    def as_view(cls, **initkwargs: Any) -> Any:
-        full_view = super().as_view(**initkwargs)
-        mode = initkwargs.get("mode", cls.mode)
-
-        def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            return lean_board_answer(request, mode) or full_view(request, *args, **kwargs)
-
-        view.cls = full_view.cls  # type: ignore[attr-defined]  # the schema and the authorization
-        view.initkwargs = full_view.initkwargs  # type: ignore[attr-defined]  # matrix see the view
-        return csrf_exempt(view)  # as DRF's own as_view (a GET needs no CSRF token)
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        self.lean = lean_board_answer(request._request, self.mode) if request.method == "GET" else None
+        if self.lean is None:
+            super().initial(request, *args, **kwargs)
+            return
+        self.format_kwarg = self.get_format_suffix(**kwargs)
+        request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(request)
 
     @extend_schema(
         parameters=[
@@ -88,7 +86,9 @@ class LeaderboardView(APIView):
             **error_responses(InvalidSeasonId, UnknownSeason, UnknownLeague, InvalidPage, PageNotFound),
         },
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponseBase:
+        if self.lean is not None:
+            return self.lean
         params = request.query_params
         season_id = params.get("season")
         if season_id is None or season_id == season_id_for(utc_now()):

@@ -36,7 +36,6 @@ from core.services.accounts import tokens
 from core.services.xp import store
 from core.services.xp.award import Credential, award_xp
 
-ALLOW = "POST, OPTIONS"  # what DRF's finalize_response sets for AddXPView
 _JSON_TYPES = frozenset({"application/json", "application/json; charset=utf-8", "application/json;charset=utf-8"})
 _NO_QUOTA = 2**31 - 1  # the quota check of a statement when player_write has no rate
 # AddXPInputSerializer's own fields, so a value passes here only as it passes there. A player
@@ -110,9 +109,7 @@ def lean_answer(request: HttpRequest) -> HttpResponse | None:
     )
     if throttle.rate:  # the RateLimit headers (api/ratelimit.py), as the throttle tells them
         request.rate_limit = throttle.rate_limit_state(award.writes_in_window, window, seconds)  # type: ignore[attr-defined]
-    response = HttpResponse(render_json(document), status=201, content_type="application/json")
-    response["Allow"] = ALLOW
-    return response
+    return HttpResponse(render_json(document), status=201, content_type="application/json")
 
 
 def _caller(request: HttpRequest) -> _Caller | None:

@@ -14,6 +14,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from achievements.models import Achievement, XPBoost
 from core.utils.dates import utc_now
@@ -26,9 +27,15 @@ class Catalogue:
     achievements: tuple[Achievement, ...] = ()
     by_kind: dict[str, tuple[Achievement, ...]] = field(default_factory=dict)
     boosts: tuple[XPBoost, ...] = ()  # every boost not ended when loaded, by start
+    # Per kind, every (achievement, tier, threshold), read once at load: an award compares its
+    # before and after values with these without building them again.
+    tiers_by_kind: dict[str, tuple[tuple[Achievement, str, Decimal], ...]] = field(default_factory=dict)
 
     def of_kind(self, kind: str) -> tuple[Achievement, ...]:
         return self.by_kind.get(kind, ())
+
+    def tiers_of_kind(self, kind: str) -> tuple[tuple[Achievement, str, Decimal], ...]:
+        return self.tiers_by_kind.get(kind, ())
 
     def boosts_at(self, now: datetime) -> list[XPBoost]:
         return [b for b in self.boosts if b.starts_at <= now < b.ends_at]
@@ -47,7 +54,8 @@ def current() -> Catalogue:
         for achievement in achievements:
             by_kind[achievement.kind].append(achievement)
         boosts = tuple(XPBoost.objects.filter(ends_at__gt=utc_now()).order_by("starts_at", "id"))
-        _catalogue = Catalogue(achievements, {k: tuple(v) for k, v in by_kind.items()}, boosts)
+        tiers = {k: tuple((a, tier, value) for a in v for tier, value in a.thresholds()) for k, v in by_kind.items()}
+        _catalogue = Catalogue(achievements, {k: tuple(v) for k, v in by_kind.items()}, boosts, tiers)
         _loaded_at = time.monotonic()
     return _catalogue
 

@@ -78,6 +78,13 @@ def _crossed(a: Achievement, before: Decimal | int | None, after: Decimal | int 
     return [tier for tier, threshold in a.thresholds() if low < threshold <= after]
 
 
+def _reached(
+    tiers: Sequence[tuple[Achievement, str, Decimal]], before: Decimal | int, after: Decimal | int
+) -> list[tuple[Achievement, str]]:
+    """The (achievement, tier) pairs whose threshold going from ``before`` to ``after`` reached."""
+    return [(a, tier) for a, tier, threshold in tiers if before < threshold <= after]
+
+
 def after_award(facts: AwardFacts) -> tuple[UnlockedTier, ...]:
     """The award's consequences beyond XP: the streak (first award of the local day only) and
     the achievements it unlocked (returned). No query unless a streak day or a threshold is
@@ -86,16 +93,13 @@ def after_award(facts: AwardFacts) -> tuple[UnlockedTier, ...]:
     mode = facts.activity.mode
     reached: list[tuple[Achievement, str]] = []
     total_before = facts.total_xp - facts.xp
-    for a in catalogue.of_kind(TOTAL_XP):
-        reached += [(a, t) for t in _crossed(a, total_before, facts.total_xp)]
-    for a in catalogue.of_kind(LEVEL):
-        reached += [(a, t) for t in _crossed(a, level_for_xp(total_before), facts.level)]
-    for a in catalogue.of_kind(LAYER):
-        if a.mode == mode:
-            before = layer_for_xp(mode, facts.mode_xp - facts.xp).order
-            reached += [(a, t) for t in _crossed(a, before, layer_for_xp(mode, facts.mode_xp).order)]
-    for a in catalogue.of_kind(ENTRIES):
-        reached += [(a, t) for t in _crossed(a, facts.entries_count - 1, facts.entries_count)]
+    reached += _reached(catalogue.tiers_of_kind(TOTAL_XP), total_before, facts.total_xp)
+    reached += _reached(catalogue.tiers_of_kind(LEVEL), level_for_xp(total_before), facts.level)
+    layers = [each for each in catalogue.tiers_of_kind(LAYER) if each[0].mode == mode]
+    if layers:
+        before = layer_for_xp(mode, facts.mode_xp - facts.xp).order
+        reached += _reached(layers, before, layer_for_xp(mode, facts.mode_xp).order)
+    reached += _reached(catalogue.tiers_of_kind(ENTRIES), facts.entries_count - 1, facts.entries_count)
     unit_rules = [a for a in catalogue.of_kind(ACTIVITY_UNITS) if a.activity_key == facts.activity.key]
     count_kind = (
         QUESTS
