@@ -64,11 +64,8 @@ class LeaderboardView(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         self.lean = lean_board_answer(request._request, self.mode) if request.method == "GET" else None
-        if self.lean is None:
-            super().initial(request, *args, **kwargs)
-            return
-        self.format_kwarg = self.get_format_suffix(**kwargs)
-        request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(request)
+        if self.lean is None:  # the lean answer needs none of DRF's steps (not even negotiation:
+            super().initial(request, *args, **kwargs)  # it answered a JSON Accept with JSON)
 
     @extend_schema(
         parameters=[
