@@ -174,26 +174,17 @@ def raw_params(setup: dict[str, object]) -> dict[str, object]:
 # --- raw SQL phase ------------------------------------------------------------------------------
 
 
-def _raw_worker(
-    url: str,
-    sql: str,
-    params: dict[str, object],
-    uids: list[tuple[int, str]],
-    start_at: float,
-    duration: float,
-    out: mp.Queue,  # type: ignore[type-arg]
-) -> None:  # type: ignore[type-arg]
-    import psycopg
-
+def _raw_worker(*args: Any) -> None:
+    """``_raw_loop`` in a child process; a failure is reported to the parent, which would otherwise
+    wait forever for this worker's latencies."""
     try:
-        _raw_loop(psycopg, url, sql, params, uids, start_at, duration, out)
-    except Exception as exc:  # the parent must not wait forever for a worker that failed
-        out.put(repr(exc))
+        _raw_loop(*args)
+    except Exception as exc:
+        args[-1].put(repr(exc))
         raise
 
 
 def _raw_loop(
-    psycopg: Any,
     url: str,
     sql: str,
     params: dict[str, object],
@@ -202,6 +193,8 @@ def _raw_loop(
     duration: float,
     out: mp.Queue,  # type: ignore[type-arg]
 ) -> None:
+    import psycopg
+
     with psycopg.connect(url, autocommit=True, prepare_threshold=2) as conn:  # as Django is set up
         cur = conn.cursor()
         lat: list[float] = []
