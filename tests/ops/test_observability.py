@@ -215,3 +215,12 @@ def test_a_request_id_travels_from_the_request_into_the_discord_announcement_log
     [line] = [line for line in lines(json_log) if line["logger"] == "community.discord_pump"]
     assert line["request_id"] == "req-discord-7"
     assert (line["outcome"], line["kind"], line["status_code"]) == ("sent", "announcement", 200)
+
+
+@pytest.mark.django_db
+def test_an_unusual_method_is_counted_as_other(client, metrics_token):
+    client.generic("FROBNICATE", "/api/v1/health/")
+    client.generic("FROBNICATE2", "/api/v1/health/")
+    text = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").content.decode()
+    assert "FROBNICATE" not in text
+    assert 'igo_http_requests_total{method="other",route="api/v1/health/"' in text

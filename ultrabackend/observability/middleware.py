@@ -34,7 +34,13 @@ def route_of(request: HttpRequest) -> str:
 _SERIES: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
 
+# A client may send any method token; the label keeps the standard ones and folds the rest into
+# "other", so neither the series nor this cache can be grown without bound by requests.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 def _series(method: str, route: str, status: int) -> tuple[Any, Any]:
+    method = method if method in _METHODS else "other"
     key = (method, route, status)
     series = _SERIES.get(key)
     if series is None:
