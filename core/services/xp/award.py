@@ -229,8 +229,8 @@ def _validated_award(
         idempotency_key=idempotency_key or None,
         note=note,
         trusted=trusted,
+        day_at=counted_at,
     )
-    write.day_at = counted_at
     try:
         with store.statement_scope():
             written = store.write_entry(write)
@@ -260,6 +260,7 @@ def _entry_to_write(
     idempotency_key: str | None,
     note: str,
     trusted: bool,
+    day_at: datetime | None = None,
 ) -> tuple[store.XPWrite, AppliedBoost | None]:
     """The ledger entry an award of ``units`` of ``activity`` appends now, with its XP (the
     base XP times the boost in force, if any), and the boost. Every award goes through here,
@@ -281,6 +282,7 @@ def _entry_to_write(
         note=note,
         now=now,
         counts_daily_usage=not trusted,
+        day_at=day_at,
     )
     return write, boost
 
